@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Debian packages the integration tests use as real clients and image material.
+set -euo pipefail
+need=()
+[ -x /bin/busybox ] || need+=(busybox-static)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+[ -x /usr/bin/aws ] || need+=(awscli)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != "0" ]; then
+  echo "berth tests need these Debian packages: ${need[*]} (sudo apt-get install -y ${need[*]})" >&2
+  exit 1
+fi
+echo "berth: installing test tools: ${need[*]}…" >&2
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

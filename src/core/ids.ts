@@ -1,0 +1,25 @@
+import { randomBytes, randomUUID } from "node:crypto";
+
+export const uuid = () => randomUUID();
+/** 32 lowercase hex digits, the shape of ECS task ids. */
+export const hexId = (bytes = 16) => randomBytes(bytes).toString("hex");
+
+export interface Scope {
+  account: string;
+  region: string;
+}
+
+export const arn = (service: string, scope: Scope, resource: string) =>
+  `arn:aws:${service}:${scope.region}:${scope.account}:${resource}`;
+
+export interface ParsedArn {
+  service: string;
+  region: string;
+  account: string;
+  resource: string;
+}
+
+export function parseArn(value: string): ParsedArn | undefined {
+  const m = /^arn:aws[a-z-]*:([^:]+):([^:]*):([^:]*):(.+)$/.exec(value);
+  return m ? { service: m[1], region: m[2], account: m[3], resource: m[4] } : undefined;
+}

@@ -1,0 +1,147 @@
+import type { Config } from "../config/config.js";
+import { ServiceError, internalError, notImplemented } from "../core/errors.js";
+import { uuid } from "../core/ids.js";
+import type { Logger } from "../core/logger.js";
+import type { WireRequest, WireResponse } from "../protocol/http.js";
+import { errorStatus } from "../protocol/model.js";
+import { type SigV4Claim, parseAmzDate, readClaim, signatureMatches } from "../protocol/sigv4.js";
+import type { RequestContext, ServiceDefinition } from "../services/service.js";
+
+/** State one request accumulates as it passes the chain's steps in order. */
+export interface Exchange {
+  requestId: string;
+  started: number;
+  req: WireRequest;
+  service?: ServiceDefinition;
+  claim?: SigV4Claim;
+  ctx?: RequestContext;
+  operation?: string;
+  input?: Record<string, unknown>;
+  output?: unknown;
+  response?: WireResponse;
+}
+
+export type Step = (ex: Exchange) => Promise<void> | void;
+
+export interface ChainDeps {
+  config: Config;
+  services: ServiceDefinition[];
+  logger: Logger;
+}
+
+const SKEW_MS = 15 * 60 * 1000;
+
+/**
+ * The ordered handler chain: detect service → authenticate → parse → provider → serialize.
+ * (Request id and body reading happen in the HTTP listener before the chain starts.)
+ * Any step may throw a ServiceError; it is rendered in the detected service's protocol.
+ */
+export function buildChain({ config, services, logger }: ChainDeps) {
+  const byTarget = new Map<string, ServiceDefinition>();
+  const bySigningName = new Map<string, ServiceDefinition>();
+  for (const s of services) {
+    if (s.model.metadata.targetPrefix) byTarget.set(s.model.metadata.targetPrefix, s);
+    for (const name of s.signingNames) if (!bySigningName.has(name)) bySigningName.set(name, s);
+  }
+
+  const detectService: Step = (ex) => {
+    const target = ex.req.headers["x-amz-target"];
+    if (target) ex.service = byTarget.get(target.slice(0, target.lastIndexOf(".")));
+    ex.claim = readClaim(ex.req);
+    if (!ex.service && ex.claim) ex.service = bySigningName.get(ex.claim.service);
+    if (!ex.service)
+      throw new ServiceError(
+        "UnknownService",
+        `Berth could not tell which AWS service this request is for (X-Amz-Target ${target ?? "absent"}, signing name ${ex.claim?.service ?? "absent"}). Served: ${services.map((s) => s.id).join(", ")}.`,
+        400,
+      );
+  };
+
+  const authenticate: Step = async (ex) => {
+    const { claim, service } = ex;
+    const json = service!.model.metadata.protocol !== "query";
+    const region = claim?.region ?? config.defaultRegion;
+    let account = config.defaultAccount;
+    if (!claim) {
+      if (config.auth === "strict")
+        throw new ServiceError(
+          json ? "MissingAuthenticationTokenException" : "MissingAuthenticationToken",
+          "Request is missing Authentication Token",
+          json ? 400 : 403,
+        );
+    } else if (claim.accessKeyId === config.rootAccessKeyId) {
+      const date = parseAmzDate(claim.amzDate);
+      if (!date || Math.abs(date.getTime() - Date.now()) > SKEW_MS)
+        throw new ServiceError(
+          json ? "InvalidSignatureException" : "SignatureDoesNotMatch",
+          `Signature expired or X-Amz-Date missing: ${claim.amzDate || "(none)"} is not within 15 minutes of the server time ${new Date().toISOString()}.`,
+          json ? 400 : 403,
+        );
+      if (!(await signatureMatches(ex.req, claim, config.rootSecretAccessKey)))
+        throw new ServiceError(
+          json ? "InvalidSignatureException" : "SignatureDoesNotMatch",
+          "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
+          json ? 400 : 403,
+        );
+    } else if (/^\d{12}$/.test(claim.accessKeyId)) {
+      account = claim.accessKeyId; // a 12-digit key id selects that account
+    } else if (config.auth === "strict") {
+      throw new ServiceError(
+        json ? "UnrecognizedClientException" : "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+        json ? 400 : 403,
+      );
+    }
+    ex.ctx = {
+      requestId: ex.requestId,
+      account,
+      region,
+      principal: { accessKeyId: claim?.accessKeyId ?? "anonymous", arn: `arn:aws:iam::${account}:root` },
+    };
+  };
+
+  const parseOperation: Step = (ex) => {
+    const parsed = ex.service!.protocol.parse(ex.req);
+    ex.operation = parsed.operation;
+    ex.input = parsed.input;
+  };
+
+  const invokeProvider: Step = async (ex) => {
+    const handler = ex.service!.provider[ex.operation!];
+    if (!handler) throw notImplemented(ex.service!.model.metadata.serviceId, ex.operation!);
+    ex.output = await handler(ex.input, ex.ctx!);
+  };
+
+  const serialize: Step = (ex) => {
+    ex.response = ex.service!.protocol.serialize(ex.operation!, ex.output, ex.requestId);
+  };
+
+  const steps: Step[] = [detectService, authenticate, parseOperation, invokeProvider, serialize];
+
+  function renderError(ex: Exchange, err: unknown): WireResponse {
+    let e: ServiceError;
+    if (err instanceof ServiceError) e = err;
+    else {
+      logger.error({ err, requestId: ex.requestId, operation: ex.operation }, "unhandled error");
+      e = internalError(ex.requestId);
+    }
+    if (!ex.service)
+      return {
+        status: e.status,
+        headers: { "content-type": "application/json", "x-amzn-requestid": ex.requestId, "x-amzn-errortype": e.code },
+        body: JSON.stringify({ __type: e.code, message: e.message }),
+      };
+    const status = errorStatus(ex.service.model, e.code, e.status);
+    return ex.service.protocol.renderError(e.code, e.message, status, e.fault, ex.requestId, e.fields);
+  }
+
+  return async function handle(req: WireRequest): Promise<{ response: WireResponse; ex: Exchange }> {
+    const ex: Exchange = { requestId: uuid(), started: performance.now(), req };
+    try {
+      for (const step of steps) await step(ex);
+    } catch (err) {
+      ex.response = renderError(ex, err);
+    }
+    return { response: ex.response!, ex };
+  };
+}

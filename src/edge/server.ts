@@ -1,0 +1,79 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import type { Logger } from "../core/logger.js";
+import type { WireRequest, WireResponse } from "../protocol/http.js";
+import type { ServiceDefinition } from "../services/service.js";
+import { buildChain, type ChainDeps } from "./chain.js";
+
+const MAX_BODY = 64 * 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new Error("body too large"));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on("end", () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, r: WireResponse) {
+  const body = typeof r.body === "string" ? Buffer.from(r.body) : r.body;
+  res.writeHead(r.status, { ...r.headers, "content-length": body.length });
+  res.end(body);
+}
+
+function healthResponse(services: ServiceDefinition[]): WireResponse {
+  const states = Object.fromEntries(services.map((s) => [s.id, s.state()]));
+  return {
+    status: 200,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ status: "running", services: states }),
+  };
+}
+
+/** The HTTP listener: turns each request into a WireRequest, runs the chain, writes the answer, logs one line. */
+export function createEdgeServer(deps: ChainDeps & { logger: Logger }): Server {
+  const handle = buildChain(deps);
+  const server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname === "/_berth/health" && req.method === "GET") return send(res, healthResponse(deps.services));
+    let body: Buffer;
+    try {
+      body = await readBody(req);
+    } catch {
+      return send(res, {
+        status: 413,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          __type: "RequestEntityTooLargeException",
+          message: `Request body over ${MAX_BODY} bytes`,
+        }),
+      });
+    }
+    const wire: WireRequest = {
+      method: req.method ?? "GET",
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers as Record<string, string | undefined>,
+      body,
+    };
+    const { response, ex } = await handle(wire);
+    send(res, response);
+    if (deps.logger.isLevelEnabled("info"))
+      deps.logger.info({
+        requestId: ex.requestId,
+        service: ex.service?.id,
+        operation: ex.operation,
+        status: response.status,
+        account: ex.ctx?.account,
+        durationMs: Math.round((performance.now() - ex.started) * 100) / 100,
+      });
+  });
+  return server;
+}

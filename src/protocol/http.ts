@@ -1,0 +1,35 @@
+/** The request as the protocols see it: already read, never a stream. */
+export interface WireRequest {
+  method: string;
+  /** Raw (still percent-encoded) path, without the query string. */
+  path: string;
+  query: URLSearchParams;
+  /** Lower-case header names. */
+  headers: Record<string, string | undefined>;
+  body: Buffer;
+}
+
+export interface WireResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Buffer;
+}
+
+export interface ParsedRequest {
+  operation: string;
+  input: Record<string, unknown>;
+}
+
+/** One wire protocol: finds the operation, parses input, serializes output and errors. */
+export interface Protocol {
+  parse(req: WireRequest): ParsedRequest;
+  serialize(operation: string, output: unknown, requestId: string): WireResponse;
+  renderError(
+    code: string,
+    message: string,
+    status: number,
+    fault: "Sender" | "Receiver",
+    requestId: string,
+    fields?: Record<string, unknown>,
+  ): WireResponse;
+}

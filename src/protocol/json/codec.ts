@@ -1,0 +1,134 @@
+import { ServiceError } from "../../core/errors.js";
+import { type ServiceModel, type ShapeRef, shapeOf } from "../model.js";
+import { Violations, memberPath, serializationError } from "../validate.js";
+
+/**
+ * Model-driven JSON codec shared by awsJson1_0/1_1 and restJson1 bodies: parses a request
+ * document into typed input (timestamps → Date, blobs → Buffer) checking types, required
+ * members, enums and lengths; serializes typed output back (Date → epoch seconds).
+ */
+export function parseJsonDocument(
+  model: ServiceModel,
+  ref: ShapeRef | undefined,
+  body: Buffer,
+  validationCode: string,
+) {
+  if (!ref) return {};
+  let doc: unknown = {};
+  if (body.length > 0) {
+    try {
+      doc = JSON.parse(body.toString("utf8"));
+    } catch (e) {
+      throw new ServiceError("SerializationException", `The request body is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc))
+    throw new ServiceError("SerializationException", "The request body must be a JSON object.");
+  const violations = new Violations(validationCode);
+  const value = parseValue(model, ref, doc, "", violations);
+  violations.throwIfAny();
+  return value as Record<string, unknown>;
+}
+
+export function parseValue(model: ServiceModel, ref: ShapeRef, value: unknown, path: string, v: Violations): unknown {
+  const shape = shapeOf(model, ref);
+  switch (shape.type) {
+    case "structure": {
+      if (typeof value !== "object" || value === null || Array.isArray(value))
+        throw serializationError(path || "input", "an object", value);
+      const input = value as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const [name, member] of Object.entries(shape.members ?? {})) {
+        const raw = input[name];
+        if (raw === undefined || raw === null) continue;
+        out[name] = parseValue(model, member, raw, memberPath(path, name), v);
+      }
+      for (const name of shape.required ?? []) if (out[name] === undefined) v.missing(memberPath(path, name));
+      return out;
+    }
+    case "list": {
+      if (!Array.isArray(value)) throw serializationError(path, "a list", value);
+      v.check(shape, value, path);
+      return value.map((item, i) => parseValue(model, shape.member!, item, `${path}.${i + 1}.member`, v));
+    }
+    case "map": {
+      if (typeof value !== "object" || value === null || Array.isArray(value))
+        throw serializationError(path, "a map", value);
+      const out: Record<string, unknown> = {};
+      for (const [k, item] of Object.entries(value)) {
+        if (item === null) continue;
+        out[k] = parseValue(model, shape.value!, item, `${path}.${k}`, v);
+      }
+      return out;
+    }
+    case "string": {
+      // Like AWS's deserializer, a JSON number or boolean is accepted as its text.
+      if (typeof value === "number" || typeof value === "boolean") value = String(value);
+      if (typeof value !== "string") throw serializationError(path, "a string", value);
+      v.check(shape, value, path);
+      return value;
+    }
+    case "integer":
+    case "long": {
+      if (typeof value !== "number" || !Number.isInteger(value)) throw serializationError(path, "an integer", value);
+      v.check(shape, value, path);
+      return value;
+    }
+    case "float":
+    case "double": {
+      if (typeof value !== "number") throw serializationError(path, "a number", value);
+      v.check(shape, value, path);
+      return value;
+    }
+    case "boolean": {
+      if (typeof value !== "boolean") throw serializationError(path, "true or false", value);
+      return value;
+    }
+    case "timestamp": {
+      const date =
+        typeof value === "number" ? new Date(value * 1000) : typeof value === "string" ? new Date(value) : undefined;
+      if (!date || Number.isNaN(date.getTime())) throw serializationError(path, "a timestamp", value);
+      return date;
+    }
+    case "blob": {
+      if (typeof value !== "string") throw serializationError(path, "base64 text", value);
+      return Buffer.from(value, "base64");
+    }
+  }
+}
+
+/** Typed output → plain JSON value following the model (unknown members are dropped). */
+export function toJsonValue(model: ServiceModel, ref: ShapeRef, value: unknown): unknown {
+  if (value === undefined || value === null) return undefined;
+  const shape = shapeOf(model, ref);
+  switch (shape.type) {
+    case "structure": {
+      const out: Record<string, unknown> = {};
+      const input = value as Record<string, unknown>;
+      for (const [name, member] of Object.entries(shape.members ?? {})) {
+        if (member.location) continue; // bound to HTTP by restJson, not the body
+        const v = toJsonValue(model, member, input[name]);
+        if (v !== undefined) out[name] = v;
+      }
+      return out;
+    }
+    case "list":
+      return (value as unknown[]).map((item) => toJsonValue(model, shape.member!, item));
+    case "map": {
+      const out: Record<string, unknown> = {};
+      for (const [k, item] of Object.entries(value as Record<string, unknown>))
+        out[k] = toJsonValue(model, shape.value!, item);
+      return out;
+    }
+    case "timestamp": {
+      const date = value instanceof Date ? value : new Date(value as string);
+      const format = ref.timestampFormat ?? shape.timestampFormat;
+      if (format === "iso8601") return date.toISOString();
+      return date.getTime() / 1000;
+    }
+    case "blob":
+      return Buffer.from(value as Uint8Array).toString("base64");
+    default:
+      return value;
+  }
+}

@@ -1,0 +1,110 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The subset of a botocore service model the protocols walk. */
+export interface ShapeRef {
+  shape: string;
+  location?: "uri" | "querystring" | "header" | "headers" | "statusCode";
+  locationName?: string;
+  flattened?: boolean;
+  jsonvalue?: boolean;
+  xmlNamespace?: { uri: string };
+  timestampFormat?: "iso8601" | "unixTimestamp" | "rfc822";
+  idempotencyToken?: boolean;
+  xmlAttribute?: boolean;
+  queryName?: string;
+}
+
+export interface Shape {
+  type:
+    | "structure"
+    | "list"
+    | "map"
+    | "string"
+    | "integer"
+    | "long"
+    | "float"
+    | "double"
+    | "boolean"
+    | "timestamp"
+    | "blob";
+  members?: Record<string, ShapeRef>;
+  required?: string[];
+  member?: ShapeRef;
+  key?: ShapeRef;
+  value?: ShapeRef;
+  enum?: string[];
+  min?: number;
+  max?: number;
+  pattern?: string;
+  flattened?: boolean;
+  payload?: string;
+  exception?: boolean;
+  error?: { code?: string; httpStatusCode?: number; senderFault?: boolean };
+  timestampFormat?: "iso8601" | "unixTimestamp" | "rfc822";
+  locationName?: string;
+}
+
+export interface Operation {
+  name: string;
+  http: { method: string; requestUri: string; responseCode?: number };
+  input?: ShapeRef;
+  output?: ShapeRef & { resultWrapper?: string };
+  errors?: ShapeRef[];
+}
+
+export interface ServiceModel {
+  metadata: {
+    apiVersion: string;
+    endpointPrefix: string;
+    protocol: "json" | "query" | "rest-json" | "rest-xml" | "ec2";
+    protocols?: string[];
+    jsonVersion?: string;
+    targetPrefix?: string;
+    signingName?: string;
+    xmlNamespace?: string;
+    serviceId: string;
+    awsQueryCompatible?: Record<string, unknown>;
+  };
+  operations: Record<string, Operation>;
+  shapes: Record<string, Shape>;
+}
+
+function modelsDir(): string {
+  // Walk up from this file: works from src/ (tsx, vitest) and from dist/src/ (built).
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, "src/protocol/generated/models");
+    if (existsSync(candidate)) return candidate;
+    const local = join(dir, "generated/models");
+    if (existsSync(local)) return local;
+    dir = dirname(dir);
+  }
+  throw new Error("cannot find src/protocol/generated/models; run npm run models");
+}
+
+const cache = new Map<string, ServiceModel>();
+
+/** Loads a generated model by Berth's service id (`ecs`, `logs`, `sts`, …). */
+export function loadModel(id: string): ServiceModel {
+  let model = cache.get(id);
+  if (!model) {
+    model = JSON.parse(readFileSync(join(modelsDir(), `${id}.json`), "utf8")) as ServiceModel;
+    cache.set(id, model);
+  }
+  return model;
+}
+
+export const shapeOf = (model: ServiceModel, ref: ShapeRef | string): Shape => {
+  const name = typeof ref === "string" ? ref : ref.shape;
+  const shape = model.shapes[name];
+  if (!shape) throw new Error(`shape ${name} missing from ${model.metadata.serviceId} model`);
+  return shape;
+};
+
+/** HTTP status for an error code, as the model declares it (default 400, or 500 for server faults). */
+export function errorStatus(model: ServiceModel, code: string, fallback: number): number {
+  const shape = model.shapes[code];
+  return shape?.exception && shape.error?.httpStatusCode ? shape.error.httpStatusCode : fallback;
+}

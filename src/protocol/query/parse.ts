@@ -1,0 +1,109 @@
+import { ServiceError } from "../../core/errors.js";
+import { type ServiceModel, type ShapeRef, shapeOf } from "../model.js";
+import { Violations, memberPath, serializationError } from "../validate.js";
+
+/** Parses awsQuery form parameters (`A.member.1.B=…`, `M.entry.1.key=…`) into typed input. */
+export function parseQueryInput(model: ServiceModel, ref: ShapeRef | undefined, form: URLSearchParams, code: string) {
+  if (!ref) return {};
+  const params = new Map<string, string>();
+  for (const [k, v] of form) params.set(k, v);
+  const v = new Violations(code);
+  const out = (parse(model, ref, params, "", "", v) ?? {}) as Record<string, unknown>;
+  v.throwIfAny();
+  return out;
+}
+
+const hasPrefix = (params: Map<string, string>, prefix: string) => {
+  for (const k of params.keys()) if (k === prefix || k.startsWith(`${prefix}.`)) return true;
+  return false;
+};
+
+function parse(
+  model: ServiceModel,
+  ref: ShapeRef,
+  params: Map<string, string>,
+  key: string,
+  path: string,
+  v: Violations,
+): unknown {
+  const shape = shapeOf(model, ref);
+  switch (shape.type) {
+    case "structure": {
+      if (key && !hasPrefix(params, key)) return undefined;
+      const out: Record<string, unknown> = {};
+      for (const [name, member] of Object.entries(shape.members ?? {})) {
+        const wire = member.locationName ?? name;
+        const value = parse(model, member, params, key ? `${key}.${wire}` : wire, memberPath(path, name), v);
+        if (value !== undefined) out[name] = value;
+      }
+      for (const name of shape.required ?? []) if (out[name] === undefined) v.missing(memberPath(path, name));
+      return out;
+    }
+    case "list": {
+      if (params.get(key) === "") return []; // `Name=` is how the query protocol sends an empty list
+      const flattened = ref.flattened || shape.flattened;
+      const itemKey = flattened ? key : `${key}.${shape.member!.locationName ?? "member"}`;
+      const items: unknown[] = [];
+      for (let i = 1; hasPrefix(params, `${itemKey}.${i}`); i++)
+        items.push(parse(model, shape.member!, params, `${itemKey}.${i}`, `${path}.${i}.member`, v));
+      if (items.length === 0) return undefined;
+      v.check(shape, items, path);
+      return items;
+    }
+    case "map": {
+      const flattened = ref.flattened || shape.flattened;
+      const entryKey = flattened ? key : `${key}.entry`;
+      const k = shape.key?.locationName ?? "key";
+      const val = shape.value?.locationName ?? "value";
+      const out: Record<string, unknown> = {};
+      let any = false;
+      for (let i = 1; hasPrefix(params, `${entryKey}.${i}`); i++) {
+        const name = params.get(`${entryKey}.${i}.${k}`);
+        if (name === undefined) continue;
+        out[name] = parse(model, shape.value!, params, `${entryKey}.${i}.${val}`, `${path}.${name}`, v);
+        any = true;
+      }
+      return any ? out : undefined;
+    }
+    default: {
+      const raw = params.get(key);
+      if (raw === undefined) return undefined;
+      return scalar(shape.type, raw, path, (s) => v.check(shapeOf(model, ref), s, path));
+    }
+  }
+}
+
+/** Text → typed scalar for the query protocol and restJson's URI, query and header bindings. */
+export function scalar(type: string, raw: string, path: string, check: (value: unknown) => void = () => {}): unknown {
+  switch (type) {
+    case "string":
+      check(raw);
+      return raw;
+    case "integer":
+    case "long": {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || raw.trim() === "") throw serializationError(path, "an integer", raw);
+      check(n);
+      return n;
+    }
+    case "float":
+    case "double": {
+      const n = Number(raw);
+      if (Number.isNaN(n) || raw.trim() === "") throw serializationError(path, "a number", raw);
+      check(n);
+      return n;
+    }
+    case "boolean":
+      if (raw !== "true" && raw !== "false") throw serializationError(path, "true or false", raw);
+      return raw === "true";
+    case "timestamp": {
+      const d = /^\d+(\.\d+)?$/.test(raw) ? new Date(Number(raw) * 1000) : new Date(raw);
+      if (Number.isNaN(d.getTime())) throw serializationError(path, "a timestamp", raw);
+      return d;
+    }
+    case "blob":
+      return Buffer.from(raw, "base64");
+    default:
+      throw new ServiceError("SerializationException", `Unsupported type ${type} at ${path}`);
+  }
+}

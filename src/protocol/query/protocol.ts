@@ -1,0 +1,35 @@
+import { ServiceError } from "../../core/errors.js";
+import type { ParsedRequest, Protocol, WireRequest, WireResponse } from "../http.js";
+import type { ServiceModel, ShapeRef } from "../model.js";
+import { parseQueryInput } from "./parse.js";
+import { escapeXml, toXml } from "./xml.js";
+
+/** awsQuery: form-encoded `Action=<Op>&Version=…` requests, XML responses. */
+export function awsQueryProtocol(model: ServiceModel, validationCode: string): Protocol {
+  const ns = model.metadata.xmlNamespace ?? "";
+  const meta = (requestId: string) => `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>`;
+  return {
+    parse(req: WireRequest): ParsedRequest {
+      const form =
+        req.method === "POST" && req.body.length > 0 ? new URLSearchParams(req.body.toString("utf8")) : req.query;
+      const action = form.get("Action") ?? "";
+      const op = model.operations[action];
+      if (!op)
+        throw new ServiceError(
+          "InvalidAction",
+          action ? `The action ${action} is not valid for this web service.` : "Missing Action parameter.",
+        );
+      return { operation: action, input: parseQueryInput(model, op.input, form, validationCode) };
+    },
+    serialize(operation, output, requestId): WireResponse {
+      const ref = model.operations[operation].output as (ShapeRef & { resultWrapper?: string }) | undefined;
+      const result = ref?.resultWrapper ? toXml(model, ref, output ?? {}, ref.resultWrapper) : "";
+      const body = `<?xml version="1.0" encoding="UTF-8"?><${operation}Response xmlns="${ns}">${result}${meta(requestId)}</${operation}Response>`;
+      return { status: 200, headers: { "content-type": "text/xml", "x-amzn-requestid": requestId }, body };
+    },
+    renderError(code, message, status, fault, requestId): WireResponse {
+      const body = `<?xml version="1.0" encoding="UTF-8"?><ErrorResponse xmlns="${ns}"><Error><Type>${fault}</Type><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+      return { status, headers: { "content-type": "text/xml", "x-amzn-requestid": requestId }, body };
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { ServiceError } from "../core/errors.js";
+import type { Shape } from "./model.js";
+
+/**
+ * Collects constraint violations while a parser walks the input, and reports them the way
+ * AWS's request validation does: "N validation error(s) detected: Value X at 'path' failed to
+ * satisfy constraint: …".
+ */
+export class Violations {
+  private readonly items: string[] = [];
+
+  constructor(private readonly code: string) {}
+
+  missing(path: string) {
+    this.items.push(`Value null at '${path}' failed to satisfy constraint: Member must not be null`);
+  }
+
+  check(shape: Shape, value: unknown, path: string) {
+    const show = typeof value === "string" ? `'${value}'` : Array.isArray(value) ? "[...]" : String(value);
+    if (shape.type === "string" && typeof value === "string") {
+      if (shape.enum && !shape.enum.includes(value))
+        this.items.push(
+          `Value ${show} at '${path}' failed to satisfy constraint: Member must satisfy enum value set: [${shape.enum.join(", ")}]`,
+        );
+      if (shape.min !== undefined && value.length < shape.min)
+        this.items.push(
+          `Value ${show} at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}`,
+        );
+      if (shape.max !== undefined && value.length > shape.max)
+        this.items.push(
+          `Value at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}`,
+        );
+    } else if (typeof value === "number") {
+      if (shape.min !== undefined && value < shape.min)
+        this.items.push(
+          `Value ${show} at '${path}' failed to satisfy constraint: Member must have value greater than or equal to ${shape.min}`,
+        );
+      if (shape.max !== undefined && value > shape.max)
+        this.items.push(
+          `Value ${show} at '${path}' failed to satisfy constraint: Member must have value less than or equal to ${shape.max}`,
+        );
+    } else if (Array.isArray(value)) {
+      if (shape.min !== undefined && value.length < shape.min)
+        this.items.push(
+          `Value ${show} at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}`,
+        );
+      if (shape.max !== undefined && value.length > shape.max)
+        this.items.push(
+          `Value ${show} at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}`,
+        );
+    }
+  }
+
+  throwIfAny() {
+    if (this.items.length === 0) return;
+    const n = this.items.length;
+    throw new ServiceError(this.code, `${n} validation error${n > 1 ? "s" : ""} detected: ${this.items.join("; ")}`);
+  }
+}
+
+/** A value of the wrong JSON type: what AWS's deserializer rejects before validation. */
+export const serializationError = (path: string, expected: string, value: unknown) =>
+  new ServiceError(
+    "SerializationException",
+    `Cannot deserialize '${path}': expected ${expected}, got ${value === null ? "null" : Array.isArray(value) ? "an array" : `${typeof value} ${JSON.stringify(value)?.slice(0, 60)}`}.`,
+  );
+
+/** Joins a member path the way AWS names members in validation messages. */
+export const memberPath = (parent: string, member: string) => (parent ? `${parent}.${member}` : member);

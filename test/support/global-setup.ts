@@ -1,0 +1,24 @@
+import type { TestProject } from "vitest/node";
+import { buildTestImages } from "./images.js";
+import { type RunningBerth, startBerth } from "./berth.js";
+
+let berth: RunningBerth | undefined;
+
+/** One shared Berth for the integration suite; tests that restart Berth start their own. */
+export async function setup(project: TestProject) {
+  await buildTestImages();
+  berth = await startBerth();
+  project.provide("endpoint", berth.endpoint);
+}
+
+export async function teardown() {
+  if (!berth) return;
+  const code = await berth.stop();
+  if (code !== 0) throw new Error(`shared berth exited with ${code}:\n${berth.output().slice(-4000)}`);
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    endpoint: string;
+  }
+}
