@@ -6,6 +6,7 @@ import { createLogger } from "./core/logger.js";
 import { createEdgeServer } from "./edge/server.js";
 import { openDb } from "./store/db.js";
 import { DocumentStore } from "./store/documents.js";
+import { logsService } from "./services/logs/provider.js";
 import { stsService } from "./services/sts/provider.js";
 
 /** Composition root: builds config, store, clock, runtime, services and controllers; no logic. */
@@ -14,9 +15,9 @@ async function main() {
   const logger = createLogger(config.logLevel);
   const db = openDb(join(config.dataDir, "berth.db"));
   const store = new DocumentStore(db);
-  void store;
-  void systemClock;
-  const services = [stsService()];
+  const clock = systemClock;
+  const logs = logsService({ db, store, clock });
+  const services = [stsService(), logs.service];
   const server = createEdgeServer({ config, services, logger });
   server.listen(config.port, config.host, () => {
     const addr = server.address();
