@@ -103,8 +103,37 @@ export const shapeOf = (model: ServiceModel, ref: ShapeRef | string): Shape => {
   return shape;
 };
 
+/** The operation a wire name (X-Amz-Target suffix, `Action`) names; never an inherited property like `toString`. */
+export const operationNamed = (model: ServiceModel, name: string): Operation | undefined =>
+  Object.hasOwn(model.operations, name) ? model.operations[name] : undefined;
+
+const wireCodes = new WeakMap<ServiceModel, Map<string, string>>();
+
+/**
+ * The exception shape an error code stands for: a shape of that name, or else the shape whose
+ * `error.code` is that code (awsQuery and query-compatible services put codes like
+ * `LoadBalancerNotFound` on the wire for shapes like `LoadBalancerNotFoundException`).
+ * Providers may throw either spelling.
+ */
+export function errorShape(model: ServiceModel, code: string): { name: string; shape: Shape } | undefined {
+  if (Object.hasOwn(model.shapes, code) && model.shapes[code].exception)
+    return { name: code, shape: model.shapes[code] };
+  let byCode = wireCodes.get(model);
+  if (!byCode) {
+    byCode = new Map();
+    for (const [name, shape] of Object.entries(model.shapes))
+      if (shape.exception && shape.error?.code && !byCode.has(shape.error.code)) byCode.set(shape.error.code, name);
+    wireCodes.set(model, byCode);
+  }
+  const name = byCode.get(code);
+  return name ? { name, shape: model.shapes[name] } : undefined;
+}
+
+/** The code the query wire uses for an error (`<Code>`, `x-amzn-query-error`): the model's `error.code`. */
+export const queryErrorCode = (model: ServiceModel, code: string): string =>
+  errorShape(model, code)?.shape.error?.code ?? code;
+
 /** HTTP status for an error code, as the model declares it (default 400, or 500 for server faults). */
 export function errorStatus(model: ServiceModel, code: string, fallback: number): number {
-  const shape = model.shapes[code];
-  return shape?.exception && shape.error?.httpStatusCode ? shape.error.httpStatusCode : fallback;
+  return errorShape(model, code)?.shape.error?.httpStatusCode ?? fallback;
 }

@@ -1,6 +1,6 @@
 import { ServiceError } from "../../core/errors.js";
 import type { ParsedRequest, Protocol, WireRequest, WireResponse } from "../http.js";
-import type { ServiceModel } from "../model.js";
+import { type ServiceModel, errorShape, operationNamed, queryErrorCode } from "../model.js";
 import { parseJsonDocument, toJsonValue } from "./codec.js";
 
 /** awsJson1_0 / awsJson1_1: POST /, X-Amz-Target `<prefix>.<Operation>`, JSON bodies. */
@@ -12,7 +12,7 @@ export function awsJsonProtocol(model: ServiceModel, validationCode: string): Pr
     parse(req: WireRequest): ParsedRequest {
       const target = req.headers["x-amz-target"] ?? "";
       const name = target.startsWith(prefix) ? target.slice(prefix.length) : "";
-      const op = model.operations[name];
+      const op = operationNamed(model, name);
       if (!op)
         throw new ServiceError(
           "UnknownOperationException",
@@ -28,13 +28,16 @@ export function awsJsonProtocol(model: ServiceModel, validationCode: string): Pr
       return { status: 200, headers: { "content-type": contentType, "x-amzn-requestid": requestId }, body };
     },
     renderError(code, message, status, fault, requestId, fields): WireResponse {
+      // Query-compatible services name the shape in `__type` and put its query code in a header,
+      // whichever of the two spellings the provider threw.
+      const type = queryCompatible ? (errorShape(model, code)?.name ?? code) : code;
       const headers: Record<string, string> = {
         "content-type": contentType,
         "x-amzn-requestid": requestId,
-        "x-amzn-errortype": code,
+        "x-amzn-errortype": type,
       };
-      if (queryCompatible) headers["x-amzn-query-error"] = `${code};${fault}`;
-      return { status, headers, body: JSON.stringify({ __type: code, message, ...fields }) };
+      if (queryCompatible) headers["x-amzn-query-error"] = `${queryErrorCode(model, code)};${fault}`;
+      return { status, headers, body: JSON.stringify({ __type: type, message, ...fields }) };
     },
   };
 }

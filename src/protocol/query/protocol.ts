@@ -1,6 +1,6 @@
 import { ServiceError } from "../../core/errors.js";
 import type { ParsedRequest, Protocol, WireRequest, WireResponse } from "../http.js";
-import type { ServiceModel, ShapeRef } from "../model.js";
+import { type ServiceModel, type ShapeRef, operationNamed, queryErrorCode } from "../model.js";
 import { parseQueryInput } from "./parse.js";
 import { escapeXml, toXml } from "./xml.js";
 
@@ -13,7 +13,7 @@ export function awsQueryProtocol(model: ServiceModel, validationCode: string): P
       const form =
         req.method === "POST" && req.body.length > 0 ? new URLSearchParams(req.body.toString("utf8")) : req.query;
       const action = form.get("Action") ?? "";
-      const op = model.operations[action];
+      const op = operationNamed(model, action);
       if (!op)
         throw new ServiceError(
           "InvalidAction",
@@ -28,7 +28,7 @@ export function awsQueryProtocol(model: ServiceModel, validationCode: string): P
       return { status: 200, headers: { "content-type": "text/xml", "x-amzn-requestid": requestId }, body };
     },
     renderError(code, message, status, fault, requestId): WireResponse {
-      const body = `<?xml version="1.0" encoding="UTF-8"?><ErrorResponse xmlns="${ns}"><Error><Type>${fault}</Type><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+      const body = `<?xml version="1.0" encoding="UTF-8"?><ErrorResponse xmlns="${ns}"><Error><Type>${fault}</Type><Code>${escapeXml(queryErrorCode(model, code))}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
       return { status, headers: { "content-type": "text/xml", "x-amzn-requestid": requestId }, body };
     },
   };
