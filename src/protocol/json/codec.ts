@@ -1,5 +1,6 @@
 import { ServiceError } from "../../core/errors.js";
 import { type ServiceModel, type ShapeRef, shapeOf } from "../model.js";
+import { parseTimestamp } from "../timestamp.js";
 import { Violations, memberPath, serializationError } from "../validate.js";
 
 /**
@@ -85,9 +86,8 @@ export function parseValue(model: ServiceModel, ref: ShapeRef, value: unknown, p
       return value;
     }
     case "timestamp": {
-      const date =
-        typeof value === "number" ? new Date(value * 1000) : typeof value === "string" ? new Date(value) : undefined;
-      if (!date || Number.isNaN(date.getTime())) throw serializationError(path, "a timestamp", value);
+      const date = parseTimestamp(value);
+      if (!date) throw serializationError(path, "a timestamp (epoch seconds or ISO 8601)", value);
       return date;
     }
     case "blob": {

@@ -1,5 +1,6 @@
 import { ServiceError } from "../../core/errors.js";
 import { type ServiceModel, type ShapeRef, shapeOf } from "../model.js";
+import { parseTimestamp } from "../timestamp.js";
 import { Violations, memberPath, serializationError } from "../validate.js";
 
 /** Parses awsQuery form parameters (`A.member.1.B=…`, `M.entry.1.key=…`) into typed input. */
@@ -97,8 +98,8 @@ export function scalar(type: string, raw: string, path: string, check: (value: u
       if (raw !== "true" && raw !== "false") throw serializationError(path, "true or false", raw);
       return raw === "true";
     case "timestamp": {
-      const d = /^\d+(\.\d+)?$/.test(raw) ? new Date(Number(raw) * 1000) : new Date(raw);
-      if (Number.isNaN(d.getTime())) throw serializationError(path, "a timestamp", raw);
+      const d = parseTimestamp(raw);
+      if (!d) throw serializationError(path, "a timestamp (ISO 8601 or epoch seconds)", raw);
       return d;
     }
     case "blob":
