@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 import { join } from "node:path";
 import { loadConfig } from "./config/config.js";
+import { TaskController } from "./controllers/tasks/controller.js";
 import { systemClock } from "./core/clock.js";
 import { createLogger } from "./core/logger.js";
 import { createEdgeServer } from "./edge/server.js";
+import { DockerRuntime } from "./runtime/docker/docker-runtime.js";
+import { ecsService } from "./services/ecs/provider.js";
+import { logsService } from "./services/logs/provider.js";
+import type { ServiceState } from "./services/service.js";
+import { stsService } from "./services/sts/provider.js";
 import { openDb } from "./store/db.js";
 import { DocumentStore } from "./store/documents.js";
-import { logsService } from "./services/logs/provider.js";
-import { stsService } from "./services/sts/provider.js";
+import { storeIdentity } from "./store/identity.js";
 
 /** Composition root: builds config, store, clock, runtime, services and controllers; no logic. */
 async function main() {
@@ -16,8 +21,40 @@ async function main() {
   const db = openDb(join(config.dataDir, "berth.db"));
   const store = new DocumentStore(db);
   const clock = systemClock;
+  const runtime = new DockerRuntime();
+
+  let ecsState: ServiceState = "starting";
   const logs = logsService({ db, store, clock });
-  const services = [stsService(), logs.service];
+  const ecs = ecsService({ store, clock, state: () => ecsState });
+  const tasks = new TaskController({
+    store,
+    tasks: ecs.ecs.tasks,
+    runtime,
+    logs: logs.backend,
+    clock,
+    logger,
+    storeId: storeIdentity(store),
+    dataDir: config.dataDir,
+    publishHost: config.publishHost,
+    network: config.taskNetwork,
+    resyncIntervalMs: config.resyncIntervalMs,
+  });
+  const startController = async (): Promise<void> => {
+    try {
+      await tasks.start();
+      ecsState = "running";
+    } catch (err) {
+      ecsState = "degraded";
+      logger.error(
+        { err: (err as Error).message },
+        "task controller cannot start; ECS tasks will not run until it can",
+      );
+      setTimeout(() => void startController(), 5000).unref();
+    }
+  };
+  await startController();
+
+  const services = [ecs.service, logs.service, stsService()];
   const server = createEdgeServer({ config, services, logger });
   server.listen(config.port, config.host, () => {
     const addr = server.address();
@@ -26,15 +63,16 @@ async function main() {
     // A line tests and scripts can wait for, on stdout.
     process.stdout.write(`berth listening on http://${config.host}:${port}\n`);
   });
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, "shutting down");
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, "shutting down; task containers keep running and are adopted at the next start");
     server.close();
     server.closeAllConnections();
+    await tasks.stop();
     db.close();
     process.exit(0);
   };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
 main().catch((err) => {

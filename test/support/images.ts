@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /** The image integration tests run: FROM scratch with Debian's static busybox (sh, httpd, nc, wget, sleep). */
-export const BUSYBOX_IMAGE = "berth-test/busybox:1";
+export const BUSYBOX_IMAGE = "berth-test/busybox:2";
 
 /** Builds the local test images (nothing is pulled from a registry). Idempotent. */
 export async function buildTestImages() {
@@ -23,6 +23,7 @@ export async function buildTestImages() {
         "FROM scratch",
         "COPY busybox /bin/busybox",
         'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
+        'RUN ["/bin/busybox", "mkdir", "-p", "/tmp", "/www"]',
         "ENV PATH=/bin",
         'CMD ["sh"]',
       ].join("\n"),

@@ -1,0 +1,160 @@
+import type { ContainerDefinition } from "../../protocol/generated/types/ecs.js";
+import type { ContainerSpec, NetworkAttachment } from "../../runtime/runtime.js";
+import type { TaskRecord } from "../../services/ecs/records.js";
+
+export const LABEL = {
+  managed: "berth.managed",
+  instance: "berth.instance",
+  store: "berth.store",
+  dataDir: "berth.data-dir",
+  taskArn: "berth.task-arn",
+  account: "berth.account",
+  region: "berth.region",
+  container: "berth.container",
+} as const;
+
+/** Name the namespace-holding container carries in its berth.container label. */
+export const PAUSE = "~pause";
+
+export interface Placement {
+  instanceLabels: Record<string, string>;
+  publishHost: string;
+  network: string;
+}
+
+export const taskId = (taskArn: string) => taskArn.split("/").pop()!;
+
+const dockerName = (task: TaskRecord, container: string) =>
+  `ecs-${task.spec.family}-${task.spec.revision}-${container}-${taskId(task.taskArn)}`.replace(/[^a-zA-Z0-9_.-]/g, "-");
+
+export function taskLabels(
+  task: TaskRecord,
+  scope: { account: string; region: string },
+  p: Placement,
+  container: string,
+) {
+  return {
+    ...p.instanceLabels,
+    [LABEL.taskArn]: task.taskArn,
+    [LABEL.account]: scope.account,
+    [LABEL.region]: scope.region,
+    [LABEL.container]: container,
+    "com.amazonaws.ecs.task-arn": task.taskArn,
+    "com.amazonaws.ecs.cluster": task.clusterArn.split("/").pop()!,
+    "com.amazonaws.ecs.task-definition-family": task.spec.family,
+    "com.amazonaws.ecs.task-definition-version": String(task.spec.revision),
+    "com.amazonaws.ecs.container-name": container,
+  };
+}
+
+/** The namespace holder of an awsvpc task: owns the network and publishes every task port. */
+export function pauseSpec(
+  task: TaskRecord,
+  scope: { account: string; region: string },
+  p: Placement,
+  image: string,
+): ContainerSpec {
+  return {
+    name: dockerName(task, "internalecspause"),
+    image,
+    env: {},
+    labels: taskLabels(task, scope, p, PAUSE),
+    ports: task.spec.containers.flatMap((c) =>
+      (c.portMappings ?? [])
+        .filter((m) => m.containerPort !== undefined)
+        .map((m) => ({ containerPort: m.containerPort!, protocol: m.protocol ?? "tcp" })),
+    ),
+    publishHost: p.publishHost,
+    network: { kind: "network", name: p.network },
+    hostname: `ip-${taskId(task.taskArn).slice(0, 12)}`,
+    ulimits: [],
+    readonlyRootFilesystem: true,
+    mounts: [],
+    init: false,
+    privileged: false,
+    extraHosts: [],
+    dns: [],
+  };
+}
+
+/** Volume name for a task-scoped volume (a task definition volume with no host source path). */
+export const taskVolumeName = (task: TaskRecord, volume: string) =>
+  `berth-${taskId(task.taskArn)}-${volume}`.replace(/[^a-zA-Z0-9_.-]/g, "-");
+
+/** One container definition → what the runtime creates. Pure. */
+export function containerSpec(
+  task: TaskRecord,
+  def: ContainerDefinition,
+  scope: { account: string; region: string },
+  p: Placement,
+  pauseId: string | undefined,
+): ContainerSpec {
+  const mode = task.spec.networkMode;
+  const network: NetworkAttachment =
+    mode === "awsvpc"
+      ? { kind: "container", id: pauseId! }
+      : mode === "host"
+        ? { kind: "host" }
+        : mode === "none"
+          ? { kind: "none" }
+          : { kind: "network", name: p.network, aliases: [def.name!] };
+  const env: Record<string, string> = {
+    AWS_REGION: scope.region,
+    AWS_DEFAULT_REGION: scope.region,
+    AWS_EXECUTION_ENV: "AWS_ECS_FARGATE",
+  };
+  for (const e of def.environment ?? []) if (e.name) env[e.name] = e.value ?? "";
+  const volumes = new Map((task.spec.volumes ?? []).map((v) => [v.name, v]));
+  const mounts = (def.mountPoints ?? []).map((m) => {
+    const v = volumes.get(m.sourceVolume)!;
+    const hostPath = v?.host?.sourcePath;
+    const named = v?.dockerVolumeConfiguration ? v.name! : undefined;
+    return {
+      type: hostPath ? ("bind" as const) : ("volume" as const),
+      source: hostPath ?? named ?? taskVolumeName(task, m.sourceVolume!),
+      target: m.containerPath!,
+      readOnly: m.readOnly ?? false,
+    };
+  });
+  const hc = def.healthCheck;
+  // A task-level size caps each container that sets none of its own (Docker has no pod cgroup here).
+  const memoryMiB = def.memory ?? (def.memoryReservation ? undefined : task.spec.memoryMiB);
+  return {
+    name: dockerName(task, def.name!),
+    image: def.image!,
+    command: def.command,
+    entryPoint: def.entryPoint,
+    env,
+    workingDir: def.workingDirectory,
+    user: def.user,
+    labels: { ...(def.dockerLabels ?? {}), ...taskLabels(task, scope, p, def.name!) },
+    ports:
+      mode === "bridge"
+        ? (def.portMappings ?? [])
+            .filter((m) => m.containerPort !== undefined)
+            .map((m) => ({ containerPort: m.containerPort!, hostPort: m.hostPort, protocol: m.protocol ?? "tcp" }))
+        : [],
+    publishHost: p.publishHost,
+    network,
+    hostname: mode === "bridge" ? def.hostname : undefined,
+    memoryMiB,
+    memoryReservationMiB: def.memoryReservation,
+    cpuUnits: def.cpu ? def.cpu : task.spec.containers.length === 1 ? task.spec.cpuUnits : undefined,
+    healthCheck: hc?.command?.length
+      ? {
+          test: hc.command,
+          intervalSec: hc.interval ?? 30,
+          timeoutSec: hc.timeout ?? 5,
+          retries: hc.retries ?? 3,
+          startPeriodSec: hc.startPeriod ?? 0,
+        }
+      : undefined,
+    ulimits: (def.ulimits ?? []).map((u) => ({ name: u.name, soft: u.softLimit, hard: u.hardLimit })),
+    readonlyRootFilesystem: def.readonlyRootFilesystem ?? false,
+    mounts,
+    init: def.linuxParameters?.initProcessEnabled ?? false,
+    privileged: def.privileged ?? false,
+    extraHosts: (def.extraHosts ?? []).map((h) => `${h.hostname}:${h.ipAddress}`),
+    dns: def.dnsServers ?? [],
+  };
+}

@@ -1,0 +1,306 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Clock } from "../../core/clock.js";
+import { type Scope, parseArn } from "../../core/ids.js";
+import type { Logger } from "../../core/logger.js";
+import type { ContainerRuntime, LogFollower, ObservedContainer } from "../../runtime/runtime.js";
+import type { LogsBackend } from "../../services/logs/provider.js";
+import { TASK_KIND, type TaskRecord } from "../../services/ecs/records.js";
+import type { Collection, DocumentStore } from "../../store/documents.js";
+import { WorkQueue } from "../work-queue.js";
+import { LABEL, PAUSE, type Placement, containerSpec, pauseSpec, taskId, taskVolumeName } from "./container-spec.js";
+import { type Action, type ObservedTask, failed, planTask } from "./plan.js";
+
+/** A start-up failure that stops the task with TaskFailedToStart and this reason. */
+class StartFailure extends Error {}
+
+interface LogCursor {
+  id: string;
+  ms: number;
+}
+
+export interface TaskControllerDeps {
+  store: DocumentStore;
+  tasks: Collection<TaskRecord>;
+  runtime: ContainerRuntime;
+  logs: LogsBackend;
+  clock: Clock;
+  logger: Logger;
+  storeId: string;
+  dataDir: string;
+  publishHost: string;
+  network: string;
+  resyncIntervalMs: number;
+}
+
+const scopeOf = (taskArn: string): Scope => {
+  const p = parseArn(taskArn)!;
+  return { account: p.account, region: p.region };
+};
+
+/**
+ * Converges Docker to the stored tasks. Level-based: every pass re-reads the task and the
+ * containers carrying its label, asks the pure planner what to do, and does it. Survives
+ * restarts because all it needs is in the store and in Docker's labels.
+ */
+export class TaskController {
+  private readonly queue: WorkQueue;
+  private readonly followers = new Map<string, LogFollower>();
+  private readonly cursors: Collection<LogCursor>;
+  private readonly placement: Placement;
+  private unwatch?: () => void;
+  private resync?: NodeJS.Timeout;
+  private pauseImage?: Promise<string>;
+
+  constructor(private readonly d: TaskControllerDeps) {
+    this.queue = new WorkQueue(
+      (key) => this.reconcile(key),
+      32,
+      (key, err) => d.logger.warn({ task: key, err: (err as Error).message }, "task reconcile failed; retrying"),
+    );
+    this.cursors = d.store.collection<LogCursor>("berth.logCursor", { id: (c) => c.id });
+    this.placement = {
+      instanceLabels: { [LABEL.managed]: "true", [LABEL.store]: d.storeId, [LABEL.dataDir]: d.dataDir },
+      publishHost: d.publishHost,
+      network: d.network,
+    };
+  }
+
+  async start() {
+    await this.d.runtime.ping();
+    await this.d.runtime.ensureNetwork(this.d.network);
+    this.pauseImage = this.d.runtime.ensurePauseImage();
+    await this.pauseImage;
+    this.d.store.changes.on("change", (c: { kind: string; id: string }) => {
+      if (c.kind === TASK_KIND) this.queue.add(c.id);
+    });
+    this.unwatch = this.d.runtime.watch({ [LABEL.store]: this.d.storeId }, (e) => {
+      const arn = e.labels[LABEL.taskArn];
+      if (arn) this.queue.add(arn);
+    });
+    await this.sweep();
+    this.resync = setInterval(() => void this.sweep().catch(() => {}), this.d.resyncIntervalMs);
+  }
+
+  async stop() {
+    clearInterval(this.resync);
+    this.unwatch?.();
+    this.queue.close();
+    for (const f of this.followers.values()) f.stop();
+  }
+
+  /** For tests and benchmarks: resolves when no reconcile is queued or running. */
+  idle() {
+    return this.queue.idle();
+  }
+
+  /** Queues every live task and every Berth container, removing those that belong to no Berth. */
+  private async sweep() {
+    for (const { doc } of this.d.tasks.listAll()) if (doc.lastStatus !== "STOPPED") this.queue.add(doc.taskArn);
+    const all = await this.d.runtime.list({ [LABEL.managed]: "true" });
+    for (const c of all) {
+      const arn = c.labels[LABEL.taskArn];
+      if (c.labels[LABEL.store] === this.d.storeId) {
+        if (arn) this.queue.add(arn);
+        continue;
+      }
+      const dir = c.labels[LABEL.dataDir];
+      const abandoned = dir && (dir === this.d.dataDir || !existsSync(join(dir, "berth.db")));
+      if (abandoned) {
+        this.d.logger.info({ container: c.name, dataDir: dir }, "removing a container no Berth owns any more");
+        await this.d.runtime.removeContainer(c.id);
+      }
+    }
+  }
+
+  private observe(list: ObservedContainer[]): ObservedTask {
+    const obs: ObservedTask = { containers: new Map() };
+    for (const c of list) {
+      const name = c.labels[LABEL.container];
+      if (name === PAUSE) obs.pause = c;
+      else if (name) obs.containers.set(name, c);
+    }
+    return obs;
+  }
+
+  /** Writes the next task state unless someone (StopTask) changed it since we read it. */
+  private save(scope: Scope, read: TaskRecord, next: TaskRecord): TaskRecord | undefined {
+    return this.d.store.transaction(() => {
+      const current = this.d.tasks.get(scope, read.taskArn);
+      if (!current || current.version !== read.version) return undefined;
+      return this.d.tasks.put(scope, { ...next, version: (current.version ?? 1) + 1 });
+    });
+  }
+
+  private async reconcile(arn: string): Promise<{ requeueAfterMs?: number } | undefined> {
+    const scope = scopeOf(arn);
+    const list = await this.d.runtime.list({ [LABEL.store]: this.d.storeId, [LABEL.taskArn]: arn });
+    const task = this.d.tasks.get(scope, arn);
+    if (!task) {
+      await Promise.all(list.map((c) => this.d.runtime.removeContainer(c.id)));
+      return undefined;
+    }
+    const obs = this.observe(list);
+    const plan = planTask(task, obs, this.d.clock.now());
+    let current = task;
+    if (plan.next) {
+      const saved = this.save(scope, task, plan.next);
+      if (!saved) return { requeueAfterMs: 0 };
+      current = saved;
+      if (saved.lastStatus !== task.lastStatus)
+        this.d.logger.info(
+          { task: arn, lastStatus: saved.lastStatus, stoppedReason: saved.stoppedReason },
+          "task status",
+        );
+    }
+    this.followLogs(current, scope, obs);
+    if (plan.actions.length === 0) return plan.next ? { requeueAfterMs: 0 } : undefined;
+    try {
+      await this.apply(current, scope, obs, plan.actions);
+    } catch (err) {
+      if (!(err instanceof StartFailure)) throw err;
+      const reread = this.d.tasks.get(scope, arn);
+      if (reread) this.save(scope, reread, failed(reread, this.d.clock.now(), "TaskFailedToStart", err.message));
+    }
+    return { requeueAfterMs: 0 };
+  }
+
+  private async apply(task: TaskRecord, scope: Scope, obs: ObservedTask, actions: Action[]) {
+    const rt = this.d.runtime;
+    const stops: Promise<void>[] = [];
+    const runs: Promise<void>[] = [];
+    for (const a of actions) {
+      switch (a.type) {
+        case "createPause": {
+          const image = await this.pauseImage!;
+          const id = obs.pause?.id ?? (await rt.createContainer(pauseSpec(task, scope, this.placement, image)));
+          await rt.startContainer(id);
+          break;
+        }
+        case "runContainer":
+          runs.push(this.runContainer(task, scope, obs, a.name));
+          break;
+        case "startContainer":
+          runs.push(
+            rt.startContainer(a.id).catch((e) => {
+              throw new StartFailure(`CannotStartContainerError: ${a.name}: ${(e as Error).message}`);
+            }),
+          );
+          break;
+        case "stopContainer":
+          stops.push(rt.stopContainer(a.id, a.timeoutSec));
+          break;
+        case "cleanup":
+          await this.cleanup(task, obs);
+          break;
+      }
+    }
+    const settled = await Promise.allSettled([...runs, ...stops]);
+    const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failure) throw failure.reason;
+  }
+
+  private awslogs(task: TaskRecord, scope: Scope, name: string) {
+    const def = task.spec.containers.find((c) => c.name === name);
+    const cfg = def?.logConfiguration;
+    if (cfg?.logDriver !== "awslogs") return undefined;
+    const o = cfg.options ?? {};
+    const group = o["awslogs-group"];
+    const prefix = o["awslogs-stream-prefix"];
+    const stream = prefix ? `${prefix}/${name}/${taskId(task.taskArn)}` : `${name}/${taskId(task.taskArn)}`;
+    return {
+      scope: { account: scope.account, region: o["awslogs-region"] ?? scope.region },
+      group,
+      stream,
+      create: o["awslogs-create-group"] === "true",
+    };
+  }
+
+  private async runContainer(task: TaskRecord, scope: Scope, obs: ObservedTask, name: string) {
+    const rt = this.d.runtime;
+    const def = task.spec.containers.find((c) => c.name === name)!;
+    const image = def.image!;
+    if (!(await rt.hasImage(image))) {
+      try {
+        await rt.pullImage(image);
+      } catch (e) {
+        throw new StartFailure(
+          `CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref ${image}: ${(e as Error).message}`,
+        );
+      }
+    }
+    const logs = this.awslogs(task, scope, name);
+    if (logs) {
+      if (!logs.group)
+        throw new StartFailure(`ResourceInitializationError: container '${name}': awslogs-group is required.`);
+      try {
+        this.d.logs.ensureGroup(logs.scope, logs.group, logs.create);
+        this.d.logs.ensureStream(logs.scope, logs.group, logs.stream);
+      } catch (e) {
+        throw new StartFailure(
+          `ResourceInitializationError: failed to validate logger args: ${(e as Error).message} (log group '${logs.group}'; set awslogs-create-group to "true" to create it)`,
+        );
+      }
+    }
+    for (const m of def.mountPoints ?? []) {
+      const v = task.spec.volumes?.find((x) => x.name === m.sourceVolume);
+      if (v && !v.host?.sourcePath && !v.dockerVolumeConfiguration)
+        await rt.ensureVolume(taskVolumeName(task, v.name!), this.placement.instanceLabels);
+    }
+    let id: string;
+    try {
+      id = await rt.createContainer(containerSpec(task, def, scope, this.placement, obs.pause?.id));
+    } catch (e) {
+      throw new StartFailure(`CannotCreateContainerError: ${name}: ${(e as Error).message}`);
+    }
+    try {
+      await rt.startContainer(id);
+    } catch (e) {
+      throw new StartFailure(`CannotStartContainerError: ${name}: ${(e as Error).message}`);
+    }
+  }
+
+  private followLogs(task: TaskRecord, scope: Scope, obs: ObservedTask) {
+    for (const [name, o] of obs.containers) {
+      if (!o.startedAt || this.followers.has(o.id)) continue;
+      const logs = this.awslogs(task, scope, name);
+      if (!logs?.group) continue;
+      const since = this.cursors.get(scope, o.id)?.ms ?? 0;
+      const follower = this.d.runtime.followLogs(o.id, since, (lines) => {
+        try {
+          this.d.logs.append(
+            logs.scope,
+            logs.group,
+            logs.stream,
+            lines.map((l) => ({ timestamp: l.timestamp, message: l.message })),
+          );
+          this.cursors.put(scope, { id: o.id, ms: lines[lines.length - 1].timestamp });
+        } catch (e) {
+          this.d.logger.warn({ task: task.taskArn, container: name, err: (e as Error).message }, "dropping log lines");
+        }
+      });
+      this.followers.set(o.id, follower);
+    }
+  }
+
+  private async cleanup(task: TaskRecord, obs: ObservedTask) {
+    const rt = this.d.runtime;
+    const scope = scopeOf(task.taskArn);
+    const containers = [...obs.containers.values()];
+    // Let log followers deliver the last lines before the containers disappear.
+    await Promise.all(
+      containers.map(async (c) => {
+        const f = this.followers.get(c.id);
+        if (!f) return;
+        await Promise.race([f.done, new Promise((r) => setTimeout(r, 3000))]);
+        f.stop();
+        this.followers.delete(c.id);
+        this.cursors.delete(scope, c.id);
+      }),
+    );
+    await Promise.all(containers.map((c) => rt.removeContainer(c.id)));
+    if (obs.pause) await rt.removeContainer(obs.pause.id);
+    for (const v of task.spec.volumes ?? [])
+      if (!v.host?.sourcePath && !v.dockerVolumeConfiguration) await rt.removeVolume(taskVolumeName(task, v.name!));
+  }
+}

@@ -1,0 +1,351 @@
+import { PassThrough, type Readable } from "node:stream";
+import Docker from "dockerode";
+import { pack } from "tar-stream";
+import { pauseBinary } from "../pause-binary.js";
+import type {
+  ContainerRuntime,
+  ContainerSpec,
+  ContainerState,
+  LogFollower,
+  LogLine,
+  ObservedContainer,
+  RuntimeEvent,
+} from "../runtime.js";
+
+const PAUSE_IMAGE = "berth/pause:1";
+const PULL_TIMEOUT_MS = 180_000;
+const NEVER = "0001-01-01T00:00:00Z";
+
+const labelFilter = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+const dockerDate = (s: string | undefined) => (s && !s.startsWith("0001-") ? new Date(s) : undefined);
+
+/** ContainerRuntime on a local Docker Engine through its HTTP API (dockerode). */
+export class DockerRuntime implements ContainerRuntime {
+  private readonly docker: Docker;
+
+  constructor(options: Docker.DockerOptions = {}) {
+    this.docker = new Docker(options);
+  }
+
+  async ping() {
+    try {
+      await this.docker.ping();
+    } catch (e) {
+      throw new Error(
+        `Docker Engine is not reachable (${(e as Error).message}). Start it (npm start does this as root) or set DOCKER_HOST.`,
+      );
+    }
+  }
+
+  async ensureNetwork(name: string) {
+    const existing = await this.docker.listNetworks({ filters: { name: [name] } });
+    if (existing.some((n) => n.Name === name)) return;
+    try {
+      await this.docker.createNetwork({ Name: name, Driver: "bridge", Labels: { "berth.managed": "true" } });
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 409) throw e;
+    }
+  }
+
+  async ensureVolume(name: string, labels: Record<string, string>) {
+    await this.docker.createVolume({ Name: name, Labels: labels });
+  }
+
+  async removeVolume(name: string) {
+    try {
+      await this.docker.getVolume(name).remove();
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+    }
+  }
+
+  async hasImage(ref: string) {
+    try {
+      await this.docker.getImage(ref).inspect();
+      return true;
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return false;
+      throw e;
+    }
+  }
+
+  async pullImage(ref: string) {
+    const stream = (await this.docker.pull(ref)) as Readable;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stream.destroy();
+        reject(new Error(`pull of ${ref} timed out after ${PULL_TIMEOUT_MS / 1000} s`));
+      }, PULL_TIMEOUT_MS);
+      this.docker.modem.followProgress(
+        stream,
+        (err: Error | null, events: { error?: string }[]) => {
+          clearTimeout(timer);
+          const failed = err?.message ?? events?.find((e) => e.error)?.error;
+          if (failed) reject(new Error(failed));
+          else resolve();
+        },
+        () => {},
+      );
+    });
+  }
+
+  async ensurePauseImage() {
+    if (await this.hasImage(PAUSE_IMAGE)) return PAUSE_IMAGE;
+    const tar = pack();
+    tar.entry({ name: "pause", mode: 0o755 }, pauseBinary());
+    tar.finalize();
+    const [repo, tag] = PAUSE_IMAGE.split(":");
+    const out = (await this.docker.importImage(
+      tar as unknown as NodeJS.ReadableStream,
+      {
+        repo,
+        tag,
+        changes: ['CMD ["/pause"]', "LABEL berth.managed=true"],
+      } as object,
+    )) as Readable;
+    await new Promise<void>((resolve, reject) =>
+      this.docker.modem.followProgress(out, (err: Error | null) => (err ? reject(err) : resolve())),
+    );
+    return PAUSE_IMAGE;
+  }
+
+  async createContainer(spec: ContainerSpec) {
+    const exposed: Record<string, object> = {};
+    const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+    for (const p of spec.ports) {
+      const key = `${p.containerPort}/${p.protocol}`;
+      exposed[key] = {};
+      bindings[key] = [{ HostIp: spec.publishHost, HostPort: p.hostPort ? String(p.hostPort) : "" }];
+    }
+    const net = spec.network;
+    const networkMode = net.kind === "network" ? net.name : net.kind === "container" ? `container:${net.id}` : net.kind;
+    const mib = (n: number | undefined) => (n ? n * 1024 * 1024 : undefined);
+    const ns = (s: number) => Math.round(s * 1e9);
+    const container = await this.docker.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      Cmd: spec.command,
+      Entrypoint: spec.entryPoint,
+      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      WorkingDir: spec.workingDir,
+      User: spec.user,
+      Labels: spec.labels,
+      Hostname: net.kind === "container" || net.kind === "host" ? undefined : spec.hostname,
+      ExposedPorts: net.kind === "container" ? undefined : exposed,
+      Healthcheck: spec.healthCheck
+        ? {
+            Test: spec.healthCheck.test,
+            Interval: ns(spec.healthCheck.intervalSec),
+            Timeout: ns(spec.healthCheck.timeoutSec),
+            Retries: spec.healthCheck.retries,
+            StartPeriod: ns(spec.healthCheck.startPeriodSec),
+          }
+        : undefined,
+      HostConfig: {
+        NetworkMode: networkMode,
+        PortBindings: net.kind === "container" || net.kind === "host" ? undefined : bindings,
+        Memory: mib(spec.memoryMiB),
+        MemoryReservation: mib(spec.memoryReservationMiB),
+        NanoCpus: spec.cpuUnits ? Math.round((spec.cpuUnits / 1024) * 1e9) : undefined,
+        Ulimits: spec.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
+        ReadonlyRootfs: spec.readonlyRootFilesystem,
+        Mounts: spec.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
+        Init: spec.init || undefined,
+        Privileged: spec.privileged,
+        ExtraHosts: spec.extraHosts,
+        Dns: spec.dns.length ? spec.dns : undefined,
+      },
+      NetworkingConfig:
+        net.kind === "network" && net.aliases?.length
+          ? { EndpointsConfig: { [net.name]: { Aliases: net.aliases } } }
+          : undefined,
+    });
+    return container.id;
+  }
+
+  async startContainer(id: string) {
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 304) throw e; // already started
+    }
+  }
+
+  async stopContainer(id: string, timeoutSec: number) {
+    try {
+      await this.docker.getContainer(id).stop({ t: timeoutSec });
+    } catch (e) {
+      const code = (e as { statusCode?: number }).statusCode;
+      if (code !== 304 && code !== 404) throw e;
+    }
+  }
+
+  async removeContainer(id: string) {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (e) {
+      const code = (e as { statusCode?: number }).statusCode;
+      if (code !== 404 && code !== 409) throw e; // gone, or removal already in progress
+    }
+  }
+
+  async inspect(id: string): Promise<ObservedContainer | undefined> {
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(id).inspect();
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw e;
+    }
+    const networks = Object.values(info.NetworkSettings.Networks ?? {});
+    const ports: ObservedContainer["ports"] = [];
+    for (const [key, binds] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+      const [port, proto] = key.split("/");
+      for (const b of binds ?? [])
+        ports.push({
+          containerPort: Number(port),
+          protocol: proto === "udp" ? "udp" : "tcp",
+          hostIp: b.HostIp,
+          hostPort: Number(b.HostPort),
+        });
+    }
+    const state = info.State as typeof info.State & { Health?: { Status: string } };
+    return {
+      id: info.Id,
+      name: info.Name.replace(/^\//, ""),
+      image: info.Config.Image,
+      imageId: info.Image,
+      labels: info.Config.Labels ?? {},
+      state: state.Status as ContainerState,
+      exitCode: state.Status === "exited" || state.Status === "dead" ? state.ExitCode : undefined,
+      health: state.Health?.Status as ObservedContainer["health"],
+      startedAt: state.StartedAt === NEVER ? undefined : dockerDate(state.StartedAt),
+      finishedAt: dockerDate(state.FinishedAt),
+      error: state.Error || undefined,
+      ipAddress: networks.find((n) => n.IPAddress)?.IPAddress || undefined,
+      ports,
+    };
+  }
+
+  async list(labels: Record<string, string>) {
+    const summaries = await this.docker.listContainers({ all: true, filters: { label: labelFilter(labels) } });
+    const found = await Promise.all(summaries.map((s) => this.inspect(s.Id)));
+    return found.filter((c): c is ObservedContainer => c !== undefined);
+  }
+
+  watch(labels: Record<string, string>, onEvent: (e: RuntimeEvent) => void) {
+    let stopped = false;
+    let current: Readable | undefined;
+    const connect = async () => {
+      if (stopped) return;
+      try {
+        current = (await this.docker.getEvents({
+          filters: { type: ["container"], label: labelFilter(labels) },
+        })) as Readable;
+        let buffered = "";
+        current.on("data", (chunk: Buffer) => {
+          buffered += chunk.toString("utf8");
+          let nl = buffered.indexOf("\n");
+          while (nl >= 0) {
+            const line = buffered.slice(0, nl);
+            buffered = buffered.slice(nl + 1);
+            nl = buffered.indexOf("\n");
+            if (!line.trim()) continue;
+            try {
+              const ev = JSON.parse(line) as {
+                Action: string;
+                Actor: { ID: string; Attributes: Record<string, string> };
+              };
+              onEvent({ containerId: ev.Actor.ID, action: ev.Action, labels: ev.Actor.Attributes ?? {} });
+            } catch {
+              // a partial or foreign line; the periodic resync covers anything missed
+            }
+          }
+        });
+        current.on("close", () => setTimeout(connect, 1000));
+        current.on("error", () => current?.destroy());
+      } catch {
+        setTimeout(connect, 1000);
+      }
+    };
+    void connect();
+    return () => {
+      stopped = true;
+      current?.destroy();
+    };
+  }
+
+  followLogs(id: string, sinceMs: number, onLines: (lines: LogLine[]) => void): LogFollower {
+    let stopped = false;
+    let source: Readable | undefined;
+    let pending: LogLine[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    let finish: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const flush = () => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      if (pending.length === 0) return;
+      const batch = pending;
+      pending = [];
+      onLines(batch);
+    };
+    const lineSplitter = (stream: "stdout" | "stderr") => {
+      const pt = new PassThrough();
+      let rest = "";
+      pt.on("data", (chunk: Buffer) => {
+        rest += chunk.toString("utf8");
+        let nl = rest.indexOf("\n");
+        while (nl >= 0) {
+          const line = rest.slice(0, nl);
+          rest = rest.slice(nl + 1);
+          nl = rest.indexOf("\n");
+          const space = line.indexOf(" ");
+          const ts = Date.parse(line.slice(0, space));
+          // Docker keeps nanoseconds; events are in ms, so skip what was already stored at the cursor.
+          if (Number.isNaN(ts) || ts <= sinceMs) continue;
+          pending.push({ stream, timestamp: ts, message: line.slice(space + 1) });
+        }
+        if (pending.length >= 1000) flush();
+        else if (!timer) timer = setTimeout(flush, 100);
+      });
+      return pt;
+    };
+    const end = () => {
+      flush();
+      finish();
+    };
+    (async () => {
+      try {
+        source = (await this.docker.getContainer(id).logs({
+          follow: true,
+          stdout: true,
+          stderr: true,
+          timestamps: true,
+          since: sinceMs > 0 ? Math.floor(sinceMs / 1000) : 0,
+        })) as unknown as Readable;
+        if (stopped) {
+          source.destroy();
+          return end();
+        }
+        this.docker.modem.demuxStream(source, lineSplitter("stdout"), lineSplitter("stderr"));
+        // demuxStream writes synchronously, so every line is split by the time the source ends.
+        source.on("end", end);
+        source.on("close", end);
+        source.on("error", end);
+      } catch {
+        end(); // container gone before we attached: nothing to follow
+      }
+    })();
+    return {
+      stop: () => {
+        stopped = true;
+        source?.destroy();
+        end();
+      },
+      done,
+    };
+  }
+}

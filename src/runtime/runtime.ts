@@ -1,0 +1,128 @@
+/**
+ * The container runtime seam: Docker Engine now, a remote Berth agent or Kubernetes later.
+ * Everything here is Berth's own vocabulary, not Docker's.
+ */
+
+export interface PortSpec {
+  containerPort: number;
+  /** Host port to bind; 0 or undefined lets the runtime pick a free one. */
+  hostPort?: number;
+  protocol: "tcp" | "udp";
+}
+
+export type NetworkAttachment =
+  | { kind: "network"; name: string; aliases?: string[] }
+  /** Join another container's network namespace (awsvpc tasks share one). */
+  | { kind: "container"; id: string }
+  | { kind: "host" }
+  | { kind: "none" };
+
+export interface MountSpec {
+  /** A host path to bind, or a named volume. */
+  type: "bind" | "volume";
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+export interface HealthCheckSpec {
+  /** ["CMD", ...] or ["CMD-SHELL", "..."] */
+  test: string[];
+  intervalSec: number;
+  timeoutSec: number;
+  retries: number;
+  startPeriodSec: number;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  command?: string[];
+  entryPoint?: string[];
+  env: Record<string, string>;
+  workingDir?: string;
+  user?: string;
+  labels: Record<string, string>;
+  ports: PortSpec[];
+  /** Address published ports bind to on the host. */
+  publishHost: string;
+  network: NetworkAttachment;
+  hostname?: string;
+  memoryMiB?: number;
+  memoryReservationMiB?: number;
+  /** CPU units (1024 = one vCPU) as a hard quota. */
+  cpuUnits?: number;
+  healthCheck?: HealthCheckSpec;
+  ulimits: { name: string; soft: number; hard: number }[];
+  readonlyRootFilesystem: boolean;
+  mounts: MountSpec[];
+  init: boolean;
+  privileged: boolean;
+  extraHosts: string[];
+  dns: string[];
+}
+
+export type ContainerState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
+
+export interface ObservedContainer {
+  id: string;
+  name: string;
+  image: string;
+  imageId: string;
+  labels: Record<string, string>;
+  state: ContainerState;
+  exitCode?: number;
+  health?: "starting" | "healthy" | "unhealthy";
+  startedAt?: Date;
+  finishedAt?: Date;
+  /** The runtime's own error when the container could not start. */
+  error?: string;
+  /** IPv4 address on its network (the namespace owner's address for joined containers). */
+  ipAddress?: string;
+  /** Published ports: container port → host binding. */
+  ports: { containerPort: number; protocol: "tcp" | "udp"; hostIp: string; hostPort: number }[];
+}
+
+export interface RuntimeEvent {
+  containerId: string;
+  action: string;
+  labels: Record<string, string>;
+}
+
+export interface LogLine {
+  stream: "stdout" | "stderr";
+  timestamp: number;
+  message: string;
+}
+
+export interface LogFollower {
+  stop(): void;
+  done: Promise<void>;
+}
+
+export interface ContainerRuntime {
+  /** Makes sure the runtime answers; throws with an actionable message otherwise. */
+  ping(): Promise<void>;
+  ensureNetwork(name: string): Promise<void>;
+  ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
+  removeVolume(name: string): Promise<void>;
+  hasImage(ref: string): Promise<boolean>;
+  pullImage(ref: string): Promise<void>;
+  /** An image whose only job is to hold a network namespace open. */
+  ensurePauseImage(): Promise<string>;
+  createContainer(spec: ContainerSpec): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** The image's stop signal, then SIGKILL after timeoutSec. */
+  stopContainer(id: string, timeoutSec: number): Promise<void>;
+  removeContainer(id: string): Promise<void>;
+  inspect(id: string): Promise<ObservedContainer | undefined>;
+  /** Containers (running or not) carrying all of these labels. */
+  list(labels: Record<string, string>): Promise<ObservedContainer[]>;
+  /** Container lifecycle events for containers with these labels; returns an unsubscribe function. */
+  watch(labels: Record<string, string>, onEvent: (e: RuntimeEvent) => void): () => void;
+  /**
+   * Follows a container's output after `sinceMs`. `done` settles once the output has ended
+   * (the container stopped) and every line was delivered, or after stop().
+   */
+  followLogs(id: string, sinceMs: number, onLines: (lines: LogLine[]) => void): LogFollower;
+}

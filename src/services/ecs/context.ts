@@ -1,0 +1,103 @@
+import type { Clock } from "../../core/clock.js";
+import { ServiceError } from "../../core/errors.js";
+import { type Scope, arn, parseArn } from "../../core/ids.js";
+import type { Collection, DocumentStore } from "../../store/documents.js";
+import {
+  CLUSTER_KIND,
+  type ClusterRecord,
+  TASK_DEFINITION_KIND,
+  TASK_KIND,
+  type TaskDefinitionRecord,
+  type TaskRecord,
+} from "./records.js";
+
+/** What every ECS operation module shares: collections, clock, and resolution of names/ARNs. */
+export class EcsContext {
+  readonly clusters: Collection<ClusterRecord>;
+  readonly taskDefinitions: Collection<TaskDefinitionRecord>;
+  readonly tasks: Collection<TaskRecord>;
+
+  constructor(
+    readonly store: DocumentStore,
+    readonly clock: Clock,
+  ) {
+    this.clusters = store.collection<ClusterRecord>(CLUSTER_KIND, {
+      id: (c) => c.clusterName,
+      arn: (c) => c.clusterArn,
+    });
+    this.taskDefinitions = store.collection<TaskDefinitionRecord>(TASK_DEFINITION_KIND, {
+      id: (d) => `${d.family}:${d.revision}`,
+      arn: (d) => d.taskDefinitionArn,
+      parent: (d) => d.family,
+    });
+    this.tasks = store.collection<TaskRecord>(TASK_KIND, {
+      id: (t) => t.taskArn,
+      arn: (t) => t.taskArn,
+      parent: (t) => t.clusterArn,
+    });
+  }
+
+  clusterArn(scope: Scope, name: string) {
+    return arn("ecs", scope, `cluster/${name}`);
+  }
+
+  /** "name" or a cluster ARN → name (default "default"). */
+  clusterName(ref: string | undefined): string {
+    if (!ref) return "default";
+    const parsed = parseArn(ref);
+    if (parsed) return parsed.resource.replace(/^cluster\//, "");
+    return ref;
+  }
+
+  newCluster(scope: Scope, name: string): ClusterRecord {
+    return {
+      clusterName: name,
+      clusterArn: this.clusterArn(scope, name),
+      status: "ACTIVE",
+      tags: [],
+      settings: [{ name: "containerInsights", value: "disabled" }],
+      capacityProviders: [],
+      defaultCapacityProviderStrategy: [],
+    };
+  }
+
+  /** The ACTIVE cluster a request names; `default` appears on first use as in AWS. */
+  activeCluster(scope: Scope, ref: string | undefined): ClusterRecord {
+    const name = this.clusterName(ref);
+    const found = this.clusters.get(scope, name);
+    if (found?.status === "ACTIVE") return found;
+    if (name === "default") return this.clusters.put(scope, this.newCluster(scope, name));
+    throw new ServiceError(
+      "ClusterNotFoundException",
+      `Cluster not found: '${name}'. Create it with CreateCluster first.`,
+    );
+  }
+
+  /** "family", "family:rev" or an ARN → the definition; ClientException when there is none. */
+  taskDefinition(scope: Scope, ref: string): TaskDefinitionRecord {
+    const parsed = parseArn(ref);
+    const text = parsed ? parsed.resource.replace(/^task-definition\//, "") : ref;
+    const [family, rev] = text.split(":");
+    let found: TaskDefinitionRecord | undefined;
+    if (rev !== undefined) {
+      found = /^\d+$/.test(rev) ? this.taskDefinitions.get(scope, `${family}:${Number(rev)}`) : undefined;
+    } else {
+      found = this.taskDefinitions
+        .children(scope, family)
+        .filter((d) => d.status === "ACTIVE")
+        .sort((a, b) => b.revision - a.revision)[0];
+    }
+    if (!found || found.status === "DELETE_IN_PROGRESS")
+      throw new ServiceError(
+        "ClientException",
+        `Unable to find task definition '${ref}'. Check the family and revision (RegisterTaskDefinition creates them).`,
+      );
+    return found;
+  }
+
+  /** A task by id or ARN within a cluster. */
+  findTask(scope: Scope, cluster: ClusterRecord, ref: string): TaskRecord | undefined {
+    const id = ref.startsWith("arn:") ? ref.split("/").pop()! : ref;
+    return this.tasks.get(scope, arn("ecs", scope, `task/${cluster.clusterName}/${id}`));
+  }
+}

@@ -1,0 +1,50 @@
+import type { Cluster, ContainerDefinition, Tag, Task, TaskDefinition } from "../../protocol/generated/types/ecs.js";
+
+/** A cluster as stored; counts are computed when described. */
+export interface ClusterRecord extends Cluster {
+  clusterName: string;
+  clusterArn: string;
+  status: "ACTIVE" | "INACTIVE";
+  tags: Tag[];
+}
+
+export interface TaskDefinitionRecord extends TaskDefinition {
+  taskDefinitionArn: string;
+  family: string;
+  revision: number;
+  status: "ACTIVE" | "INACTIVE" | "DELETE_IN_PROGRESS";
+  containerDefinitions: ContainerDefinition[];
+  tags: Tag[];
+}
+
+/** What the task controller needs to run a task: the definition with overrides applied. */
+export interface TaskSpec {
+  family: string;
+  revision: number;
+  networkMode: "awsvpc" | "bridge" | "host" | "none";
+  cpuUnits?: number;
+  memoryMiB?: number;
+  containers: ContainerDefinition[];
+  volumes: TaskDefinition["volumes"];
+  taskRoleArn?: string;
+  executionRoleArn?: string;
+}
+
+/**
+ * A task as stored: the ECS Task shape (what DescribeTasks returns; the serializer drops the
+ * members below that the shape lacks) plus the spec the controller runs.
+ */
+export interface TaskRecord extends Task {
+  taskArn: string;
+  clusterArn: string;
+  lastStatus: string;
+  desiredStatus: string;
+  createdAt: Date;
+  spec: TaskSpec;
+  /** Set when the task has been RUNNING at least once. */
+  everRunning?: boolean;
+}
+
+export const TASK_KIND = "ecs.task";
+export const CLUSTER_KIND = "ecs.cluster";
+export const TASK_DEFINITION_KIND = "ecs.taskDefinition";
