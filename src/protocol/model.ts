@@ -41,6 +41,10 @@ export interface Shape {
   flattened?: boolean;
   payload?: string;
   exception?: boolean;
+  /** A Smithy document: any JSON value, passed through untyped (e.g. ECS `hookDetails`). */
+  document?: boolean;
+  /** Exactly one member may be set. */
+  union?: boolean;
   error?: { code?: string; httpStatusCode?: number; senderFault?: boolean };
   timestampFormat?: "iso8601" | "unixTimestamp" | "rfc822";
   locationName?: string;

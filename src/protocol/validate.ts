@@ -67,3 +67,27 @@ export const serializationError = (path: string, expected: string, value: unknow
 
 /** Joins a member path the way AWS names members in validation messages. */
 export const memberPath = (parent: string, member: string) => (parent ? `${parent}.${member}` : member);
+
+const INT32 = 2 ** 31;
+const INT64 = 2 ** 63;
+
+/** Whether an integral number fits the model type (`integer` is 32-bit, `long` 64-bit). */
+export const integerFits = (type: string, n: number) =>
+  type === "integer" ? n >= -INT32 && n < INT32 : n >= -INT64 && n < INT64;
+
+/** The non-finite doubles as Smithy protocols spell them on the wire. */
+export const NON_FINITE: Record<string, number> = { NaN: Number.NaN, Infinity: Infinity, "-Infinity": -Infinity };
+
+/** Strict standard base64 (padding optional, as the SDKs and the CLI always pad). */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
+
+/** base64 text → bytes, or a SerializationException naming the member. */
+export function decodeBase64(path: string, raw: string): Buffer {
+  if (!BASE64.test(raw)) throw serializationError(path, "base64-encoded bytes", raw);
+  return Buffer.from(raw, "base64");
+}
+
+/** Sets a key that came off the wire as an own data property, even `__proto__`. */
+export function setEntry(target: Record<string, unknown>, key: string, value: unknown) {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}

@@ -1,7 +1,15 @@
 import { ServiceError } from "../../core/errors.js";
 import { type ServiceModel, type ShapeRef, shapeOf } from "../model.js";
 import { parseTimestamp } from "../timestamp.js";
-import { Violations, memberPath, serializationError } from "../validate.js";
+import {
+  NON_FINITE,
+  Violations,
+  decodeBase64,
+  integerFits,
+  memberPath,
+  serializationError,
+  setEntry,
+} from "../validate.js";
 
 /**
  * Model-driven JSON codec shared by awsJson1_0/1_1 and restJson1 bodies: parses a request
@@ -33,6 +41,7 @@ export function parseJsonDocument(
 
 export function parseValue(model: ServiceModel, ref: ShapeRef, value: unknown, path: string, v: Violations): unknown {
   const shape = shapeOf(model, ref);
+  if (shape.document) return value;
   switch (shape.type) {
     case "structure": {
       if (typeof value !== "object" || value === null || Array.isArray(value))
@@ -58,7 +67,7 @@ export function parseValue(model: ServiceModel, ref: ShapeRef, value: unknown, p
       const out: Record<string, unknown> = {};
       for (const [k, item] of Object.entries(value)) {
         if (item === null) continue;
-        out[k] = parseValue(model, shape.value!, item, `${path}.${k}`, v);
+        setEntry(out, k, parseValue(model, shape.value!, item, `${path}.${k}`, v));
       }
       return out;
     }
@@ -72,12 +81,16 @@ export function parseValue(model: ServiceModel, ref: ShapeRef, value: unknown, p
     case "integer":
     case "long": {
       if (typeof value !== "number" || !Number.isInteger(value)) throw serializationError(path, "an integer", value);
+      if (!integerFits(shape.type, value))
+        throw serializationError(path, `a ${shape.type === "integer" ? "32" : "64"}-bit integer`, value);
       v.check(shape, value, path);
       return value;
     }
     case "float":
     case "double": {
-      if (typeof value !== "number") throw serializationError(path, "a number", value);
+      // Smithy JSON protocols send NaN and ±Infinity as strings; a finite number otherwise.
+      if (typeof value === "string" && Object.hasOwn(NON_FINITE, value)) return NON_FINITE[value];
+      if (typeof value !== "number" || !Number.isFinite(value)) throw serializationError(path, "a number", value);
       v.check(shape, value, path);
       return value;
     }
@@ -92,7 +105,7 @@ export function parseValue(model: ServiceModel, ref: ShapeRef, value: unknown, p
     }
     case "blob": {
       if (typeof value !== "string") throw serializationError(path, "base64 text", value);
-      return Buffer.from(value, "base64");
+      return decodeBase64(path, value);
     }
   }
 }
@@ -101,6 +114,7 @@ export function parseValue(model: ServiceModel, ref: ShapeRef, value: unknown, p
 export function toJsonValue(model: ServiceModel, ref: ShapeRef, value: unknown): unknown {
   if (value === undefined || value === null) return undefined;
   const shape = shapeOf(model, ref);
+  if (shape.document) return value;
   switch (shape.type) {
     case "structure": {
       const out: Record<string, unknown> = {};
@@ -117,7 +131,7 @@ export function toJsonValue(model: ServiceModel, ref: ShapeRef, value: unknown):
     case "map": {
       const out: Record<string, unknown> = {};
       for (const [k, item] of Object.entries(value as Record<string, unknown>))
-        out[k] = toJsonValue(model, shape.value!, item);
+        setEntry(out, k, toJsonValue(model, shape.value!, item));
       return out;
     }
     case "timestamp": {
@@ -128,6 +142,9 @@ export function toJsonValue(model: ServiceModel, ref: ShapeRef, value: unknown):
     }
     case "blob":
       return Buffer.from(value as Uint8Array).toString("base64");
+    case "float":
+    case "double":
+      return Number.isFinite(value) ? value : String(value);
     default:
       return value;
   }
