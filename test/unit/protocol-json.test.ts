@@ -13,6 +13,8 @@ import {
 import {
   ClientException,
   ClusterNotFoundException,
+  CreateServiceCommand,
+  DescribeServicesCommand,
   DescribeTasksCommand,
   type DescribeTasksCommandOutput,
   ECSClient,
@@ -140,6 +142,40 @@ describe("awsJson1_1: SDK request → Berth input", () => {
       operation: "PutLogEvents",
       input: { logGroupName: "/ecs/web", logStreamName: "app/app/abc", logEvents: events },
     });
+  });
+});
+
+describe("awsJson1_1: document shapes (ECS lifecycle hook hookDetails)", () => {
+  const hookDetails = { stage: "POST_SCALE_UP", weights: [1, 2.5, null], nested: { ok: true, s: "x" } };
+  const lifecycleHooks = [
+    {
+      targetType: "AWS_LAMBDA" as const,
+      hookTargetArn: "arn:aws:lambda:us-east-1:000000000000:function:hook",
+      roleArn: "arn:aws:iam::000000000000:role/hook",
+      lifecycleStages: ["POST_SCALE_UP" as const],
+      hookDetails,
+    },
+  ];
+
+  it("the free-form JSON arrives untouched", async () => {
+    const wire = new WireHandler();
+    await new ECSClient(clientOptions(wire)).send(
+      new CreateServiceCommand({ serviceName: "web", deploymentConfiguration: { lifecycleHooks } }),
+    );
+    const { input } = ecs.parse(toWire(wire.last));
+    expect(input).toMatchObject({ serviceName: "web", deploymentConfiguration: { lifecycleHooks } });
+  });
+
+  it("and goes back out untouched", async () => {
+    const response = ecs.serialize(
+      "DescribeServices",
+      { services: [{ serviceName: "web", deploymentConfiguration: { lifecycleHooks } }] },
+      "r",
+    );
+    const got = await new ECSClient(clientOptions(new WireHandler().reply(response))).send(
+      new DescribeServicesCommand({ services: ["web"] }),
+    );
+    expect(got.services?.[0].deploymentConfiguration?.lifecycleHooks?.[0].hookDetails).toEqual(hookDetails);
   });
 });
 

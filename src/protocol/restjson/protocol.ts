@@ -3,6 +3,7 @@ import type { ParsedRequest, Protocol, WireRequest, WireResponse } from "../http
 import { type Operation, type ServiceModel, type Shape, shapeOf } from "../model.js";
 import { parseJsonDocument, toJsonValue } from "../json/codec.js";
 import { scalar } from "../query/parse.js";
+import { decodeBase64 } from "../validate.js";
 
 interface Route {
   op: Operation;
@@ -84,7 +85,7 @@ export function restJsonProtocol(model: ServiceModel, validationCode: string): P
         const wire = ref.locationName ?? name;
         if (ref.location === "uri") {
           const i = match.route.labels.indexOf(wire);
-          if (i >= 0) bound[name] = bindingValue(shape, member, decodeURIComponent(match.groups[i]), name);
+          if (i >= 0) bound[name] = bindingValue(shape, member, decodeLabel(match.groups[i], name), name);
         } else if (ref.location === "querystring") {
           if (shape.type === "map") {
             const map: Record<string, string> = {};
@@ -95,7 +96,7 @@ export function restJsonProtocol(model: ServiceModel, validationCode: string): P
           const raw = req.headers[wire.toLowerCase()];
           if (raw !== undefined)
             bound[name] = ref.jsonvalue
-              ? JSON.parse(Buffer.from(raw, "base64").toString())
+              ? parseJson(decodeBase64(wire, raw), `header ${wire}`)
               : bindingValue(shape, member, raw, name);
         } else if (ref.location === "headers") {
           const prefix = wire.toLowerCase();
@@ -108,7 +109,7 @@ export function restJsonProtocol(model: ServiceModel, validationCode: string): P
       if (input.payload) {
         const payloadShape = shapeOf(model, input.members![input.payload]);
         if (payloadShape.type === "structure") {
-          if (req.body.length) doc[input.payload] = JSON.parse(req.body.toString("utf8"));
+          if (req.body.length) doc[input.payload] = parseJson(req.body, "request body");
         } else if (req.body.length)
           bound[input.payload] = payloadShape.type === "blob" ? req.body : req.body.toString();
       } else if (req.body.length) {
@@ -154,11 +155,27 @@ export function restJsonProtocol(model: ServiceModel, validationCode: string): P
 }
 
 function parseBody(body: Buffer): Record<string, unknown> {
-  try {
-    const doc = JSON.parse(body.toString("utf8"));
-    if (doc && typeof doc === "object" && !Array.isArray(doc)) return doc;
-  } catch {
-    // fall through
-  }
+  const doc = parseJson(body, "request body");
+  if (doc && typeof doc === "object" && !Array.isArray(doc)) return doc as Record<string, unknown>;
   throw new ServiceError("SerializationException", "The request body must be a JSON object.");
+}
+
+function parseJson(text: Buffer, what: string): unknown {
+  try {
+    return JSON.parse(text.toString("utf8"));
+  } catch (e) {
+    throw new ServiceError("SerializationException", `The ${what} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** A URI label as the client meant it; malformed percent-encoding is the client's error, not a 500. */
+function decodeLabel(raw: string, member: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new ServiceError(
+      "SerializationException",
+      `The request path segment for '${member}' is not valid percent-encoded UTF-8: ${raw.slice(0, 100)}`,
+    );
+  }
 }
