@@ -1,6 +1,7 @@
 import type { TestProject } from "vitest/node";
 import { buildTestImages } from "./images.js";
 import { type RunningBerth, startBerth } from "./berth.js";
+import { removeContainersOf } from "./ecs.js";
 
 let berth: RunningBerth | undefined;
 
@@ -14,6 +15,7 @@ export async function setup(project: TestProject) {
 export async function teardown() {
   if (!berth) return;
   const code = await berth.stop();
+  removeContainersOf(berth.dataDir);
   if (code !== 0) throw new Error(`shared berth exited with ${code}:\n${berth.output().slice(-4000)}`);
 }
 

@@ -23,6 +23,8 @@ export interface Plan {
   actions: Action[];
 }
 
+type Draft = { next?: TaskRecord; actions?: Action[] };
+
 const isUp = (o: ObservedContainer) => o.state === "running" || o.state === "restarting" || o.state === "paused";
 const isDown = (o: ObservedContainer) => o.state === "exited" || o.state === "dead";
 const DEFAULT_STOP_TIMEOUT = 30;
@@ -121,7 +123,7 @@ export function dependencies(def: ContainerDefinition, obs: ObservedTask): Readi
   return { ready: true };
 }
 
-function planStop(task: TaskRecord, obs: ObservedTask, now: Date): Plan {
+function planStop(task: TaskRecord, obs: ObservedTask, now: Date): Draft {
   const defs = task.spec.containers;
   const up = defs.filter((d) => {
     const o = obs.containers.get(d.name!);
@@ -145,22 +147,35 @@ function planStop(task: TaskRecord, obs: ObservedTask, now: Date): Plan {
       })),
     };
   }
+  const stoppedContainers = task.containers?.map((c) => ({
+    ...c,
+    lastStatus: "STOPPED",
+    networkBindings: c.networkBindings ?? [],
+  }));
+  // Containers have exited: release what the task holds (DEPROVISIONING), then report STOPPED.
+  if (obs.pause !== undefined || obs.containers.size > 0)
+    return {
+      next: {
+        ...task,
+        lastStatus: "DEPROVISIONING",
+        stoppingAt: task.stoppingAt ?? now,
+        executionStoppedAt: task.executionStoppedAt ?? now,
+        containers: stoppedContainers,
+      },
+      actions: [{ type: "cleanup" }],
+    };
   const next: TaskRecord = {
     ...task,
     lastStatus: "STOPPED",
     stoppingAt: task.stoppingAt ?? now,
-    executionStoppedAt: now,
+    executionStoppedAt: task.executionStoppedAt ?? now,
     stoppedAt: now,
     pullStoppedAt: task.pullStartedAt ? (task.pullStoppedAt ?? now) : undefined,
     connectivity: task.connectivity ? "DISCONNECTED" : undefined,
-    containers: task.containers?.map((c) => ({
-      ...c,
-      lastStatus: "STOPPED",
-      networkBindings: c.networkBindings ?? [],
-    })),
+    containers: stoppedContainers,
     attachments: task.attachments?.map((a) => ({ ...a, status: "DELETED" })),
   };
-  return { next, actions: [{ type: "cleanup" }] };
+  return { next };
 }
 
 const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
@@ -173,9 +188,9 @@ const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify
 export function planTask(stored: TaskRecord, obs: ObservedTask, now: Date): Plan {
   const anything = obs.pause !== undefined || obs.containers.size > 0;
   let task: TaskRecord = { ...stored, containers: syncContainers(stored, obs) };
-  const result = (plan: Plan): Plan => {
+  const result = (plan: Draft): Plan => {
     const next = plan.next ?? task;
-    return { next: differs(next, stored) ? next : undefined, actions: plan.actions };
+    return { next: differs(next, stored) ? next : undefined, actions: plan.actions ?? [] };
   };
 
   if (stored.lastStatus === "STOPPED") return result({ actions: anything ? [{ type: "cleanup" }] : [] });
