@@ -1,0 +1,150 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { RegisterTaskDefinitionRequest } from "../../src/protocol/generated/types/ecs.js";
+import { checkTaskDefinition } from "../../src/services/ecs/task-definition-rules.js";
+import { FARGATE_SIZES, isValidFargateSize, parseCpu, parseMemory } from "../../src/services/ecs/sizes.js";
+
+const base = (extra: Partial<RegisterTaskDefinitionRequest> = {}): RegisterTaskDefinitionRequest => ({
+  family: "f",
+  networkMode: "awsvpc",
+  requiresCompatibilities: ["FARGATE"],
+  cpu: "256",
+  memory: "512",
+  containerDefinitions: [{ name: "a", image: "img" }],
+  ...extra,
+});
+
+describe("cpu and memory parsing", () => {
+  it.each([
+    ["1024", 1024],
+    ["1 vCPU", 1024],
+    ["0.25 vcpu", 256],
+    ["2vCPU", 2048],
+    ["lots", undefined],
+  ])("cpu %s → %s", (text, units) => expect(parseCpu(text)).toBe(units));
+
+  it.each([
+    ["512", 512],
+    ["1GB", 1024],
+    ["2 GB", 2048],
+    ["0.5GB", 512],
+    ["300 MiB", 300],
+    ["big", undefined],
+  ])("memory %s → %s", (text, mib) => expect(parseMemory(text)).toBe(mib));
+});
+
+describe("Fargate sizes (AWS-FACTS §2)", () => {
+  it.each([
+    [256, 512, true],
+    [256, 2048, true],
+    [256, 4096, false],
+    [512, 4096, true],
+    [1024, 9216, false],
+    [4096, 30720, true],
+    [8192, 16384, true],
+    [8192, 20480, true],
+    [8192, 17408, false],
+    [16384, 122880, true],
+    [300, 512, false],
+  ])("%i CPU with %i MiB valid: %s", (cpu, mem, ok) => expect(isValidFargateSize(cpu, mem)).toBe(ok));
+
+  it("registration accepts exactly the valid Fargate sizes", () => {
+    const cpus = Object.keys(FARGATE_SIZES).map(Number);
+    fc.assert(
+      fc.property(fc.constantFrom(...cpus), fc.integer({ min: 1, max: 128 }), (cpu, gib) => {
+        const memory = gib * 1024;
+        const valid = isValidFargateSize(cpu, memory);
+        let accepted = true;
+        try {
+          checkTaskDefinition(base({ cpu: String(cpu), memory: String(memory) }));
+        } catch {
+          accepted = false;
+        }
+        return accepted === valid;
+      }),
+    );
+  });
+});
+
+describe("checkTaskDefinition", () => {
+  it("normalises sizes and defaults essential to true", () => {
+    const out = checkTaskDefinition(base({ cpu: "0.25 vCPU", memory: "0.5GB" }));
+    expect(out.cpu).toBe("256");
+    expect(out.memory).toBe("512");
+    expect(out.containerDefinitions[0].essential).toBe(true);
+    expect(out.compatibilities).toEqual(["EC2", "FARGATE"]);
+  });
+
+  it("defaults networkMode to bridge without Fargate, and is EC2-only then", () => {
+    const out = checkTaskDefinition({ family: "f", containerDefinitions: [{ name: "a", image: "i", memory: 64 }] });
+    expect(out.networkMode).toBe("bridge");
+    expect(out.compatibilities).toEqual(["EC2"]);
+  });
+
+  const rejects: [string, Partial<RegisterTaskDefinitionRequest>, RegExp][] = [
+    ["bad family", { family: "a b" }, /Family/],
+    ["empty containers", { containerDefinitions: [] }, /cannot be empty/],
+    [
+      "duplicate names",
+      {
+        containerDefinitions: [
+          { name: "a", image: "i" },
+          { name: "a", image: "i" },
+        ],
+      },
+      /Duplicate/,
+    ],
+    ["bridge on Fargate", { networkMode: "bridge" }, /awsvpc/],
+    ["missing Fargate cpu", { cpu: undefined }, /cpu/],
+    [
+      "memory sum over task",
+      { containerDefinitions: [{ name: "a", image: "i", memory: 1024 }] },
+      /sum of container memory/,
+    ],
+    [
+      "reservation above memory",
+      { containerDefinitions: [{ name: "a", image: "i", memory: 64, memoryReservation: 128 }] },
+      /memoryReservation/,
+    ],
+    [
+      "awsvpc host port mismatch",
+      { containerDefinitions: [{ name: "a", image: "i", portMappings: [{ containerPort: 80, hostPort: 81 }] }] },
+      /must match/,
+    ],
+    [
+      "undefined volume",
+      { containerDefinitions: [{ name: "a", image: "i", mountPoints: [{ sourceVolume: "v", containerPath: "/d" }] }] },
+      /sourceVolume 'v'/,
+    ],
+    [
+      "dependency cycle",
+      {
+        containerDefinitions: [
+          { name: "a", image: "i", dependsOn: [{ containerName: "b", condition: "START" }] },
+          { name: "b", image: "i", dependsOn: [{ containerName: "a", condition: "START" }] },
+        ],
+      },
+      /cycle/,
+    ],
+    [
+      "HEALTHY without health check",
+      {
+        containerDefinitions: [
+          { name: "a", image: "i" },
+          { name: "b", image: "i", dependsOn: [{ containerName: "a", condition: "HEALTHY" }] },
+        ],
+      },
+      /no healthCheck/,
+    ],
+    [
+      "health check interval",
+      { containerDefinitions: [{ name: "a", image: "i", healthCheck: { command: ["CMD", "true"], interval: 1 } }] },
+      /interval/,
+    ],
+  ];
+  it.each(rejects)("rejects %s with ClientException", (_name, extra, message) => {
+    expect(() => checkTaskDefinition(base(extra))).toThrow(
+      expect.objectContaining({ code: "ClientException", message: expect.stringMatching(message) }),
+    );
+  });
+});
