@@ -11,6 +11,9 @@ import { WorkQueue } from "../work-queue.js";
 import { LABEL, PAUSE, type Placement, containerSpec, pauseSpec, taskId, taskVolumeName } from "./container-spec.js";
 import { type Action, type ObservedTask, failed, planTask } from "./plan.js";
 
+/** AWS keeps stopped tasks describable for at least an hour; Berth keeps them three. */
+const STOPPED_RETENTION_MS = 3 * 60 * 60 * 1000;
+
 /** A start-up failure that stops the task with TaskFailedToStart and this reason. */
 class StartFailure extends Error {}
 
@@ -94,9 +97,16 @@ export class TaskController {
     return this.queue.idle();
   }
 
-  /** Queues every live task and every Berth container, removing those that belong to no Berth. */
+  /**
+   * Queues every live task and every Berth container, removes containers that belong to no
+   * Berth, and forgets STOPPED tasks once they are past STOPPED_RETENTION_MS.
+   */
   private async sweep() {
-    for (const { doc } of this.d.tasks.listAll()) if (doc.lastStatus !== "STOPPED") this.queue.add(doc.taskArn);
+    const forgetBefore = this.d.clock.now().getTime() - STOPPED_RETENTION_MS;
+    for (const { scope, doc } of this.d.tasks.listAll()) {
+      if (doc.lastStatus !== "STOPPED") this.queue.add(doc.taskArn);
+      else if (doc.stoppedAt && doc.stoppedAt.getTime() < forgetBefore) this.d.tasks.delete(scope, doc.taskArn);
+    }
     const all = await this.d.runtime.list({ [LABEL.managed]: "true" });
     for (const c of all) {
       const arn = c.labels[LABEL.taskArn];
