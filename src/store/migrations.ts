@@ -33,4 +33,17 @@ export const MIGRATIONS: { version: number; sql: string[] }[] = [
       "CREATE INDEX log_events_group ON log_events (account, region, group_name, event_time, seq)",
     ],
   },
+  {
+    // CloudWatch Logs: event sizes (storedBytes) and named counters (event sequence numbers,
+    // reserved with UPDATE … RETURNING so several writers never hand out the same number).
+    version: 2,
+    sql: [
+      "ALTER TABLE log_events ADD COLUMN size BIGINT NOT NULL DEFAULT 0",
+      `CREATE TABLE counters (
+         name TEXT PRIMARY KEY,
+         value BIGINT NOT NULL
+       )`,
+      "INSERT INTO counters (name, value) VALUES ('log_events', 0)",
+    ],
+  },
 ];

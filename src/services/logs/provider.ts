@@ -1,17 +1,37 @@
 import type { Clock } from "../../core/clock.js";
 import type { Scope } from "../../core/ids.js";
+import type { Logger } from "../../core/logger.js";
 import type { Operations } from "../../protocol/generated/types/logs.js";
 import type { Db } from "../../store/db.js";
 import type { DocumentStore } from "../../store/documents.js";
+import { LogEventRepository } from "../../store/log-events.js";
 import { defineService } from "../define.js";
 import type { Provider } from "../service.js";
+import { eventOperations, ingest } from "./events.js";
+import { groupOperations } from "./groups.js";
+import { sweepRetention } from "./retention.js";
+import { checkGroupName, checkStreamName } from "./rules.js";
+import { LogsState, groupNotFound } from "./state.js";
+import { streamOperations } from "./streams.js";
 
-/** What other parts of Berth (the awslogs driver in the task controller) use to write logs. */
+/**
+ * What other parts of Berth (the awslogs driver in the task controller) use to write logs. Every
+ * method is synchronous and durable when it returns; failures are ServiceErrors with AWS codes.
+ */
 export interface LogsBackend {
-  /** Creates the group when missing (awslogs-create-group). Throws ResourceNotFoundException-style ServiceError otherwise when missing and create=false. */
+  /**
+   * Makes sure the log group exists. With create=true a missing group is created (like the
+   * awslogs-create-group option); with create=false a missing group throws
+   * ResourceNotFoundException. An invalid name throws InvalidParameterException.
+   */
   ensureGroup(scope: Scope, group: string, create: boolean): void;
+  /** Creates the stream when missing. A missing group throws ResourceNotFoundException. */
   ensureStream(scope: Scope, group: string, stream: string): void;
-  /** Appends events (timestamps in ms), in order. */
+  /**
+   * Appends events (timestamps in epoch ms) to an existing stream. They are stored in timestamp
+   * order (stable for equal timestamps); empty messages are skipped. None of PutLogEvents' batch
+   * limits apply. A missing group or stream throws ResourceNotFoundException.
+   */
   append(scope: Scope, group: string, stream: string, events: { timestamp: number; message: string }[]): void;
 }
 
@@ -19,16 +39,79 @@ export interface LogsDeps {
   db: Db;
   store: DocumentStore;
   clock: Clock;
+  /** How often expired events (past their group's retention) are deleted; default 60 s. 0 turns the sweep off. */
+  retentionSweepMs?: number;
+  logger?: Logger;
 }
 
-/** CloudWatch Logs (awsJson1_1). */
+/** CloudWatch Logs (awsJson1_1, target prefix Logs_20140328). */
 export function logsService(deps: LogsDeps) {
-  void deps;
-  const provider: Provider<Operations> = {};
-  const backend: LogsBackend = {
-    ensureGroup: () => {},
-    ensureStream: () => {},
-    append: () => {},
+  const state = new LogsState(deps.store, new LogEventRepository(deps.db), deps.clock);
+  const provider: Provider<Operations> = {
+    ...groupOperations(state),
+    ...streamOperations(state),
+    ...eventOperations(state),
   };
-  return { service: defineService("logs", provider, { validationCode: "InvalidParameterException" }), backend };
+
+  const backend: LogsBackend = {
+    ensureGroup: (scope, group, create) => {
+      const name = checkGroupName(group);
+      state.store.transaction(() => {
+        if (state.groups.get(scope, name)) return;
+        if (!create) throw groupNotFound();
+        state.groups.put(scope, {
+          name,
+          creationTime: state.now(),
+          logGroupClass: "STANDARD",
+          deletionProtectionEnabled: false,
+          tags: {},
+        });
+      });
+    },
+    ensureStream: (scope, group, stream) => {
+      const groupName = checkGroupName(group);
+      const name = checkStreamName(stream);
+      state.store.transaction(() => {
+        state.requireGroup(scope, groupName);
+        if (!state.getStream(scope, groupName, name))
+          state.streams.put(scope, { group: groupName, name, creationTime: state.now(), uploads: 0 });
+      });
+    },
+    append: (scope, group, stream, events) => {
+      const sorted = events
+        .filter((e) => e.message !== "")
+        .map((e) => ({ timestamp: Math.max(0, Math.trunc(e.timestamp)), message: e.message }))
+        .sort((a, b) => a.timestamp - b.timestamp);
+      state.store.transaction(() => {
+        state.requireGroup(scope, group);
+        ingest(state, scope, group, stream, sorted, false);
+      });
+    },
+  };
+
+  const sweep = () => sweepRetention(state);
+  const every = deps.retentionSweepMs ?? 60_000;
+  const timer =
+    every > 0
+      ? setInterval(() => {
+          try {
+            const n = sweep();
+            if (n > 0) deps.logger?.debug({ deleted: n }, "logs retention sweep");
+          } catch (err) {
+            deps.logger?.warn({ err }, "logs retention sweep failed; retrying at the next interval");
+          }
+        }, every)
+      : undefined;
+  timer?.unref();
+
+  return {
+    service: defineService("logs", provider, { validationCode: "InvalidParameterException" }),
+    backend,
+    /** Runs one retention sweep now; returns the number of events deleted. */
+    sweepRetention: sweep,
+    /** Stops the periodic sweep. */
+    close: () => {
+      if (timer) clearInterval(timer);
+    },
+  };
 }
