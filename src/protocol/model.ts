@@ -45,6 +45,8 @@ export interface Shape {
   document?: boolean;
   /** Exactly one member may be set. */
   union?: boolean;
+  /** An event stream (Logs StartLiveTail, GetLogObject): not supported by Berth's protocols yet. */
+  eventstream?: boolean;
   error?: { code?: string; httpStatusCode?: number; senderFault?: boolean };
   timestampFormat?: "iso8601" | "unixTimestamp" | "rfc822";
   locationName?: string;

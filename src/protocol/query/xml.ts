@@ -1,7 +1,21 @@
 import { type ServiceModel, type ShapeRef, shapeOf } from "../model.js";
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
-export const escapeXml = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+/**
+ * XML text escaping as AWS and the SDKs do it. Line breaks become character references: an
+ * XML parser turns a raw CR (and CRLF) into LF, so "a\rb" would otherwise arrive as "a\nb".
+ */
+const ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&apos;",
+  "\r": "&#xD;",
+  "\n": "&#xA;",
+  "\u0085": "&#x85;",
+  "\u2028": "&#x2028;",
+};
+export const escapeXml = (s: string) => s.replace(/[&<>"'\r\n\u0085\u2028]/g, (c) => ESCAPES[c]);
 
 /** Typed value → XML element `<name>…</name>` following the model (awsQuery response bodies). */
 export function toXml(model: ServiceModel, ref: ShapeRef, value: unknown, name: string): string {
