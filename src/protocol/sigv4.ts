@@ -74,6 +74,15 @@ export function parseAmzDate(amzDate: string): Date | undefined {
 export async function signatureMatches(req: WireRequest, claim: SigV4Claim, secretAccessKey: string): Promise<boolean> {
   const signingDate = parseAmzDate(claim.amzDate);
   if (!signingDate) return false;
+  // The signer takes a signed x-amz-content-sha256 header (current SDKs send one) as the
+  // payload hash instead of hashing the body, so check it against the body we received:
+  // otherwise any body could be swapped under a valid signature. S3's opt-outs aside.
+  const declared = claim.signedHeaders.includes("x-amz-content-sha256")
+    ? req.headers["x-amz-content-sha256"]
+    : undefined;
+  const optOut = claim.service === "s3" && /^(UNSIGNED-PAYLOAD|STREAMING-)/.test(declared ?? "");
+  if (declared !== undefined && !optOut && declared !== createHash("sha256").update(req.body).digest("hex"))
+    return false;
   const headers: Record<string, string> = {};
   for (const name of claim.signedHeaders) {
     const value = req.headers[name];
