@@ -16,7 +16,14 @@ export class Violations {
   }
 
   check(shape: Shape, value: unknown, path: string) {
-    const show = typeof value === "string" ? `'${value}'` : Array.isArray(value) ? "[...]" : String(value);
+    const show =
+      typeof value === "string"
+        ? `'${value}'`
+        : Array.isArray(value)
+          ? "[...]"
+          : typeof value === "object" && value !== null
+            ? "{...}"
+            : String(value);
     if (shape.type === "string" && typeof value === "string") {
       if (shape.enum && !shape.enum.includes(value))
         this.items.push(
@@ -39,12 +46,13 @@ export class Violations {
         this.items.push(
           `Value ${show} at '${path}' failed to satisfy constraint: Member must have value less than or equal to ${shape.max}`,
         );
-    } else if (Array.isArray(value)) {
-      if (shape.min !== undefined && value.length < shape.min)
+    } else if (Array.isArray(value) || (shape.type === "map" && value !== null && typeof value === "object")) {
+      const length = Array.isArray(value) ? value.length : Object.keys(value as object).length;
+      if (shape.min !== undefined && length < shape.min)
         this.items.push(
           `Value ${show} at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${shape.min}`,
         );
-      if (shape.max !== undefined && value.length > shape.max)
+      if (shape.max !== undefined && length > shape.max)
         this.items.push(
           `Value ${show} at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}`,
         );

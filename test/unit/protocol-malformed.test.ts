@@ -361,6 +361,21 @@ describe("restJson1: malformed requests are 4xx", () => {
     );
   });
 
+  it("map sizes and map keys are validated against the model", () => {
+    const tag = (tags: Record<string, string>) =>
+      rest("POST", "/tags/arn%3Aaws%3Aeks%3Aus-east-1%3A0%3Acluster%2Fdev", JSON.stringify({ tags }));
+    expectRejected(eks, tag({}), "InvalidParameterException", /Value \{\.\.\.\} at 'tags'.*greater than or equal to 1/);
+    const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"]));
+    expectRejected(eks, tag(many), "InvalidParameterException", /at 'tags'.*less than or equal to 50/);
+    expectRejected(
+      eks,
+      tag({ "": "v" }),
+      "InvalidParameterException",
+      /Value '' at 'tags\.key'.*greater than or equal to 1/,
+    );
+    expect(eks.parse(tag({ k: "v" })).input.tags).toEqual({ k: "v" });
+  });
+
   it.each([
     ["an unknown path", "GET", "/rockets"],
     ["a known path with the wrong method", "PATCH", "/clusters"],

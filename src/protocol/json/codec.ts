@@ -67,8 +67,10 @@ export function parseValue(model: ServiceModel, ref: ShapeRef, value: unknown, p
       const out: Record<string, unknown> = {};
       for (const [k, item] of Object.entries(value)) {
         if (item === null) continue;
+        v.check(shapeOf(model, shape.key!), k, `${path}.key`);
         setEntry(out, k, parseValue(model, shape.value!, item, `${path}.${k}`, v));
       }
+      v.check(shape, out, path);
       return out;
     }
     case "string": {

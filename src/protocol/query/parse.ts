@@ -70,9 +70,11 @@ function parse(model: ServiceModel, ref: ShapeRef, params: Params, key: string, 
       for (let i = 1; hasPrefix(params, `${entryKey}.${i}`); i++) {
         const name = params.values.get(`${entryKey}.${i}.${k}`);
         if (name === undefined) continue;
+        v.check(shapeOf(model, shape.key!), name, `${path}.key`);
         setEntry(out, name, parse(model, shape.value!, params, `${entryKey}.${i}.${val}`, `${path}.${name}`, v));
         any = true;
       }
+      if (any) v.check(shape, out, path);
       return any ? out : undefined;
     }
     default: {
