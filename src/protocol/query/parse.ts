@@ -18,7 +18,7 @@ export function parseQueryInput(model: ServiceModel, ref: ShapeRef | undefined, 
   for (const [k, v] of form) {
     params.values.set(k, v);
     // Every dotted prefix of every key, so "is anything under X.member.7?" is one lookup
-    // rather than a scan of all keys (which made a 20,000-item list take minutes).
+    // rather than a scan of all keys (which made a 20,000-item list take seconds).
     for (let i = k.indexOf("."); i >= 0; i = k.indexOf(".", i + 1)) params.prefixes.add(k.slice(0, i));
   }
   const v = new Violations(code);
