@@ -73,7 +73,7 @@ export function clusterOperations(ecs: EcsContext): Provider<Operations> {
     DeleteCluster: (input, scope) => {
       const name = ecs.clusterName(input.cluster);
       const found = ecs.clusters.get(scope, name);
-      if (!found || found.status !== "ACTIVE")
+      if (found?.status !== "ACTIVE")
         throw new ServiceError("ClusterNotFoundException", `Cluster not found: '${name}'.`);
       const active = ecs.tasks.children(scope, found.clusterArn).filter((t) => ACTIVE_TASK(t.lastStatus));
       if (active.length > 0)
