@@ -37,12 +37,16 @@ function healthResponse(services: ServiceDefinition[]): WireResponse {
   };
 }
 
+/** A handler that owns a path prefix and streams its own bodies (the OCI registry under /v2/). */
+export type RawRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
 /** The HTTP listener: turns each request into a WireRequest, runs the chain, writes the answer, logs one line. */
-export function createEdgeServer(deps: ChainDeps & { logger: Logger }): Server {
+export function createEdgeServer(deps: ChainDeps & { logger: Logger; registry?: RawRoute }): Server {
   const handle = buildChain(deps);
   const server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, async (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === "/_berth/health" && req.method === "GET") return send(res, healthResponse(deps.services));
+    if (deps.registry && (url.pathname === "/v2" || url.pathname.startsWith("/v2/"))) return deps.registry(req, res);
     let body: Buffer;
     try {
       body = await readBody(req);
