@@ -24,7 +24,7 @@ async function main() {
   const runtime = new DockerRuntime();
 
   let ecsState: ServiceState = "starting";
-  const logs = logsService({ db, store, clock });
+  const logs = logsService({ db, store, clock, logger });
   const ecs = ecsService({ store, clock, state: () => ecsState });
   const tasks = new TaskController({
     store,
@@ -68,6 +68,7 @@ async function main() {
     server.close();
     server.closeAllConnections();
     await tasks.stop();
+    logs.close();
     db.close();
     process.exit(0);
   };

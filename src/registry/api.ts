@@ -37,7 +37,11 @@ export interface RegistryPolicy {
    * Checks the request's `Authorization` header for this access. Returns "ok", "unauthenticated"
    * (no or bad credentials → 401 UNAUTHORIZED with the Basic challenge) or "denied" (→ 403 DENIED).
    */
-  authorize(authorization: string | undefined, repo: RepositoryInfo, access: Access): "ok" | "unauthenticated" | "denied";
+  authorize(
+    authorization: string | undefined,
+    repo: RepositoryInfo,
+    access: Access,
+  ): "ok" | "unauthenticated" | "denied";
   /** Lists the repositories of a scope (for `_catalog`). */
   repositories(scope: { account: string; region: string }): string[];
 }

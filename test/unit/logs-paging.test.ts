@@ -6,8 +6,8 @@ import {
   encodeFilterToken,
   encodeStreamToken,
   eventId,
-  pageByKey,
 } from "../../src/services/logs/paging.js";
+import { pageByKey } from "../../src/core/paginate.js";
 
 describe("event ids and tokens", () => {
   it("are 56 digits that sort like (timestamp, seq)", () => {

@@ -1,6 +1,6 @@
 import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
-import { paginate } from "../../core/paginate.js";
+import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { Cluster, Operations } from "../../protocol/generated/types/ecs.js";
 import type { Provider } from "../service.js";
 import type { EcsContext } from "./context.js";
@@ -66,7 +66,10 @@ export function clusterOperations(ecs: EcsContext): Provider<Operations> {
         .list(scope)
         .filter((c) => c.status === "ACTIVE")
         .map((c) => c.clusterArn);
-      const { page, nextToken } = paginate(arns, input.maxResults, input.nextToken, { default: 100, max: 100 });
+      const { page, nextToken } = pageByKey(arns, (a) => [a], {
+        nextToken: input.nextToken,
+        limit: pageSize(input.maxResults, { default: 100, max: 100 }),
+      });
       return { clusterArns: page, nextToken };
     },
 

@@ -1,6 +1,6 @@
 import { ServiceError } from "../../core/errors.js";
 import { arn } from "../../core/ids.js";
-import { paginate } from "../../core/paginate.js";
+import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { Operations, TaskDefinition } from "../../protocol/generated/types/ecs.js";
 import type { Provider } from "../service.js";
 import type { EcsContext } from "./context.js";
@@ -53,16 +53,14 @@ export function taskDefinitionOperations(ecs: EcsContext): Provider<Operations> 
       const status = input.status ?? "ACTIVE";
       const all = ecs.taskDefinitions
         .list(scope)
-        .filter((d) => d.status === status && (!input.familyPrefix || d.family.startsWith(input.familyPrefix)))
-        .sort((a, b) => a.family.localeCompare(b.family) || a.revision - b.revision);
-      if (input.sort === "DESC") all.reverse();
-      const { page, nextToken } = paginate(
-        all.map((d) => d.taskDefinitionArn),
-        input.maxResults,
-        input.nextToken,
-        { default: 100, max: 100 },
-      );
-      return { taskDefinitionArns: page, nextToken };
+        .filter((d) => d.status === status && (!input.familyPrefix || d.family.startsWith(input.familyPrefix)));
+      const { page, nextToken } = pageByKey(all, (d) => [d.family, d.revision], {
+        descending: input.sort === "DESC",
+        nextToken: input.nextToken,
+        limit: pageSize(input.maxResults, { default: 100, max: 100 }),
+      });
+      const arns = page.map((d) => d.taskDefinitionArn);
+      return { taskDefinitionArns: arns, nextToken };
     },
 
     ListTaskDefinitionFamilies: (input, scope) => {
@@ -77,9 +75,11 @@ export function taskDefinitionOperations(ecs: EcsContext): Provider<Operations> 
           if (input.familyPrefix && !f.startsWith(input.familyPrefix)) return false;
           return status === "ALL" || (status === "ACTIVE" ? active : !active);
         })
-        .map(([f]) => f)
-        .sort();
-      const { page, nextToken } = paginate(families, input.maxResults, input.nextToken, { default: 100, max: 100 });
+        .map(([f]) => f);
+      const { page, nextToken } = pageByKey(families, (f) => [f], {
+        nextToken: input.nextToken,
+        limit: pageSize(input.maxResults, { default: 100, max: 100 }),
+      });
       return { families: page, nextToken };
     },
 

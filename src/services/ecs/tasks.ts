@@ -1,6 +1,6 @@
 import { ServiceError } from "../../core/errors.js";
 import { arn, hexId, uuid } from "../../core/ids.js";
-import { paginate } from "../../core/paginate.js";
+import { pageByKey, pageSize } from "../../core/paginate.js";
 import type {
   Container,
   ContainerDefinition,
@@ -206,22 +206,21 @@ export function taskOperations(ecs: EcsContext): Provider<Operations> {
       const cluster = ecs.activeCluster(ctx, input.cluster);
       const desired = input.desiredStatus ?? "RUNNING";
       const family = input.family;
-      const arns = ecs.tasks
-        .children(ctx, cluster.clusterArn)
-        .filter((t) => {
-          // ECS lists tasks whose desired status is RUNNING also while PENDING.
-          if (desired === "STOPPED" ? t.desiredStatus !== "STOPPED" : t.desiredStatus === "STOPPED") return false;
-          if (family && t.spec.family !== family) return false;
-          if (input.startedBy && t.startedBy !== input.startedBy) return false;
-          if (input.launchType && t.launchType !== input.launchType) return false;
-          if (input.serviceName && t.group !== `service:${input.serviceName}`) return false;
-          if (input.containerInstance) return false;
-          return true;
-        })
-        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
-        .map((t) => t.taskArn);
-      const { page, nextToken } = paginate(arns, input.maxResults, input.nextToken, { default: 100, max: 100 });
-      return { taskArns: page, nextToken };
+      const matching = ecs.tasks.children(ctx, cluster.clusterArn).filter((t) => {
+        // ECS lists tasks whose desired status is RUNNING also while PENDING.
+        if (desired === "STOPPED" ? t.desiredStatus !== "STOPPED" : t.desiredStatus === "STOPPED") return false;
+        if (family && t.spec.family !== family) return false;
+        if (input.startedBy && t.startedBy !== input.startedBy) return false;
+        if (input.launchType && t.launchType !== input.launchType) return false;
+        if (input.serviceName && t.group !== `service:${input.serviceName}`) return false;
+        if (input.containerInstance) return false;
+        return true;
+      });
+      const { page, nextToken } = pageByKey(matching, (t) => [t.createdAt.getTime(), t.taskArn], {
+        nextToken: input.nextToken,
+        limit: pageSize(input.maxResults, { default: 100, max: 100 }),
+      });
+      return { taskArns: page.map((t) => t.taskArn), nextToken };
     },
   };
 }
