@@ -95,6 +95,12 @@ export interface LogLine {
   message: string;
 }
 
+export interface RegistryAuth {
+  username: string;
+  password: string;
+  serveraddress: string;
+}
+
 export interface LogFollower {
   stop(): void;
   done: Promise<void>;
@@ -107,7 +113,8 @@ export interface ContainerRuntime {
   ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
   removeVolume(name: string): Promise<void>;
   hasImage(ref: string): Promise<boolean>;
-  pullImage(ref: string): Promise<void>;
+  /** Pulls an image, with registry credentials when the registry needs them. */
+  pullImage(ref: string, auth?: RegistryAuth): Promise<void>;
   /** An image whose only job is to hold a network namespace open. */
   ensurePauseImage(): Promise<string>;
   createContainer(spec: ContainerSpec): Promise<string>;

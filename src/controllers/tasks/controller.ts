@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Clock } from "../../core/clock.js";
 import { type Scope, parseArn } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
-import type { ContainerRuntime, LogFollower, ObservedContainer } from "../../runtime/runtime.js";
+import type { ContainerRuntime, LogFollower, ObservedContainer, RegistryAuth } from "../../runtime/runtime.js";
 import type { LogsBackend } from "../../services/logs/provider.js";
 import { TASK_KIND, type TaskRecord } from "../../services/ecs/records.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
@@ -34,6 +34,8 @@ export interface TaskControllerDeps {
   publishHost: string;
   network: string;
   resyncIntervalMs: number;
+  /** Credentials for images in Berth's own registry (ECR), minted for the image's account. */
+  registryAuth?: (image: string) => RegistryAuth | undefined;
 }
 
 const scopeOf = (taskArn: string): Scope => {
@@ -232,7 +234,7 @@ export class TaskController {
     const image = def.image!;
     if (!(await rt.hasImage(image))) {
       try {
-        await rt.pullImage(image);
+        await rt.pullImage(image, this.d.registryAuth?.(image));
       } catch (e) {
         throw new StartFailure(
           `CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref ${image}: ${(e as Error).message}`,

@@ -9,6 +9,7 @@ import type {
   LogFollower,
   LogLine,
   ObservedContainer,
+  RegistryAuth,
   RuntimeEvent,
 } from "../runtime.js";
 
@@ -69,8 +70,8 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async pullImage(ref: string) {
-    const stream = (await this.docker.pull(ref)) as Readable;
+  async pullImage(ref: string, auth?: RegistryAuth) {
+    const stream = (await this.docker.pull(ref, auth ? { authconfig: auth } : {})) as Readable;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         stream.destroy();

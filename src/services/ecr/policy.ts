@@ -1,0 +1,38 @@
+import type { RegistryPolicy } from "../../registry/api.js";
+import { basicPassword, readPassword } from "./auth.js";
+import { type EcrContext, PUBLIC_PREFIX } from "./context.js";
+
+const SCOPED_HOST = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\./;
+
+/** ECR's side of the registry: which repositories exist, who may push and pull. */
+export function registryPolicy(ecr: EcrContext): RegistryPolicy {
+  return {
+    scopeForHost(host) {
+      const m = SCOPED_HOST.exec(host ?? "");
+      return m ? { account: m[1], region: m[2] } : { account: ecr.deps.defaultAccount, region: ecr.deps.defaultRegion };
+    },
+    repository(ref) {
+      const scope = { account: ref.account, region: ref.region };
+      const isPublic = ref.name.startsWith(`${PUBLIC_PREFIX}/`);
+      const name = isPublic ? ref.name.split("/").slice(2).join("/") : ref.name;
+      const r = ecr.find(scope, name, isPublic);
+      if (!r || ecr.path(scope, r.repositoryName, r.public) !== ref.name) return undefined;
+      return ecr.info(scope, r);
+    },
+    authorize(authorization, repo, access) {
+      if (repo.public && access === "pull") return "ok";
+      const password = basicPassword(authorization);
+      if (!password) return "unauthenticated";
+      const claims = readPassword(ecr.deps.tokenSecret, password, ecr.deps.clock.now().getTime());
+      if (!claims) return "unauthenticated";
+      // Tokens are per account; repository policies granting other accounts are not enforced yet.
+      return claims.account === repo.account ? "ok" : "denied";
+    },
+    repositories(scope) {
+      return ecr.repositories
+        .list(scope)
+        .map((r) => ecr.path(scope, r.repositoryName, r.public))
+        .sort();
+    },
+  };
+}

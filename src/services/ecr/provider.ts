@@ -1,0 +1,186 @@
+import type { Operations } from "../../protocol/generated/types/ecr.js";
+import type { Operations as PublicOperations } from "../../protocol/generated/types/ecr-public.js";
+import { ServiceError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import { defineService } from "../define.js";
+import type { Provider, RequestContext } from "../service.js";
+import { TOKEN_LIFETIME_MS, imageRegistryHost, mintPassword } from "./auth.js";
+import { EcrContext, type EcrDeps, type RepositoryRecord } from "./context.js";
+import { imageOperations } from "./images.js";
+import { layerOperations } from "./layers.js";
+import { lifecycleOperations, startLifecycleRunner } from "./lifecycle-ops.js";
+import { registryPolicy } from "./policy.js";
+import { byArn, checkRepositoryName, checkTags, mergeTags, repositoryOperations } from "./repositories.js";
+
+/** The `AWS:<password>` token for an account and region, valid 12 hours. */
+function authorization(ecr: EcrContext, ctx: RequestContext) {
+  const expiresAt = ecr.deps.clock.now().getTime() + TOKEN_LIFETIME_MS;
+  const password = mintPassword(ecr.deps.tokenSecret, { account: ctx.account, region: ctx.region, expiresAt });
+  return { token: Buffer.from(`AWS:${password}`).toString("base64"), expiresAt: new Date(expiresAt) };
+}
+
+/** ECR (awsJson1_1) and ECR Public over one registry; returns both services and the registry policy. */
+export function ecrServices(deps: EcrDeps & { logger: Logger; lifecycleIntervalMs: number }) {
+  const ecr = new EcrContext(deps);
+  const lifecycle = startLifecycleRunner(ecr, deps.lifecycleIntervalMs, deps.logger);
+
+  const privateProvider: Provider<Operations> = {
+    ...repositoryOperations(ecr),
+    ...imageOperations(ecr, false),
+    ...layerOperations(ecr, false),
+    ...lifecycleOperations(ecr, lifecycle.runSoon),
+    GetAuthorizationToken: (input, ctx) => {
+      const { token, expiresAt } = authorization(ecr, ctx);
+      const ids = input.registryIds?.length ? input.registryIds : [ctx.account];
+      return {
+        authorizationData: ids.map((id) => ({
+          authorizationToken: token,
+          expiresAt,
+          proxyEndpoint: `http://${ecr.hostFor({ account: id, region: ctx.region })}`,
+        })),
+      };
+    },
+  };
+
+  const publicView = (ctx: RequestContext, r: RepositoryRecord) => ({
+    repositoryArn: r.repositoryArn,
+    registryId: r.registryId,
+    repositoryName: r.repositoryName,
+    repositoryUri: ecr.uri(ctx, r),
+    createdAt: r.createdAt,
+  });
+  const shared = {
+    ...imageOperations(ecr, true),
+    ...layerOperations(ecr, true),
+  } as unknown as Provider<PublicOperations>;
+  const publicProvider: Provider<PublicOperations> = {
+    ...shared,
+    CreateRepository: (input, ctx) => {
+      checkRepositoryName(input.repositoryName);
+      checkTags(input.tags as never);
+      if (ecr.find(ctx, input.repositoryName, true))
+        throw new ServiceError(
+          "RepositoryAlreadyExistsException",
+          `The repository with name '${input.repositoryName}' already exists in the registry with id '${ctx.account}'`,
+        );
+      const { logoImageBlob: _logo, ...catalog } = input.catalogData ?? {};
+      const r: RepositoryRecord = {
+        ...ecr.newRecord(ctx, input.repositoryName, true),
+        tags: (input.tags ?? []) as RepositoryRecord["tags"],
+        catalogData: catalog,
+      };
+      ecr.save(ctx, r);
+      return { repository: publicView(ctx, r), catalogData: r.catalogData };
+    },
+    DescribeRepositories: (input, ctx) => {
+      const repos = input.repositoryNames?.length
+        ? input.repositoryNames.map((n) => ecr.get(ctx, n, input.registryId, true))
+        : ecr.repositories.list(ctx).filter((r) => r.public);
+      return { repositories: repos.map((r) => publicView(ctx, r)) };
+    },
+    DeleteRepository: async (input, ctx) => {
+      const r = ecr.get(ctx, input.repositoryName, input.registryId, true);
+      if (!input.force && (await deps.registry.listImages(ecr.ref(ctx, r))).length > 0)
+        throw new ServiceError(
+          "RepositoryNotEmptyException",
+          `The repository with name '${r.repositoryName}' cannot be deleted because it still contains images (use --force)`,
+        );
+      await deps.registry.deleteRepository(ecr.ref(ctx, r));
+      ecr.repositories.delete(ctx, ecr.key(r.repositoryName, true));
+      return { repository: publicView(ctx, r) };
+    },
+    DescribeImageTags: async (input, ctx) => {
+      const r = ecr.get(ctx, input.repositoryName, input.registryId, true);
+      const images = await deps.registry.listImages(ecr.ref(ctx, r));
+      return {
+        imageTagDetails: images.flatMap((i) =>
+          i.tags.map((t) => ({
+            imageTag: t,
+            createdAt: i.pushedAt,
+            imageDetail: {
+              imageDigest: i.digest,
+              imageSizeInBytes: i.size,
+              imagePushedAt: i.pushedAt,
+              imageManifestMediaType: i.mediaType,
+              artifactMediaType: i.artifactMediaType,
+            },
+          })),
+        ),
+      };
+    },
+    GetRepositoryCatalogData: (input, ctx) => ({
+      catalogData: ecr.get(ctx, input.repositoryName, input.registryId, true).catalogData ?? {},
+    }),
+    PutRepositoryCatalogData: (input, ctx) => {
+      const r = ecr.get(ctx, input.repositoryName, input.registryId, true);
+      const { logoImageBlob: _logo, ...catalog } = input.catalogData;
+      ecr.save(ctx, { ...r, catalogData: catalog });
+      return { catalogData: catalog };
+    },
+    GetRegistryCatalogData: () => ({ registryCatalogData: { displayName: "Berth" } }),
+    DescribeRegistries: (_input, ctx) => ({
+      registries: [
+        {
+          registryId: ctx.account,
+          registryArn: `arn:aws:ecr-public::${ctx.account}:registry/${ctx.account}`,
+          registryUri: `${ecr.hostFor(ctx)}/public.ecr.aws/${ecr.path(ctx, "", true).split("/")[1]}`,
+          verified: false,
+          aliases: [
+            {
+              name: ecr.path(ctx, "", true).split("/")[1],
+              status: "ACTIVE",
+              primaryRegistryAlias: true,
+              defaultRegistryAlias: true,
+            },
+          ],
+        },
+      ],
+    }),
+    GetAuthorizationToken: (_input, ctx) => {
+      const { token, expiresAt } = authorization(ecr, ctx);
+      return { authorizationData: { authorizationToken: token, expiresAt } };
+    },
+    TagResource: (input, ctx) => {
+      const r = byArn(ecr, ctx, input.resourceArn);
+      const tags = mergeTags(r.tags, input.tags as RepositoryRecord["tags"]);
+      checkTags(tags);
+      ecr.save(ctx, { ...r, tags });
+      return {};
+    },
+    UntagResource: (input, ctx) => {
+      const r = byArn(ecr, ctx, input.resourceArn);
+      const drop = new Set(input.tagKeys);
+      ecr.save(ctx, { ...r, tags: r.tags.filter((t) => !drop.has(t.Key)) });
+      return {};
+    },
+    ListTagsForResource: (input, ctx) => ({ tags: byArn(ecr, ctx, input.resourceArn).tags }),
+  };
+
+  return {
+    ecr: defineService("ecr", privateProvider, { validationCode: "InvalidParameterException" }),
+    ecrPublic: defineService("ecr-public", publicProvider, { validationCode: "InvalidParameterException" }),
+    policy: registryPolicy(ecr),
+    context: ecr,
+    stop: lifecycle.stop,
+  };
+}
+
+/**
+ * Docker credentials for pulling an image from Berth's registry, or undefined for other
+ * registries. The host decides the account and region, as for `docker login`.
+ */
+export function pullCredentials(ecr: EcrContext, policy: ReturnType<typeof registryPolicy>, image: string) {
+  const host = imageRegistryHost(image);
+  if (!host) return undefined;
+  const ours = ecr.deps.registryHost().split(":")[1];
+  const [name, port] = host.split(":");
+  const local = name === "localhost" || name === "127.0.0.1" || name.endsWith(".localhost");
+  if (!local || port !== ours) return undefined;
+  const scope = policy.scopeForHost(host);
+  const expiresAt = ecr.deps.clock.now().getTime() + TOKEN_LIFETIME_MS;
+  return {
+    username: "AWS",
+    password: mintPassword(ecr.deps.tokenSecret, { ...scope, expiresAt }),
+    serveraddress: host,
+  };
+}
