@@ -1,0 +1,108 @@
+import { execFile, execFileSync } from "node:child_process";
+import { cpus, loadavg, release } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+/** Shared helpers for the benchmarks in bench/: not timed tests, they print figures and ratios. */
+
+// The AWS SDK warns at length that Node 20 support ends in 2027; that is not news in a benchmark's output.
+process.removeAllListeners("warning");
+process.on("warning", (w) => {
+  if (!`${w.name} ${w.message}`.includes("NodeVersionSupportWarning"))
+    process.stderr.write(`${w.name}: ${w.message}\n`);
+});
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+const execFileP = promisify(execFile);
+
+/** Runs a command and returns its trimmed stdout; rejects with its stderr on failure. */
+export async function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<string> {
+  try {
+    const { stdout } = await execFileP(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+    return stdout.trim();
+  } catch (e) {
+    const err = e as Error & { stderr?: string };
+    throw new Error(`${cmd} ${args.join(" ")} failed: ${err.stderr?.trim() || err.message}`);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Compiles Berth to dist/ (startBerth runs dist/src/main.js) so the figures are for the current source. */
+export function buildBerth() {
+  try {
+    execFileSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: root, stdio: "inherit" });
+  } catch {
+    // tsc still emits on type errors; carry on with what dist/ has, but say so.
+    process.stderr.write("bench: tsc reported errors; measuring the JavaScript it emitted anyway\n");
+  }
+}
+
+export interface Summary {
+  n: number;
+  median: number;
+  min: number;
+  max: number;
+}
+
+export function summarize(xs: number[]): Summary {
+  if (xs.length === 0) return { n: 0, median: Number.NaN, min: Number.NaN, max: Number.NaN };
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { n: s.length, median, min: s[0], max: s[s.length - 1] };
+}
+
+/** A Markdown table, padded so it also reads well in a terminal. */
+export function markdownTable(header: string[], rows: string[][], rightAligned: boolean[] = []): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const cell = (s: string, i: number) => (rightAligned[i] ? s.padStart(widths[i]) : s.padEnd(widths[i]));
+  const line = (r: string[]) => `| ${r.map(cell).join(" | ")} |`;
+  const rule = `| ${widths.map((w, i) => (rightAligned[i] ? `${"-".repeat(w - 1)}:` : "-".repeat(w))).join(" | ")} |`;
+  return [line(header), rule, ...rows.map(line)].join("\n");
+}
+
+export interface Machine {
+  cores: number;
+  /** 1-minute load average when the benchmark started: other work on the machine skews the figures. */
+  load: number;
+  cpuModel: string;
+  kernel: string;
+  node: string;
+  docker: string;
+}
+
+/** The facts a reader needs to compare figures across machines. */
+export function machine(): Machine {
+  let docker = "unknown";
+  try {
+    docker = execFileSync("docker", ["version", "--format", "{{.Server.Version}}"], { encoding: "utf8" }).trim();
+  } catch {
+    // no Docker: the API benchmark does not need it
+  }
+  const c = cpus();
+  return {
+    cores: c.length,
+    load: loadavg()[0],
+    cpuModel: c[0]?.model.trim() ?? "unknown",
+    kernel: release(),
+    node: process.version,
+    docker,
+  };
+}
+
+export const describeMachine = (m: Machine) =>
+  `${m.cores} cores (${m.cpuModel}), Linux ${m.kernel}, Node ${m.node}, Docker Engine ${m.docker}; ` +
+  `load average ${m.load.toFixed(2)} at the start`;
+
+export const today = () => new Date().toISOString().slice(0, 10);
+
+/** Says so when other work is running: the figures (less so the ratios) will be noisy. */
+export function warnIfBusy(m: Machine) {
+  if (m.load > m.cores * 0.5)
+    process.stderr.write(
+      `bench: load average is ${m.load.toFixed(2)} on ${m.cores} cores; other work will skew these figures\n`,
+    );
+}
