@@ -59,28 +59,56 @@ const pause = c("pause", "running", {
 });
 
 describe("planTask", () => {
-  it("creates the network namespace first for awsvpc tasks", () => {
-    const plan = planTask(task([{ name: "a", image: "i" }]), observed(undefined), now);
+  const pair: ContainerDefinition[] = [
+    { name: "a", image: "i", portMappings: [{ containerPort: 80 }] },
+    { name: "b", image: "i", essential: false },
+  ];
+
+  it("creates the shared network namespace first for multi-container awsvpc tasks", () => {
+    const plan = planTask(task(pair), observed(undefined), now);
     expect(plan.actions).toEqual([{ type: "createPause" }]);
   });
 
   it("moves to PENDING with the ENI details and runs containers once the namespace is up", () => {
-    const plan = planTask(task([{ name: "a", image: "i" }]), observed(pause), now);
+    const plan = planTask(task(pair), observed(pause), now);
     expect(plan.next?.lastStatus).toBe("PENDING");
     expect(plan.next?.attachments?.[0].status).toBe("ATTACHED");
     expect(plan.next?.attachments?.[0].details).toContainEqual({ name: "privateIPv4Address", value: "172.18.0.9" });
-    expect(plan.actions).toEqual([{ type: "runContainer", name: "a" }]);
+    expect(plan.actions).toEqual([
+      { type: "runContainer", name: "a" },
+      { type: "runContainer", name: "b" },
+    ]);
     expect(plan.next?.pullStartedAt).toEqual(now);
   });
 
-  it("reports RUNNING with bindings once every container started", () => {
-    const defs = [{ name: "a", image: "i", portMappings: [{ containerPort: 80 }] }];
-    const plan = planTask(task(defs, { lastStatus: "PENDING" }), observed(pause, ["a", c("a", "running")]), now);
+  it("reports RUNNING with the namespace's bindings once every container started", () => {
+    const plan = planTask(
+      task(pair, { lastStatus: "PENDING" }),
+      observed(pause, ["a", c("a", "running")], ["b", c("b", "running")]),
+      now,
+    );
     expect(plan.next?.lastStatus).toBe("RUNNING");
     expect(plan.next?.containers?.[0].networkBindings).toEqual([
       { bindIP: "127.0.0.1", containerPort: 80, hostPort: 32000, protocol: "tcp" },
     ]);
     expect(plan.next?.connectivity).toBe("CONNECTED");
+  });
+
+  it("runs a one-container awsvpc task without a pause container; the container holds the ENI", () => {
+    const solo = [{ name: "a", image: "i", portMappings: [{ containerPort: 80 }] }];
+    const first = planTask(task(solo), observed(undefined), now);
+    expect(first.actions).toEqual([{ type: "runContainer", name: "a" }]);
+    expect(first.next?.lastStatus).toBe("PENDING");
+    const own = c("a", "running", {
+      ipAddress: "172.17.0.5",
+      ports: [{ containerPort: 80, protocol: "tcp", hostIp: "127.0.0.1", hostPort: 32001 }],
+    });
+    const second = planTask(first.next!, observed(undefined, ["a", own]), now);
+    expect(second.next?.lastStatus).toBe("RUNNING");
+    expect(second.next?.attachments?.[0].details).toContainEqual({ name: "privateIPv4Address", value: "172.17.0.5" });
+    expect(second.next?.containers?.[0].networkBindings).toEqual([
+      { bindIP: "127.0.0.1", containerPort: 80, hostPort: 32001, protocol: "tcp" },
+    ]);
   });
 
   it("stops the task when an essential container exits", () => {
@@ -134,8 +162,8 @@ describe("planTask", () => {
   });
 
   it("is idempotent: nothing to do for a settled RUNNING task", () => {
-    const t = task([{ name: "a", image: "i" }], { lastStatus: "PENDING" });
-    const obs = observed(pause, ["a", c("a", "running")]);
+    const t = task(pair, { lastStatus: "PENDING" });
+    const obs = observed(pause, ["a", c("a", "running")], ["b", c("b", "running")]);
     const settled = planTask(t, obs, now).next!;
     expect(planTask(settled, obs, now)).toEqual({ next: undefined, actions: [] });
   });

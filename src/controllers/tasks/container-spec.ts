@@ -24,6 +24,8 @@ export interface Placement {
 
 export const taskId = (taskArn: string) => taskArn.split("/").pop()!;
 
+const namespaceHostname = (task: TaskRecord) => `ip-${taskId(task.taskArn).slice(0, 12)}`;
+
 const dockerName = (task: TaskRecord, container: string) =>
   `ecs-${task.spec.family}-${task.spec.revision}-${container}-${taskId(task.taskArn)}`.replace(/[^a-zA-Z0-9_.-]/g, "-");
 
@@ -66,7 +68,7 @@ export function pauseSpec(
     ),
     publishHost: p.publishHost,
     network: { kind: "network", name: p.network },
-    hostname: `ip-${taskId(task.taskArn).slice(0, 12)}`,
+    hostname: namespaceHostname(task),
     ulimits: [],
     readonlyRootFilesystem: true,
     mounts: [],
@@ -90,14 +92,19 @@ export function containerSpec(
   pauseId: string | undefined,
 ): ContainerSpec {
   const mode = task.spec.networkMode;
+  // A one-container awsvpc task holds its own namespace and publishes its own ports.
+  const solo = mode === "awsvpc" && !pauseId;
+  const aliases = p.network === "bridge" ? undefined : [def.name!];
   const network: NetworkAttachment =
     mode === "awsvpc"
-      ? { kind: "container", id: pauseId! }
+      ? solo
+        ? { kind: "network", name: p.network }
+        : { kind: "container", id: pauseId! }
       : mode === "host"
         ? { kind: "host" }
         : mode === "none"
           ? { kind: "none" }
-          : { kind: "network", name: p.network, aliases: [def.name!] };
+          : { kind: "network", name: p.network, aliases };
   const env: Record<string, string> = {
     AWS_REGION: scope.region,
     AWS_DEFAULT_REGION: scope.region,
@@ -129,14 +136,18 @@ export function containerSpec(
     user: def.user,
     labels: { ...(def.dockerLabels ?? {}), ...taskLabels(task, scope, p, def.name!) },
     ports:
-      mode === "bridge"
+      mode === "bridge" || solo
         ? (def.portMappings ?? [])
             .filter((m) => m.containerPort !== undefined)
-            .map((m) => ({ containerPort: m.containerPort!, hostPort: m.hostPort, protocol: m.protocol ?? "tcp" }))
+            .map((m) => ({
+              containerPort: m.containerPort!,
+              hostPort: solo ? undefined : m.hostPort,
+              protocol: m.protocol ?? "tcp",
+            }))
         : [],
     publishHost: p.publishHost,
     network,
-    hostname: mode === "bridge" ? def.hostname : undefined,
+    hostname: mode === "bridge" ? def.hostname : solo ? namespaceHostname(task) : undefined,
     memoryMiB,
     memoryReservationMiB: def.memoryReservation,
     cpuUnits: def.cpu ? def.cpu : task.spec.containers.length === 1 ? task.spec.cpuUnits : undefined,

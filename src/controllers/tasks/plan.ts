@@ -25,6 +25,18 @@ export interface Plan {
 
 type Draft = { next?: TaskRecord; actions?: Action[] };
 
+/**
+ * awsvpc tasks with several containers share a namespace held by a pause container; a task with
+ * one container holds its own namespace (one container fewer to start, same network behaviour).
+ */
+export const needsPause = (spec: TaskRecord["spec"]) => spec.networkMode === "awsvpc" && spec.containers.length > 1;
+
+/** The container whose network namespace (address, published ports) the task uses. */
+export function namespaceHolder(task: TaskRecord, obs: ObservedTask): ObservedContainer | undefined {
+  if (task.spec.networkMode !== "awsvpc") return undefined;
+  return needsPause(task.spec) ? obs.pause : obs.containers.get(task.spec.containers[0].name!);
+}
+
 const isUp = (o: ObservedContainer) => o.state === "running" || o.state === "restarting" || o.state === "paused";
 const isDown = (o: ObservedContainer) => o.state === "exited" || o.state === "dead";
 const DEFAULT_STOP_TIMEOUT = 30;
@@ -39,11 +51,12 @@ export function failed(task: TaskRecord, now: Date, stopCode: TaskStopCode, reas
 export function syncContainers(task: TaskRecord, obs: ObservedTask): Container[] {
   const awsvpc = task.spec.networkMode === "awsvpc";
   const eni = task.attachments?.find((a) => a.type === "ElasticNetworkInterface");
+  const holder = namespaceHolder(task, obs);
   return (task.containers ?? []).map((c) => {
     const o = obs.containers.get(c.name!);
     if (!o) return c;
     const def = task.spec.containers.find((d) => d.name === c.name);
-    const portHolder = awsvpc ? obs.pause : o;
+    const portHolder = awsvpc ? holder : o;
     const networkBindings = (def?.portMappings ?? []).flatMap((m) => {
       const bound = portHolder?.ports.find(
         (p) => p.containerPort === m.containerPort && p.protocol === (m.protocol ?? "tcp"),
@@ -78,9 +91,7 @@ export function syncContainers(task: TaskRecord, obs: ObservedTask): Container[]
         : undefined,
       networkBindings: stopped ? c.networkBindings : networkBindings,
       networkInterfaces:
-        awsvpc && eni && obs.pause?.ipAddress
-          ? [{ attachmentId: eni.id, privateIpv4Address: obs.pause.ipAddress }]
-          : [],
+        awsvpc && eni && holder?.ipAddress ? [{ attachmentId: eni.id, privateIpv4Address: holder.ipAddress }] : [],
     };
   });
 }
@@ -198,7 +209,7 @@ export function planTask(stored: TaskRecord, obs: ObservedTask, now: Date): Plan
 
   // Containers Docker once ran for this task that are gone now: removed behind Berth's back.
   const vanished = (task.containers ?? []).filter((c) => c.runtimeId && !obs.containers.has(c.name!));
-  const pauseLost = task.spec.networkMode === "awsvpc" && task.lastStatus !== "PROVISIONING" && !obs.pause;
+  const pauseLost = needsPause(task.spec) && task.lastStatus !== "PROVISIONING" && !obs.pause;
   if (vanished.length > 0 || pauseLost) {
     const what = vanished.length ? `container(s) ${vanished.map((c) => c.name).join(", ")}` : "its network namespace";
     return result({
@@ -212,40 +223,25 @@ export function planTask(stored: TaskRecord, obs: ObservedTask, now: Date): Plan
     });
   }
 
-  if (task.spec.networkMode === "awsvpc") {
-    if (!obs.pause || !isUp(obs.pause)) {
-      if (obs.pause && isDown(obs.pause))
-        return result({
-          next: failed(task, now, "TaskFailedToStart", "Task network namespace exited unexpectedly."),
-          actions: [],
-        });
-      return result({ actions: [{ type: "createPause" }] });
-    }
-    if (task.lastStatus === "PROVISIONING") {
-      const ip = obs.pause.ipAddress ?? "";
-      task = {
-        ...task,
-        lastStatus: "PENDING",
-        attachments: task.attachments?.map((a) =>
-          a.type === "ElasticNetworkInterface"
-            ? {
-                ...a,
-                status: "ATTACHED",
-                details: [
-                  ...(a.details ?? []).filter((d) => d.name === "subnetId"),
-                  { name: "networkInterfaceId", value: `eni-${obs.pause!.id.slice(0, 17)}` },
-                  { name: "macAddress", value: macFor(obs.pause!.id) },
-                  { name: "privateDnsName", value: `ip-${ip.replaceAll(".", "-")}.ec2.internal` },
-                  { name: "privateIPv4Address", value: ip },
-                ],
-              }
-            : a,
-        ),
-      };
-      task = { ...task, containers: syncContainers(task, obs) };
-    }
-  } else if (task.lastStatus === "PROVISIONING") {
-    task = { ...task, lastStatus: "PENDING" };
+  if (needsPause(task.spec) && (!obs.pause || !isUp(obs.pause))) {
+    if (obs.pause && isDown(obs.pause))
+      return result({
+        next: failed(task, now, "TaskFailedToStart", "Task network namespace exited unexpectedly."),
+        actions: [],
+      });
+    return result({ actions: [{ type: "createPause" }] });
+  }
+  if (task.lastStatus === "PROVISIONING") task = { ...task, lastStatus: "PENDING" };
+  const holder = namespaceHolder(task, obs);
+  if (
+    holder?.ipAddress &&
+    task.attachments?.some((a) => a.type === "ElasticNetworkInterface" && a.status !== "ATTACHED")
+  ) {
+    task = {
+      ...task,
+      attachments: task.attachments?.map((a) => (a.type === "ElasticNetworkInterface" ? attachEni(a, holder) : a)),
+    };
+    task = { ...task, containers: syncContainers(task, obs) };
   }
 
   const actions: Action[] = [];
@@ -297,6 +293,22 @@ export function planTask(stored: TaskRecord, obs: ObservedTask, now: Date): Plan
     };
   task = { ...task, healthStatus: taskHealth(task, task.containers ?? []) };
   return result({ actions });
+}
+
+/** The ENI attachment once the namespace has an address. */
+function attachEni(a: NonNullable<TaskRecord["attachments"]>[number], holder: ObservedContainer) {
+  const ip = holder.ipAddress ?? "";
+  return {
+    ...a,
+    status: "ATTACHED",
+    details: [
+      ...(a.details ?? []).filter((d) => d.name === "subnetId"),
+      { name: "networkInterfaceId", value: `eni-${holder.id.slice(0, 17)}` },
+      { name: "macAddress", value: macFor(holder.id) },
+      { name: "privateDnsName", value: `ip-${ip.replaceAll(".", "-")}.ec2.internal` },
+      { name: "privateIPv4Address", value: ip },
+    ],
+  };
 }
 
 /** A stable locally-administered MAC address derived from the namespace holder's id. */
