@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { join } from "node:path";
 import { loadConfig } from "./config/config.js";
+import { ServiceController } from "./controllers/services/controller.js";
 import { TaskController } from "./controllers/tasks/controller.js";
 import { systemClock } from "./core/clock.js";
 import { createLogger } from "./core/logger.js";
@@ -53,6 +54,15 @@ async function main() {
     }
   };
   await startController();
+  const serviceScheduler = new ServiceController({
+    ecs: ecs.ecs,
+    clock,
+    logger,
+    loadBalancing: () => undefined,
+    healthyAfterMs: config.ecsHealthyAfterMs,
+    resyncIntervalMs: 1000,
+  });
+  serviceScheduler.start();
 
   const services = [ecs.service, logs.service, stsService()];
   const server = createEdgeServer({ config, services, logger });
@@ -67,6 +77,7 @@ async function main() {
     logger.info({ signal }, "shutting down; task containers keep running and are adopted at the next start");
     server.close();
     server.closeAllConnections();
+    serviceScheduler.stop();
     await tasks.stop();
     logs.close();
     db.close();

@@ -23,6 +23,10 @@ export interface Config {
   instanceId: string;
   /** How often the task controller re-reads everything even without a change (ms). */
   resyncIntervalMs: number;
+  /** A RUNNING service task with no load balancer and no health check counts as healthy after this (ms; AWS 40 s). */
+  ecsHealthyAfterMs: number;
+  /** How often ECR lifecycle policies run (ms; AWS applies them within 24 hours). */
+  ecrLifecycleIntervalMs: number;
 }
 
 const LEVELS: LogLevel[] = ["trace", "debug", "info", "warn", "error", "silent"];
@@ -75,5 +79,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     taskNetwork: env.BERTH_TASK_NETWORK ?? "bridge",
     instanceId: env.BERTH_INSTANCE_ID ?? "default",
     resyncIntervalMs: Number(env.BERTH_RESYNC_MS ?? 5000),
+    ecsHealthyAfterMs: Number(env.BERTH_ECS_HEALTHY_AFTER_MS ?? 40_000),
+    ecrLifecycleIntervalMs: Number(env.BERTH_ECR_LIFECYCLE_MS ?? 60_000),
   };
 }

@@ -17,7 +17,7 @@ export function clusterOperations(ecs: EcsContext): Provider<Operations> {
       tags: include.includes("TAGS") ? c.tags : undefined,
       runningTasksCount: tasks.filter((t) => t.lastStatus === "RUNNING").length,
       pendingTasksCount: tasks.filter((t) => PENDING.has(t.lastStatus)).length,
-      activeServicesCount: 0,
+      activeServicesCount: ecs.services.children(scope, c.clusterArn).filter((s) => s.status === "ACTIVE").length,
       registeredContainerInstancesCount: 0,
       statistics: include.includes("STATISTICS") ? [] : undefined,
     };
@@ -78,6 +78,12 @@ export function clusterOperations(ecs: EcsContext): Provider<Operations> {
       const found = ecs.clusters.get(scope, name);
       if (found?.status !== "ACTIVE")
         throw new ServiceError("ClusterNotFoundException", `Cluster not found: '${name}'.`);
+      const services = ecs.services.children(scope, found.clusterArn).filter((s) => s.status !== "INACTIVE");
+      if (services.length > 0)
+        throw new ServiceError(
+          "ClusterContainsServicesException",
+          `The Cluster cannot be deleted while Services are active (${services.map((s) => s.serviceName).join(", ")}). Delete them with DeleteService first.`,
+        );
       const active = ecs.tasks.children(scope, found.clusterArn).filter((t) => ACTIVE_TASK(t.lastStatus));
       if (active.length > 0)
         throw new ServiceError(

@@ -5,6 +5,8 @@ import type { Collection, DocumentStore } from "../../store/documents.js";
 import {
   CLUSTER_KIND,
   type ClusterRecord,
+  SERVICE_KIND,
+  type ServiceRecord,
   TASK_DEFINITION_KIND,
   TASK_KIND,
   type TaskDefinitionRecord,
@@ -16,6 +18,7 @@ export class EcsContext {
   readonly clusters: Collection<ClusterRecord>;
   readonly taskDefinitions: Collection<TaskDefinitionRecord>;
   readonly tasks: Collection<TaskRecord>;
+  readonly services: Collection<ServiceRecord>;
 
   constructor(
     readonly store: DocumentStore,
@@ -34,6 +37,11 @@ export class EcsContext {
       id: (t) => t.taskArn,
       arn: (t) => t.taskArn,
       parent: (t) => t.clusterArn,
+    });
+    this.services = store.collection<ServiceRecord>(SERVICE_KIND, {
+      id: (s) => `${s.clusterArn.split("/").pop()}/${s.serviceName}`,
+      arn: (s) => s.serviceArn,
+      parent: (s) => s.clusterArn,
     });
   }
 

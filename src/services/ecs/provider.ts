@@ -5,18 +5,25 @@ import { defineService } from "../define.js";
 import type { Provider, ServiceState } from "../service.js";
 import { clusterOperations } from "./clusters.js";
 import { EcsContext } from "./context.js";
+import { type ServiceLoadBalancing, serviceOperations } from "./services.js";
 import { tagOperations } from "./tags.js";
 import { taskDefinitionOperations } from "./task-definitions.js";
 import { taskOperations } from "./tasks.js";
 
 /** ECS (awsJson1_1): clusters, task definitions, tasks, tags. The task controller runs what this stores. */
-export function ecsService(deps: { store: DocumentStore; clock: Clock; state?: () => ServiceState }) {
+export function ecsService(deps: {
+  store: DocumentStore;
+  clock: Clock;
+  state?: () => ServiceState;
+  loadBalancing?: () => ServiceLoadBalancing | undefined;
+}) {
   const ecs = new EcsContext(deps.store, deps.clock);
   const provider: Provider<Operations> = {
     ...clusterOperations(ecs),
     ...taskDefinitionOperations(ecs),
     ...taskOperations(ecs),
     ...tagOperations(ecs),
+    ...serviceOperations(ecs, deps.loadBalancing ?? (() => undefined)),
   };
   return {
     service: defineService("ecs", provider, { validationCode: "InvalidParameterException", state: deps.state }),

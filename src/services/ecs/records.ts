@@ -1,4 +1,13 @@
-import type { Cluster, ContainerDefinition, Tag, Task, TaskDefinition } from "../../protocol/generated/types/ecs.js";
+import type {
+  Cluster,
+  ContainerDefinition,
+  Deployment,
+  Service,
+  ServiceEvent,
+  Tag,
+  Task,
+  TaskDefinition,
+} from "../../protocol/generated/types/ecs.js";
 
 /** A cluster as stored; counts are computed when described. */
 export interface ClusterRecord extends Cluster {
@@ -48,3 +57,36 @@ export interface TaskRecord extends Task {
 export const TASK_KIND = "ecs.task";
 export const CLUSTER_KIND = "ecs.cluster";
 export const TASK_DEFINITION_KIND = "ecs.taskDefinition";
+
+export interface DeploymentRecord extends Deployment {
+  id: string;
+  status: "PRIMARY" | "ACTIVE";
+  taskDefinition: string;
+  desiredCount: number;
+  runningCount: number;
+  pendingCount: number;
+  failedTasks: number;
+  createdAt: Date;
+  updatedAt: Date;
+  rolloutState: "IN_PROGRESS" | "COMPLETED" | "FAILED";
+}
+
+/** A service as stored: the ECS Service shape plus what the scheduler keeps between passes. */
+export interface ServiceRecord extends Service {
+  serviceArn: string;
+  serviceName: string;
+  clusterArn: string;
+  status: "ACTIVE" | "DRAINING" | "INACTIVE";
+  desiredCount: number;
+  taskDefinition: string;
+  deployments: DeploymentRecord[];
+  events: ServiceEvent[];
+  createdAt: Date;
+  tags: Tag[];
+  /** Tasks being deregistered from their target groups before they are stopped: ARN → stop reason. */
+  draining: Record<string, string>;
+  /** The task definition of the last deployment that completed (the rollback target). */
+  lastStableTaskDefinition?: string;
+}
+
+export const SERVICE_KIND = "ecs.service";

@@ -19,7 +19,10 @@ function lookup<T extends { tags?: Tag[] }>(c: Collection<T>, resourceArn: strin
 export function tagOperations(ecs: EcsContext): Provider<Operations> {
   const find = (resourceArn: string): TaggedResource => {
     const found =
-      lookup(ecs.clusters, resourceArn) ?? lookup(ecs.taskDefinitions, resourceArn) ?? lookup(ecs.tasks, resourceArn);
+      lookup(ecs.clusters, resourceArn) ??
+      lookup(ecs.taskDefinitions, resourceArn) ??
+      lookup(ecs.tasks, resourceArn) ??
+      lookup(ecs.services, resourceArn);
     if (!found)
       throw new ServiceError("ResourceNotFoundException", `The specified resource is not found: ${resourceArn}.`);
     return found;

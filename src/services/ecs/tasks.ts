@@ -1,5 +1,5 @@
 import { ServiceError } from "../../core/errors.js";
-import { arn, hexId, uuid } from "../../core/ids.js";
+import { type Scope, arn, hexId, uuid } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type {
   Container,
@@ -8,6 +8,7 @@ import type {
   Operations,
   RunTaskRequest,
   Task,
+  TaskStopCode,
 } from "../../protocol/generated/types/ecs.js";
 import type { Provider } from "../service.js";
 import type { EcsContext } from "./context.js";
@@ -54,6 +55,105 @@ export function taskSpec(def: TaskDefinitionRecord, input: RunTaskRequest): Task
   };
 }
 
+/** Checks that a task definition can launch as asked (FARGATE, awsvpc configuration, sizes); returns its spec. */
+export function checkLaunch(def: TaskDefinitionRecord, input: RunTaskRequest): TaskSpec {
+  if (!def.compatibilities?.includes("FARGATE"))
+    throw new ServiceError(
+      "ClientException",
+      `Task definition ${def.family}:${def.revision} does not support launch_type FARGATE.`,
+    );
+  if (def.networkMode === "awsvpc" && !input.networkConfiguration?.awsvpcConfiguration)
+    throw invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+  if (def.networkMode === "awsvpc" && !input.networkConfiguration?.awsvpcConfiguration?.subnets?.length)
+    throw invalid("subnets can not be empty: give at least one subnet id in awsvpcConfiguration.");
+  const spec = taskSpec(def, input);
+  if (spec.cpuUnits !== undefined && spec.memoryMiB !== undefined && !isValidFargateSize(spec.cpuUnits, spec.memoryMiB))
+    throw new ServiceError(
+      "ClientException",
+      `No Fargate configuration exists for given values: ${spec.cpuUnits} CPU, ${spec.memoryMiB} memory. See the Amazon ECS documentation for the valid values.`,
+    );
+  return spec;
+}
+
+/** A new PROVISIONING task record (RunTask and the service scheduler both launch through it). */
+export function newTask(
+  scope: Scope,
+  cluster: ClusterRecord,
+  def: TaskDefinitionRecord,
+  spec: TaskSpec,
+  input: RunTaskRequest,
+  now: Date,
+): TaskRecord {
+  const id = hexId();
+  const taskArn = arn("ecs", scope, `task/${cluster.clusterName}/${id}`);
+  const subnets = input.networkConfiguration?.awsvpcConfiguration?.subnets ?? [];
+  const containers: Container[] = spec.containers.map((c) => ({
+    containerArn: arn("ecs", scope, `container/${cluster.clusterName}/${id}/${uuid()}`),
+    taskArn,
+    name: c.name,
+    image: c.image,
+    lastStatus: "PENDING",
+    networkBindings: [],
+    networkInterfaces: [],
+    healthStatus: c.healthCheck ? "UNKNOWN" : undefined,
+    cpu: String(c.cpu ?? 0),
+    memory: c.memory !== undefined ? String(c.memory) : undefined,
+    memoryReservation: c.memoryReservation !== undefined ? String(c.memoryReservation) : undefined,
+  }));
+  return {
+    taskArn,
+    clusterArn: cluster.clusterArn,
+    taskDefinitionArn: def.taskDefinitionArn,
+    lastStatus: "PROVISIONING",
+    desiredStatus: "RUNNING",
+    launchType: "FARGATE",
+    platformVersion: input.platformVersion && input.platformVersion !== "LATEST" ? input.platformVersion : "1.4.0",
+    platformFamily: "Linux",
+    availabilityZone: `${scope.region}a`,
+    cpu: spec.cpuUnits !== undefined ? String(spec.cpuUnits) : undefined,
+    memory: spec.memoryMiB !== undefined ? String(spec.memoryMiB) : undefined,
+    containers,
+    overrides: {
+      containerOverrides: input.overrides?.containerOverrides ?? [],
+      inferenceAcceleratorOverrides: [],
+      ...input.overrides,
+    },
+    attachments:
+      spec.networkMode === "awsvpc"
+        ? [
+            {
+              id: uuid(),
+              type: "ElasticNetworkInterface",
+              status: "PRECREATED",
+              details: [{ name: "subnetId", value: subnets[0] }],
+            },
+          ]
+        : [],
+    group: input.group ?? `family:${def.family}`,
+    startedBy: input.startedBy,
+    tags: input.tags ?? [],
+    enableExecuteCommand: input.enableExecuteCommand ?? false,
+    healthStatus: "UNKNOWN",
+    createdAt: now,
+    version: 1,
+    ephemeralStorage: { sizeInGiB: 20 },
+    spec,
+  };
+}
+
+/** The task asked to stop with a stop code and reason (StopTask, the service scheduler). */
+export function stopping(task: TaskRecord, stopCode: TaskStopCode, reason: string, now: Date): TaskRecord {
+  if (task.desiredStatus === "STOPPED") return task;
+  return {
+    ...task,
+    desiredStatus: "STOPPED",
+    stopCode,
+    stoppedReason: reason,
+    stoppingAt: now,
+    version: (task.version ?? 1) + 1,
+  };
+}
+
 /** A task's public view: the stored record minus nothing (the serializer drops non-shape members). */
 const view = (t: TaskRecord): Task => t;
 
@@ -83,90 +183,12 @@ export function taskOperations(ecs: EcsContext): Provider<Operations> {
         );
       const failure = launchFailure(input, cluster);
       if (failure) return { tasks: [], failures: Array.from({ length: count }, () => failure) };
-      if (!def.compatibilities?.includes("FARGATE"))
-        throw new ServiceError(
-          "ClientException",
-          `Task definition ${def.family}:${def.revision} does not support launch_type FARGATE.`,
-        );
-      if (def.networkMode === "awsvpc" && !input.networkConfiguration?.awsvpcConfiguration)
-        throw invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.");
-      const subnets = input.networkConfiguration?.awsvpcConfiguration?.subnets ?? [];
-      if (def.networkMode === "awsvpc" && subnets.length === 0)
-        throw invalid("subnets can not be empty: give at least one subnet id in awsvpcConfiguration.");
-      const spec = taskSpec(def, input);
-      if (
-        spec.cpuUnits !== undefined &&
-        spec.memoryMiB !== undefined &&
-        !isValidFargateSize(spec.cpuUnits, spec.memoryMiB)
-      )
-        throw new ServiceError(
-          "ClientException",
-          `No Fargate configuration exists for given values: ${spec.cpuUnits} CPU, ${spec.memoryMiB} memory. See the Amazon ECS documentation for the valid values.`,
-        );
+      const spec = checkLaunch(def, input);
       if (input.startedBy && input.startedBy.length > 128) throw invalid("startedBy can be at most 128 characters.");
       const now = ecs.clock.now();
       const tasks: TaskRecord[] = [];
       ecs.store.transaction(() => {
-        for (let i = 0; i < count; i++) {
-          const id = hexId();
-          const taskArn = arn("ecs", ctx, `task/${cluster.clusterName}/${id}`);
-          const attachmentId = uuid();
-          const containers: Container[] = spec.containers.map((c) => ({
-            containerArn: arn("ecs", ctx, `container/${cluster.clusterName}/${id}/${uuid()}`),
-            taskArn,
-            name: c.name,
-            image: c.image,
-            lastStatus: "PENDING",
-            networkBindings: [],
-            networkInterfaces: [],
-            healthStatus: c.healthCheck ? "UNKNOWN" : undefined,
-            cpu: String(c.cpu ?? 0),
-            memory: c.memory !== undefined ? String(c.memory) : undefined,
-            memoryReservation: c.memoryReservation !== undefined ? String(c.memoryReservation) : undefined,
-          }));
-          const task: TaskRecord = {
-            taskArn,
-            clusterArn: cluster.clusterArn,
-            taskDefinitionArn: def.taskDefinitionArn,
-            lastStatus: "PROVISIONING",
-            desiredStatus: "RUNNING",
-            launchType: "FARGATE",
-            platformVersion:
-              input.platformVersion && input.platformVersion !== "LATEST" ? input.platformVersion : "1.4.0",
-            platformFamily: "Linux",
-            availabilityZone: `${ctx.region}a`,
-            cpu: spec.cpuUnits !== undefined ? String(spec.cpuUnits) : undefined,
-            memory: spec.memoryMiB !== undefined ? String(spec.memoryMiB) : undefined,
-            containers,
-            overrides: {
-              containerOverrides: input.overrides?.containerOverrides ?? [],
-              inferenceAcceleratorOverrides: [],
-              ...input.overrides,
-            },
-            attachments:
-              spec.networkMode === "awsvpc"
-                ? [
-                    {
-                      id: attachmentId,
-                      type: "ElasticNetworkInterface",
-                      status: "PRECREATED",
-                      details: [{ name: "subnetId", value: subnets[0] }],
-                    },
-                  ]
-                : [],
-            group: input.group ?? `family:${def.family}`,
-            startedBy: input.startedBy,
-            tags: input.tags ?? [],
-            enableExecuteCommand: input.enableExecuteCommand ?? false,
-            healthStatus: "UNKNOWN",
-            createdAt: now,
-            version: 1,
-            ephemeralStorage: { sizeInGiB: 20 },
-            spec,
-          };
-          ecs.tasks.put(ctx, task);
-          tasks.push(task);
-        }
+        for (let i = 0; i < count; i++) tasks.push(ecs.tasks.put(ctx, newTask(ctx, cluster, def, spec, input, now)));
       });
       return { tasks: tasks.map(view), failures: [] };
     },
@@ -177,14 +199,7 @@ export function taskOperations(ecs: EcsContext): Provider<Operations> {
       if (!task)
         throw invalid(`The referenced task was not found: '${input.task}' in cluster '${cluster.clusterName}'.`);
       if (task.desiredStatus === "STOPPED") return { task: view(task) };
-      const updated: TaskRecord = {
-        ...task,
-        desiredStatus: "STOPPED",
-        stopCode: "UserInitiated",
-        stoppedReason: input.reason ?? "Task stopped by user",
-        stoppingAt: ecs.clock.now(),
-        version: (task.version ?? 1) + 1,
-      };
+      const updated = stopping(task, "UserInitiated", input.reason ?? "Task stopped by user", ecs.clock.now());
       ecs.tasks.put(ctx, updated);
       return { task: view(updated) };
     },

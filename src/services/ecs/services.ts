@@ -1,0 +1,243 @@
+import { randomInt } from "node:crypto";
+import { ServiceError } from "../../core/errors.js";
+import { arn } from "../../core/ids.js";
+import { pageByKey, pageSize } from "../../core/paginate.js";
+import type { CreateServiceRequest, Failure, Operations, Service } from "../../protocol/generated/types/ecs.js";
+import type { Provider } from "../service.js";
+import type { EcsContext } from "./context.js";
+import type { DeploymentRecord, ServiceRecord, TaskDefinitionRecord } from "./records.js";
+import { checkLaunch } from "./tasks.js";
+
+/** What ECS services need from the load balancers (ELBv2 provides it). */
+export interface ServiceLoadBalancing {
+  /** The target group's port and type, or undefined when it does not exist. */
+  targetGroup(arn: string): { targetType: string } | undefined;
+  register(targetGroupArn: string, targets: { id: string; port: number }[]): void;
+  deregister(targetGroupArn: string, targets: { id: string; port: number }[]): void;
+  health(targetGroupArn: string): { id: string; port: number; state: string }[];
+}
+
+const invalid = (message: string) => new ServiceError("InvalidParameterException", message);
+export const deploymentId = () =>
+  `ecs-svc/${String(randomInt(1, 9)) + Array.from({ length: 18 }, () => randomInt(0, 10)).join("")}`;
+
+const view = (s: ServiceRecord): Service => s;
+
+function checkLoadBalancers(
+  lbs: CreateServiceRequest["loadBalancers"],
+  def: TaskDefinitionRecord,
+  elb: ServiceLoadBalancing | undefined,
+) {
+  for (const lb of lbs ?? []) {
+    if (!lb.targetGroupArn)
+      throw invalid("loadBalancers: targetGroupArn is required (classic load balancers are not supported).");
+    const tg = elb?.targetGroup(lb.targetGroupArn);
+    if (!tg) throw invalid(`The target group with targetGroupArn ${lb.targetGroupArn} does not exist.`);
+    if (def.networkMode === "awsvpc" && tg.targetType !== "ip")
+      throw invalid(
+        `The provided target group ${lb.targetGroupArn} has target type ${tg.targetType}, which is incompatible with the awsvpc network mode specified in the task definition.`,
+      );
+    const container = def.containerDefinitions.find((c) => c.name === lb.containerName);
+    if (!container) throw invalid(`The container ${lb.containerName} does not exist in the task definition.`);
+    if (!container.portMappings?.some((p) => p.containerPort === lb.containerPort))
+      throw invalid(`The container ${lb.containerName} did not have a container port ${lb.containerPort} defined.`);
+  }
+}
+
+function newDeployment(
+  def: TaskDefinitionRecord,
+  input: { networkConfiguration?: Service["networkConfiguration"]; platformVersion?: string },
+  now: Date,
+  desired: number,
+): DeploymentRecord {
+  return {
+    id: deploymentId(),
+    status: "PRIMARY",
+    taskDefinition: def.taskDefinitionArn,
+    desiredCount: desired,
+    pendingCount: 0,
+    runningCount: 0,
+    failedTasks: 0,
+    createdAt: now,
+    updatedAt: now,
+    launchType: "FARGATE",
+    platformVersion: input.platformVersion ?? "1.4.0",
+    platformFamily: "Linux",
+    networkConfiguration: input.networkConfiguration,
+    rolloutState: "IN_PROGRESS",
+    rolloutStateReason: "ECS deployment in progress.",
+  };
+}
+
+export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalancing | undefined): Provider<Operations> {
+  const find = (scope: Parameters<EcsContext["activeCluster"]>[0], clusterRef: string | undefined, ref: string) => {
+    const cluster = ecs.activeCluster(scope, clusterRef);
+    const name = ref.startsWith("arn:") ? ref.split("/").pop()! : ref;
+    const s = ecs.services.get(scope, `${cluster.clusterName}/${name}`);
+    return { cluster, service: s };
+  };
+  return {
+    CreateService: (input, ctx) => {
+      const cluster = ecs.activeCluster(ctx, input.cluster);
+      if (!/^[a-zA-Z0-9_-]{1,255}$/.test(input.serviceName))
+        throw invalid(
+          `Service name '${input.serviceName}' is invalid: up to 255 letters, numbers, hyphens and underscores.`,
+        );
+      const existing = ecs.services.get(ctx, `${cluster.clusterName}/${input.serviceName}`);
+      if (existing && existing.status !== "INACTIVE") throw invalid("Creation of service was not idempotent.");
+      if (!input.taskDefinition) throw invalid("TaskDefinition can not be blank.");
+      const def = ecs.taskDefinition(ctx, input.taskDefinition);
+      if (input.launchType && input.launchType !== "FARGATE")
+        throw invalid(
+          `launchType ${input.launchType} needs container instances, which Berth does not have yet; use FARGATE.`,
+        );
+      const desired = input.desiredCount ?? (input.schedulingStrategy === "DAEMON" ? 1 : 0);
+      if (desired < 0) throw invalid("desiredCount must be 0 or more.");
+      checkLaunch(def, { taskDefinition: def.taskDefinitionArn, networkConfiguration: input.networkConfiguration });
+      checkLoadBalancers(input.loadBalancers, def, elb());
+      const dc = input.deploymentConfiguration ?? {};
+      const maximumPercent = dc.maximumPercent ?? 200;
+      const minimumHealthyPercent = dc.minimumHealthyPercent ?? 100;
+      if (maximumPercent < 100 || minimumHealthyPercent < 0 || minimumHealthyPercent >= maximumPercent + 100)
+        throw invalid(
+          "deploymentConfiguration: maximumPercent must be ≥ 100 and minimumHealthyPercent between 0 and 100.",
+        );
+      const now = ecs.clock.now();
+      const record: ServiceRecord = {
+        serviceArn: arn("ecs", ctx, `service/${cluster.clusterName}/${input.serviceName}`),
+        serviceName: input.serviceName,
+        clusterArn: cluster.clusterArn,
+        loadBalancers: input.loadBalancers ?? [],
+        serviceRegistries: [],
+        status: "ACTIVE",
+        desiredCount: desired,
+        runningCount: 0,
+        pendingCount: 0,
+        launchType: "FARGATE",
+        platformVersion: input.platformVersion ?? "LATEST",
+        platformFamily: "Linux",
+        taskDefinition: def.taskDefinitionArn,
+        deploymentConfiguration: {
+          deploymentCircuitBreaker: dc.deploymentCircuitBreaker ?? { enable: false, rollback: false },
+          maximumPercent,
+          minimumHealthyPercent,
+        },
+        deployments: [newDeployment(def, input, now, desired)],
+        roleArn: input.loadBalancers?.length
+          ? arn("iam", { ...ctx, region: "" }, "role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS")
+          : undefined,
+        events: [],
+        createdAt: now,
+        placementConstraints: [],
+        placementStrategy: [],
+        networkConfiguration: input.networkConfiguration,
+        healthCheckGracePeriodSeconds:
+          input.healthCheckGracePeriodSeconds ?? (input.loadBalancers?.length ? 0 : undefined),
+        schedulingStrategy: "REPLICA",
+        deploymentController: { type: "ECS" },
+        tags: input.tags ?? [],
+        createdBy: ctx.principal.arn,
+        enableECSManagedTags: input.enableECSManagedTags ?? false,
+        propagateTags: input.propagateTags ?? "NONE",
+        enableExecuteCommand: input.enableExecuteCommand ?? false,
+        draining: {},
+      };
+      ecs.services.put(ctx, record);
+      return { service: view(record) };
+    },
+
+    UpdateService: (input, ctx) => {
+      const { service } = find(ctx, input.cluster, input.service);
+      if (!service || service.status !== "ACTIVE")
+        throw new ServiceError(
+          "ServiceNotActiveException",
+          `Service ${input.service} is not ACTIVE; it cannot be updated.`,
+        );
+      const now = ecs.clock.now();
+      const def = input.taskDefinition
+        ? ecs.taskDefinition(ctx, input.taskDefinition)
+        : ecs.taskDefinition(ctx, service.taskDefinition);
+      const networkConfiguration = input.networkConfiguration ?? service.networkConfiguration;
+      checkLaunch(def, { taskDefinition: def.taskDefinitionArn, networkConfiguration });
+      if (input.loadBalancers) checkLoadBalancers(input.loadBalancers, def, elb());
+      if (input.desiredCount !== undefined && input.desiredCount < 0) throw invalid("desiredCount must be 0 or more.");
+      const desired = input.desiredCount ?? service.desiredCount;
+      const changesTasks =
+        input.forceNewDeployment ||
+        def.taskDefinitionArn !== service.taskDefinition ||
+        (input.networkConfiguration &&
+          JSON.stringify(input.networkConfiguration) !== JSON.stringify(service.networkConfiguration)) ||
+        (input.loadBalancers && JSON.stringify(input.loadBalancers) !== JSON.stringify(service.loadBalancers));
+      const deployments = changesTasks
+        ? [
+            newDeployment(def, { networkConfiguration, platformVersion: input.platformVersion }, now, desired),
+            ...service.deployments.map((d) => ({ ...d, status: "ACTIVE" as const })),
+          ]
+        : service.deployments.map((d) =>
+            d.status === "PRIMARY" ? { ...d, desiredCount: desired, updatedAt: now } : d,
+          );
+      const dc = service.deploymentConfiguration ?? {};
+      const updated: ServiceRecord = {
+        ...service,
+        desiredCount: desired,
+        taskDefinition: def.taskDefinitionArn,
+        networkConfiguration,
+        loadBalancers: input.loadBalancers ?? service.loadBalancers,
+        deployments,
+        healthCheckGracePeriodSeconds: input.healthCheckGracePeriodSeconds ?? service.healthCheckGracePeriodSeconds,
+        deploymentConfiguration: {
+          ...dc,
+          ...input.deploymentConfiguration,
+          deploymentCircuitBreaker:
+            input.deploymentConfiguration?.deploymentCircuitBreaker ?? dc.deploymentCircuitBreaker,
+        },
+      };
+      ecs.services.put(ctx, updated);
+      return { service: view(updated) };
+    },
+
+    DeleteService: (input, ctx) => {
+      const { service } = find(ctx, input.cluster, input.service);
+      if (!service || service.status === "INACTIVE")
+        throw new ServiceError("ServiceNotFoundException", `Service not found: ${input.service}.`);
+      if (service.desiredCount > 0 && !input.force)
+        throw invalid(
+          "The service cannot be stopped while it is scaled above 0. Set desiredCount to 0 first, or use force.",
+        );
+      const updated: ServiceRecord = { ...service, status: "DRAINING", desiredCount: 0 };
+      ecs.services.put(ctx, updated);
+      return { service: view(updated) };
+    },
+
+    DescribeServices: (input, ctx) => {
+      const cluster = ecs.activeCluster(ctx, input.cluster);
+      if (input.services.length > 10) throw invalid("You can describe up to 10 services per request.");
+      const services: Service[] = [];
+      const failures: Failure[] = [];
+      for (const ref of input.services) {
+        const { service } = find(ctx, input.cluster, ref);
+        if (service)
+          services.push({ ...view(service), tags: input.include?.includes("TAGS") ? service.tags : undefined });
+        else
+          failures.push({
+            arn: ref.startsWith("arn:") ? ref : arn("ecs", ctx, `service/${cluster.clusterName}/${ref}`),
+            reason: "MISSING",
+          });
+      }
+      return { services, failures };
+    },
+
+    ListServices: (input, ctx) => {
+      const cluster = ecs.activeCluster(ctx, input.cluster);
+      const arns = ecs.services
+        .children(ctx, cluster.clusterArn)
+        .filter((s) => s.status !== "INACTIVE")
+        .map((s) => s.serviceArn);
+      const { page, nextToken } = pageByKey(arns, (a) => [a], {
+        nextToken: input.nextToken,
+        limit: pageSize(input.maxResults, { default: 10, max: 100 }),
+      });
+      return { serviceArns: page, nextToken };
+    },
+  };
+}
