@@ -241,3 +241,27 @@ export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalanci
     },
   };
 }
+
+/**
+ * Sets a service's desired count the way UpdateService does (Application Auto Scaling uses it).
+ * Returns the previous count, or undefined when the service does not exist or is not ACTIVE.
+ */
+export function setServiceDesiredCount(
+  ecs: EcsContext,
+  scope: { account: string; region: string },
+  clusterName: string,
+  serviceName: string,
+  desiredCount: number,
+): number | undefined {
+  return ecs.store.transaction(() => {
+    const s = ecs.services.get(scope, `${clusterName}/${serviceName}`);
+    if (!s || s.status !== "ACTIVE") return undefined;
+    const now = ecs.clock.now();
+    ecs.services.put(scope, {
+      ...s,
+      desiredCount,
+      deployments: s.deployments.map((d) => (d.status === "PRIMARY" ? { ...d, desiredCount, updatedAt: now } : d)),
+    });
+    return s.desiredCount;
+  });
+}
