@@ -2,7 +2,7 @@ import type { Config } from "../config/config.js";
 import { ServiceError, internalError, notImplemented } from "../core/errors.js";
 import { uuid } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
-import type { WireRequest, WireResponse } from "../protocol/http.js";
+import type { Protocol, WireRequest, WireResponse } from "../protocol/http.js";
 import { errorStatus } from "../protocol/model.js";
 import { type SigV4Claim, parseAmzDate, readClaim, signatureMatches } from "../protocol/sigv4.js";
 import type { RequestContext, ServiceDefinition } from "../services/service.js";
@@ -13,6 +13,8 @@ export interface Exchange {
   started: number;
   req: WireRequest;
   service?: ServiceDefinition;
+  /** The protocol the request came in, which answers it (a service may speak several). */
+  protocol?: Protocol;
   claim?: SigV4Claim;
   ctx?: RequestContext;
   operation?: string;
@@ -55,11 +57,12 @@ export function buildChain({ config, services, logger }: ChainDeps) {
         `Berth could not tell which AWS service this request is for (X-Amz-Target ${target ?? "absent"}, signing name ${ex.claim?.service ?? "absent"}). Served: ${services.map((s) => s.id).join(", ")}.`,
         400,
       );
+    ex.protocol = ex.service.protocol.forRequest?.(ex.req) ?? ex.service.protocol;
   };
 
   const authenticate: Step = async (ex) => {
-    const { claim, service } = ex;
-    const json = service!.model.metadata.protocol !== "query";
+    const { claim } = ex;
+    const json = ex.protocol!.kind !== "query";
     const region = claim?.region ?? config.defaultRegion;
     let account = config.defaultAccount;
     if (!claim) {
@@ -101,7 +104,7 @@ export function buildChain({ config, services, logger }: ChainDeps) {
   };
 
   const parseOperation: Step = (ex) => {
-    const parsed = ex.service!.protocol.parse(ex.req);
+    const parsed = ex.protocol!.parse(ex.req);
     ex.operation = parsed.operation;
     ex.input = parsed.input;
   };
@@ -113,7 +116,7 @@ export function buildChain({ config, services, logger }: ChainDeps) {
   };
 
   const serialize: Step = (ex) => {
-    ex.response = ex.service!.protocol.serialize(ex.operation!, ex.output, ex.requestId);
+    ex.response = ex.protocol!.serialize(ex.operation!, ex.output, ex.requestId);
   };
 
   const steps: Step[] = [detectService, authenticate, parseOperation, invokeProvider, serialize];
@@ -125,14 +128,14 @@ export function buildChain({ config, services, logger }: ChainDeps) {
       logger.error({ err, requestId: ex.requestId, operation: ex.operation }, "unhandled error");
       e = internalError(ex.requestId);
     }
-    if (!ex.service)
+    if (!ex.service || !ex.protocol)
       return {
         status: e.status,
         headers: { "content-type": "application/json", "x-amzn-requestid": ex.requestId, "x-amzn-errortype": e.code },
         body: JSON.stringify({ __type: e.code, message: e.message }),
       };
     const status = errorStatus(ex.service.model, e.code, e.status);
-    return ex.service.protocol.renderError(e.code, e.message, status, e.fault, ex.requestId, e.fields);
+    return ex.protocol.renderError(e.code, e.message, status, e.fault, ex.requestId, e.fields);
   }
 
   return async function handle(req: WireRequest): Promise<{ response: WireResponse; ex: Exchange }> {

@@ -20,8 +20,17 @@ export interface ParsedRequest {
   input: Record<string, unknown>;
 }
 
+/** Wire protocols by the names Berth uses (the botocore model's `protocol` values, CBOR by its Smithy name). */
+export type ProtocolKind = "json" | "query" | "rest-json" | "rpc-v2-cbor";
+
 /** One wire protocol: finds the operation, parses input, serializes output and errors. */
 export interface Protocol {
+  readonly kind: ProtocolKind;
+  /**
+   * For a service reachable in several protocols: the one this request was sent in, which is
+   * the one to answer it in (errors included). Absent: always this protocol.
+   */
+  forRequest?(req: WireRequest): Protocol;
   parse(req: WireRequest): ParsedRequest;
   serialize(operation: string, output: unknown, requestId: string): WireResponse;
   renderError(

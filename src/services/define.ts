@@ -1,26 +1,42 @@
+import type { Protocol } from "../protocol/http.js";
 import { awsJsonProtocol } from "../protocol/json/protocol.js";
-import { loadModel } from "../protocol/model.js";
+import { type ServiceModel, loadModel } from "../protocol/model.js";
 import { awsQueryProtocol } from "../protocol/query/protocol.js";
 import { restJsonProtocol } from "../protocol/restjson/protocol.js";
+import { perRequestProtocol } from "../protocol/select.js";
 import type { Provider, ServiceDefinition, ServiceState } from "./service.js";
 
-/** Builds a service definition from a generated model, picking the protocol the model declares. */
+/** The protocol of one of the model's protocol names, or undefined when Berth does not speak it. */
+function protocolFor(kind: string, model: ServiceModel, validationCode: string): Protocol | undefined {
+  switch (kind) {
+    case "json":
+      return awsJsonProtocol(model, validationCode);
+    case "query":
+      return awsQueryProtocol(model, validationCode);
+    case "rest-json":
+      return restJsonProtocol(model, validationCode);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Builds a service definition from a generated model. A model that lists several protocols
+ * (`metadata.protocols`, in the model's order of preference) is served in every one of them
+ * that Berth speaks, each request answered in the protocol it came in.
+ */
 export function defineService<Ops>(
   id: string,
   provider: Provider<Ops>,
   options: { validationCode: string; state?: () => ServiceState },
 ): ServiceDefinition {
   const model = loadModel(id);
-  const kind = model.metadata.protocol;
-  const protocol =
-    kind === "json"
-      ? awsJsonProtocol(model, options.validationCode)
-      : kind === "query"
-        ? awsQueryProtocol(model, options.validationCode)
-        : kind === "rest-json"
-          ? restJsonProtocol(model, options.validationCode)
-          : undefined;
-  if (!protocol) throw new Error(`protocol ${kind} of ${id} is not supported yet`);
+  const kinds = model.metadata.protocols?.length ? model.metadata.protocols : [model.metadata.protocol];
+  const protocols = kinds
+    .map((kind) => protocolFor(kind, model, options.validationCode))
+    .filter((p): p is Protocol => p !== undefined);
+  if (protocols.length === 0) throw new Error(`protocols ${kinds.join(", ")} of ${id} are not supported yet`);
+  const protocol = protocols.length === 1 ? protocols[0] : perRequestProtocol(protocols);
   const signingNames = [model.metadata.signingName ?? model.metadata.endpointPrefix, model.metadata.endpointPrefix];
   return {
     id,

@@ -9,6 +9,7 @@ export function awsJsonProtocol(model: ServiceModel, validationCode: string): Pr
   const prefix = `${model.metadata.targetPrefix}.`;
   const queryCompatible = model.metadata.awsQueryCompatible !== undefined;
   return {
+    kind: "json",
     parse(req: WireRequest): ParsedRequest {
       const target = req.headers["x-amz-target"] ?? "";
       const name = target.startsWith(prefix) ? target.slice(prefix.length) : "";

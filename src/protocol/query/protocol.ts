@@ -9,6 +9,7 @@ export function awsQueryProtocol(model: ServiceModel, validationCode: string): P
   const ns = model.metadata.xmlNamespace ?? "";
   const meta = (requestId: string) => `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>`;
   return {
+    kind: "query",
     parse(req: WireRequest): ParsedRequest {
       const form =
         req.method === "POST" && req.body.length > 0 ? new URLSearchParams(req.body.toString("utf8")) : req.query;

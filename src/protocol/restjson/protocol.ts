@@ -57,6 +57,7 @@ const jsonScalar = (type: string, raw: string, path: string) =>
 export function restJsonProtocol(model: ServiceModel, validationCode: string): Protocol {
   const routes = compileRoutes(model);
   return {
+    kind: "rest-json",
     parse(req: WireRequest): ParsedRequest {
       let match: { route: Route; groups: string[] } | undefined;
       for (const route of routes) {
