@@ -6,14 +6,16 @@ import { TaskController } from "./controllers/tasks/controller.js";
 import { systemClock } from "./core/clock.js";
 import { createLogger } from "./core/logger.js";
 import { createEdgeServer } from "./edge/server.js";
+import { createRegistry, createRegistryRoute } from "./registry/index.js";
 import { DockerRuntime } from "./runtime/docker/docker-runtime.js";
+import { ecrServices } from "./services/ecr/provider.js";
 import { ecsService } from "./services/ecs/provider.js";
 import { logsService } from "./services/logs/provider.js";
 import type { ServiceState } from "./services/service.js";
 import { stsService } from "./services/sts/provider.js";
 import { openDb } from "./store/db.js";
 import { DocumentStore } from "./store/documents.js";
-import { storeIdentity } from "./store/identity.js";
+import { storeIdentity, storeSecret } from "./store/identity.js";
 
 /** Composition root: builds config, store, clock, runtime, services and controllers; no logic. */
 async function main() {
@@ -64,11 +66,28 @@ async function main() {
   });
   serviceScheduler.start();
 
-  const services = [ecs.service, logs.service, stsService()];
-  const server = createEdgeServer({ config, services, logger });
+  const registry = createRegistry({ db, dataDir: config.dataDir, clock, logger });
+  const stopRegistryGc = registry.startCollector(60 * 60 * 1000);
+  let listeningPort = config.port;
+  const ecr = ecrServices({
+    store,
+    clock,
+    registry,
+    registryHost: () => `localhost:${listeningPort}`,
+    defaultAccount: config.defaultAccount,
+    defaultRegion: config.defaultRegion,
+    tokenSecret: storeSecret(store, "ecr-registry-token"),
+    logger,
+    lifecycleIntervalMs: config.ecrLifecycleIntervalMs,
+  });
+
+  const services = [ecs.service, logs.service, stsService(), ecr.ecr, ecr.ecrPublic];
+  const registryRoute = createRegistryRoute({ registry, policy: ecr.policy, logger });
+  const server = createEdgeServer({ config, services, logger, registry: registryRoute });
   server.listen(config.port, config.host, () => {
     const addr = server.address();
     const port = typeof addr === "object" && addr ? addr.port : config.port;
+    listeningPort = port;
     logger.info({ port, host: config.host, dataDir: config.dataDir }, "berth ready");
     // A line tests and scripts can wait for, on stdout.
     process.stdout.write(`berth listening on http://${config.host}:${port}\n`);
@@ -78,6 +97,8 @@ async function main() {
     server.close();
     server.closeAllConnections();
     serviceScheduler.stop();
+    stopRegistryGc();
+    ecr.stop();
     await tasks.stop();
     logs.close();
     db.close();

@@ -46,4 +46,94 @@ export const MIGRATIONS: { version: number; sql: string[] }[] = [
       "INSERT INTO counters (name, value) VALUES ('log_events', 0)",
     ],
   },
+  {
+    // The OCI registry (src/registry/metadata.ts): blobs the store holds, repository→blob links,
+    // manifests (bytes as UTF-8 text, at most 4 MiB), tags, and what each manifest references.
+    version: 3,
+    sql: [
+      `CREATE TABLE registry_blobs (
+         digest TEXT PRIMARY KEY,
+         size BIGINT NOT NULL,
+         created_at BIGINT NOT NULL
+       )`,
+      `CREATE TABLE registry_blob_links (
+         account TEXT NOT NULL,
+         region TEXT NOT NULL,
+         repo TEXT NOT NULL,
+         digest TEXT NOT NULL,
+         linked_at BIGINT NOT NULL,
+         PRIMARY KEY (account, region, repo, digest)
+       )`,
+      "CREATE INDEX registry_blob_links_digest ON registry_blob_links (digest)",
+      `CREATE TABLE registry_manifests (
+         account TEXT NOT NULL,
+         region TEXT NOT NULL,
+         repo TEXT NOT NULL,
+         digest TEXT NOT NULL,
+         media_type TEXT NOT NULL,
+         artifact_type TEXT,
+         subject TEXT,
+         size BIGINT NOT NULL,
+         body TEXT NOT NULL,
+         pushed_at BIGINT NOT NULL,
+         last_pulled_at BIGINT,
+         PRIMARY KEY (account, region, repo, digest)
+       )`,
+      "CREATE INDEX registry_manifests_subject ON registry_manifests (account, region, repo, subject)",
+      `CREATE TABLE registry_tags (
+         account TEXT NOT NULL,
+         region TEXT NOT NULL,
+         repo TEXT NOT NULL,
+         tag TEXT NOT NULL,
+         digest TEXT NOT NULL,
+         updated_at BIGINT NOT NULL,
+         PRIMARY KEY (account, region, repo, tag)
+       )`,
+      "CREATE INDEX registry_tags_digest ON registry_tags (account, region, repo, digest)",
+      `CREATE TABLE registry_manifest_refs (
+         account TEXT NOT NULL,
+         region TEXT NOT NULL,
+         repo TEXT NOT NULL,
+         manifest TEXT NOT NULL,
+         ref TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         PRIMARY KEY (account, region, repo, manifest, ref)
+       )`,
+      "CREATE INDEX registry_manifest_refs_ref ON registry_manifest_refs (ref, account, region, repo)",
+    ],
+  },
+  {
+    // CloudWatch metrics (src/metrics/store.ts): one row per sample; `vals` holds raw values with
+    // their counts as JSON (for percentiles); `hires` marks sub-minute samples still to be rolled up.
+    version: 4,
+    sql: [
+      `CREATE TABLE metric_points (
+         id INTEGER PRIMARY KEY,
+         account TEXT NOT NULL,
+         region TEXT NOT NULL,
+         namespace TEXT NOT NULL,
+         name TEXT NOT NULL,
+         dims TEXT NOT NULL,
+         ts BIGINT NOT NULL,
+         unit TEXT NOT NULL,
+         count DOUBLE PRECISION NOT NULL,
+         sum DOUBLE PRECISION NOT NULL,
+         min DOUBLE PRECISION NOT NULL,
+         max DOUBLE PRECISION NOT NULL,
+         vals TEXT,
+         hires INTEGER NOT NULL
+       )`,
+      "CREATE INDEX metric_points_series ON metric_points (account, region, namespace, name, dims, ts)",
+      "CREATE INDEX metric_points_hires ON metric_points (hires, ts)",
+      `CREATE TABLE metric_series (
+         account TEXT NOT NULL,
+         region TEXT NOT NULL,
+         namespace TEXT NOT NULL,
+         name TEXT NOT NULL,
+         dims TEXT NOT NULL,
+         last_ts BIGINT NOT NULL,
+         PRIMARY KEY (account, region, namespace, name, dims)
+       )`,
+    ],
+  },
 ];

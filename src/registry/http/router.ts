@@ -1,0 +1,167 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "../../core/logger.js";
+import type { RawRoute } from "../../edge/server.js";
+import type { Access, RegistryPolicy, RepositoryInfo } from "../api.js";
+import { registryError } from "../errors.js";
+import type { OciRegistry } from "../registry.js";
+import { blobRoute } from "./blobs.js";
+import type { RouteContext } from "./context.js";
+import { manifestRoute, referrersRoute, tagsRoute } from "./manifests.js";
+import { REPOSITORY_NAME } from "./names.js";
+import {
+  API_VERSION,
+  challenge,
+  drain,
+  isRegistryError,
+  nextLink,
+  pagination,
+  sendError,
+  sendJson,
+  unauthorized,
+} from "./respond.js";
+import { startUploadRoute, uploadRoute } from "./uploads.js";
+
+export interface RegistryRouteDeps {
+  registry: OciRegistry;
+  policy: RegistryPolicy;
+  logger?: Logger;
+}
+
+type Handler = (ctx: RouteContext, param: string) => Promise<void>;
+
+/** The routes under /v2/<name>/, most specific first (names may contain `/`). */
+const ROUTES: { path: RegExp; handler: Handler; access: (method: string) => Access }[] = [
+  { path: /^\/v2\/(.+)\/tags\/list$/, handler: (ctx) => tagsRoute(ctx), access: () => "pull" },
+  {
+    path: /^\/v2\/(.+)\/manifests\/([^/]+)$/,
+    handler: manifestRoute,
+    access: (m) => (m === "PUT" ? "push" : m === "DELETE" ? "delete" : "pull"),
+  },
+  { path: /^\/v2\/(.+)\/blobs\/uploads\/?$/, handler: (ctx) => startUploadRoute(ctx), access: () => "push" },
+  { path: /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/, handler: uploadRoute, access: () => "push" },
+  { path: /^\/v2\/(.+)\/blobs\/([^/]+)$/, handler: blobRoute, access: (m) => (m === "DELETE" ? "delete" : "pull") },
+  { path: /^\/v2\/(.+)\/referrers\/([^/]+)$/, handler: referrersRoute, access: () => "pull" },
+];
+
+const METHODS = new Set(["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE"]);
+
+const decode = (s: string) => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
+/**
+ * The OCI distribution API (v1.1) on the edge's port under /v2/. Each request resolves the
+ * account and region from its Host, the repository through the policy (ECR never creates one
+ * on push: NAME_UNKNOWN), then checks the caller's access; bodies stream to and from storage.
+ */
+export function createRegistryRoute(deps: RegistryRouteDeps): RawRoute {
+  const { registry, policy, logger } = deps;
+
+  /** Whether the Authorization header identifies anyone: asked of a private repository no one can own. */
+  const authenticated = (req: IncomingMessage, scope: { account: string; region: string }) => {
+    const probe: RepositoryInfo = {
+      ...scope,
+      name: "",
+      public: false,
+      imageTagMutability: "MUTABLE",
+      mutabilityExclusionFilters: [],
+    };
+    return policy.authorize(req.headers.authorization, probe, "pull") !== "unauthenticated";
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL) {
+    const method = req.method ?? "GET";
+    const path = url.pathname;
+    const scope = policy.scopeForHost(req.headers.host);
+    if (path === "/v2" || path === "/v2/") {
+      await drain(req);
+      if (method !== "GET" && method !== "HEAD")
+        throw registryError("UNSUPPORTED", `${method} is not supported on /v2/`, undefined, 405);
+      if (!authenticated(req, scope)) return sendError(res, unauthorized(), challenge(req.headers.host));
+      return sendJson(res, 200, {});
+    }
+    if (path === "/v2/_catalog") {
+      await drain(req);
+      if (method !== "GET" && method !== "HEAD")
+        throw registryError("UNSUPPORTED", `${method} is not supported on the catalog`, undefined, 405);
+      if (!authenticated(req, scope)) return sendError(res, unauthorized(), challenge(req.headers.host));
+      const { n, last } = pagination(url);
+      const names = policy
+        .repositories(scope)
+        .filter((name) => name > last)
+        .filter((name) => {
+          const r = policy.repository({ ...scope, name });
+          return r !== undefined && policy.authorize(req.headers.authorization, r, "pull") === "ok";
+        });
+      if (n === undefined) return sendJson(res, 200, { repositories: names });
+      const page = names.slice(0, n);
+      const more = names.length > n && page.length > 0;
+      return sendJson(res, 200, { repositories: page }, more ? nextLink("/v2/_catalog", n, page.at(-1)!) : {});
+    }
+    const route = ROUTES.map((r) => ({ r, m: r.path.exec(path) })).find((x) => x.m);
+    if (!route?.m) {
+      await drain(req);
+      return sendError(res, registryError("NAME_UNKNOWN", `no registry route for ${method} ${path}`, undefined, 404));
+    }
+    if (!METHODS.has(method)) throw registryError("UNSUPPORTED", `${method} is not supported`, undefined, 405);
+    const name = decode(route.m[1]);
+    if (!REPOSITORY_NAME.test(name))
+      throw registryError(
+        "NAME_INVALID",
+        `invalid repository name '${name}': 2–256 characters of lowercase letters, digits and . _ - separators, / between components`,
+        { name },
+      );
+    const repo = policy.repository({ ...scope, name });
+    if (!repo)
+      throw registryError(
+        "NAME_UNKNOWN",
+        `The repository with name '${name}' does not exist in the registry with id '${scope.account}'`,
+        { name },
+      );
+    const verdict = policy.authorize(req.headers.authorization, repo, route.r.access(method));
+    if (verdict === "unauthenticated") return sendError(res, unauthorized(), challenge(req.headers.host));
+    if (verdict === "denied")
+      throw registryError("DENIED", `not authorized to ${route.r.access(method)} repository ${name}`, { name });
+    const ctx: RouteContext = {
+      req,
+      res,
+      url,
+      registry,
+      policy,
+      repo,
+      base: `/v2/${name}`,
+      baseHeaders: API_VERSION,
+    };
+    await route.r.handler(ctx, decode(route.m[2] ?? ""));
+  }
+
+  return async (req, res) => {
+    const started = performance.now();
+    const url = new URL(req.url ?? "/", "http://localhost");
+    try {
+      await handle(req, res, url);
+    } catch (e) {
+      if (res.headersSent) {
+        res.destroy();
+      } else if (isRegistryError(e)) {
+        sendError(res, e);
+      } else {
+        logger?.error(
+          { err: (e as Error).message, stack: (e as Error).stack, path: url.pathname },
+          "registry: request failed",
+        );
+        sendJson(res, 500, { errors: [{ code: "UNKNOWN", message: "internal error in Berth's registry" }] });
+      }
+    }
+    if (logger?.isLevelEnabled("info"))
+      logger.info({
+        registry: `${req.method} ${url.pathname}`,
+        status: res.statusCode,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+      });
+  };
+}
