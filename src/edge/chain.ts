@@ -5,6 +5,8 @@ import type { Logger } from "../core/logger.js";
 import type { Protocol, WireRequest, WireResponse } from "../protocol/http.js";
 import { errorStatus } from "../protocol/model.js";
 import { type SigV4Claim, parseAmzDate, readClaim, signatureMatches } from "../protocol/sigv4.js";
+import type { KeyLookup } from "../iam/credentials.js";
+import { type CallerIdentity, rootIdentity } from "../iam/identity.js";
 import type { RequestContext, ServiceDefinition } from "../services/service.js";
 
 /** State one request accumulates as it passes the chain's steps in order. */
@@ -17,6 +19,8 @@ export interface Exchange {
   protocol?: Protocol;
   claim?: SigV4Claim;
   ctx?: RequestContext;
+  /** Who is calling, once authenticated (also `ctx.principal`). */
+  caller?: CallerIdentity;
   operation?: string;
   input?: Record<string, unknown>;
   output?: unknown;
@@ -25,10 +29,24 @@ export interface Exchange {
 
 export type Step = (ex: Exchange) => Promise<void> | void;
 
+/** IAM's part in the chain: recognising the keys Berth issued, and authorising each call. */
+export interface EdgeIdentity {
+  lookup(accessKeyId: string, sessionToken?: string): KeyLookup;
+  /** Throws an AccessDenied ServiceError unless the caller may make the call. */
+  authorize(
+    caller: CallerIdentity,
+    service: { id: string; signingName: string; protocol: string },
+    operation: string,
+    input: Record<string, unknown>,
+    scope: { account: string; region: string },
+  ): void;
+}
+
 export interface ChainDeps {
   config: Config;
   services: ServiceDefinition[];
   logger: Logger;
+  identity?: EdgeIdentity;
 }
 
 const SKEW_MS = 15 * 60 * 1000;
@@ -38,7 +56,7 @@ const SKEW_MS = 15 * 60 * 1000;
  * (Request id and body reading happen in the HTTP listener before the chain starts.)
  * Any step may throw a ServiceError; it is rendered in the detected service's protocol.
  */
-export function buildChain({ config, services, logger }: ChainDeps) {
+export function buildChain({ config, services, logger, identity }: ChainDeps) {
   const byTarget = new Map<string, ServiceDefinition>();
   const bySigningName = new Map<string, ServiceDefinition>();
   for (const s of services) {
@@ -65,6 +83,26 @@ export function buildChain({ config, services, logger }: ChainDeps) {
     const json = ex.protocol!.kind !== "query";
     const region = claim?.region ?? config.defaultRegion;
     let account = config.defaultAccount;
+    let caller: CallerIdentity | undefined;
+    const verify = async (c: SigV4Claim, secret: string) => {
+      const date = parseAmzDate(c.amzDate);
+      if (!date || Math.abs(date.getTime() - Date.now()) > SKEW_MS)
+        throw new ServiceError(
+          json ? "InvalidSignatureException" : "SignatureDoesNotMatch",
+          `Signature expired or X-Amz-Date missing: ${c.amzDate || "(none)"} is not within 15 minutes of the server time ${new Date().toISOString()}.`,
+          json ? 400 : 403,
+        );
+      if (!(await signatureMatches(ex.req, c, secret)))
+        throw new ServiceError(
+          json ? "InvalidSignatureException" : "SignatureDoesNotMatch",
+          "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
+          json ? 400 : 403,
+        );
+    };
+    const found =
+      claim && claim.accessKeyId !== config.rootAccessKeyId
+        ? identity?.lookup(claim.accessKeyId, claim.sessionToken)
+        : undefined;
     if (!claim) {
       if (config.auth === "strict")
         throw new ServiceError(
@@ -73,19 +111,20 @@ export function buildChain({ config, services, logger }: ChainDeps) {
           json ? 400 : 403,
         );
     } else if (claim.accessKeyId === config.rootAccessKeyId) {
-      const date = parseAmzDate(claim.amzDate);
-      if (!date || Math.abs(date.getTime() - Date.now()) > SKEW_MS)
-        throw new ServiceError(
-          json ? "InvalidSignatureException" : "SignatureDoesNotMatch",
-          `Signature expired or X-Amz-Date missing: ${claim.amzDate || "(none)"} is not within 15 minutes of the server time ${new Date().toISOString()}.`,
-          json ? 400 : 403,
-        );
-      if (!(await signatureMatches(ex.req, claim, config.rootSecretAccessKey)))
-        throw new ServiceError(
-          json ? "InvalidSignatureException" : "SignatureDoesNotMatch",
-          "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
-          json ? 400 : 403,
-        );
+      await verify(claim, config.rootSecretAccessKey);
+    } else if (found?.kind === "known") {
+      // A key Berth issued (an IAM user's, or temporary credentials): its own secret signs.
+      await verify(claim, found.secretAccessKey);
+      caller = found.identity;
+      account = caller.account;
+    } else if (found?.kind === "refused") {
+      if (found.reason === "expired")
+        throw new ServiceError(json ? "ExpiredTokenException" : "ExpiredToken", found.message, json ? 400 : 403);
+      throw new ServiceError(
+        json ? "UnrecognizedClientException" : "InvalidClientTokenId",
+        found.message,
+        json ? 400 : 403,
+      );
     } else if (/^\d{12}$/.test(claim.accessKeyId)) {
       account = claim.accessKeyId; // a 12-digit key id selects that account
     } else if (config.auth === "strict") {
@@ -95,18 +134,26 @@ export function buildChain({ config, services, logger }: ChainDeps) {
         json ? 400 : 403,
       );
     }
-    ex.ctx = {
-      requestId: ex.requestId,
-      account,
-      region,
-      principal: { accessKeyId: claim?.accessKeyId ?? "anonymous", arn: `arn:aws:iam::${account}:root` },
-    };
+    ex.caller = caller ?? rootIdentity(account, claim?.accessKeyId ?? "anonymous");
+    ex.ctx = { requestId: ex.requestId, account, region, principal: ex.caller };
   };
 
   const parseOperation: Step = (ex) => {
     const parsed = ex.protocol!.parse(ex.req);
     ex.operation = parsed.operation;
     ex.input = parsed.input;
+  };
+
+  const authorize: Step = (ex) => {
+    if (!identity || ex.caller!.permissive) return;
+    const meta = ex.service!.model.metadata;
+    identity.authorize(
+      ex.caller!,
+      { id: ex.service!.id, signingName: meta.signingName ?? meta.endpointPrefix, protocol: ex.protocol!.kind },
+      ex.operation!,
+      ex.input!,
+      { account: ex.ctx!.account, region: ex.ctx!.region },
+    );
   };
 
   const invokeProvider: Step = async (ex) => {
@@ -119,7 +166,7 @@ export function buildChain({ config, services, logger }: ChainDeps) {
     ex.response = ex.protocol!.serialize(ex.operation!, ex.output, ex.requestId);
   };
 
-  const steps: Step[] = [detectService, authenticate, parseOperation, invokeProvider, serialize];
+  const steps: Step[] = [detectService, authenticate, parseOperation, authorize, invokeProvider, serialize];
 
   function renderError(ex: Exchange, err: unknown): WireResponse {
     let e: ServiceError;

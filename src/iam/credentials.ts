@@ -1,0 +1,102 @@
+import type { Clock } from "../core/clock.js";
+import { type CallerIdentity, type SessionClaims, openSession, sealSession, sessionIdentity } from "./identity.js";
+import { issuedByBerth, newAccessKeyId, newSecretAccessKey } from "./keys.js";
+import type { SecretBox } from "./secret-box.js";
+import type { IamStore } from "./store.js";
+
+/** What an access key in a request turns out to be. */
+export type KeyLookup =
+  | { kind: "known"; identity: CallerIdentity; secretAccessKey: string }
+  | { kind: "refused"; reason: "invalid" | "expired"; message: string }
+  /** Not a key Berth issued: the edge applies its permissive or strict rule. */
+  | { kind: "unknown" };
+
+export interface TemporaryCredentials {
+  AccessKeyId: string;
+  SecretAccessKey: string;
+  SessionToken: string;
+  Expiration: Date;
+}
+
+const SECRET_PURPOSE = "berth-iam-access-key";
+const INVALID = "The security token included in the request is invalid.";
+
+/**
+ * Issues and recognises the credentials Berth hands out: IAM users' access keys (stored, secret
+ * sealed at rest) and temporary session credentials (self-contained sealed tokens; nothing is
+ * stored, they simply stop working when they expire).
+ */
+export class Credentials {
+  constructor(
+    private readonly iam: IamStore,
+    private readonly box: SecretBox,
+    /** Signs the MAC in access key ids. */
+    private readonly keySecret: string,
+    private readonly clock: Clock,
+  ) {}
+
+  /** A new long-term key for a user: its id, its secret (shown once) and what to store. */
+  newAccessKey(): { AccessKeyId: string; SecretAccessKey: string; sealedSecret: string } {
+    const id = newAccessKeyId("AKIA", this.keySecret);
+    const secret = newSecretAccessKey();
+    return { AccessKeyId: id, SecretAccessKey: secret, sealedSecret: this.box.seal(secret, SECRET_PURPOSE) };
+  }
+
+  /** Mints temporary credentials for a session lasting `durationSec`. */
+  issueSession(
+    claims: Omit<SessionClaims, "v" | "accessKeyId" | "secretAccessKey" | "issuedAt" | "expiresAt">,
+    durationSec: number,
+  ): { credentials: TemporaryCredentials; claims: SessionClaims } {
+    const now = this.clock.now().getTime();
+    const full: SessionClaims = {
+      v: 1,
+      ...claims,
+      accessKeyId: newAccessKeyId("ASIA", this.keySecret),
+      secretAccessKey: newSecretAccessKey(),
+      issuedAt: now,
+      expiresAt: now + durationSec * 1000,
+    };
+    return {
+      claims: full,
+      credentials: {
+        AccessKeyId: full.accessKeyId,
+        SecretAccessKey: full.secretAccessKey,
+        SessionToken: sealSession(this.box, full),
+        Expiration: new Date(full.expiresAt),
+      },
+    };
+  }
+
+  /** Resolves the access key (and session token) of a request. */
+  lookup(accessKeyId: string, sessionToken?: string): KeyLookup {
+    const berthKey = issuedByBerth(accessKeyId, this.keySecret);
+    if (sessionToken) {
+      const claims = openSession(this.box, sessionToken);
+      if (!claims) return berthKey ? { kind: "refused", reason: "invalid", message: INVALID } : { kind: "unknown" };
+      if (claims.accessKeyId !== accessKeyId) return { kind: "refused", reason: "invalid", message: INVALID };
+      if (claims.expiresAt <= this.clock.now().getTime())
+        return { kind: "refused", reason: "expired", message: "The security token included in the request is expired" };
+      return { kind: "known", identity: sessionIdentity(claims), secretAccessKey: claims.secretAccessKey };
+    }
+    if (!berthKey) return { kind: "unknown" };
+    if (accessKeyId.startsWith("ASIA")) return { kind: "refused", reason: "invalid", message: INVALID };
+    const key = this.iam.accessKey(accessKeyId);
+    if (key?.Status !== "Active") return { kind: "refused", reason: "invalid", message: INVALID };
+    const user = this.iam.user(key.account, key.UserName);
+    const secret = this.box.openText(key.sealedSecret, SECRET_PURPOSE);
+    if (!user || secret === undefined) return { kind: "refused", reason: "invalid", message: INVALID };
+    return {
+      kind: "known",
+      secretAccessKey: secret,
+      identity: {
+        kind: "user",
+        account: key.account,
+        arn: user.Arn,
+        userId: user.UserId,
+        userName: user.UserName,
+        accessKeyId,
+        permissive: false,
+      },
+    };
+  }
+}
