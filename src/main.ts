@@ -6,6 +6,7 @@ import { TaskController } from "./controllers/tasks/controller.js";
 import { systemClock } from "./core/clock.js";
 import { createLogger } from "./core/logger.js";
 import { createEdgeServer } from "./edge/server.js";
+import { composeMonitoring } from "./metrics/compose.js";
 import { createRegistry, createRegistryRoute } from "./registry/index.js";
 import { DockerRuntime } from "./runtime/docker/docker-runtime.js";
 import { ecrServices } from "./services/ecr/provider.js";
@@ -81,7 +82,10 @@ async function main() {
     lifecycleIntervalMs: config.ecrLifecycleIntervalMs,
   });
 
-  const services = [ecs.service, logs.service, stsService(), ecr.ecr, ecr.ecrPublic];
+  const monitoring = composeMonitoring({ config: config.monitoring, db, store, clock, logger });
+  monitoring.start();
+
+  const services = [ecs.service, logs.service, stsService(), ecr.ecr, ecr.ecrPublic, ...monitoring.services];
   const registryRoute = createRegistryRoute({ registry, policy: ecr.policy, logger });
   const server = createEdgeServer({ config, services, logger, registry: registryRoute });
   server.listen(config.port, config.host, () => {
@@ -97,6 +101,7 @@ async function main() {
     server.close();
     server.closeAllConnections();
     serviceScheduler.stop();
+    monitoring.stop();
     stopRegistryGc();
     ecr.stop();
     await tasks.stop();

@@ -27,6 +27,28 @@ export interface Config {
   ecsHealthyAfterMs: number;
   /** How often ECR lifecycle policies run (ms; AWS applies them within 24 hours). */
   ecrLifecycleIntervalMs: number;
+  /** CloudWatch and Application Auto Scaling timings (docs/cloudwatch.md, docs/autoscaling.md). */
+  monitoring: MonitoringConfig;
+}
+
+export interface MonitoringConfig {
+  /** How often container stats become AWS/ECS and AWS/ApplicationELB samples (ms; ≤ 10 s for 10-second alarms). */
+  metricsIntervalMs: number;
+  /** How often alarms are checked for a newly completed period (ms). */
+  alarmTickMs: number;
+  /** How long after a period ends its data is awaited before the alarm evaluates it (ms). */
+  alarmDelayMs: number;
+  /** Metric samples are kept this long (ms; CloudWatch keeps 1-minute data 15 days). */
+  metricRetentionMs: number;
+  /** Sub-minute samples are rolled up into 1-minute ones after this (ms; CloudWatch: 3 hours). */
+  metricHighResolutionMs: number;
+  /** Period of the alarms target tracking policies create (s; AWS 60). */
+  targetTrackingPeriodSec: number;
+  /** Evaluation periods of a target tracking policy's AlarmHigh (AWS 3) and AlarmLow (AWS 15). */
+  targetTrackingHighPeriods: number;
+  targetTrackingLowPeriods: number;
+  /** How often scheduled actions are checked (ms; AWS runs them within a minute of their time). */
+  scheduleTickMs: number;
 }
 
 const LEVELS: LogLevel[] = ["trace", "debug", "info", "warn", "error", "silent"];
@@ -81,5 +103,16 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     resyncIntervalMs: Number(env.BERTH_RESYNC_MS ?? 5000),
     ecsHealthyAfterMs: Number(env.BERTH_ECS_HEALTHY_AFTER_MS ?? 40_000),
     ecrLifecycleIntervalMs: Number(env.BERTH_ECR_LIFECYCLE_MS ?? 60_000),
+    monitoring: {
+      metricsIntervalMs: Number(env.BERTH_METRICS_INTERVAL_MS ?? 5000),
+      alarmTickMs: Number(env.BERTH_ALARM_TICK_MS ?? 1000),
+      alarmDelayMs: Number(env.BERTH_ALARM_DELAY_MS ?? 2000),
+      metricRetentionMs: Number(env.BERTH_METRIC_RETENTION_MS ?? 15 * 24 * 3600 * 1000),
+      metricHighResolutionMs: Number(env.BERTH_METRIC_HIGH_RESOLUTION_MS ?? 3 * 3600 * 1000),
+      targetTrackingPeriodSec: Number(env.BERTH_TARGET_TRACKING_PERIOD_SEC ?? 60),
+      targetTrackingHighPeriods: Number(env.BERTH_TARGET_TRACKING_HIGH_PERIODS ?? 3),
+      targetTrackingLowPeriods: Number(env.BERTH_TARGET_TRACKING_LOW_PERIODS ?? 15),
+      scheduleTickMs: Number(env.BERTH_SCHEDULE_TICK_MS ?? 1000),
+    },
   };
 }
