@@ -6,11 +6,13 @@ import { TaskController } from "./controllers/tasks/controller.js";
 import { systemClock } from "./core/clock.js";
 import { createLogger } from "./core/logger.js";
 import { createEdgeServer } from "./edge/server.js";
+import { createIdentity } from "./iam/index.js";
 import { composeMonitoring } from "./metrics/compose.js";
 import { createRegistry, createRegistryRoute } from "./registry/index.js";
 import { DockerRuntime } from "./runtime/docker/docker-runtime.js";
 import { ecrServices } from "./services/ecr/provider.js";
 import { ecsService } from "./services/ecs/provider.js";
+import { iamService } from "./services/iam/provider.js";
 import { logsService } from "./services/logs/provider.js";
 import type { ServiceState } from "./services/service.js";
 import { stsService } from "./services/sts/provider.js";
@@ -26,6 +28,7 @@ async function main() {
   const store = new DocumentStore(db);
   const clock = systemClock;
   const runtime = new DockerRuntime();
+  const identity = createIdentity({ store, dataDir: config.dataDir, clock });
 
   let ecsState: ServiceState = "starting";
   const logs = logsService({ db, store, clock, logger });
@@ -85,9 +88,9 @@ async function main() {
   const monitoring = composeMonitoring({ config: config.monitoring, db, store, clock, logger });
   monitoring.start();
 
-  const services = [ecs.service, logs.service, stsService(), ecr.ecr, ecr.ecrPublic, ...monitoring.services];
+  const services = [ecs.service, logs.service, stsService(identity), iamService({ ...identity, clock }), ecr.ecr, ecr.ecrPublic, ...monitoring.services];
   const registryRoute = createRegistryRoute({ registry, policy: ecr.policy, logger });
-  const server = createEdgeServer({ config, services, logger, registry: registryRoute });
+  const server = createEdgeServer({ config, services, logger, registry: registryRoute, identity: identity.edge });
   server.listen(config.port, config.host, () => {
     const addr = server.address();
     const port = typeof addr === "object" && addr ? addr.port : config.port;

@@ -169,10 +169,10 @@ export class Authorizer {
     roleArn: string,
     trustText: string | undefined,
     extra: ConditionContext,
+    action = "sts:AssumeRole",
   ): AuthorizationResult {
     const trust = readStoredPolicy(trustText, "trust");
     const roleAccount = /^arn:aws:iam::(\d{12}):/.exec(roleArn)?.[1];
-    const action = "sts:AssumeRole";
     if (caller.kind === "service") {
       const now = this.clock.now();
       const context: ConditionContext = {

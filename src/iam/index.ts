@@ -1,0 +1,40 @@
+import type { Clock } from "../core/clock.js";
+import type { EdgeIdentity } from "../edge/chain.js";
+import type { DocumentStore } from "../store/documents.js";
+import { storeSecret } from "../store/identity.js";
+import { Authorizer } from "./authorizer.js";
+import { Credentials } from "./credentials.js";
+import { SecretBox } from "./secret-box.js";
+import { RoleSessions } from "./sessions.js";
+import { IamStore } from "./store.js";
+
+/** Everything identity-related Berth builds once: store views, key material, decisions. */
+export interface IdentityKit {
+  iam: IamStore;
+  box: SecretBox;
+  credentials: Credentials;
+  authorizer: Authorizer;
+  sessions: RoleSessions;
+  /** What the edge chain needs. */
+  edge: EdgeIdentity;
+}
+
+export function createIdentity(deps: { store: DocumentStore; dataDir: string; clock: Clock }): IdentityKit {
+  const iam = new IamStore(deps.store);
+  const box = SecretBox.forDataDir(deps.dataDir);
+  const credentials = new Credentials(iam, box, storeSecret(deps.store, "iam-access-key-ids"), deps.clock);
+  const authorizer = new Authorizer(iam, deps.clock);
+  const sessions = new RoleSessions(iam, credentials, authorizer, deps.clock);
+  return {
+    iam,
+    box,
+    credentials,
+    authorizer,
+    sessions,
+    edge: {
+      lookup: (accessKeyId, sessionToken) => credentials.lookup(accessKeyId, sessionToken),
+      authorize: (caller, service, operation, input, scope) =>
+        authorizer.authorizeCall(caller, service, operation, input, scope),
+    },
+  };
+}

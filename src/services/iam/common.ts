@@ -1,0 +1,103 @@
+import type { Clock } from "../../core/clock.js";
+import { ServiceError } from "../../core/errors.js";
+import type { Credentials } from "../../iam/credentials.js";
+import { MalformedPolicy, type PolicyKind, parsePolicy, policySize } from "../../iam/policy.js";
+import type { IamStore } from "../../iam/store.js";
+import type { Tag } from "../../protocol/generated/types/iam.js";
+
+/** What every IAM operation module shares. */
+export interface IamContext {
+  iam: IamStore;
+  credentials: Credentials;
+  clock: Clock;
+}
+
+export const noSuchEntity = (message: string) => new ServiceError("NoSuchEntityException", message, 404);
+export const alreadyExists = (message: string) => new ServiceError("EntityAlreadyExistsException", message, 409);
+export const deleteConflict = (message: string) => new ServiceError("DeleteConflictException", message, 409);
+export const limitExceeded = (message: string) => new ServiceError("LimitExceededException", message, 409);
+export const invalidInput = (message: string) => new ServiceError("InvalidInputException", message, 400);
+export const validationError = (message: string) => new ServiceError("ValidationError", message, 400);
+
+const NAME = /^[\w+=,.@-]+$/;
+const PATH = /^(\/|\/[\u0021-\u007E]+\/)$/;
+
+/** AWS's pattern check for names (roleName, userName, policyName, …). */
+export function checkName(value: string, member: string): string {
+  if (!NAME.test(value))
+    throw validationError(
+      `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`,
+    );
+  return value;
+}
+
+export function checkPath(value: string | undefined): string {
+  const path = value ?? "/";
+  if (!PATH.test(path))
+    throw validationError(
+      `1 validation error detected: Value '${path}' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)`,
+    );
+  return path;
+}
+
+/** Parses a policy document for storing: MalformedPolicyDocument (and size quotas) like IAM. */
+export function checkPolicyDocument(text: string, kind: PolicyKind, quota: { name: string; size: number }): string {
+  try {
+    parsePolicy(text, kind);
+  } catch (e) {
+    if (e instanceof MalformedPolicy) throw new ServiceError("MalformedPolicyDocumentException", e.message, 400);
+    throw e;
+  }
+  if (policySize(text) > quota.size) throw limitExceeded(`Cannot exceed quota for ${quota.name}: ${quota.size}`);
+  return text;
+}
+
+/** IAM returns policy documents URL-encoded (RFC 3986), as the AWS CLI expects to decode them. */
+export const encodeDocument = (text: string) =>
+  encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** IAM's Marker/MaxItems paging over an already sorted list. */
+export function page<T>(items: T[], marker: string | undefined, maxItems: number | undefined) {
+  const size = maxItems ?? 100;
+  if (!Number.isInteger(size) || size < 1 || size > 1000)
+    throw validationError(
+      `1 validation error detected: Value '${size}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000`,
+    );
+  let start = 0;
+  if (marker !== undefined) {
+    start = Number(Buffer.from(marker, "base64url").toString("utf8"));
+    if (!Number.isInteger(start) || start < 0) throw invalidInput("Invalid Marker.");
+  }
+  const slice = items.slice(start, start + size);
+  const truncated = start + size < items.length;
+  return {
+    items: slice,
+    IsTruncated: truncated,
+    Marker: truncated ? Buffer.from(String(start + size)).toString("base64url") : undefined,
+  };
+}
+
+export const byName =
+  <T>(key: (t: T) => string) =>
+  (a: T, b: T) =>
+    key(a).toLowerCase() < key(b).toLowerCase() ? -1 : key(a).toLowerCase() > key(b).toLowerCase() ? 1 : 0;
+
+/** Merges tags (new values win) and checks IAM's quota of 50. */
+export function mergeTags(existing: Tag[], added: Tag[] | undefined): Tag[] {
+  const out = new Map(existing.map((t) => [t.Key, t]));
+  for (const t of added ?? []) out.set(t.Key, { Key: t.Key, Value: t.Value ?? "" });
+  if (out.size > 50) throw limitExceeded("Cannot exceed quota for TagsPerResource: 50");
+  return [...out.values()];
+}
+
+export function checkNewTags(tags: Tag[] | undefined): Tag[] {
+  const keys = new Set<string>();
+  for (const t of tags ?? []) {
+    const k = t.Key.toLowerCase();
+    if (keys.has(k)) throw invalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.");
+    keys.add(k);
+  }
+  return mergeTags([], tags);
+}
+
+export const removeTags = (existing: Tag[], keys: string[]) => existing.filter((t) => !keys.includes(t.Key));
