@@ -10,7 +10,7 @@ import { createIdentity } from "./iam/index.js";
 import { composeMonitoring } from "./metrics/compose.js";
 import { createRegistry, createRegistryRoute } from "./registry/index.js";
 import { DockerRuntime } from "./runtime/docker/docker-runtime.js";
-import { ecrServices } from "./services/ecr/provider.js";
+import { ecrServices, pullCredentials } from "./services/ecr/provider.js";
 import { ecsService } from "./services/ecs/provider.js";
 import { iamService } from "./services/iam/provider.js";
 import { logsService } from "./services/logs/provider.js";
@@ -30,6 +30,21 @@ async function main() {
   const runtime = new DockerRuntime();
   const identity = createIdentity({ store, dataDir: config.dataDir, clock });
 
+  const registry = createRegistry({ db, dataDir: config.dataDir, clock, logger });
+  const stopRegistryGc = registry.startCollector(60 * 60 * 1000);
+  let listeningPort = config.port;
+  const ecr = ecrServices({
+    store,
+    clock,
+    registry,
+    registryHost: () => `localhost:${listeningPort}`,
+    defaultAccount: config.defaultAccount,
+    defaultRegion: config.defaultRegion,
+    tokenSecret: storeSecret(store, "ecr-registry-token"),
+    logger,
+    lifecycleIntervalMs: config.ecrLifecycleIntervalMs,
+  });
+
   let ecsState: ServiceState = "starting";
   const logs = logsService({ db, store, clock, logger });
   const ecs = ecsService({ store, clock, state: () => ecsState });
@@ -45,6 +60,7 @@ async function main() {
     publishHost: config.publishHost,
     network: config.taskNetwork,
     resyncIntervalMs: config.resyncIntervalMs,
+    registryAuth: (image) => pullCredentials(ecr.context, ecr.policy, image),
   });
   const startController = async (): Promise<void> => {
     try {
@@ -70,20 +86,6 @@ async function main() {
   });
   serviceScheduler.start();
 
-  const registry = createRegistry({ db, dataDir: config.dataDir, clock, logger });
-  const stopRegistryGc = registry.startCollector(60 * 60 * 1000);
-  let listeningPort = config.port;
-  const ecr = ecrServices({
-    store,
-    clock,
-    registry,
-    registryHost: () => `localhost:${listeningPort}`,
-    defaultAccount: config.defaultAccount,
-    defaultRegion: config.defaultRegion,
-    tokenSecret: storeSecret(store, "ecr-registry-token"),
-    logger,
-    lifecycleIntervalMs: config.ecrLifecycleIntervalMs,
-  });
 
   const monitoring = composeMonitoring({ config: config.monitoring, db, store, clock, logger });
   monitoring.start();
