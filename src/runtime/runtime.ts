@@ -106,6 +106,20 @@ export interface LogFollower {
   done: Promise<void>;
 }
 
+/** One reading of a container's resource use (cumulative counters: rates come from two readings). */
+export interface ContainerStats {
+  /** When the runtime took the reading (epoch ms). */
+  readAt: number;
+  /** CPU time the container has used since it started (ns). */
+  cpuTotalNs: number;
+  /** CPUs the host has online. */
+  onlineCpus: number;
+  /** Memory in use without the reclaimable page cache (bytes), as `docker stats` shows it. */
+  memoryUsedBytes: number;
+  /** The container's memory limit (bytes; the host's memory when unlimited). */
+  memoryLimitBytes: number;
+}
+
 export interface ContainerRuntime {
   /** Makes sure the runtime answers; throws with an actionable message otherwise. */
   ping(): Promise<void>;
@@ -123,6 +137,8 @@ export interface ContainerRuntime {
   stopContainer(id: string, timeoutSec: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
   inspect(id: string): Promise<ObservedContainer | undefined>;
+  /** A reading of a running container's CPU and memory use; undefined when it is not running. */
+  stats(id: string): Promise<ContainerStats | undefined>;
   /** Containers (running or not) carrying all of these labels. */
   list(labels: Record<string, string>): Promise<ObservedContainer[]>;
   /** Container lifecycle events for containers with these labels; returns an unsubscribe function. */

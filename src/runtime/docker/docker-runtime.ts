@@ -5,6 +5,7 @@ import { pauseBinary } from "../pause-binary.js";
 import type {
   ContainerRuntime,
   ContainerSpec,
+  ContainerStats,
   ContainerState,
   LogFollower,
   LogLine,
@@ -225,6 +226,38 @@ export class DockerRuntime implements ContainerRuntime {
       error: state.Error || undefined,
       ipAddress: networks.find((n) => n.IPAddress)?.IPAddress || undefined,
       ports,
+    };
+  }
+
+  async stats(id: string): Promise<ContainerStats | undefined> {
+    type Raw = {
+      read?: string;
+      cpu_stats?: { cpu_usage?: { total_usage?: number }; online_cpus?: number };
+      memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
+    };
+    let raw: Raw;
+    try {
+      // one-shot: one reading at once, without Docker's one-second wait for a second one.
+      raw = (await this.docker.getContainer(id).stats({ stream: false, "one-shot": true } as {
+        stream: false;
+      })) as unknown as Raw;
+    } catch (e) {
+      const code = (e as { statusCode?: number }).statusCode;
+      if (code === 404 || code === 409) return undefined;
+      throw e;
+    }
+    const total = raw.cpu_stats?.cpu_usage?.total_usage;
+    const read = raw.read ? Date.parse(raw.read) : Number.NaN;
+    if (total === undefined || !Number.isFinite(read) || read <= 0) return undefined; // not running
+    const mem = raw.memory_stats ?? {};
+    // cgroup v1 reports total_inactive_file, v2 inactive_file: both are reclaimable cache.
+    const cache = mem.stats?.total_inactive_file ?? mem.stats?.inactive_file ?? 0;
+    return {
+      readAt: read,
+      cpuTotalNs: total,
+      onlineCpus: raw.cpu_stats?.online_cpus ?? 1,
+      memoryUsedBytes: Math.max(0, (mem.usage ?? 0) - cache),
+      memoryLimitBytes: mem.limit ?? 0,
     };
   }
 
