@@ -58,10 +58,12 @@ describe("registry: OCI distribution routes", () => {
   });
 
   describe("version check and access", () => {
-    it("challenges an anonymous client the way ECR does, and answers {} once logged in", async () => {
+    it("challenges an anonymous client with Bearer at the token service, and answers {} once logged in", async () => {
       const anon = await http(endpoint, "GET", "/v2/", { headers: { host: f.host } });
       expectError(anon, 401, "UNAUTHORIZED");
-      expect(anon.headers["www-authenticate"]).toBe(`Basic realm="https://${f.host}/",service="ecr.amazonaws.com"`);
+      expect(anon.headers["www-authenticate"]).toBe(
+        `Bearer realm="http://${f.host}/v2/token",service="ecr.amazonaws.com"`,
+      );
       const bad = await http(endpoint, "GET", "/v2/", {
         headers: { authorization: `Basic ${Buffer.from("AWS:forged.token").toString("base64")}` },
       });
@@ -72,6 +74,34 @@ describe("registry: OCI distribution routes", () => {
       expect(ok.headers["docker-distribution-api-version"]).toBe("registry/2.0");
       expect((await f.req("GET", "/v2")).status).toBe(200);
       expectError(await f.req("POST", "/v2/"), 405, "UNSUPPORTED");
+    });
+
+    it("the token service turns ECR credentials into a Bearer token, and no credentials into an anonymous one", async () => {
+      const scope = `?service=ecr.amazonaws.com&scope=repository:${repo}:pull,push`;
+      const granted = await f.req("GET", `/v2/token${scope}`);
+      expect(granted.status).toBe(200);
+      const { token, access_token, expires_in } = granted.json<{
+        token: string;
+        access_token: string;
+        expires_in: number;
+      }>();
+      expect(access_token).toBe(token);
+      expect(expires_in).toBe(43200);
+      const bearer = { authorization: `Bearer ${token}` };
+      expect((await http(endpoint, "GET", "/v2/", { headers: bearer })).status).toBe(200);
+      expect((await http(endpoint, "GET", `/v2/${repo}/tags/list`, { headers: bearer })).status).toBe(200);
+
+      const forged = { authorization: `Basic ${Buffer.from("AWS:forged.token").toString("base64")}` };
+      expectError(await http(endpoint, "GET", `/v2/token${scope}`, { headers: forged }), 401, "UNAUTHORIZED");
+
+      const anon = await http(endpoint, "GET", `/v2/token${scope}`);
+      expect(anon.status).toBe(200);
+      const anonymous = { authorization: `Bearer ${anon.json<{ token: string }>().token}` };
+      expectError(await http(endpoint, "GET", "/v2/", { headers: anonymous }), 401, "UNAUTHORIZED");
+      const refused = await http(endpoint, "GET", `/v2/${repo}/tags/list`, { headers: anonymous });
+      expectError(refused, 401, "UNAUTHORIZED");
+      expect(refused.headers["www-authenticate"]).toContain(`scope="repository:${repo}:pull"`);
+      expectError(await http(endpoint, "POST", "/v2/token"), 405, "UNSUPPORTED");
     });
 
     it("NAME_INVALID for a malformed name, NAME_UNKNOWN for a repository ECR does not have", async () => {
@@ -89,7 +119,9 @@ describe("registry: OCI distribution routes", () => {
     it("UNAUTHORIZED with the challenge without credentials; DENIED for another account's repository", async () => {
       const anon = await http(endpoint, "GET", `/v2/${repo}/tags/list`);
       expectError(anon, 401, "UNAUTHORIZED");
-      expect(anon.headers["www-authenticate"]).toMatch(/^Basic realm=/);
+      expect(anon.headers["www-authenticate"]).toMatch(
+        /^Bearer realm="http:\/\/[^"]+\/v2\/token",service="ecr.amazonaws.com",scope="repository:reg\/routes-[a-z0-9]+:pull"$/,
+      );
       const host = `${foreignAccount}.dkr.ecr.us-east-1.localhost:${new URL(endpoint).port}`;
       const denied = await f.req("GET", `/v2/${foreign}/tags/list`, { headers: { host } });
       expectError(denied, 403, "DENIED");

@@ -9,6 +9,8 @@ export interface RouteContext {
   url: URL;
   registry: OciRegistry;
   policy: RegistryPolicy;
+  /** The caller's credentials as the policy reads them (`Basic …`), or undefined when anonymous. */
+  authorization: string | undefined;
   repo: RepositoryInfo;
   /** `/v2/<name>`, the prefix of Locations. */
   base: string;

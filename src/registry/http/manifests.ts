@@ -23,7 +23,8 @@ export async function manifestRoute(ctx: RouteContext, reference: string) {
   switch (req.method) {
     case "GET":
     case "HEAD": {
-      const pull = req.method === "GET";
+      // A HEAD is a pull too: docker only HEADs a manifest it already has the layers of.
+      const pull = true;
       let m = await registry.getManifest(repo, reference, pull);
       if (!m) throw unknown(ctx, reference);
       const choice = negotiate(req.headers.accept, m, "tag" in ref);

@@ -23,10 +23,25 @@ export function sendError(res: ServerResponse, err: RegistryError, headers: Outg
   sendJson(res, err.status, { errors: [entry] }, headers);
 }
 
-/** `WWW-Authenticate` as ECR sends it: Basic, realm the registry's own URL. */
-export const challenge = (host: string | undefined) => ({
-  "www-authenticate": `Basic realm="https://${host ?? "localhost"}/",service="ecr.amazonaws.com"`,
-});
+/** Path of the token service the challenge points at (under /v2/ so the edge hands it to the registry). */
+export const TOKEN_PATH = "/v2/token";
+
+/**
+ * The challenge of a 401. ECR's private registry challenges with Basic; Berth serves ECR Public
+ * repositories on the same host, and docker cannot pull anonymously from a host that challenges
+ * with Basic (it refuses to send a request without credentials). So Berth challenges with Bearer,
+ * like public.ecr.aws, at a token service that takes the same `AWS:<password>` credentials as
+ * Basic (or none, for public pulls). Basic credentials sent directly are accepted everywhere.
+ */
+export function challenge(req: IncomingMessage, scope?: string) {
+  const host = req.headers.host ?? "localhost";
+  const proto = String(req.headers["x-forwarded-proto"] ?? "http")
+    .split(",")[0]
+    .trim();
+  return {
+    "www-authenticate": `Bearer realm="${proto}://${host}${TOKEN_PATH}",service="ecr.amazonaws.com"${scope ? `,scope="${scope}"` : ""}`,
+  };
+}
 
 export const unauthorized = () => registryError("UNAUTHORIZED", "authentication required");
 

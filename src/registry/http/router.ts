@@ -10,6 +10,7 @@ import { manifestRoute, referrersRoute, tagsRoute } from "./manifests.js";
 import { REPOSITORY_NAME } from "./names.js";
 import {
   API_VERSION,
+  TOKEN_PATH,
   challenge,
   drain,
   isRegistryError,
@@ -19,6 +20,7 @@ import {
   sendJson,
   unauthorized,
 } from "./respond.js";
+import { credentialsOf, tokenRoute } from "./token.js";
 import { startUploadRoute, uploadRoute } from "./uploads.js";
 
 export interface RegistryRouteDeps {
@@ -61,8 +63,8 @@ const decode = (s: string) => {
 export function createRegistryRoute(deps: RegistryRouteDeps): RawRoute {
   const { registry, policy, logger } = deps;
 
-  /** Whether the Authorization header identifies anyone: asked of a private repository no one can own. */
-  const authenticated = (req: IncomingMessage, scope: { account: string; region: string }) => {
+  /** Whether the credentials identify anyone: asked of a private repository no one can own. */
+  const authenticated = (authorization: string | undefined, scope: { account: string; region: string }) => {
     const probe: RepositoryInfo = {
       ...scope,
       name: "",
@@ -70,32 +72,38 @@ export function createRegistryRoute(deps: RegistryRouteDeps): RawRoute {
       imageTagMutability: "MUTABLE",
       mutabilityExclusionFilters: [],
     };
-    return policy.authorize(req.headers.authorization, probe, "pull") !== "unauthenticated";
+    return authorization !== undefined && policy.authorize(authorization, probe, "pull") !== "unauthenticated";
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL) {
     const method = req.method ?? "GET";
     const path = url.pathname;
     const scope = policy.scopeForHost(req.headers.host);
+    const authorization = credentialsOf(req.headers.authorization);
+    if (path === TOKEN_PATH) {
+      await drain(req);
+      return tokenRoute(req, res, authenticated(authorization, scope) ? authorization : undefined);
+    }
     if (path === "/v2" || path === "/v2/") {
       await drain(req);
       if (method !== "GET" && method !== "HEAD")
         throw registryError("UNSUPPORTED", `${method} is not supported on /v2/`, undefined, 405);
-      if (!authenticated(req, scope)) return sendError(res, unauthorized(), challenge(req.headers.host));
+      if (!authenticated(authorization, scope)) return sendError(res, unauthorized(), challenge(req));
       return sendJson(res, 200, {});
     }
     if (path === "/v2/_catalog") {
       await drain(req);
       if (method !== "GET" && method !== "HEAD")
         throw registryError("UNSUPPORTED", `${method} is not supported on the catalog`, undefined, 405);
-      if (!authenticated(req, scope)) return sendError(res, unauthorized(), challenge(req.headers.host));
+      if (!authenticated(authorization, scope))
+        return sendError(res, unauthorized(), challenge(req, "registry:catalog:*"));
       const { n, last } = pagination(url);
       const names = policy
         .repositories(scope)
         .filter((name) => name > last)
         .filter((name) => {
           const r = policy.repository({ ...scope, name });
-          return r !== undefined && policy.authorize(req.headers.authorization, r, "pull") === "ok";
+          return r !== undefined && policy.authorize(authorization, r, "pull") === "ok";
         });
       if (n === undefined) return sendJson(res, 200, { repositories: names });
       const page = names.slice(0, n);
@@ -122,16 +130,22 @@ export function createRegistryRoute(deps: RegistryRouteDeps): RawRoute {
         `The repository with name '${name}' does not exist in the registry with id '${scope.account}'`,
         { name },
       );
-    const verdict = policy.authorize(req.headers.authorization, repo, route.r.access(method));
-    if (verdict === "unauthenticated") return sendError(res, unauthorized(), challenge(req.headers.host));
-    if (verdict === "denied")
-      throw registryError("DENIED", `not authorized to ${route.r.access(method)} repository ${name}`, { name });
+    const access = route.r.access(method);
+    const verdict = policy.authorize(authorization, repo, access);
+    if (verdict === "unauthenticated")
+      return sendError(
+        res,
+        unauthorized(),
+        challenge(req, `repository:${name}:${access === "pull" ? "pull" : `${access},pull`}`),
+      );
+    if (verdict === "denied") throw registryError("DENIED", `not authorized to ${access} repository ${name}`, { name });
     const ctx: RouteContext = {
       req,
       res,
       url,
       registry,
       policy,
+      authorization,
       repo,
       base: `/v2/${name}`,
       baseHeaders: API_VERSION,

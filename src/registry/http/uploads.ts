@@ -46,7 +46,7 @@ export async function startUploadRoute(ctx: RouteContext) {
     let mounted = false;
     if (from !== null && REPOSITORY_NAME.test(from)) {
       const source = policy.repository({ account: repo.account, region: repo.region, name: from });
-      if (source && policy.authorize(req.headers.authorization, source, "pull") === "ok")
+      if (source && policy.authorize(ctx.authorization, source, "pull") === "ok")
         mounted = await registry.mountBlob(repo, source, d.value);
     } else if (from === null) mounted = (await registry.statBlob(repo, d.value)) !== undefined;
     if (mounted) {
