@@ -29,6 +29,17 @@ export interface Config {
   ecrLifecycleIntervalMs: number;
   /** CloudWatch and Application Auto Scaling timings (docs/cloudwatch.md, docs/autoscaling.md). */
   monitoring: MonitoringConfig;
+  /** The task credential and metadata endpoint (docs/iam.md). */
+  taskEndpoint: TaskEndpointConfig;
+}
+
+export interface TaskEndpointConfig {
+  /** Address tasks reach Berth on (ECS's 169.254.170.2); undefined turns the endpoint off. */
+  address?: string;
+  /** Port (80, as the SDKs' relative credential URI needs; another port switches tasks to the full URI). */
+  port: number;
+  /** Host interface the address is added to when it is missing (Docker's default bridge). */
+  interface: string;
 }
 
 export interface MonitoringConfig {
@@ -113,6 +124,11 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       targetTrackingHighPeriods: Number(env.BERTH_TARGET_TRACKING_HIGH_PERIODS ?? 3),
       targetTrackingLowPeriods: Number(env.BERTH_TARGET_TRACKING_LOW_PERIODS ?? 15),
       scheduleTickMs: Number(env.BERTH_SCHEDULE_TICK_MS ?? 1000),
+    },
+    taskEndpoint: {
+      address: env.BERTH_TASK_ENDPOINT === "off" ? undefined : (env.BERTH_TASK_ENDPOINT ?? "169.254.170.2"),
+      port: Number(env.BERTH_TASK_ENDPOINT_PORT ?? 80),
+      interface: env.BERTH_TASK_ENDPOINT_INTERFACE ?? "docker0",
     },
   };
 }
