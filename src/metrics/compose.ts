@@ -1,11 +1,18 @@
 import type { MonitoringConfig } from "../config/config.js";
 import { type AlarmActionHandler, AlarmController } from "../controllers/alarms/controller.js";
+import { policyActionHandler } from "../controllers/scaling/executor.js";
+import { ScheduleController } from "../controllers/scaling/scheduler.js";
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
+import type { ContainerRuntime } from "../runtime/runtime.js";
+import { ecsScalableResources } from "../services/application-autoscaling/ecs-resources.js";
+import { applicationAutoScalingService } from "../services/application-autoscaling/provider.js";
 import { cloudwatchService } from "../services/cloudwatch/provider.js";
+import type { EcsContext } from "../services/ecs/context.js";
 import type { ServiceDefinition } from "../services/service.js";
 import type { Db } from "../store/db.js";
 import type { DocumentStore } from "../store/documents.js";
+import { EcsMetricsCollector, MetricCollection, type MetricSource } from "./collector.js";
 import { MetricStore } from "./store.js";
 
 export interface MonitoringDeps {
@@ -14,6 +21,8 @@ export interface MonitoringDeps {
   store: DocumentStore;
   clock: Clock;
   logger: Logger;
+  ecs: EcsContext;
+  runtime: ContainerRuntime;
 }
 
 /**
@@ -27,7 +36,19 @@ export function composeMonitoring(deps: MonitoringDeps) {
     highResolutionMs: config.metricHighResolutionMs,
   });
   const cloudwatch = cloudwatchService({ store, metrics, clock });
-  const actionHandlers: AlarmActionHandler[] = [];
+  const autoscaling = applicationAutoScalingService({
+    store,
+    clock,
+    resources: ecsScalableResources(deps.ecs),
+    alarms: cloudwatch.alarms,
+    alarmsWithAction: (scope, arn) =>
+      cloudwatch.state.alarms
+        .list(scope)
+        .filter((a) => [...a.AlarmActions, ...a.OKActions, ...a.InsufficientDataActions].includes(arn))
+        .map((a) => ({ AlarmName: a.AlarmName, AlarmARN: a.AlarmArn })),
+    timings: config,
+  });
+  const actionHandlers: AlarmActionHandler[] = [policyActionHandler(autoscaling.aas, logger)];
   const alarms = new AlarmController({
     cw: cloudwatch.state,
     clock,
@@ -37,15 +58,25 @@ export function composeMonitoring(deps: MonitoringDeps) {
     delayMs: config.alarmDelayMs,
   });
   cloudwatch.setOnStateSet((scope, alarm) => void alarms.runActions(scope, alarm, true, []));
+  const schedules = new ScheduleController({ aas: autoscaling.aas, clock, logger, tickMs: config.scheduleTickMs });
+  const sources: MetricSource[] = [
+    new EcsMetricsCollector({ ecs: deps.ecs, runtime: deps.runtime, metrics, clock, logger }),
+  ];
+  const collection = new MetricCollection(() => sources, clock, logger, config.metricsIntervalMs);
 
   let sweeper: NodeJS.Timeout | undefined;
-  const services: ServiceDefinition[] = [cloudwatch.service];
+  const services: ServiceDefinition[] = [cloudwatch.service, autoscaling.service];
   return {
     services,
     metrics,
-    cloudwatch,
+    /** Adds a metric source (the load balancer data plane's counters). */
+    addSource(source: MetricSource) {
+      sources.push(source);
+    },
     start() {
       alarms.start();
+      schedules.start();
+      collection.start();
       sweeper = setInterval(() => {
         try {
           metrics.sweep(clock.now().getTime());
@@ -57,6 +88,8 @@ export function composeMonitoring(deps: MonitoringDeps) {
     },
     stop() {
       alarms.stop();
+      schedules.stop();
+      collection.stop();
       if (sweeper) clearInterval(sweeper);
     },
   };

@@ -1,0 +1,211 @@
+import type { Clock } from "../../core/clock.js";
+import type { CooldownState } from "../../controllers/scaling/decide.js";
+import { ServiceError } from "../../core/errors.js";
+import { type Scope, arn, hexId, uuid } from "../../core/ids.js";
+import type {
+  ScalableTarget,
+  ScalingActivity,
+  ScalingPolicy,
+  ScheduledAction,
+} from "../../protocol/generated/types/application-autoscaling.js";
+import type { Collection, DocumentStore } from "../../store/documents.js";
+import type { AlarmWriter } from "../cloudwatch/alarms.js";
+
+/** A scalable target as stored: the API shape plus tags and cooldown bookkeeping. */
+export interface TargetRecord extends ScalableTarget {
+  ScalableTargetARN: string;
+  Tags: Record<string, string>;
+  cooldown: CooldownState;
+}
+
+/** A scaling policy as stored; target tracking policies own their alarms. */
+export interface PolicyRecord extends ScalingPolicy {
+  ownedAlarms: { AlarmName: string; AlarmARN: string }[];
+}
+
+export interface ScheduledActionRecord extends ScheduledAction {
+  ScheduledActionARN: string;
+  /** Epoch ms up to which occurrences have been handled. */
+  handledUntil: number;
+}
+
+export interface ActivityRecord extends ScalingActivity {
+  id: string;
+  target: string;
+}
+
+/** Capacity of the resources Application Auto Scaling scales (ECS services for Berth). */
+export interface ScalableResources {
+  /** Checks a resource id for a namespace/dimension; returns a problem text or undefined. */
+  problem(scope: Scope, namespace: string, resourceId: string, dimension: string): string | undefined;
+  /** Current capacity, or undefined when the resource does not exist (any more). */
+  capacity(scope: Scope, namespace: string, resourceId: string, dimension: string): number | undefined;
+  /** Sets the capacity; false when the resource does not exist. */
+  setCapacity(scope: Scope, namespace: string, resourceId: string, dimension: string, n: number): boolean;
+  /** Name of the service that fulfils changes, for activity messages ("ecs"). */
+  fulfilledBy(namespace: string): string;
+}
+
+export const TARGET_KIND = "aas.scalableTarget";
+export const POLICY_KIND = "aas.scalingPolicy";
+export const SCHEDULED_KIND = "aas.scheduledAction";
+export const ACTIVITY_KIND = "aas.activity";
+
+/** AWS keeps scaling activities six weeks; Berth also keeps at most this many per target. */
+export const ACTIVITY_RETENTION_MS = 42 * 24 * 3600 * 1000;
+export const ACTIVITIES_PER_TARGET = 1000;
+
+export const targetKey = (namespace: string, resourceId: string, dimension: string) =>
+  `${namespace}|${resourceId}|${dimension}`;
+
+export const validation = (message: string) => new ServiceError("ValidationException", message);
+export const objectNotFound = (message: string) => new ServiceError("ObjectNotFoundException", message);
+
+export interface AasTimings {
+  /** Period of target tracking alarms (s; AWS 60). */
+  targetTrackingPeriodSec: number;
+  targetTrackingHighPeriods: number;
+  targetTrackingLowPeriods: number;
+}
+
+/** What the Application Auto Scaling operations and its controllers share. */
+export class AasContext {
+  readonly targets: Collection<TargetRecord>;
+  readonly policies: Collection<PolicyRecord>;
+  readonly scheduled: Collection<ScheduledActionRecord>;
+  readonly activities: Collection<ActivityRecord>;
+  private seq = 0;
+
+  constructor(
+    readonly store: DocumentStore,
+    readonly clock: Clock,
+    readonly resources: ScalableResources,
+    readonly alarms: AlarmWriter,
+    /** CloudWatch alarms (names and ARNs) whose actions include an ARN. */
+    readonly alarmsWithAction: (scope: Scope, actionArn: string) => { AlarmName: string; AlarmARN: string }[],
+    readonly timings: AasTimings,
+  ) {
+    this.targets = store.collection<TargetRecord>(TARGET_KIND, {
+      id: (t) => targetKey(t.ServiceNamespace, t.ResourceId, t.ScalableDimension),
+      arn: (t) => t.ScalableTargetARN,
+    });
+    this.policies = store.collection<PolicyRecord>(POLICY_KIND, {
+      id: (p) => `${targetKey(p.ServiceNamespace, p.ResourceId, p.ScalableDimension)}|${p.PolicyName}`,
+      arn: (p) => p.PolicyARN,
+      parent: (p) => targetKey(p.ServiceNamespace, p.ResourceId, p.ScalableDimension),
+    });
+    this.scheduled = store.collection<ScheduledActionRecord>(SCHEDULED_KIND, {
+      id: (a) => `${targetKey(a.ServiceNamespace, a.ResourceId, a.ScalableDimension!)}|${a.ScheduledActionName}`,
+      arn: (a) => a.ScheduledActionARN,
+      parent: (a) => targetKey(a.ServiceNamespace, a.ResourceId, a.ScalableDimension!),
+    });
+    this.activities = store.collection<ActivityRecord>(ACTIVITY_KIND, {
+      id: (a) => a.id,
+      parent: (a) => a.target,
+    });
+  }
+
+  /** The registered target, or ObjectNotFoundException in AWS's words. */
+  requireTarget(scope: Scope, namespace: string, resourceId: string, dimension: string): TargetRecord {
+    const t = this.targets.get(scope, targetKey(namespace, resourceId, dimension));
+    if (!t)
+      throw objectNotFound(
+        `No scalable target registered for service namespace: ${namespace}, resource ID: ${resourceId}, scalable dimension: ${dimension}`,
+      );
+    return t;
+  }
+
+  targetArn(scope: Scope) {
+    return arn("application-autoscaling", scope, `scalable-target/${hexId(18)}`);
+  }
+
+  policyArn(scope: Scope, namespace: string, resourceId: string, name: string) {
+    return arn("autoscaling", scope, `scalingPolicy:${uuid()}:resource/${namespace}/${resourceId}:policyName/${name}`);
+  }
+
+  scheduledActionArn(scope: Scope, namespace: string, resourceId: string, name: string) {
+    return arn(
+      "autoscaling",
+      scope,
+      `scheduledAction:${uuid()}:resource/${namespace}/${resourceId}:scheduledActionName/${name}`,
+    );
+  }
+
+  /** Records a scaling activity (newest ids sort last) and trims the target's oldest past the cap. */
+  recordActivity(
+    scope: Scope,
+    target: TargetRecord,
+    a: Omit<ScalingActivity, "ActivityId" | "ServiceNamespace" | "ResourceId" | "ScalableDimension">,
+  ) {
+    const key = targetKey(target.ServiceNamespace, target.ResourceId, target.ScalableDimension);
+    this.seq = (this.seq + 1) % 1_000_000;
+    const id = `${key}|${String(a.StartTime.getTime()).padStart(15, "0")}-${String(this.seq).padStart(6, "0")}`;
+    const record: ActivityRecord = {
+      ...a,
+      id,
+      target: key,
+      ActivityId: uuid(),
+      ServiceNamespace: target.ServiceNamespace,
+      ResourceId: target.ResourceId,
+      ScalableDimension: target.ScalableDimension,
+    };
+    this.activities.put(scope, record);
+    const all = this.activities.children(scope, key);
+    for (const old of all.slice(0, Math.max(0, all.length - ACTIVITIES_PER_TARGET)))
+      this.activities.delete(scope, old.id);
+    return record;
+  }
+
+  sweepActivities() {
+    const cutoff = this.clock.now().getTime() - ACTIVITY_RETENTION_MS;
+    for (const { scope, doc } of this.activities.listAll())
+      if (doc.StartTime.getTime() < cutoff) this.activities.delete(scope, doc.id);
+  }
+
+  /**
+   * Sets a target's capacity, recording the activity (Successful or Failed) with AWS's texts.
+   * Returns whether the resource took the new capacity.
+   */
+  setCapacity(scope: Scope, target: TargetRecord, desired: number, cause: string, extra: Partial<TargetRecord> = {}) {
+    const now = this.clock.now();
+    const by = this.resources.fulfilledBy(target.ServiceNamespace);
+    const ok = this.resources.setCapacity(
+      scope,
+      target.ServiceNamespace,
+      target.ResourceId,
+      target.ScalableDimension,
+      desired,
+    );
+    const current = this.targets.get(
+      scope,
+      targetKey(target.ServiceNamespace, target.ResourceId, target.ScalableDimension),
+    );
+    if (ok && current) this.targets.put(scope, { ...current, ...extra });
+    this.recordActivity(scope, target, {
+      Description: `Setting desired count to ${desired}.`,
+      Cause: cause,
+      StartTime: now,
+      EndTime: this.clock.now(),
+      StatusCode: ok ? "Successful" : "Failed",
+      StatusMessage: ok
+        ? `Successfully set desired count to ${desired}. Change successfully fulfilled by ${by}.`
+        : `Failed to set desired count to ${desired}. Reason: the ${by} resource ${target.ResourceId} does not exist.`,
+    });
+    return ok;
+  }
+
+  /** Brings the resource's capacity inside [min, max] after the bounds changed. */
+  clampCapacity(scope: Scope, target: TargetRecord) {
+    const current = this.resources.capacity(
+      scope,
+      target.ServiceNamespace,
+      target.ResourceId,
+      target.ScalableDimension,
+    );
+    if (current === undefined) return;
+    if (current < target.MinCapacity)
+      this.setCapacity(scope, target, target.MinCapacity, `minimum capacity was set to ${target.MinCapacity}`);
+    else if (current > target.MaxCapacity)
+      this.setCapacity(scope, target, target.MaxCapacity, `maximum capacity was set to ${target.MaxCapacity}`);
+  }
+}
