@@ -14,7 +14,9 @@ import { ecrServices, pullCredentials } from "./services/ecr/provider.js";
 import { ecsService } from "./services/ecs/provider.js";
 import { iamService } from "./services/iam/provider.js";
 import { logsService } from "./services/logs/provider.js";
+import { secretsManagerService } from "./services/secretsmanager/provider.js";
 import type { ServiceState } from "./services/service.js";
+import { ssmService } from "./services/ssm/provider.js";
 import { stsService } from "./services/sts/provider.js";
 import { openDb } from "./store/db.js";
 import { DocumentStore } from "./store/documents.js";
@@ -29,6 +31,8 @@ async function main() {
   const clock = systemClock;
   const runtime = new DockerRuntime();
   const identity = createIdentity({ store, dataDir: config.dataDir, clock });
+  const ssm = ssmService({ store, box: identity.box, clock });
+  const secrets = secretsManagerService({ store, box: identity.box, clock, authorizer: identity.authorizer });
 
   const registry = createRegistry({ db, dataDir: config.dataDir, clock, logger });
   const stopRegistryGc = registry.startCollector(60 * 60 * 1000);
@@ -90,7 +94,7 @@ async function main() {
   const monitoring = composeMonitoring({ config: config.monitoring, db, store, clock, logger, ecs: ecs.ecs, runtime });
   monitoring.start();
 
-  const services = [ecs.service, logs.service, stsService(identity), iamService({ ...identity, clock }), ecr.ecr, ecr.ecrPublic, ...monitoring.services];
+  const services = [ecs.service, logs.service, stsService(identity), iamService({ ...identity, clock }), ssm.service, secrets.service, ecr.ecr, ecr.ecrPublic, ...monitoring.services];
   const registryRoute = createRegistryRoute({ registry, policy: ecr.policy, logger });
   const server = createEdgeServer({ config, services, logger, registry: registryRoute, identity: identity.edge });
   server.listen(config.port, config.host, () => {
