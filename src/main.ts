@@ -7,11 +7,13 @@ import { systemClock } from "./core/clock.js";
 import { createLogger } from "./core/logger.js";
 import { createEdgeServer } from "./edge/server.js";
 import { createIdentity } from "./iam/index.js";
+import { DataPlane } from "./lb/plane.js";
 import { composeMonitoring } from "./metrics/compose.js";
 import { createRegistry, createRegistryRoute } from "./registry/index.js";
 import { DockerRuntime } from "./runtime/docker/docker-runtime.js";
 import { ecrServices, pullCredentials } from "./services/ecr/provider.js";
 import { ecsService } from "./services/ecs/provider.js";
+import { elbv2Service } from "./services/elbv2/provider.js";
 import { iamService } from "./services/iam/provider.js";
 import { logsService } from "./services/logs/provider.js";
 import { secretsManagerService } from "./services/secretsmanager/provider.js";
@@ -90,11 +92,32 @@ async function main() {
   });
   serviceScheduler.start();
 
-
-  const monitoring = composeMonitoring({ config: config.monitoring, db, store, clock, logger, ecs: ecs.ecs, runtime });
+  const monitoring = composeMonitoring({ config: config.monitoring, db, store, clock, logger });
   monitoring.start();
 
-  const services = [ecs.service, logs.service, stsService(identity), iamService({ ...identity, clock }), ssm.service, secrets.service, ecr.ecr, ecr.ecrPublic, ...monitoring.services];
+  // ELBv2 and its data plane: each load balancer listens on its own loopback address (src/lb).
+  let lbPlane: DataPlane | undefined;
+  const elbv2 = elbv2Service({
+    store,
+    clock,
+    probePort: async (address, port) => lbPlane?.probe(address, port),
+    resolveInstance: () => config.publishHost,
+  });
+  lbPlane = new DataPlane({ source: elbv2.planeSource, logger });
+  await lbPlane.start();
+
+  const services = [
+    ecs.service,
+    logs.service,
+    stsService(identity),
+    iamService({ ...identity, clock }),
+    ssm.service,
+    secrets.service,
+    ecr.ecr,
+    ecr.ecrPublic,
+    ...monitoring.services,
+    elbv2.service,
+  ];
   const registryRoute = createRegistryRoute({ registry, policy: ecr.policy, logger });
   const server = createEdgeServer({ config, services, logger, registry: registryRoute, identity: identity.edge });
   server.listen(config.port, config.host, () => {
@@ -110,6 +133,7 @@ async function main() {
     server.close();
     server.closeAllConnections();
     serviceScheduler.stop();
+    await lbPlane.stop();
     monitoring.stop();
     stopRegistryGc();
     ecr.stop();

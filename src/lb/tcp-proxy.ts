@@ -1,0 +1,133 @@
+import { type Server, type Socket, connect, createServer } from "node:net";
+import type { LoadBalancerCounters, TargetGroupCounters } from "./metrics.js";
+import type { TargetGroupRuntime, TargetRuntime } from "./target-group.js";
+
+/**
+ * The NLB data plane: TCP pass-through. Each client connection (a flow) goes to one target
+ * picked by round robin among routable targets (source_ip stickiness: by a hash of the client
+ * address), and bytes are piped both ways unchanged.
+ */
+
+export interface TcpRoute {
+  tg: TargetGroupRuntime;
+  counters: TargetGroupCounters;
+}
+
+/** NLB's fixed idle timeout for TCP flows. */
+const TCP_IDLE_MS = 350_000;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+function hash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/** A flow: the client socket and its upstream, closed together. */
+class Flow {
+  constructor(
+    readonly client: Socket,
+    readonly upstream: Socket,
+  ) {}
+  destroy() {
+    this.client.destroy();
+    this.upstream.destroy();
+  }
+}
+
+export class TcpListener {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(
+    public route: TcpRoute | null,
+    public counters: LoadBalancerCounters,
+    readonly port: number,
+  ) {
+    this.server = createServer({ noDelay: true, pauseOnConnect: true, allowHalfOpen: true }, (client) =>
+      this.accept(client),
+    );
+  }
+
+  listen(address: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.once("error", onError);
+      this.server.listen({ host: address, port: this.port, exclusive: true, backlog: 1024 }, () => {
+        this.server.off("error", onError);
+        resolve();
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      for (const s of this.sockets) s.destroy();
+    });
+  }
+
+  private pick(client: Socket): TargetRuntime | undefined {
+    const route = this.route;
+    if (!route) return undefined;
+    const tg = route.tg;
+    if (tg.spec.stickiness.enabled) {
+      const list = tg.eligible;
+      return list.length ? list[hash(client.remoteAddress ?? "") % list.length] : undefined;
+    }
+    return tg.pick(Date.now());
+  }
+
+  private accept(client: Socket) {
+    this.sockets.add(client);
+    client.on("close", () => this.sockets.delete(client));
+    client.on("error", () => {});
+    const c = this.counters;
+    c.newConnectionCount++;
+    const target = this.pick(client);
+    if (!target?.address) {
+      client.destroy(); // no routable target: the connection is reset
+      return;
+    }
+    const route = this.route!;
+    c.activeConnectionCount++;
+    target.inflight++;
+    const upstream = connect({ host: target.address, port: target.port, allowHalfOpen: true });
+    upstream.setNoDelay(true);
+    const flow = new Flow(client, upstream);
+    target.active.add(flow);
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      c.activeConnectionCount--;
+      target.inflight--;
+      target.active.delete(flow);
+      flow.destroy();
+    };
+    const timer = setTimeout(() => {
+      route.counters.targetConnectionErrorCount++;
+      finish();
+    }, CONNECT_TIMEOUT_MS);
+    upstream.once("connect", () => {
+      clearTimeout(timer);
+      client.setTimeout(TCP_IDLE_MS, finish);
+      client.on("data", (d: Buffer) => {
+        c.processedBytes += d.length;
+      });
+      upstream.on("data", (d: Buffer) => {
+        c.processedBytes += d.length;
+      });
+      client.pipe(upstream);
+      upstream.pipe(client);
+      client.resume();
+    });
+    upstream.on("error", () => {
+      if (upstream.connecting) route.counters.targetConnectionErrorCount++;
+      clearTimeout(timer);
+      finish();
+    });
+    upstream.on("close", finish);
+    client.on("close", finish);
+  }
+}

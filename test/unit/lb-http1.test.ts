@@ -1,0 +1,166 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  ChunkedScanner,
+  HttpError,
+  hostOnly,
+  isHopByHop,
+  parseRequestHead,
+  parseResponseHead,
+  splitTarget,
+} from "../../src/lb/http1.js";
+
+const head = (...lines: string[]) => lines.join("\r\n");
+
+describe("request heads", () => {
+  it("parses the request line, headers, framing and keep-alive", () => {
+    const h = parseRequestHead(head("POST /a?b=1 HTTP/1.1", "Host: example.com:8080", "Content-Length: 5", "X-A:  v "));
+    expect(h).toMatchObject({
+      method: "POST",
+      target: "/a?b=1",
+      minor: 1,
+      host: "example.com:8080",
+      framing: { kind: "length", length: 5 },
+      close: false,
+      upgrade: false,
+    });
+    expect(h.values[2]).toBe("v");
+  });
+
+  it.each<[string, string, object]>([
+    ["HTTP/1.0 closes unless keep-alive", head("GET / HTTP/1.0"), { close: true, minor: 0 }],
+    ["HTTP/1.0 keep-alive", head("GET / HTTP/1.0", "Connection: Keep-Alive"), { close: false }],
+    ["HTTP/1.1 Connection: close", head("GET / HTTP/1.1", "Host: a", "Connection: close"), { close: true }],
+    ["chunked", head("POST / HTTP/1.1", "Host: a", "Transfer-Encoding: chunked"), { framing: { kind: "chunked" } }],
+    ["no body", head("GET / HTTP/1.1", "Host: a"), { framing: { kind: "none" } }],
+    [
+      "upgrade",
+      head("GET /ws HTTP/1.1", "Host: a", "Connection: Upgrade", "Upgrade: websocket"),
+      { upgrade: true, connection: ["upgrade"] },
+    ],
+  ])("%s", (_, text, expected) => {
+    expect(parseRequestHead(text)).toMatchObject(expected);
+  });
+
+  it.each([
+    ["a malformed request line", head("GET /")],
+    ["HTTP/2 in a text head", head("GET / HTTP/2.0", "Host: a")],
+    ["a missing Host on HTTP/1.1", head("GET / HTTP/1.1")],
+    ["a space before the colon", head("GET / HTTP/1.1", "Host : a")],
+    ["folded header lines", head("GET / HTTP/1.1", "Host: a", " folded")],
+    [
+      "Content-Length and Transfer-Encoding together",
+      head("POST / HTTP/1.1", "Host: a", "Content-Length: 1", "Transfer-Encoding: chunked"),
+    ],
+    ["conflicting Content-Lengths", head("POST / HTTP/1.1", "Host: a", "Content-Length: 1", "Content-Length: 2")],
+    ["a non-numeric Content-Length", head("POST / HTTP/1.1", "Host: a", "Content-Length: 1x")],
+    ["a Transfer-Encoding other than chunked last", head("POST / HTTP/1.1", "Host: a", "Transfer-Encoding: gzip")],
+  ])("rejects %s with 400", (_, text) => {
+    expect(() => parseRequestHead(text)).toThrow(HttpError);
+    try {
+      parseRequestHead(text);
+    } catch (e) {
+      expect((e as HttpError).status).toBe(400);
+    }
+  });
+
+  it("names hop-by-hop headers, including those Connection lists", () => {
+    const h = parseRequestHead(head("GET / HTTP/1.1", "Host: a", "Connection: x-private", "X-Private: 1"));
+    expect(isHopByHop("keep-alive", h)).toBe(true);
+    expect(isHopByHop("x-private", h)).toBe(true);
+    expect(isHopByHop("x-other", h)).toBe(false);
+  });
+});
+
+describe("response heads", () => {
+  it.each<[string, string, string, object]>([
+    [
+      "length",
+      head("HTTP/1.1 200 OK", "Content-Length: 3"),
+      "GET",
+      { status: 200, framing: { kind: "length", length: 3 } },
+    ],
+    ["zero length", head("HTTP/1.1 200 OK", "Content-Length: 0"), "GET", { framing: { kind: "none" }, close: false }],
+    ["chunked", head("HTTP/1.1 200 OK", "Transfer-Encoding: chunked"), "GET", { framing: { kind: "chunked" } }],
+    ["until close", head("HTTP/1.1 200 OK"), "GET", { framing: { kind: "close" }, close: true }],
+    ["HEAD has no body", head("HTTP/1.1 200 OK", "Content-Length: 10"), "HEAD", { framing: { kind: "none" } }],
+    ["204 has no body", head("HTTP/1.1 204 No Content"), "GET", { framing: { kind: "none" } }],
+    ["304 has no body", head("HTTP/1.1 304 Not Modified"), "GET", { framing: { kind: "none" } }],
+    ["Connection: close", head("HTTP/1.1 200 OK", "Content-Length: 0", "Connection: close"), "GET", { close: true }],
+    ["an empty reason", head("HTTP/1.1 418"), "GET", { status: 418, reason: "" }],
+  ])("%s", (_, text, method, expected) => {
+    expect(parseResponseHead(text, method)).toMatchObject(expected);
+  });
+
+  it("rejects malformed responses with 502", () => {
+    expect(() => parseResponseHead("HTTP/1.1 OK", "GET")).toThrow(HttpError);
+    try {
+      parseResponseHead(head("HTTP/1.1 200 OK", "Content-Length: a"), "GET");
+    } catch (e) {
+      expect((e as HttpError).status).toBe(502);
+    }
+  });
+});
+
+describe("targets and hosts", () => {
+  it.each([
+    ["/a/b?x=1", { path: "/a/b", query: "x=1" }],
+    ["/a", { path: "/a", query: "" }],
+    ["/a?x=1#frag", { path: "/a", query: "x=1" }],
+    ["http://h:8/p?q", { path: "/p", query: "q" }],
+    ["http://h", { path: "/", query: "" }],
+  ])("splits %s", (target, expected) => {
+    expect(splitTarget(target)).toEqual(expected);
+  });
+
+  it.each([
+    ["example.com:8080", "example.com"],
+    ["example.com", "example.com"],
+    ["[::1]:80", "[::1]"],
+  ])("host of %s is %s", (host, expected) => {
+    expect(hostOnly(host)).toBe(expected);
+  });
+});
+
+describe("chunked bodies", () => {
+  const encode = (chunks: Buffer[], trailer = "") =>
+    Buffer.concat([
+      ...chunks.flatMap((c) => [Buffer.from(`${c.length.toString(16)};ext=1\r\n`), c, Buffer.from("\r\n")]),
+      Buffer.from(`0\r\n${trailer}\r\n`),
+    ]);
+
+  it("finds the end of a body however it is split, and not before", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 40 }), { maxLength: 6 }),
+        fc.boolean(),
+        fc.uint8Array({ maxLength: 10 }),
+        fc.array(fc.integer({ min: 1, max: 17 }), { minLength: 1, maxLength: 20 }),
+        (chunks, withTrailer, after, cuts) => {
+          const body = encode(
+            chunks.map((c) => Buffer.from(c)),
+            withTrailer ? "X-T: 1\r\n" : "",
+          );
+          const stream = Buffer.concat([body, Buffer.from(after)]);
+          const scanner = new ChunkedScanner();
+          let offset = 0;
+          let end = -1;
+          let i = 0;
+          while (offset < stream.length && end < 0) {
+            const size = cuts[i++ % cuts.length];
+            const piece = stream.subarray(offset, offset + size);
+            const at = scanner.scan(piece);
+            if (at >= 0) end = offset + at;
+            offset += piece.length;
+          }
+          expect(end).toBe(body.length);
+          expect(scanner.done).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it.each(["zz\r\n", "5\r\nabcdeXX", "\r\n", "3\nabc"])("rejects malformed chunking %j", (text) => {
+    expect(() => new ChunkedScanner().scan(Buffer.from(text))).toThrow(HttpError);
+  });
+});
