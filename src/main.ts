@@ -92,7 +92,7 @@ async function main() {
   });
   serviceScheduler.start();
 
-  const monitoring = composeMonitoring({ config: config.monitoring, db, store, clock, logger });
+  const monitoring = composeMonitoring({ config: config.monitoring, db, store, clock, logger, ecs: ecs.ecs, runtime });
   monitoring.start();
 
   // ELBv2 and its data plane: each load balancer listens on its own loopback address (src/lb).
