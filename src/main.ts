@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 import { join } from "node:path";
+import { EndpointIds } from "./agent/endpoint-ids.js";
+import { TaskEndpoint } from "./agent/server.js";
+import { TaskIdentity } from "./agent/task-identity.js";
 import { loadConfig } from "./config/config.js";
 import { ServiceController } from "./controllers/services/controller.js";
 import { TaskController } from "./controllers/tasks/controller.js";
@@ -54,6 +57,34 @@ async function main() {
   let ecsState: ServiceState = "starting";
   const logs = logsService({ db, store, clock, logger });
   const ecs = ecsService({ store, clock, state: () => ecsState });
+  // Task and execution roles; the credential and metadata endpoint at 169.254.170.2 (src/agent).
+  identity.authorizer.resourcePoliciesFrom("ecr", (arn) => ecr.context.repositories.byArn(arn)?.doc.repositoryPolicyText);
+  const endpointIds = new EndpointIds(store, storeSecret(store, "task-endpoint-ids"));
+  let server: ReturnType<typeof createEdgeServer> | undefined;
+  const taskIdentity = new TaskIdentity({
+    authorizer: identity.authorizer,
+    sessions: identity.sessions,
+    parameters: ssm.parameters,
+    secrets: secrets.secrets,
+    ids: endpointIds,
+    endpoint: () => taskEndpoint.info(),
+    berthImage: (image) => {
+      const auth = pullCredentials(ecr.context, ecr.policy, image);
+      return auth ? ecr.policy.scopeForHost(auth.serveraddress) : undefined;
+    },
+  });
+  const taskEndpoint = new TaskEndpoint({
+    config: config.taskEndpoint,
+    ids: endpointIds,
+    tasks: ecs.ecs.tasks,
+    runtime,
+    identity: taskIdentity,
+    clock,
+    logger,
+    storeId: storeIdentity(store),
+    fallback: (req, res) => server?.emit("request", req, res),
+  });
+  await taskEndpoint.start();
   const tasks = new TaskController({
     store,
     tasks: ecs.ecs.tasks,
@@ -67,6 +98,7 @@ async function main() {
     network: config.taskNetwork,
     resyncIntervalMs: config.resyncIntervalMs,
     registryAuth: (image) => pullCredentials(ecr.context, ecr.policy, image),
+    identity: taskIdentity,
   });
   const startController = async (): Promise<void> => {
     try {
@@ -119,9 +151,9 @@ async function main() {
     elbv2.service,
   ];
   const registryRoute = createRegistryRoute({ registry, policy: ecr.policy, logger });
-  const server = createEdgeServer({ config, services, logger, registry: registryRoute, identity: identity.edge });
+  server = createEdgeServer({ config, services, logger, registry: registryRoute, identity: identity.edge });
   server.listen(config.port, config.host, () => {
-    const addr = server.address();
+    const addr = server?.address();
     const port = typeof addr === "object" && addr ? addr.port : config.port;
     listeningPort = port;
     logger.info({ port, host: config.host, dataDir: config.dataDir }, "berth ready");
@@ -130,8 +162,9 @@ async function main() {
   });
   const shutdown = async (signal: string) => {
     logger.info({ signal }, "shutting down; task containers keep running and are adopted at the next start");
-    server.close();
-    server.closeAllConnections();
+    server?.close();
+    server?.closeAllConnections();
+    await taskEndpoint.stop();
     serviceScheduler.stop();
     await lbPlane.stop();
     monitoring.stop();

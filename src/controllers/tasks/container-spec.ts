@@ -90,6 +90,8 @@ export function containerSpec(
   scope: { account: string; region: string },
   p: Placement,
   pauseId: string | undefined,
+  /** From identity: `defaults` the definition's environment may override, `overrides` it may not. */
+  extraEnv: { defaults?: Record<string, string>; overrides?: Record<string, string> } = {},
 ): ContainerSpec {
   const mode = task.spec.networkMode;
   // A one-container awsvpc task holds its own namespace and publishes its own ports.
@@ -109,8 +111,10 @@ export function containerSpec(
     AWS_REGION: scope.region,
     AWS_DEFAULT_REGION: scope.region,
     AWS_EXECUTION_ENV: "AWS_ECS_FARGATE",
+    ...extraEnv.defaults,
   };
   for (const e of def.environment ?? []) if (e.name) env[e.name] = e.value ?? "";
+  Object.assign(env, extraEnv.overrides);
   const volumes = new Map((task.spec.volumes ?? []).map((v) => [v.name, v]));
   const mounts = (def.mountPoints ?? []).map((m) => {
     const v = volumes.get(m.sourceVolume)!;

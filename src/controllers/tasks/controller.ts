@@ -4,6 +4,7 @@ import type { Clock } from "../../core/clock.js";
 import { type Scope, parseArn } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
 import type { ContainerRuntime, LogFollower, ObservedContainer, RegistryAuth } from "../../runtime/runtime.js";
+import type { PreparedContainer, TaskIdentityHooks } from "../../agent/task-identity.js";
 import type { LogsBackend } from "../../services/logs/provider.js";
 import { TASK_KIND, type TaskRecord } from "../../services/ecs/records.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
@@ -36,6 +37,8 @@ export interface TaskControllerDeps {
   resyncIntervalMs: number;
   /** Credentials for images in Berth's own registry (ECR), minted for the image's account. */
   registryAuth?: (image: string) => RegistryAuth | undefined;
+  /** Execution-role checks, secrets and the credential/metadata endpoint env (src/agent). */
+  identity?: TaskIdentityHooks;
 }
 
 const scopeOf = (taskArn: string): Scope => {
@@ -232,9 +235,17 @@ export class TaskController {
     const rt = this.d.runtime;
     const def = task.spec.containers.find((c) => c.name === name)!;
     const image = def.image!;
+    let prepared: PreparedContainer | undefined;
+    if (this.d.identity) {
+      try {
+        prepared = await this.d.identity.prepareContainer(task, scope, name);
+      } catch (e) {
+        throw new StartFailure((e as Error).message);
+      }
+    }
     if (!(await rt.hasImage(image))) {
       try {
-        await rt.pullImage(image, this.d.registryAuth?.(image));
+        await rt.pullImage(image, prepared?.registryAuth ?? this.d.registryAuth?.(image));
       } catch (e) {
         throw new StartFailure(
           `CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref ${image}: ${(e as Error).message}`,
@@ -261,7 +272,7 @@ export class TaskController {
     }
     let id: string;
     try {
-      id = await rt.createContainer(containerSpec(task, def, scope, this.placement, obs.pause?.id));
+      id = await rt.createContainer(containerSpec(task, def, scope, this.placement, obs.pause?.id, prepared));
     } catch (e) {
       throw new StartFailure(`CannotCreateContainerError: ${name}: ${(e as Error).message}`);
     }

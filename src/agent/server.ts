@@ -1,0 +1,250 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import type { TaskEndpointConfig } from "../config/config.js";
+import { LABEL } from "../controllers/tasks/container-spec.js";
+import type { Clock } from "../core/clock.js";
+import { parseArn } from "../core/ids.js";
+import type { Logger } from "../core/logger.js";
+import type { ContainerRuntime, ContainerStats, ObservedContainer } from "../runtime/runtime.js";
+import type { TaskRecord } from "../services/ecs/records.js";
+import type { Collection } from "../store/documents.js";
+import type { EndpointIds } from "./endpoint-ids.js";
+import { containerMetadata, statsDocument, taskMetadata } from "./metadata.js";
+import { ensureHostAddress } from "./network.js";
+import type { TaskEndpointInfo, TaskIdentity } from "./task-identity.js";
+
+const TASK_LABEL = LABEL.taskArn;
+const CONTAINER_LABEL = LABEL.container;
+const STORE_LABEL = LABEL.store;
+/** Credentials are handed out again until this long before they expire; then fresh ones are minted. */
+const REFRESH_BEFORE_MS = 30 * 60 * 1000;
+
+export interface TaskEndpointDeps {
+  config: TaskEndpointConfig;
+  ids: EndpointIds;
+  tasks: Collection<TaskRecord>;
+  runtime: ContainerRuntime;
+  identity: TaskIdentity;
+  clock: Clock;
+  logger: Logger;
+  /** Labels every container of this Berth carries (its store id). */
+  storeId: string;
+  /** Anything that is not a credential or metadata request: Berth's own API (AWS_ENDPOINT_URL). */
+  fallback?: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+interface CachedCredentials {
+  body: string;
+  expiresAt: number;
+}
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+};
+
+const error = (res: ServerResponse, status: number, code: string, message: string) =>
+  json(res, status, { code, message });
+
+/** AWS-FACTS §4: UTC ISO 8601 with a Z, without fractional seconds (the JS SDK rejects offsets). */
+export const expiration = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
+
+/**
+ * The ECS agent's endpoints for tasks, at 169.254.170.2 as in AWS: credentials
+ * (`/v2/credentials/<id>`) and task metadata (`/v3/<id>`, `/v4/<id>`, with `/task`,
+ * `/taskWithTags`, `/stats`, `/task/stats`). Berth listens there itself; everything else on that
+ * address is Berth's API, so `AWS_ENDPOINT_URL=http://169.254.170.2` works from tasks.
+ */
+export class TaskEndpoint {
+  private server?: Server;
+  private listening?: TaskEndpointInfo;
+  private readonly cache = new Map<string, CachedCredentials>();
+  private readonly lastStats = new Map<string, ContainerStats>();
+  private ipOwners?: { at: number; map: Map<string, string> };
+
+  constructor(private readonly d: TaskEndpointDeps) {}
+
+  /** Where tasks reach the endpoint, or undefined when it is not listening. */
+  info(): TaskEndpointInfo | undefined {
+    return this.listening;
+  }
+
+  async start(): Promise<void> {
+    const { address, port, interface: iface } = this.d.config;
+    if (!address) return;
+    if (!(await ensureHostAddress(address, iface, this.d.logger))) return;
+    const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+      this.handle(req, res).catch((err) => {
+        this.d.logger.error({ err: (err as Error).message, path: req.url }, "task endpoint request failed");
+        if (!res.headersSent) error(res, 500, "InternalServerError", "The task endpoint failed to answer.");
+      });
+    });
+    const listen = (p: number) =>
+      new Promise<number>((resolve, reject) => {
+        const onError = (e: Error) => {
+          server.off("listening", onListening);
+          reject(e);
+        };
+        const onListening = () => {
+          server.off("error", onError);
+          const a = server.address();
+          resolve(typeof a === "object" && a ? a.port : p);
+        };
+        server.once("error", onError);
+        server.once("listening", onListening);
+        server.listen(p, address);
+      });
+    let bound: number;
+    try {
+      bound = await listen(port);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "EADDRINUSE" && code !== "EACCES") {
+        this.d.logger.warn(
+          { address, port, err: (e as Error).message },
+          "task endpoint cannot listen; tasks get no role credentials, metadata or AWS_ENDPOINT_URL",
+        );
+        return;
+      }
+      // Another Berth holds port 80 (or we may not bind it): the full credential URI allows any port on this address.
+      bound = await listen(0).catch((err) => {
+        this.d.logger.warn({ address, err: (err as Error).message }, "task endpoint cannot listen");
+        return -1;
+      });
+      if (bound < 0) return;
+      this.d.logger.warn(
+        { address, port, used: bound, reason: code },
+        "task endpoint port is taken; tasks get AWS_CONTAINER_CREDENTIALS_FULL_URI with another port",
+      );
+    }
+    this.server = server;
+    this.listening = {
+      baseUrl: bound === 80 ? `http://${address}` : `http://${address}:${bound}`,
+      relativeUri: bound === 80,
+    };
+    this.d.logger.info({ endpoint: this.listening.baseUrl }, "task credential and metadata endpoint ready");
+  }
+
+  async stop() {
+    const s = this.server;
+    this.server = undefined;
+    this.listening = undefined;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  /** Routes one request (exported for tests through a plain HTTP server). */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://task-endpoint");
+    const path = url.pathname;
+    if (path === "/v2/credentials" || path === "/v2/credentials/") {
+      return error(res, 400, "NoIdInRequest", "CredentialsV2Request: No Credential ID in the request");
+    }
+    if (path.startsWith("/v2/credentials/")) {
+      if (req.method !== "GET") return error(res, 405, "MethodNotAllowed", "Only GET is supported.");
+      return this.credentials(req, res, decodeURIComponent(path.slice("/v2/credentials/".length)));
+    }
+    const m = /^\/v[34]\/([^/]+)(\/task|\/taskWithTags|\/stats|\/task\/stats)?\/?$/.exec(path);
+    if (m && req.method === "GET") return this.metadata(res, m[1], m[2] ?? "");
+    if (this.d.fallback) return this.d.fallback(req, res);
+    return error(res, 404, "NotFound", `Nothing is served at ${path}.`);
+  }
+
+  private taskOf(arn: string): TaskRecord | undefined {
+    const p = parseArn(arn);
+    if (!p) return undefined;
+    return this.d.tasks.get({ account: p.account, region: p.region }, arn);
+  }
+
+  /** Task ARN of each container IP of this Berth (for refusing a task another task's id). */
+  private async ipOwnersMap(): Promise<Map<string, string>> {
+    const now = Date.now();
+    if (this.ipOwners && now - this.ipOwners.at < 2000) return this.ipOwners.map;
+    const map = new Map<string, string>();
+    for (const c of await this.d.runtime.list({ [STORE_LABEL]: this.d.storeId }))
+      if (c.ipAddress && c.labels[TASK_LABEL] && c.state === "running") map.set(c.ipAddress, c.labels[TASK_LABEL]);
+    this.ipOwners = { at: now, map };
+    return map;
+  }
+
+  private async credentials(req: IncomingMessage, res: ServerResponse, id: string) {
+    const invalid = () => error(res, 400, "InvalidIdInRequest", "CredentialsV2Request: Credentials not found");
+    const rec = this.d.ids.resolve(id);
+    if (rec?.kind !== "credentials") return invalid();
+    const task = this.taskOf(rec.taskArn);
+    if (!task || task.lastStatus === "STOPPED" || task.desiredStatus === "STOPPED" || !task.spec.taskRoleArn) {
+      this.cache.delete(id);
+      return invalid();
+    }
+    // A container of another task asking with this id learnt it somehow: refuse.
+    const from = (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+    const owner = (await this.ipOwnersMap()).get(from);
+    if (owner && owner !== task.taskArn) {
+      this.d.logger.warn({ from, task: task.taskArn, caller: owner }, "refused a task another task's credentials");
+      return invalid();
+    }
+    const now = this.d.clock.now().getTime();
+    const cached = this.cache.get(id);
+    if (cached && cached.expiresAt - REFRESH_BEFORE_MS > now) return this.sendCached(res, cached);
+    const p = parseArn(task.taskArn)!;
+    const out = this.d.identity.assumeForTask(task, { account: p.account, region: p.region }, task.spec.taskRoleArn);
+    if (!out.ok)
+      return error(
+        res,
+        503,
+        "CredentialsUninitialized",
+        `CredentialsV2Request: ECS cannot assume the task role ${task.spec.taskRoleArn} (its trust policy must allow ecs-tasks.amazonaws.com)`,
+      );
+    const c = out.credentials;
+    const body = JSON.stringify({
+      RoleArn: out.role.Arn,
+      AccessKeyId: c.AccessKeyId,
+      SecretAccessKey: c.SecretAccessKey,
+      Token: c.SessionToken,
+      Expiration: expiration(c.Expiration.getTime()),
+    });
+    const entry = { body, expiresAt: c.Expiration.getTime() };
+    this.cache.set(id, entry);
+    return this.sendCached(res, entry);
+  }
+
+  private sendCached(res: ServerResponse, c: CachedCredentials) {
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(c.body) });
+    res.end(c.body);
+  }
+
+  private async metadata(res: ServerResponse, id: string, sub: string) {
+    const rec = this.d.ids.resolve(id);
+    const task = rec?.kind === "metadata" ? this.taskOf(rec.taskArn) : undefined;
+    if (!rec || !task)
+      return error(res, 404, "InvalidIdInRequest", `V4 metadata handler: unable to find a task for id ${id}`);
+    const p = parseArn(task.taskArn)!;
+    const scope = { account: p.account, region: p.region };
+    const observed = (await this.d.runtime.list({ [STORE_LABEL]: this.d.storeId, [TASK_LABEL]: task.taskArn })).filter(
+      (c) => c.labels[CONTAINER_LABEL] && !c.labels[CONTAINER_LABEL].startsWith("~"),
+    );
+    const mine = observed.find((c) => c.labels[CONTAINER_LABEL] === rec.container);
+    switch (sub) {
+      case "":
+        return json(res, 200, containerMetadata(task, scope, rec.container!, mine));
+      case "/task":
+      case "/taskWithTags":
+        return json(res, 200, taskMetadata(task, scope, observed, sub === "/taskWithTags", this.d.clock.now()));
+      case "/stats":
+        return json(res, 200, mine ? await this.stats(mine) : null);
+      default: {
+        const all: Record<string, unknown> = {};
+        for (const c of observed) all[c.id] = await this.stats(c);
+        return json(res, 200, all);
+      }
+    }
+  }
+
+  private async stats(c: ObservedContainer) {
+    const now = await this.d.runtime.stats(c.id).catch(() => undefined);
+    const previous = this.lastStats.get(c.id);
+    if (now) this.lastStats.set(c.id, now);
+    return statsDocument(c, now, previous);
+  }
+}
