@@ -137,6 +137,7 @@ async function main() {
   });
   lbPlane = new DataPlane({ source: elbv2.planeSource, logger });
   await lbPlane.start();
+  monitoring.addLoadBalancers(lbPlane);
 
   const services = [
     ecs.service,

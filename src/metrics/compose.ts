@@ -4,6 +4,7 @@ import { policyActionHandler } from "../controllers/scaling/executor.js";
 import { ScheduleController } from "../controllers/scaling/scheduler.js";
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
+import type { LoadBalancerMetricsSource } from "../lb/metrics.js";
 import type { ContainerRuntime } from "../runtime/runtime.js";
 import { ecsScalableResources } from "../services/application-autoscaling/ecs-resources.js";
 import { applicationAutoScalingService } from "../services/application-autoscaling/provider.js";
@@ -13,6 +14,7 @@ import type { ServiceDefinition } from "../services/service.js";
 import type { Db } from "../store/db.js";
 import type { DocumentStore } from "../store/documents.js";
 import { EcsMetricsCollector, MetricCollection, type MetricSource } from "./collector.js";
+import { LoadBalancerMetricsPublisher } from "./load-balancers.js";
 import { MetricStore } from "./store.js";
 
 export interface MonitoringDeps {
@@ -69,9 +71,9 @@ export function composeMonitoring(deps: MonitoringDeps) {
   return {
     services,
     metrics,
-    /** Adds a metric source (the load balancer data plane's counters). */
-    addSource(source: MetricSource) {
-      sources.push(source);
+    /** Publishes the load balancer data plane's counters as AWS/ApplicationELB and AWS/NetworkELB metrics. */
+    addLoadBalancers(source: LoadBalancerMetricsSource) {
+      sources.push(new LoadBalancerMetricsPublisher(source, metrics));
     },
     start() {
       alarms.start();
