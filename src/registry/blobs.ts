@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import type { Digest } from "./digest.js";
 import { type StorageDriver, isNotFound } from "./driver/driver.js";
 import { layout } from "./layout.js";
@@ -32,6 +32,11 @@ export class BlobStore {
   /** A stream of the blob, or of bytes `start`..`end` (inclusive). */
   open(d: Digest, range?: { start: number; end: number }): Promise<Readable> {
     return this.driver.reader(layout.blobData(d), range);
+  }
+
+  /** Writes the blob, or bytes `start`..`end` (inclusive), into `out` (not ending it). */
+  copyTo(d: Digest, out: Writable, range?: { start: number; end: number }): Promise<void> {
+    return this.driver.copyTo(layout.blobData(d), out, range);
   }
 
   /** Removes the blob's file; false when it was not there. Callers hold the digest's lock. */

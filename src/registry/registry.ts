@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
 import type { Db } from "../store/db.js";
@@ -210,6 +210,14 @@ export class OciRegistry implements Registry {
       this.deps.logger?.error({ digest: digest.value }, "registry: a linked blob's content is missing");
       return undefined;
     }
+  }
+
+  /**
+   * Writes a blob of the repository (or a byte range, inclusive) into `out`, not ending it. The
+   * caller has checked the blob is linked (statBlob) and sent its headers.
+   */
+  copyBlob(digest: Digest, out: Writable, range?: { start: number; end: number }): Promise<void> {
+    return this.blobs.copyTo(digest, out, range);
   }
 
   /** Removes a blob from a repository (its content stays while other repositories or manifests use it). */

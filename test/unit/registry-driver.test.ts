@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { type Readable, Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   InvalidOffsetError,
@@ -33,6 +33,24 @@ async function readAll(r: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of r) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** A Writable that collects what it is given, optionally slowly, optionally failing after `failAfter` bytes. */
+function sink(opts: { delayMs?: number; failAfter?: number } = {}) {
+  const chunks: Buffer[] = [];
+  let seen = 0;
+  const w = new Writable({
+    highWaterMark: 1,
+    write(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      if (opts.failAfter !== undefined && seen > opts.failAfter) return cb(new Error("client went away"));
+      // Copy: the driver may reuse its buffer once the write is acknowledged.
+      chunks.push(Buffer.from(chunk));
+      setTimeout(cb, opts.delayMs ?? 0);
+    },
+  });
+  w.on("error", () => {}); // its owner handles its errors, as the HTTP server does for a response
+  return { w, data: () => Buffer.concat(chunks) };
 }
 
 for (const { name, create } of drivers) {
@@ -88,6 +106,27 @@ for (const { name, create } of drivers) {
       expect((await readAll(await d.reader("/r", { start: 10 }))).length).toBe(0);
       await expect(d.reader("/r", { start: 11 })).rejects.toBeInstanceOf(InvalidOffsetError);
       await expect(d.reader("/r", { start: -1 })).rejects.toBeInstanceOf(InvalidOffsetError);
+    });
+
+    it("copies a file, or a range, into a writable without ending it, whatever the writable's pace", async () => {
+      const data = randomBytes(3 * 1024 * 1024 + 123);
+      await d.putContent("/copy", data);
+      const all = sink({ delayMs: 1 });
+      await d.copyTo("/copy", all.w);
+      expect(all.w.writableEnded).toBe(false);
+      expect(all.data().equals(data)).toBe(true);
+      const part = sink();
+      await d.copyTo("/copy", part.w, { start: 1_000_000, end: 2_500_000 });
+      expect(part.data().equals(data.subarray(1_000_000, 2_500_001))).toBe(true);
+      const tail = sink();
+      await d.copyTo("/copy", tail.w, { start: data.length });
+      expect(tail.data().length).toBe(0);
+      await expect(d.copyTo("/copy", sink().w, { start: data.length + 1 })).rejects.toBeInstanceOf(InvalidOffsetError);
+      await expect(d.copyTo("/missing", sink().w)).rejects.toBeInstanceOf(PathNotFoundError);
+      await expect(d.copyTo("/copy", sink({ failAfter: 10 }).w)).rejects.toThrow(/went away/);
+      const closed = sink();
+      closed.w.destroy();
+      await expect(d.copyTo("/copy", closed.w)).rejects.toThrow();
     });
 
     it("writes in chunks, counts the size, and appends after reopening", async () => {

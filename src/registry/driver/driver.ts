@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 
 /**
  * The storage driver: a small file-system-like interface the registry keeps its content behind
@@ -20,6 +20,13 @@ export interface StorageDriver {
    * PathNotFoundError if absent, InvalidOffsetError if `start` is past the end.
    */
   reader(path: string, range?: { start?: number; end?: number }): Promise<Readable>;
+  /**
+   * Writes the file (or bytes `start`..`end` inclusive) into `out` without ending it; resolves once
+   * `out` has taken every byte. Errors as `reader`, or `out`'s error. This is how blobs are served:
+   * a driver can reuse its buffers here (the filesystem driver double-buffers), where a Readable
+   * must allocate a fresh one per chunk.
+   */
+  copyTo(path: string, out: Writable, range?: { start?: number; end?: number }): Promise<void>;
   /** Opens a file for writing; `append` continues after its current content (creating it if absent). */
   writer(path: string, append: boolean): Promise<FileWriter>;
   /** Size and modification time. PathNotFoundError if absent. */
@@ -109,4 +116,29 @@ export async function* walk(driver: StorageDriver, path: string): AsyncGenerator
     yield info;
     if (info.isDir) yield* walk(driver, child);
   }
+}
+
+/** Writes one chunk and resolves when `out` has taken it (its buffer may then be reused). */
+export function writeChunk(out: Writable, chunk: Buffer): Promise<void> {
+  const p = new Promise<void>((resolve, reject) => {
+    if (out.destroyed || out.writableEnded) return reject(new Error("the destination is closed"));
+    const fail = (err?: Error) => {
+      done();
+      reject(err ?? new Error("the destination closed"));
+    };
+    const done = () => {
+      out.off("close", fail);
+      out.off("error", fail);
+    };
+    out.once("close", fail);
+    out.once("error", fail);
+    out.write(chunk, (err) => {
+      done();
+      if (err) reject(err);
+      else resolve();
+    });
+  });
+  // The caller may await it only after its next read: never an unhandled rejection meanwhile.
+  p.catch(() => {});
+  return p;
 }

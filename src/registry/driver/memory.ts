@@ -1,4 +1,4 @@
-import { Readable } from "node:stream";
+import { Readable, type Writable } from "node:stream";
 import {
   type FileInfo,
   type FileWriter,
@@ -6,6 +6,7 @@ import {
   PathNotFoundError,
   type StorageDriver,
   checkPath,
+  writeChunk,
 } from "./driver.js";
 
 interface Entry {
@@ -49,6 +50,14 @@ export class MemoryDriver implements StorageDriver {
     if (start < 0 || start > data.length) throw new InvalidOffsetError(path, start);
     const end = Math.min(range.end ?? data.length - 1, data.length - 1);
     return Readable.from(end >= start ? [data.subarray(start, end + 1)] : []);
+  }
+
+  async copyTo(path: string, out: Writable, range: { start?: number; end?: number } = {}) {
+    const { data } = this.file(path);
+    const start = range.start ?? 0;
+    if (start < 0 || start > data.length) throw new InvalidOffsetError(path, start);
+    const end = Math.min(range.end ?? data.length - 1, data.length - 1);
+    if (end >= start) await writeChunk(out, data.subarray(start, end + 1));
   }
 
   async writer(path: string, append: boolean): Promise<FileWriter> {

@@ -1,4 +1,3 @@
-import { pipeline } from "node:stream/promises";
 import { requireDigest } from "../registry.js";
 import { registryError } from "../errors.js";
 import type { RouteContext } from "./context.js";
@@ -65,8 +64,6 @@ export async function blobRoute(ctx: RouteContext, digestParam: string) {
       },
     );
   if (req.method === "HEAD") return send(res, 200, { ...headers, "content-length": size });
-  const opened = await registry.openBlob(repo, digest, range ?? undefined);
-  if (!opened) throw registryError("BLOB_UNKNOWN", `blob ${digest.value} is not in repository ${repo.name}`);
   if (range) {
     res.writeHead(206, {
       ...ctx.baseHeaders,
@@ -76,8 +73,11 @@ export async function blobRoute(ctx: RouteContext, digestParam: string) {
     });
   } else res.writeHead(200, { ...ctx.baseHeaders, ...headers, "content-length": size });
   try {
-    await pipeline(opened.stream, res);
-  } catch {
-    // The client went away mid-transfer; nothing to answer.
+    await registry.copyBlob(digest, res, range ?? undefined);
+    res.end();
+  } catch (e) {
+    // The client went away mid-transfer, or the content is gone: cut the response short.
+    if (!res.destroyed) ctx.logError?.(e);
+    res.destroy();
   }
 }

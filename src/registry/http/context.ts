@@ -15,4 +15,6 @@ export interface RouteContext {
   /** `/v2/<name>`, the prefix of Locations. */
   base: string;
   baseHeaders: OutgoingHttpHeaders;
+  /** Logs a failure that can no longer be answered (the response has started). */
+  logError?: (e: unknown) => void;
 }

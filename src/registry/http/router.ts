@@ -149,6 +149,8 @@ export function createRegistryRoute(deps: RegistryRouteDeps): RawRoute {
       repo,
       base: `/v2/${name}`,
       baseHeaders: API_VERSION,
+      logError: (e) =>
+        logger?.error({ err: (e as Error).message, path }, "registry: a response failed after it started"),
     };
     await route.r.handler(ctx, decode(route.m[2] ?? ""));
   }
