@@ -7,7 +7,12 @@ import {
   RegisterScalableTargetCommand,
   type ScalingActivity,
 } from "@aws-sdk/client-application-auto-scaling";
-import { CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  GetMetricStatisticsCommand,
+  PutMetricAlarmCommand,
+} from "@aws-sdk/client-cloudwatch";
 import {
   CreateClusterCommand,
   CreateServiceCommand,
@@ -16,7 +21,18 @@ import {
   type ECSClient,
   RegisterTaskDefinitionCommand,
 } from "@aws-sdk/client-ecs";
+import { RegisterTargetsCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type Backend,
+  cleanup,
+  createAlb,
+  createTargetGroup,
+  elbClient,
+  httpGet,
+  startBackend,
+  waitForTargets,
+} from "../support/elbv2.js";
 import { type RunningBerth, clientConfig, startBerth } from "../support/berth.js";
 import { awsvpc, ecsClient, removeContainersOf } from "../support/ecs.js";
 import { BUSYBOX_IMAGE } from "../support/images.js";
@@ -58,7 +74,7 @@ describe("Application Auto Scaling under real load (own Berth, 10-second alarm p
     await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
   });
   afterAll(async () => {
-    for (const service of ["cpu", "step"])
+    for (const service of ["cpu", "step", "web"])
       await ecs?.send(new DeleteServiceCommand({ cluster, service, force: true })).catch(() => {});
     await berth?.stop();
     if (berth) removeContainersOf(berth.dataDir);
@@ -275,5 +291,100 @@ describe("Application Auto Scaling under real load (own Berth, 10-second alarm p
       "Action",
     );
     expect(history.AlarmHistoryItems[0].HistorySummary).toBe(`Successfully executed action ${policy.PolicyARN}`);
+  }, 200_000);
+
+  it("traffic through an ALB raises a step-scaling alarm on RequestCount and the service scales out", async () => {
+    const elb = elbClient(berth.endpoint);
+    const lbs: string[] = [];
+    const tgs: string[] = [];
+    let backend: Backend | undefined;
+    try {
+      backend = await startBackend("alb-web");
+      const tg = await createTargetGroup(elb, "scaling");
+      tgs.push(tg);
+      await elb.send(
+        new RegisterTargetsCommand({ TargetGroupArn: tg, Targets: [{ Id: "127.0.0.1", Port: backend.port }] }),
+      );
+      const alb = await createAlb(elb, "scaling", tg, 8080);
+      lbs.push(alb.loadBalancerArn);
+      await waitForTargets(elb, tg, "healthy", 1);
+      const lbDimension = alb.loadBalancerArn.split(":loadbalancer/")[1];
+
+      await createService("web", "exec sleep 3600", 1);
+      await aas.send(
+        new RegisterScalableTargetCommand({
+          ServiceNamespace: ns,
+          ResourceId: `service/${cluster}/web`,
+          ScalableDimension: dim,
+          MinCapacity: 1,
+          MaxCapacity: 3,
+        }),
+      );
+      const policy = await aas.send(
+        new PutScalingPolicyCommand({
+          PolicyName: "alb-step-out",
+          ServiceNamespace: ns,
+          ResourceId: `service/${cluster}/web`,
+          ScalableDimension: dim,
+          PolicyType: "StepScaling",
+          StepScalingPolicyConfiguration: {
+            AdjustmentType: "ChangeInCapacity",
+            StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }],
+            Cooldown: 120,
+          },
+        }),
+      );
+      await cw.send(
+        new PutMetricAlarmCommand({
+          AlarmName: "alb-busy",
+          Namespace: "AWS/ApplicationELB",
+          MetricName: "RequestCount",
+          Dimensions: [{ Name: "LoadBalancer", Value: lbDimension }],
+          Statistic: "Sum",
+          Period: 10,
+          EvaluationPeriods: 1,
+          Threshold: 50,
+          ComparisonOperator: "GreaterThanThreshold",
+          AlarmActions: [policy.PolicyARN!],
+        }),
+      );
+
+      // Real requests through the ALB, bounded in count and time, until the service scaled out.
+      let sent = 0;
+      let ok = 0;
+      const deadline = Date.now() + 60_000;
+      let desired = 1;
+      // About 50 requests a second: well above 50 per 10-second period.
+      while (sent < 3000 && Date.now() < deadline && desired < 2) {
+        for (let i = 0; i < 25; i++, sent++) if ((await httpGet(`${alb.url}/hello`)).status === 200) ok++;
+        desired = (await service("web")).desiredCount!;
+        await sleep(500);
+      }
+      expect(desired).toBe(2);
+      expect(ok).toBe(sent);
+      const [activity] = await activities("web");
+      expect(activity).toMatchObject({
+        Description: "Setting desired count to 2.",
+        Cause: "monitor alarm alb-busy in state ALARM triggered policy alb-step-out",
+        StatusCode: "Successful",
+      });
+      const perTarget = await cw.send(
+        new GetMetricStatisticsCommand({
+          Namespace: "AWS/ApplicationELB",
+          MetricName: "RequestCountPerTarget",
+          Dimensions: [{ Name: "TargetGroup", Value: tg.split(":").pop()! }],
+          StartTime: new Date(Date.now() - 120_000),
+          EndTime: new Date(Date.now() + 10_000),
+          Period: 60,
+          Statistics: ["Sum"],
+        }),
+      );
+      const total = perTarget.Datapoints!.reduce((n, d) => n + d.Sum!, 0);
+      expect(total).toBeGreaterThan(50);
+      expect(total).toBeLessThanOrEqual(sent + 10); // health checks are not requests
+    } finally {
+      await cleanup(elb, lbs, tgs);
+      await backend?.close();
+    }
   }, 200_000);
 });
