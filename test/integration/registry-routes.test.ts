@@ -154,6 +154,19 @@ describe("registry: OCI distribution routes", () => {
       expect(get.body.equals(data)).toBe(true);
     });
 
+    it("an empty blob uploads and reads back; any Range of it is unsatisfiable", async () => {
+      const empty = Buffer.alloc(0);
+      const { digest } = await f.pushBlob(repo, empty);
+      expect(digest).toBe("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+      const get = await f.req("GET", `/v2/${repo}/blobs/${digest}`);
+      expect([get.status, get.headers["content-length"], get.body.length]).toEqual([200, "0", 0]);
+      expectError(
+        await f.req("GET", `/v2/${repo}/blobs/${digest}`, { headers: { range: "bytes=0-" } }),
+        416,
+        "RANGE_INVALID",
+      );
+    });
+
     it("Range: 206 with Content-Range for a span, a suffix or an open end; 416 RANGE_INVALID beyond the end", async () => {
       const data = randomBytes(1000);
       const { digest } = await f.pushBlob(repo, data);

@@ -45,17 +45,21 @@ export function challenge(req: IncomingMessage, scope?: string) {
 
 export const unauthorized = () => registryError("UNAUTHORIZED", "authentication required");
 
-/** Reads a body of at most `limit` bytes; MANIFEST_INVALID (413) beyond it. */
+/**
+ * Reads a body of at most `limit` bytes; MANIFEST_INVALID (413) beyond it. The rest of an
+ * oversize body is read and dropped (up to 4× the limit) so the client, still sending, gets the
+ * answer rather than a broken pipe.
+ */
 export async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(declared, limit);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > limit) throw tooLarge(size, limit);
-    chunks.push(c as Buffer);
+    if (size > limit * 4) break;
+    if (size <= limit && !(declared > limit)) chunks.push(c as Buffer);
   }
+  if (size > limit || declared > limit) throw tooLarge(Math.max(size, Number.isFinite(declared) ? declared : 0), limit);
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
