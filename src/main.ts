@@ -16,6 +16,7 @@ import { createRegistry, createRegistryRoute } from "./registry/index.js";
 import { DockerRuntime } from "./runtime/docker/docker-runtime.js";
 import { ecrServices, pullCredentials } from "./services/ecr/provider.js";
 import { ecsService } from "./services/ecs/provider.js";
+import type { LoadBalancing } from "./services/elbv2/index.js";
 import { elbv2Service } from "./services/elbv2/provider.js";
 import { iamService } from "./services/iam/provider.js";
 import { logsService } from "./services/logs/provider.js";
@@ -56,7 +57,9 @@ async function main() {
 
   let ecsState: ServiceState = "starting";
   const logs = logsService({ db, store, clock, logger });
-  const ecs = ecsService({ store, clock, state: () => ecsState });
+  // Load balancing for ECS services; set once ELBv2 is built below.
+  let loadBalancing: LoadBalancing | undefined;
+  const ecs = ecsService({ store, clock, state: () => ecsState, loadBalancing: () => loadBalancing });
   // Task and execution roles; the credential and metadata endpoint at 169.254.170.2 (src/agent).
   identity.authorizer.resourcePoliciesFrom("ecr", (arn) => ecr.context.repositories.byArn(arn)?.doc.repositoryPolicyText);
   const endpointIds = new EndpointIds(store, storeSecret(store, "task-endpoint-ids"));
@@ -118,7 +121,7 @@ async function main() {
     ecs: ecs.ecs,
     clock,
     logger,
-    loadBalancing: () => undefined,
+    loadBalancing: () => loadBalancing,
     healthyAfterMs: config.ecsHealthyAfterMs,
     resyncIntervalMs: 1000,
   });
@@ -135,6 +138,7 @@ async function main() {
     probePort: async (address, port) => lbPlane?.probe(address, port),
     resolveInstance: () => config.publishHost,
   });
+  loadBalancing = elbv2.loadBalancing;
   lbPlane = new DataPlane({ source: elbv2.planeSource, logger });
   await lbPlane.start();
   monitoring.addLoadBalancers(lbPlane);

@@ -11,7 +11,7 @@ import { checkLaunch } from "./tasks.js";
 /** What ECS services need from the load balancers (ELBv2 provides it). */
 export interface ServiceLoadBalancing {
   /** The target group's port and type, or undefined when it does not exist. */
-  targetGroup(arn: string): { targetType: string } | undefined;
+  targetGroup(arn: string): { targetType: string; loadBalancerArns: string[] } | undefined;
   register(targetGroupArn: string, targets: { id: string; port: number }[]): void;
   deregister(targetGroupArn: string, targets: { id: string; port: number }[]): void;
   health(targetGroupArn: string): { id: string; port: number; state: string }[];
@@ -33,6 +33,8 @@ function checkLoadBalancers(
       throw invalid("loadBalancers: targetGroupArn is required (classic load balancers are not supported).");
     const tg = elb?.targetGroup(lb.targetGroupArn);
     if (!tg) throw invalid(`The target group with targetGroupArn ${lb.targetGroupArn} does not exist.`);
+    if (tg.loadBalancerArns.length === 0)
+      throw invalid(`The target group with targetGroupArn ${lb.targetGroupArn} does not have an associated load balancer.`);
     if (def.networkMode === "awsvpc" && tg.targetType !== "ip")
       throw invalid(
         `The provided target group ${lb.targetGroupArn} has target type ${tg.targetType}, which is incompatible with the awsvpc network mode specified in the task definition.`,
