@@ -61,6 +61,7 @@ export class TaskEndpoint {
   private readonly cache = new Map<string, CachedCredentials>();
   private readonly lastStats = new Map<string, ContainerStats>();
   private ipOwners?: { at: number; map: Map<string, string> };
+  private pruner?: NodeJS.Timeout;
 
   constructor(private readonly d: TaskEndpointDeps) {}
 
@@ -118,6 +119,8 @@ export class TaskEndpoint {
       );
     }
     this.server = server;
+    this.pruner = setInterval(() => this.prune(), 10 * 60 * 1000);
+    this.pruner.unref();
     this.listening = {
       baseUrl: bound === 80 ? `http://${address}` : `http://${address}:${bound}`,
       relativeUri: bound === 80,
@@ -126,6 +129,7 @@ export class TaskEndpoint {
   }
 
   async stop() {
+    clearInterval(this.pruner);
     const s = this.server;
     this.server = undefined;
     this.listening = undefined;
@@ -151,21 +155,35 @@ export class TaskEndpoint {
     return error(res, 404, "NotFound", `Nothing is served at ${path}.`);
   }
 
+  /** Forgets the ids and cached credentials of tasks that are gone from the store. */
+  prune() {
+    try {
+      for (const arn of this.d.ids.tasks()) if (!this.taskOf(arn)) this.d.ids.forget(arn);
+      const now = this.d.clock.now().getTime();
+      for (const [id, c] of this.cache) if (c.expiresAt <= now || !this.d.ids.resolve(id)) this.cache.delete(id);
+    } catch (err) {
+      this.d.logger.warn({ err: (err as Error).message }, "task endpoint prune failed; retrying later");
+    }
+  }
+
   private taskOf(arn: string): TaskRecord | undefined {
     const p = parseArn(arn);
     if (!p) return undefined;
     return this.d.tasks.get({ account: p.account, region: p.region }, arn);
   }
 
-  /** Task ARN of each container IP of this Berth (for refusing a task another task's id). */
-  private async ipOwnersMap(): Promise<Map<string, string>> {
-    const now = Date.now();
-    if (this.ipOwners && now - this.ipOwners.at < 2000) return this.ipOwners.map;
+  /**
+   * The task whose container has this address, if any. A cached answer that matches is trusted;
+   * anything else is checked against Docker again, so a stale cache never refuses a task.
+   */
+  private async ownerOf(ip: string, expected: string): Promise<string | undefined> {
+    const cached = this.ipOwners?.map.get(ip);
+    if (cached === expected && Date.now() - (this.ipOwners?.at ?? 0) < 60_000) return cached;
     const map = new Map<string, string>();
     for (const c of await this.d.runtime.list({ [STORE_LABEL]: this.d.storeId }))
       if (c.ipAddress && c.labels[TASK_LABEL] && c.state === "running") map.set(c.ipAddress, c.labels[TASK_LABEL]);
-    this.ipOwners = { at: now, map };
-    return map;
+    this.ipOwners = { at: Date.now(), map };
+    return map.get(ip);
   }
 
   private async credentials(req: IncomingMessage, res: ServerResponse, id: string) {
@@ -179,7 +197,7 @@ export class TaskEndpoint {
     }
     // A container of another task asking with this id learnt it somehow: refuse.
     const from = (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
-    const owner = (await this.ipOwnersMap()).get(from);
+    const owner = await this.ownerOf(from, task.taskArn);
     if (owner && owner !== task.taskArn) {
       this.d.logger.warn({ from, task: task.taskArn, caller: owner }, "refused a task another task's credentials");
       return invalid();
