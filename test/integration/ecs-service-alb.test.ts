@@ -3,6 +3,7 @@ import {
   CreateServiceCommand,
   DeleteServiceCommand,
   DescribeServicesCommand,
+  DescribeTasksCommand,
   type ECSClient,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
@@ -140,6 +141,79 @@ describe("an ECS service behind an ALB", () => {
     expect(results.v2).toBeGreaterThan(0);
     const after = await httpGet(`${alb.url}/index.html`);
     expect(after.body.startsWith("v2")).toBe(true);
+  });
+
+  it("replaces a task that fails its target group's health checks", async () => {
+    const tg2 = await createTargetGroup(elb, "sick", { Port: 8080, HealthCheckPath: "/health" });
+    const alb2 = await createAlb(elb, "sick", tg2, 8082);
+    try {
+      const sick = (
+        await ecs.send(
+          new RegisterTaskDefinitionCommand({
+            family: "alb-sick",
+            networkMode: "awsvpc",
+            requiresCompatibilities: ["FARGATE"],
+            cpu: "256",
+            memory: "512",
+            containerDefinitions: [
+              {
+                name: "web",
+                image: BUSYBOX_IMAGE,
+                stopTimeout: 1,
+                // Healthy at first, then its health check starts failing.
+                command: [
+                  "sh",
+                  "-c",
+                  "echo ok > /www/health; (sleep 12; rm /www/health) & exec httpd -f -p 8080 -h /www",
+                ],
+                portMappings: [{ containerPort: 8080 }],
+              },
+            ],
+          }),
+        )
+      ).taskDefinition!.taskDefinitionArn!;
+      await ecs.send(
+        new CreateServiceCommand({
+          cluster,
+          serviceName: "sick",
+          taskDefinition: sick,
+          desiredCount: 1,
+          launchType: "FARGATE",
+          networkConfiguration: awsvpc,
+          loadBalancers: [{ targetGroupArn: tg2, containerName: "web", containerPort: 8080 }],
+        }),
+      );
+      const first = await waitFor(
+        "the first task",
+        async () => (await ecs.send(new ListTasksCommand({ cluster, serviceName: "sick" }))).taskArns ?? [],
+        (a) => a.length === 1,
+        30_000,
+      );
+      const replaced = await waitFor(
+        "a replacement",
+        async () => (await ecs.send(new DescribeServicesCommand({ cluster, services: ["sick"] }))).services![0],
+        (s) =>
+          (s.events ?? []).some((e) => /has stopped 1 running tasks/.test(e.message ?? "")) &&
+          (s.events ?? []).filter((e) => /has started 1 tasks/.test(e.message ?? "")).length >= 2,
+        90_000,
+        500,
+      );
+      expect(replaced.events!.some((e) => e.message?.includes(first[0].split("/").pop()!))).toBe(true);
+      const old = (await ecs.send(new DescribeTasksCommand({ cluster, tasks: first }))).tasks![0];
+      await waitFor(
+        "the old task to stop",
+        async () => (await ecs.send(new DescribeTasksCommand({ cluster, tasks: first }))).tasks![0],
+        (t) => t.lastStatus === "STOPPED",
+        30_000,
+      );
+      const stoppedTask = (await ecs.send(new DescribeTasksCommand({ cluster, tasks: first }))).tasks![0];
+      expect(old.taskArn).toBe(first[0]);
+      expect(stoppedTask.stopCode).toBe("ServiceSchedulerInitiated");
+      expect(stoppedTask.stoppedReason).toBe(`Task failed ELB health checks in (target-group ${tg2})`);
+    } finally {
+      await ecs.send(new DeleteServiceCommand({ cluster, service: "sick", force: true })).catch(() => undefined);
+      await cleanup(elb, [alb2.loadBalancerArn], []);
+    }
   });
 
   it("keeps serving across a Berth restart without duplicating tasks", async () => {
