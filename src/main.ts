@@ -136,6 +136,7 @@ async function main() {
     store,
     clock,
     probePort: async (address, port) => lbPlane?.probe(address, port),
+    settle: async () => lbPlane?.reconcile(),
     resolveInstance: () => config.publishHost,
   });
   loadBalancing = elbv2.loadBalancing;

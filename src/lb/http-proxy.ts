@@ -528,6 +528,8 @@ class Exchange {
     }
     if (xff) out += `X-Forwarded-For: ${xff}\r\n`;
     out += `X-Forwarded-Proto: http\r\nX-Forwarded-Port: ${this.conn.listener.port}\r\n`;
+    // HTTP/1.0 requests may lack Host; targets get HTTP/1.1, which needs one.
+    if (!head.host) out += `Host: ${socket.localAddress}:${this.conn.listener.port}\r\n`;
     if (!trace) out += `X-Amzn-Trace-Id: ${traceId()}\r\n`;
     return `${out}\r\n`;
   }

@@ -44,6 +44,8 @@ export class ElbContext {
     readonly store: DocumentStore,
     readonly clock: Clock,
     readonly probePort: PortProbe,
+    /** Waits (bounded) until the data plane has applied the latest change. */
+    readonly settle: () => Promise<void> = async () => undefined,
   ) {
     this.loadBalancers = store.collection<LoadBalancerRecord>(LOAD_BALANCER_KIND, {
       id: (l) => l.name,

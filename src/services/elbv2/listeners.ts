@@ -115,6 +115,7 @@ export function listenerOperations(elb: ElbContext): Provider<Operations> {
         tags,
       };
       elb.listeners.put(scope, record);
+      await elb.settle();
       return { Listeners: [describeListener(record)] };
     },
 
@@ -159,15 +160,17 @@ export function listenerOperations(elb: ElbContext): Provider<Operations> {
         throw new ServiceError("DuplicateListener", `A listener already exists on port ${port} of this load balancer`);
       const record: ListenerRecord = { ...current.doc, port, protocol, defaultActions };
       elb.listeners.put(scope, record);
+      await elb.settle();
       return { Listeners: [describeListener(record)] };
     },
 
-    DeleteListener: (input) => {
+    DeleteListener: async (input) => {
       const { scope, doc } = elb.listener(input.ListenerArn);
       elb.store.transaction(() => {
         for (const r of elb.rules.children(scope, doc.arn)) elb.rules.delete(scope, r.arn);
         elb.listeners.delete(scope, doc.arn);
       });
+      await elb.settle();
       return {};
     },
   };

@@ -139,7 +139,7 @@ export function loadBalancerOperations(elb: ElbContext): Provider<Operations> {
       return { LoadBalancers: page.map((l) => describeLoadBalancer(scope, l)), NextMarker: next };
     },
 
-    DeleteLoadBalancer: (input) => {
+    DeleteLoadBalancer: async (input) => {
       const hit = elb.loadBalancers.byArn(input.LoadBalancerArn);
       if (!hit) return {}; // AWS: deleting a missing load balancer succeeds
       if (currentAttributes(hit.doc)["deletion_protection.enabled"] === "true")
@@ -148,6 +148,7 @@ export function loadBalancerOperations(elb: ElbContext): Provider<Operations> {
           `Load balancer '${input.LoadBalancerArn}' cannot be deleted because deletion protection is enabled`,
         );
       deleteLoadBalancerRecords(elb, hit.scope, hit.doc);
+      await elb.settle();
       return {};
     },
 

@@ -21,6 +21,9 @@ import {
   targetOperations,
 } from "./targets.js";
 
+/** How long an API call waits for the data plane to apply its change before answering anyway. */
+const SETTLE_LIMIT_MS = 3000;
+
 export interface Elbv2Deps {
   store: DocumentStore;
   clock: Clock;
@@ -28,6 +31,11 @@ export interface Elbv2Deps {
   probePort?: PortProbe;
   /** Where instance targets receive traffic; by default instances are unknown (Target.InvalidState). */
   resolveInstance?: InstanceResolver;
+  /**
+   * Called after a change to listeners or load balancers; resolves once the data plane has
+   * applied it (bounded), so `create-listener` followed by `curl` works. Default: nothing to wait for.
+   */
+  settle?: () => Promise<void>;
 }
 
 /**
@@ -36,7 +44,12 @@ export interface Elbv2Deps {
  * PlaneSource the data plane (src/lb) reconciles listeners and health checks from.
  */
 export function elbv2Service(deps: Elbv2Deps) {
-  const elb = new ElbContext(deps.store, deps.clock, deps.probePort ?? (async () => undefined));
+  const settle = deps.settle ?? (async () => undefined);
+  const elb = new ElbContext(deps.store, deps.clock, deps.probePort ?? (async () => undefined), async () => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([settle(), new Promise((r) => (timer = setTimeout(r, SETTLE_LIMIT_MS)))]);
+    clearTimeout(timer);
+  });
   const resolveInstance = deps.resolveInstance ?? (() => undefined);
   const provider: Provider<Operations> = {
     ...loadBalancerOperations(elb),
