@@ -460,6 +460,60 @@ describe("CloudWatch alarm evaluation (own Berth, 10-second periods)", () => {
   }, 150_000);
 });
 
+describe("CloudWatch state survives a restart", () => {
+  it("keeps metrics, alarms (with their state) and history across a Berth restart", async () => {
+    let berth = await startBerth();
+    try {
+      let cw = new CloudWatchClient(clientConfig(berth.endpoint));
+      const at = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 120_000);
+      await cw.send(
+        new PutMetricDataCommand({
+          Namespace: "Berth/Durable",
+          MetricData: [{ MetricName: "m", Value: 3, Timestamp: at }],
+        }),
+      );
+      await cw.send(
+        new PutMetricAlarmCommand({
+          AlarmName: "durable",
+          Namespace: "Berth/Durable",
+          MetricName: "m",
+          Statistic: "Sum",
+          Period: 60,
+          EvaluationPeriods: 1,
+          Threshold: 1,
+          ComparisonOperator: "GreaterThanThreshold",
+        }),
+      );
+      await cw.send(
+        new SetAlarmStateCommand({ AlarmName: "durable", StateValue: "ALARM", StateReason: "before restart" }),
+      );
+      const dataDir = berth.dataDir;
+      await berth.stop();
+      berth = await startBerth({ dataDir });
+      cw = new CloudWatchClient(clientConfig(berth.endpoint));
+      const stats = await cw.send(
+        new GetMetricStatisticsCommand({
+          Namespace: "Berth/Durable",
+          MetricName: "m",
+          StartTime: at,
+          EndTime: new Date(at.getTime() + 60_000),
+          Period: 60,
+          Statistics: ["Sum"],
+        }),
+      );
+      expect(stats.Datapoints).toEqual([{ Timestamp: at, Sum: 3, Unit: "None" }]);
+      const [alarm] = (await cw.send(new DescribeAlarmsCommand({ AlarmNames: ["durable"] }))).MetricAlarms!;
+      expect(alarm).toMatchObject({ Threshold: 1, Period: 60, Statistic: "Sum" });
+      // (The state itself may already have moved on: the alarm is evaluated again after the restart.)
+      const history = (await cw.send(new DescribeAlarmHistoryCommand({ AlarmName: "durable" }))).AlarmHistoryItems!;
+      expect(history.map((h) => h.HistorySummary)).toContain('Alarm "durable" created');
+      expect(history.some((h) => /^Alarm updated from .* to ALARM$/.test(h.HistorySummary!))).toBe(true);
+    } finally {
+      await berth.stop();
+    }
+  });
+});
+
 describe("CloudWatch through the AWS CLI v2 (awsQuery)", () => {
   const endpoint = inject("endpoint");
   const aws = cli(endpoint);
