@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -56,6 +56,8 @@ interface Target {
   host: string;
   /** Authorization header for curl (undefined: none needed). */
   authorization?: string;
+  /** The server process, for its CPU time. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -85,10 +87,18 @@ async function docker(args: string[], input?: string, timeoutMs = 600_000): Prom
   });
 }
 
-async function timed(f: () => Promise<unknown>): Promise<number> {
+/** User + system CPU seconds a process has used (Linux /proc; clock ticks are 100 Hz there). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Wall seconds of `f`, and the CPU seconds the server spent meanwhile. */
+async function timed(pid: number, f: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  const c = cpuSeconds(pid);
   const t = performance.now();
   await f();
-  return (performance.now() - t) / 1000;
+  return { wall: (performance.now() - t) / 1000, cpu: cpuSeconds(pid) - c };
 }
 
 const freePort = () =>
@@ -163,6 +173,7 @@ async function startDistribution(): Promise<Target> {
   return {
     name: "distribution",
     host: `127.0.0.1:${port}`,
+    pid: child.pid!,
     stop: async () => {
       child.kill("SIGTERM");
       await exited;
@@ -183,6 +194,7 @@ async function startBerthTarget(): Promise<Target> {
   return {
     name: "berth",
     host,
+    pid: berth.process.pid!,
     authorization: `Basic ${token}`,
     stop: async () => {
       await docker(["logout", host]).catch(() => {});
@@ -194,7 +206,7 @@ async function startBerthTarget(): Promise<Target> {
 }
 
 /** `n` clients at once, each fetching the manifest and then every blob of the image, as a pull does. */
-async function concurrentPulls(t: Target, n: number): Promise<{ seconds: number; bytes: number }> {
+async function concurrentPulls(t: Target, n: number): Promise<{ seconds: number; cpu: number; bytes: number }> {
   const auth = t.authorization ? ["-H", `Authorization: ${t.authorization}`] : [];
   const accept = ["-H", "Accept: application/vnd.docker.distribution.manifest.v2+json"];
   const manifest = JSON.parse(
@@ -204,6 +216,7 @@ async function concurrentPulls(t: Target, n: number): Promise<{ seconds: number;
   const urls = blobs.flatMap((b) => ["-o", "/dev/null", `http://${t.host}/v2/${REPO}/blobs/${b.digest}`]);
   const expected = blobs.reduce((s, b) => s + b.size, 0);
   const started = performance.now();
+  const cpu0 = cpuSeconds(t.pid);
   const outputs = await Promise.all(
     Array.from({ length: n }, () =>
       run(
@@ -224,6 +237,7 @@ async function concurrentPulls(t: Target, n: number): Promise<{ seconds: number;
     ),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuSeconds(t.pid) - cpu0;
   let bytes = 0;
   for (const out of outputs) {
     const lines = out.split("\n").slice(1);
@@ -235,7 +249,7 @@ async function concurrentPulls(t: Target, n: number): Promise<{ seconds: number;
   }
   if (bytes !== expected * n)
     throw new Error(`${t.name}: concurrent pulls got ${bytes} bytes, expected ${expected * n}`);
-  return { seconds, bytes };
+  return { seconds, cpu, bytes };
 }
 
 interface Sample {
@@ -243,6 +257,10 @@ interface Sample {
   pull: number;
   concurrent: number;
   concurrentBytes: number;
+  /** Server CPU seconds during each. */
+  pushCpu: number;
+  pullCpu: number;
+  concurrentCpu: number;
 }
 
 /** Registries running right now, stopped on Ctrl-C too. */
@@ -254,16 +272,24 @@ async function measure(start: () => Promise<Target>, imageId: string): Promise<S
   try {
     const ref = `${t.host}/${REPO}:v1`;
     await docker(["tag", SOURCE, ref]);
-    const push = await timed(() => docker(["push", "-q", ref]));
+    const push = await timed(t.pid, () => docker(["push", "-q", ref]));
     // Remove every local name of the image so the pull downloads and extracts every layer.
     await docker(["rmi", "-f", imageId]);
-    const pull = await timed(() => docker(["pull", "-q", ref]));
+    const pull = await timed(t.pid, () => docker(["pull", "-q", ref]));
     const pulledId = await docker(["image", "inspect", "--format", "{{.Id}}", ref]);
     if (pulledId !== imageId) throw new Error(`${t.name}: pulled ${pulledId}, pushed ${imageId}`);
     await docker(["tag", ref, SOURCE]);
     await docker(["rmi", ref]);
     const c = await concurrentPulls(t, CONCURRENCY);
-    return { push, pull, concurrent: c.seconds, concurrentBytes: c.bytes };
+    return {
+      push: push.wall,
+      pull: pull.wall,
+      concurrent: c.seconds,
+      concurrentBytes: c.bytes,
+      pushCpu: push.cpu,
+      pullCpu: pull.cpu,
+      concurrentCpu: c.cpu,
+    };
   } finally {
     running.delete(t);
     await t.stop();
@@ -297,7 +323,8 @@ async function main() {
     for (const name of order) {
       const s = await measure(starters[name], image.id);
       process.stderr.write(
-        `bench: ${i < 0 ? "warm-up" : `#${i + 1}`} ${name}: push ${s.push.toFixed(2)} s, pull ${s.pull.toFixed(2)} s, ${CONCURRENCY} concurrent ${s.concurrent.toFixed(2)} s\n`,
+        `bench: ${i < 0 ? "warm-up" : `#${i + 1}`} ${name}: push ${s.push.toFixed(2)} s (server cpu ${s.pushCpu.toFixed(2)} s), ` +
+          `pull ${s.pull.toFixed(2)} s (${s.pullCpu.toFixed(2)} s), ${CONCURRENCY} concurrent ${s.concurrent.toFixed(2)} s (${s.concurrentCpu.toFixed(2)} s)\n`,
       );
       if (i >= 0) samples[name].push(s);
     }
@@ -305,22 +332,28 @@ async function main() {
   const fmt = (x: number) => `${x.toFixed(2)} s`;
   const rows: string[][] = [];
   const ratio: Record<string, number> = {};
-  for (const [label, key] of [
-    ["docker push", "push"],
-    ["docker pull (after docker rmi)", "pull"],
-    [`${CONCURRENCY} concurrent pulls (curl, every blob)`, "concurrent"],
+  const cpu = (name: string, key: "pushCpu" | "pullCpu" | "concurrentCpu") =>
+    summarize(samples[name].map((s) => s[key])).median;
+  for (const [label, key, cpuKey] of [
+    ["docker push", "push", "pushCpu"],
+    ["docker pull (after docker rmi)", "pull", "pullCpu"],
+    [`${CONCURRENCY} concurrent pulls (curl, every blob)`, "concurrent", "concurrentCpu"],
   ] as const) {
     const b = summarize(samples.berth.map((s) => s[key]));
     const d = summarize(samples.distribution.map((s) => s[key]));
     ratio[key] = b.median / d.median;
+    const cb = cpu("berth", cpuKey);
+    const cd = cpu("distribution", cpuKey);
     rows.push([
       `**Berth** — ${label}`,
       `**${fmt(b.median)}**`,
       fmt(b.min),
       fmt(b.max),
       `**${ratio[key].toFixed(2)}×**`,
+      fmt(cb),
+      `${(cb / cd).toFixed(2)}×`,
     ]);
-    rows.push([`distribution ${version} — ${label}`, fmt(d.median), fmt(d.min), fmt(d.max), "1.00×"]);
+    rows.push([`distribution ${version} — ${label}`, fmt(d.median), fmt(d.min), fmt(d.max), "1.00×", fmt(cd), "1.00×"]);
   }
   const mb = (LAYERS * LAYER_MB * 1024 * 1024) / 1e6;
   const conc = (name: string) =>
@@ -332,7 +365,15 @@ async function main() {
       `${describeMachine(m)}. Image: ${LAYERS} layers × ${LAYER_MB} MiB of random bytes (${mb.toFixed(0)} MB), ` +
         `FROM scratch; ${samples.berth.length} iterations per registry after one warm-up each, alternating.`,
       "",
-      markdownTable(["", "median", "min", "max", "Berth ÷ distribution"], rows, [false, true, true, true, true]),
+      markdownTable(["", "median", "min", "max", "÷ distribution", "server CPU (median)", "CPU ÷ distribution"], rows, [
+        false,
+        true,
+        true,
+        true,
+        true,
+        true,
+        true,
+      ]),
       "",
       `Concurrent pulls moved ${CONCURRENCY} × ${mb.toFixed(0)} MB: Berth ${conc("berth").toFixed(0)} MB/s, distribution ${conc("distribution").toFixed(0)} MB/s.`,
       "",
