@@ -1,3 +1,4 @@
+import { resourcePolicyGrantsAccount } from "../../iam/authorizer.js";
 import type { RegistryPolicy } from "../../registry/api.js";
 import { basicPassword, readPassword } from "./auth.js";
 import { type EcrContext, PUBLIC_PREFIX } from "./context.js";
@@ -25,8 +26,15 @@ export function registryPolicy(ecr: EcrContext): RegistryPolicy {
       if (!password) return "unauthenticated";
       const claims = readPassword(ecr.deps.tokenSecret, password, ecr.deps.clock.now().getTime());
       if (!claims) return "unauthenticated";
-      // Tokens are per account; repository policies granting other accounts are not enforced yet.
-      return claims.account === repo.account ? "ok" : "denied";
+      // Tokens are per account; another account needs the repository policy to grant it.
+      if (claims.account === repo.account) return "ok";
+      const scope = { account: repo.account, region: repo.region };
+      const name = repo.public ? repo.name.split("/").slice(2).join("/") : repo.name;
+      const r = ecr.find(scope, name, repo.public);
+      const action = access === "pull" ? "ecr:BatchGetImage" : access === "push" ? "ecr:PutImage" : "ecr:BatchDeleteImage";
+      return r && resourcePolicyGrantsAccount(r.repositoryPolicyText, claims.account, action, r.repositoryArn, repo.account)
+        ? "ok"
+        : "denied";
     },
     repositories(scope) {
       return ecr.repositories
