@@ -211,3 +211,29 @@ export class Authorizer {
     };
   }
 }
+
+/**
+ * Whether a resource policy lets another account's root (a credential that names only its
+ * account, like an ECR registry token) perform `action` on the resource. Pure.
+ */
+export function resourcePolicyGrantsAccount(
+  policyText: string | undefined,
+  callerAccount: string,
+  action: string,
+  resourceArn: string,
+  ownerAccount: string,
+): boolean {
+  const policy = readStoredPolicy(policyText, "resource");
+  if (!policy) return false;
+  return (
+    evaluate(
+      {
+        principal: { kind: "root", arn: `arn:aws:iam::${callerAccount}:root`, account: callerAccount },
+        action,
+        resource: resourceArn,
+        context: {},
+      },
+      { identity: [], rootIdentity: true, resource: policy, resourceAccount: ownerAccount },
+    ).decision === "Allow"
+  );
+}

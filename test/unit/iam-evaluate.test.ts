@@ -9,6 +9,7 @@ import {
   evaluate,
   evaluateTrust,
 } from "../../src/iam/evaluate.js";
+import { resourcePolicyGrantsAccount } from "../../src/iam/authorizer.js";
 import { MalformedPolicy, type Policy, parsePolicy } from "../../src/iam/policy.js";
 import { arnMatches, globMatch } from "../../src/iam/wildcard.js";
 
@@ -530,5 +531,31 @@ describe("evaluate: properties", () => {
         expect(evaluate(req(action, resource, root), { identity: [], rootIdentity: true }).decision).toBe("Allow");
       }),
     );
+  });
+});
+
+describe("resourcePolicyGrantsAccount (ECR registry tokens of another account)", () => {
+  const REPO = `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/app`;
+  const grant = (principal: unknown, action = "ecr:BatchGetImage") =>
+    JSON.stringify(stmt({ Effect: "Allow", Principal: principal, Action: action }));
+
+  it("grants what the repository policy allows the other account, nothing else", () => {
+    expect(
+      resourcePolicyGrantsAccount(grant({ AWS: "999999999999" }), "999999999999", "ecr:BatchGetImage", REPO, ACCOUNT),
+    ).toBe(true);
+    expect(
+      resourcePolicyGrantsAccount(
+        grant({ AWS: "arn:aws:iam::999999999999:root" }),
+        "999999999999",
+        "ecr:PutImage",
+        REPO,
+        ACCOUNT,
+      ),
+    ).toBe(false);
+    expect(
+      resourcePolicyGrantsAccount(grant({ AWS: "888888888888" }), "999999999999", "ecr:BatchGetImage", REPO, ACCOUNT),
+    ).toBe(false);
+    expect(resourcePolicyGrantsAccount(undefined, "999999999999", "ecr:BatchGetImage", REPO, ACCOUNT)).toBe(false);
+    expect(resourcePolicyGrantsAccount("{bad", "999999999999", "ecr:BatchGetImage", REPO, ACCOUNT)).toBe(false);
   });
 });

@@ -31,8 +31,10 @@ export function registryPolicy(ecr: EcrContext): RegistryPolicy {
       const scope = { account: repo.account, region: repo.region };
       const name = repo.public ? repo.name.split("/").slice(2).join("/") : repo.name;
       const r = ecr.find(scope, name, repo.public);
-      const action = access === "pull" ? "ecr:BatchGetImage" : access === "push" ? "ecr:PutImage" : "ecr:BatchDeleteImage";
-      return r && resourcePolicyGrantsAccount(r.repositoryPolicyText, claims.account, action, r.repositoryArn, repo.account)
+      const action =
+        access === "pull" ? "ecr:BatchGetImage" : access === "push" ? "ecr:PutImage" : "ecr:BatchDeleteImage";
+      return r &&
+        resourcePolicyGrantsAccount(r.repositoryPolicyText, claims.account, action, r.repositoryArn, repo.account)
         ? "ok"
         : "denied";
     },
