@@ -1,3 +1,4 @@
+import { rpcV2CborProtocol } from "../protocol/cbor/protocol.js";
 import type { Protocol } from "../protocol/http.js";
 import { awsJsonProtocol } from "../protocol/json/protocol.js";
 import { type ServiceModel, loadModel } from "../protocol/model.js";
@@ -15,6 +16,8 @@ function protocolFor(kind: string, model: ServiceModel, validationCode: string):
       return awsQueryProtocol(model, validationCode);
     case "rest-json":
       return restJsonProtocol(model, validationCode);
+    case "smithy-rpc-v2-cbor":
+      return rpcV2CborProtocol(model, validationCode);
     default:
       return undefined;
   }

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import {
@@ -511,6 +511,48 @@ describe("CloudWatch state survives a restart", () => {
     } finally {
       await berth.stop();
     }
+  });
+});
+
+/** botocore with Smithy RPC v2 CBOR support (1.36+), when this machine's Python has one. */
+const botocoreWithCbor = (() => {
+  try {
+    return (
+      execFileSync("python3", ["-c", "import botocore.serialize as s; print('smithy-rpc-v2-cbor' in s.SERIALIZERS)"], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim() === "True"
+    );
+  } catch {
+    return false;
+  }
+})();
+
+describe.skipIf(!botocoreWithCbor)("CloudWatch in Smithy RPC v2 CBOR (botocore's CBOR client)", () => {
+  const endpoint = inject("endpoint");
+  it("put-metric-data, get-metric-statistics and errors round-trip in CBOR", async () => {
+    const script = `
+import sys, json, datetime
+import botocore.model, botocore.session
+botocore.model.PRIORITY_ORDERED_SUPPORTED_PROTOCOLS = ("smithy-rpc-v2-cbor",)
+cw = botocore.session.get_session().create_client("cloudwatch", endpoint_url=sys.argv[1], region_name="us-east-1",
+    aws_access_key_id="test", aws_secret_access_key="test")
+assert cw.meta.service_model.resolved_protocol == "smithy-rpc-v2-cbor"
+ns = sys.argv[2]
+at = datetime.datetime.fromtimestamp(int(sys.argv[3]), datetime.timezone.utc)
+cw.put_metric_data(Namespace=ns, MetricData=[{"MetricName": "m", "Value": 2.5, "Timestamp": at, "Dimensions": [{"Name": "a", "Value": "b"}]}])
+out = cw.get_metric_statistics(Namespace=ns, MetricName="m", Dimensions=[{"Name": "a", "Value": "b"}],
+    StartTime=at, EndTime=at + datetime.timedelta(minutes=1), Period=60, Statistics=["Sum", "SampleCount"])
+result = {"datapoints": [{"t": d["Timestamp"].timestamp(), "sum": d["Sum"], "n": d["SampleCount"]} for d in out["Datapoints"]]}
+try:
+    cw.delete_alarms(AlarmNames=["no-such-alarm-cbor"])
+except Exception as e:
+    result["error"] = [e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]]
+print(json.dumps(result))
+`;
+    const at = Math.floor(Date.now() / 60_000) * 60 - 120;
+    const { stdout } = await run("python3", ["-c", script, endpoint, unique("Berth/Cbor"), String(at)]);
+    expect(JSON.parse(stdout)).toEqual({ datapoints: [{ t: at, sum: 2.5, n: 1 }], error: ["ResourceNotFound", 404] });
   });
 });
 

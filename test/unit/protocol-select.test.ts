@@ -46,7 +46,7 @@ describe("a service served in several protocols (CloudWatch: awsJson1_0 query-co
 
   it("defineService accepts a model whose primary protocol Berth does not speak", () => {
     expect(service.protocol.forRequest).toBeDefined();
-    expect(service.protocol.kind).toBe("json");
+    expect(service.protocol.kind).toBe("rpc-v2-cbor"); // the model's first; JSON and query by request
   });
 
   /** An SDK request handler that hands each request to Berth's chain, in process. */

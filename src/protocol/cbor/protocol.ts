@@ -1,0 +1,112 @@
+import { ServiceError } from "../../core/errors.js";
+import type { ParsedRequest, Protocol, WireRequest, WireResponse } from "../http.js";
+import { parseValue } from "../json/codec.js";
+import { type ServiceModel, type ShapeRef, errorShape, operationNamed, queryErrorCode, shapeOf } from "../model.js";
+import { Violations, setEntry } from "../validate.js";
+import { CborError, decodeCbor, encodeCbor } from "./cbor.js";
+
+/** CBOR-decoded input → what the JSON input walker checks (bytes → base64, Date → epoch seconds, ±Inf/NaN → text). */
+function jsonish(v: unknown): unknown {
+  if (v instanceof Date) return v.getTime() / 1000;
+  if (Buffer.isBuffer(v)) return v.toString("base64");
+  if (typeof v === "number" && !Number.isFinite(v)) return Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+  if (Array.isArray(v)) return v.map(jsonish);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) setEntry(out, k, jsonish(x));
+    return out;
+  }
+  return v;
+}
+
+/** Typed output → CBOR-ready value following the model (timestamps as Date/tag 1, blobs as bytes). */
+function toCborValue(model: ServiceModel, ref: ShapeRef, value: unknown): unknown {
+  if (value === undefined || value === null) return undefined;
+  const shape = shapeOf(model, ref);
+  if (shape.document) return value;
+  switch (shape.type) {
+    case "structure": {
+      const out: Record<string, unknown> = {};
+      const input = value as Record<string, unknown>;
+      for (const [name, member] of Object.entries(shape.members ?? {})) {
+        const v = toCborValue(model, member, input[name]);
+        if (v !== undefined) out[name] = v;
+      }
+      return out;
+    }
+    case "list":
+      return (value as unknown[]).map((item) => toCborValue(model, shape.member!, item));
+    case "map": {
+      const out: Record<string, unknown> = {};
+      for (const [k, item] of Object.entries(value as Record<string, unknown>))
+        setEntry(out, k, toCborValue(model, shape.value!, item));
+      return out;
+    }
+    case "timestamp":
+      return value instanceof Date ? value : new Date(value as string);
+    case "blob":
+      return Buffer.from(value as Uint8Array);
+    default:
+      return value;
+  }
+}
+
+/**
+ * Smithy RPC v2 CBOR: `POST /service/<ServiceName>/operation/<Operation>`, `smithy-protocol:
+ * rpc-v2-cbor`, CBOR bodies. Errors name the shape in `__type`; query-compatible services also
+ * send `x-amzn-query-error`.
+ */
+export function rpcV2CborProtocol(model: ServiceModel, validationCode: string): Protocol {
+  const service = model.metadata.targetPrefix ?? model.metadata.serviceId.replace(/\s+/g, "");
+  const namespace = `com.amazonaws.${model.metadata.serviceId.replace(/\s+/g, "").toLowerCase()}`;
+  const queryCompatible = model.metadata.awsQueryCompatible !== undefined;
+  const headers = (requestId: string) => ({
+    "content-type": "application/cbor",
+    "smithy-protocol": "rpc-v2-cbor",
+    "x-amzn-requestid": requestId,
+  });
+  return {
+    kind: "rpc-v2-cbor",
+    parse(req: WireRequest): ParsedRequest {
+      const m = /\/service\/([^/]+)\/operation\/([^/]+)$/.exec(req.path);
+      const name = m && decodeURIComponent(m[1]) === service ? decodeURIComponent(m[2]) : "";
+      const op = operationNamed(model, name);
+      if (!op || req.method !== "POST")
+        throw new ServiceError(
+          "UnknownOperationException",
+          m
+            ? `Operation ${m[2]} of service ${m[1]} is not recognized.`
+            : `Expected POST /service/${service}/operation/<Operation>.`,
+          404,
+        );
+      if (!op.input) return { operation: name, input: {} };
+      let doc: unknown = {};
+      if (req.body.length > 0) {
+        try {
+          doc = decodeCbor(req.body);
+        } catch (e) {
+          if (e instanceof CborError || e instanceof TypeError)
+            throw new ServiceError("SerializationException", `The request body is not valid CBOR: ${e.message}`);
+          throw e;
+        }
+      }
+      if (doc === null || typeof doc !== "object" || Array.isArray(doc) || Buffer.isBuffer(doc))
+        throw new ServiceError("SerializationException", "The request body must be a CBOR map.");
+      const violations = new Violations(validationCode);
+      const input = parseValue(model, op.input, jsonish(doc), "", violations) as Record<string, unknown>;
+      violations.throwIfAny();
+      return { operation: name, input };
+    },
+    serialize(operation, output, requestId): WireResponse {
+      const ref = model.operations[operation].output;
+      const value = ref ? (toCborValue(model, ref, output ?? {}) ?? {}) : {};
+      return { status: 200, headers: headers(requestId), body: encodeCbor(value) };
+    },
+    renderError(code, message, status, fault, requestId, fields): WireResponse {
+      const shape = errorShape(model, code)?.name ?? code;
+      const h: Record<string, string> = headers(requestId);
+      if (queryCompatible) h["x-amzn-query-error"] = `${queryErrorCode(model, code)};${fault}`;
+      return { status, headers: h, body: encodeCbor({ __type: `${namespace}#${shape}`, message, ...fields }) };
+    },
+  };
+}
