@@ -61,7 +61,10 @@ async function main() {
   let loadBalancing: LoadBalancing | undefined;
   const ecs = ecsService({ store, clock, state: () => ecsState, loadBalancing: () => loadBalancing });
   // Task and execution roles; the credential and metadata endpoint at 169.254.170.2 (src/agent).
-  identity.authorizer.resourcePoliciesFrom("ecr", (arn) => ecr.context.repositories.byArn(arn)?.doc.repositoryPolicyText);
+  identity.authorizer.resourcePoliciesFrom(
+    "ecr",
+    (arn) => ecr.context.repositories.byArn(arn)?.doc.repositoryPolicyText,
+  );
   const endpointIds = new EndpointIds(store, storeSecret(store, "task-endpoint-ids"));
   let server: ReturnType<typeof createEdgeServer> | undefined;
   const taskIdentity = new TaskIdentity({
