@@ -7,12 +7,12 @@ import {
   MAX_HEAD,
   REASONS,
   type RequestHead,
-  type ResponseHead,
+  type ScannedResponse,
   elbErrorBody,
   hostOnly,
   isHopByHop,
+  scanResponseHead,
   parseRequestHead,
-  parseResponseHead,
   splitTarget,
 } from "./http1.js";
 import {
@@ -92,9 +92,16 @@ function httpDate(): string {
 }
 const tracePrefix = randomBytes(6).toString("hex");
 let traceCounter = 0;
+let traceSecond = -1;
+let traceEpoch = "";
 function traceId(): string {
   traceCounter = (traceCounter + 1) % 0x1000000000000;
-  return `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${tracePrefix}${traceCounter.toString(16).padStart(12, "0")}`;
+  const s = Math.floor(Date.now() / 1000);
+  if (s !== traceSecond) {
+    traceSecond = s;
+    traceEpoch = `Root=1-${s.toString(16)}-${tracePrefix}`;
+  }
+  return traceEpoch + traceCounter.toString(16).padStart(12, "0");
 }
 
 const STICKY_COOKIE = "AWSALB";
@@ -120,20 +127,50 @@ const decodeSticky = (value: string) => {
   }
 };
 
+/**
+ * Idle timeouts are enforced by a sweep over connections rather than per-socket timers, which
+ * Node would re-arm on every read and write: the sweep runs this often (or at a quarter of the
+ * idle timeout when that is shorter).
+ */
+const SWEEP_MS = 1000;
+
 /** One listening socket of an Application Load Balancer. */
 export class HttpListener {
   private readonly server: Server;
   readonly conns = new Set<ClientConn>();
+  /** Connections to targets this listener opened (idle ones sit in their target's pool). */
+  readonly upstreams = new Set<Upstream>();
+  /** The X-Forwarded-Proto/Port lines every forwarded request gets. */
+  readonly forwardedSuffix: string;
+  private sweepTimer?: NodeJS.Timeout;
 
   constructor(
     public routing: Routing,
     public lb: LbRuntime,
     readonly port: number,
   ) {
+    this.forwardedSuffix = `X-Forwarded-Proto: http\r\nX-Forwarded-Port: ${port}\r\n`;
     this.server = createServer({ noDelay: true }, (socket) => {
       const conn = new ClientConn(this, socket);
       this.conns.add(conn);
     });
+  }
+
+  /** Closes what has been idle longer than the load balancer's idle timeout; answers 504 for targets that went silent. */
+  sweep(now = Date.now()) {
+    const idle = this.lb.idleTimeoutMs;
+    for (const c of this.conns) c.sweep(now, idle);
+    for (const u of this.upstreams) if (!u.ex && now - u.lastActive >= idle) u.destroy();
+  }
+
+  private armSweep() {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    const every = Math.max(50, Math.min(SWEEP_MS, Math.floor(this.lb.idleTimeoutMs / 4)));
+    this.sweepTimer = setTimeout(() => {
+      this.sweep();
+      this.armSweep();
+    }, every);
+    this.sweepTimer.unref();
   }
 
   listen(address: string): Promise<void> {
@@ -142,16 +179,20 @@ export class HttpListener {
       this.server.once("error", onError);
       this.server.listen({ host: address, port: this.port, exclusive: true, backlog: 1024 }, () => {
         this.server.off("error", onError);
+        this.armSweep();
         resolve();
       });
     });
   }
 
-  /** Stops listening and closes every client connection. */
+  /** Stops listening and closes every client connection and every connection it opened to targets. */
   close(): Promise<void> {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       for (const c of this.conns) c.socket.destroy();
+      for (const u of this.upstreams) u.destroy();
     });
   }
 }
@@ -160,27 +201,27 @@ export class HttpListener {
 class Upstream {
   ex: Exchange | null = null;
   broken = false;
+  /** When it last received bytes or went back to the pool (ms). */
+  lastActive = Date.now();
 
   constructor(
     readonly socket: Socket,
     readonly target: TargetRuntime,
-    idleTimeoutMs: number,
+    owner: HttpListener,
   ) {
+    owner.upstreams.add(this);
     socket.setNoDelay(true);
-    socket.setTimeout(idleTimeoutMs);
     socket.on("data", (chunk: Buffer) => {
+      this.lastActive = Date.now();
       if (this.ex) this.ex.upstreamData(chunk);
       else this.destroy(); // a target talking out of turn cannot be reused
-    });
-    socket.on("timeout", () => {
-      if (this.ex) this.ex.upstreamTimeout();
-      else this.destroy(); // idle in the pool for the idle timeout
     });
     socket.on("error", () => {
       this.broken = true;
     });
     socket.on("close", () => {
       this.broken = true;
+      owner.upstreams.delete(this);
       const i = this.target.idle.indexOf(this);
       if (i >= 0) this.target.idle.splice(i, 1);
       this.target.active.delete(this);
@@ -190,6 +231,7 @@ class Upstream {
 
   park() {
     this.ex = null;
+    this.lastActive = Date.now();
     this.target.active.delete(this);
     this.target.idle.push(this);
   }
@@ -209,6 +251,8 @@ class ClientConn {
   /** A WebSocket (or other Upgrade) tunnel replaced HTTP on this connection. */
   tunnel: Upstream | null = null;
   private parsing = false;
+  /** When the client last sent bytes or an exchange ended (ms). */
+  lastActive = Date.now();
 
   constructor(
     readonly listener: HttpListener,
@@ -217,11 +261,7 @@ class ClientConn {
     const c = listener.lb.counters;
     c.newConnectionCount++;
     c.activeConnectionCount++;
-    socket.setTimeout(listener.lb.idleTimeoutMs);
     socket.on("data", (chunk: Buffer) => this.data(chunk));
-    socket.on("timeout", () => {
-      if (!this.ex && !this.tunnel) socket.destroy();
-    });
     socket.on("error", () => {});
     socket.on("close", () => {
       this.closed = true;
@@ -232,7 +272,16 @@ class ClientConn {
     });
   }
 
+  /** Idle timeout: closes an idle connection (or tunnel); a silent target gets its exchange a 504. */
+  sweep(now: number, idleMs: number) {
+    if (this.ex) this.ex.sweep(now, idleMs);
+    else if (this.tunnel) {
+      if (now - Math.max(this.lastActive, this.tunnel.lastActive) >= idleMs) this.socket.destroy();
+    } else if (now - this.lastActive >= idleMs) this.socket.destroy();
+  }
+
   private data(chunk: Buffer) {
+    this.lastActive = Date.now();
     this.listener.lb.counters.processedBytes += chunk.length;
     if (this.tunnel) {
       this.tunnel.socket.write(chunk);
@@ -300,6 +349,7 @@ class ClientConn {
   /** The current exchange finished. */
   done(keepAlive: boolean) {
     this.ex = null;
+    this.lastActive = Date.now();
     if (!keepAlive || this.closed) {
       this.closed = true;
       this.socket.end();
@@ -338,15 +388,16 @@ class Exchange {
   private connecting: Socket | null = null;
   private connectTimer: NodeJS.Timeout | null = null;
   private sentAt = 0;
+  private sentAtMs = 0;
   private setCookies = "";
 
   private res = Res.Head;
   private resBuf: Buffer | null = null;
-  private resHead: ResponseHead | null = null;
+  private resHead: ScannedResponse | null = null;
   private resRemaining = 0;
   private resScanner: ChunkedScanner | null = null;
   private gotResponseBytes = false;
-  private headPending: string | null = null;
+  private headPending: { src: Buffer; head: ScannedResponse; extra: string } | null = null;
   private finished = false;
 
   constructor(
@@ -520,14 +571,14 @@ class Exchange {
         if (lower === "x-amzn-trace-id") trace = true;
       } else if (isHopByHop(lower, head) && !(head.upgrade && (lower === "upgrade" || lower === "connection")))
         continue;
-      out += `${head.names[i]}: ${head.values[i]}\r\n`;
+      out += `${head.lines[i]}\r\n`;
     }
     if (lb.xffMode === "append") {
       const client = lb.xffClientPort ? `${socket.remoteAddress}:${socket.remotePort}` : socket.remoteAddress;
       xff = xff ? `${xff}, ${client}` : `${client}`;
     }
     if (xff) out += `X-Forwarded-For: ${xff}\r\n`;
-    out += `X-Forwarded-Proto: http\r\nX-Forwarded-Port: ${this.conn.listener.port}\r\n`;
+    out += this.conn.listener.forwardedSuffix;
     // HTTP/1.0 requests may lack Host; targets get HTTP/1.1, which needs one.
     if (!head.host) out += `Host: ${socket.localAddress}:${this.conn.listener.port}\r\n`;
     if (!trace) out += `X-Amzn-Trace-Id: ${traceId()}\r\n`;
@@ -562,7 +613,7 @@ class Exchange {
         socket.destroy();
         return;
       }
-      this.attach(new Upstream(socket, target, this.conn.listener.lb.idleTimeoutMs), false);
+      this.attach(new Upstream(socket, target, this.conn.listener), false);
     });
     socket.once("error", () => {
       if (this.connectTimer) clearTimeout(this.connectTimer);
@@ -586,6 +637,7 @@ class Exchange {
     this.pending = null;
     writeMessage(up.socket, this.headOut, body);
     this.sentAt = performance.now();
+    this.sentAtMs = Date.now();
   }
 
   // ---- response -----------------------------------------------------------------------------
@@ -613,9 +665,9 @@ class Exchange {
         return;
       }
       this.resBuf = null;
-      let head: ResponseHead;
+      let head: ScannedResponse;
       try {
-        head = parseResponseHead(buf.toString("latin1", 0, end), this.head.method);
+        head = scanResponseHead(buf, end, this.head.method);
       } catch {
         return this.fail(502);
       }
@@ -625,7 +677,7 @@ class Exchange {
         data = rest;
         continue;
       }
-      this.respond(head);
+      this.respond(head, buf);
       if (head.status === 101) {
         this.startTunnel(rest);
         return;
@@ -636,7 +688,7 @@ class Exchange {
     else if (data && this.res === Res.Done) this.upstream?.destroy(); // bytes after the response: not reusable
   }
 
-  private respond(head: ResponseHead) {
+  private respond(head: ScannedResponse, src: Buffer) {
     this.resHead = head;
     const rt = (performance.now() - this.sentAt) / 1000;
     const lb = this.conn.listener.lb.counters;
@@ -646,20 +698,13 @@ class Exchange {
     recordResponseTime(counters, rt);
     const closeClient = this.head.close || head.framing.kind === "close";
     if (closeClient) this.keepAliveAfter = false;
-    let out = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
     const tunnel = head.status === 101;
-    for (let i = 0; i < head.names.length; i++) {
-      const lower = head.lower[i];
-      if (isHopByHop(lower, head) && !(tunnel && (lower === "upgrade" || lower === "connection"))) continue;
-      out += `${head.names[i]}: ${head.values[i]}\r\n`;
-    }
-    out += this.setCookies;
+    let extra = this.setCookies;
     if (!tunnel) {
-      if (closeClient) out += "Connection: close\r\n";
-      else if (this.head.minor === 0) out += "Connection: keep-alive\r\n";
+      if (closeClient) extra += "Connection: close\r\n";
+      else if (this.head.minor === 0) extra += "Connection: keep-alive\r\n";
     }
-    out += "\r\n";
-    this.headPending = out; // written together with the first body bytes
+    this.headPending = { src, head, extra }; // written together with the first body bytes
     const f = head.framing;
     if (f.kind === "none") this.res = Res.Done;
     else {
@@ -706,13 +751,40 @@ class Exchange {
     if (this.res === Res.Done) this.complete();
   }
 
-  /** Writes the pending response head with `body` (one write when small); returns the socket's write() result. */
+  /**
+   * Writes the pending response head (status line as HTTP/1.1, the target's header lines minus
+   * hop-by-hop ones, then ours) with `body`, in one write when small. Returns write()'s result.
+   */
   private flushHead(body: Buffer | null): boolean {
-    const head = this.headPending;
+    const pending = this.headPending;
     this.headPending = null;
     const client = this.conn.socket;
-    if (head === null) return body ? client.write(body) : true;
-    return writeMessage(client, head, body ? [body] : null);
+    if (pending === null) return body ? client.write(body) : true;
+    const { src, head, extra } = pending;
+    const r = head.ranges;
+    let size = 9 + (head.reasonEnd - 9) + 2 + extra.length + 2;
+    for (let i = 0; i < r.length; i += 2) size += r[i + 1] - r[i];
+    const bodyLen = body ? body.length : 0;
+    const together = body !== null && size + bodyLen <= COALESCE_LIMIT;
+    const out = Buffer.allocUnsafe(together ? size + bodyLen : size);
+    let at = out.write("HTTP/1.1 ", 0, "latin1");
+    at += src.copy(out, at, 9, head.reasonEnd); // "200 OK"
+    out[at++] = 13;
+    out[at++] = 10;
+    for (let i = 0; i < r.length; i += 2) at += src.copy(out, at, r[i], r[i + 1]);
+    if (extra) at += out.write(extra, at, "latin1");
+    out[at++] = 13;
+    out[at++] = 10;
+    if (together) {
+      body!.copy(out, at);
+      return client.write(out);
+    }
+    if (!body) return client.write(out);
+    client.cork();
+    client.write(out);
+    const ok = client.write(body);
+    client.uncork();
+    return ok;
   }
 
   private startTunnel(rest: Buffer | null) {
@@ -720,8 +792,6 @@ class Exchange {
     this.conn.tunnel = up;
     this.target!.inflight--;
     this.finished = true;
-    up.socket.setTimeout(0);
-    this.conn.socket.setTimeout(0);
     this.flushHead(rest);
     const buffered = this.conn.buf;
     this.conn.buf = null;
@@ -758,6 +828,14 @@ class Exchange {
       up.ex = null;
       up.destroy();
     }
+  }
+
+  /** Called by the idle sweep: a target that sent nothing for the idle timeout gets a 504 (or the exchange is cut). */
+  sweep(now: number, idleMs: number) {
+    const up = this.upstream;
+    if (!up || this.finished) return;
+    const since = this.res === Res.Head ? Math.max(this.sentAtMs, up.lastActive) : up.lastActive;
+    if (now - since >= idleMs) this.upstreamTimeout();
   }
 
   upstreamTimeout() {

@@ -15,6 +15,8 @@ export type Framing =
   | { kind: "close" };
 
 export interface MessageHead {
+  /** Header lines as sent ("Name: value"), in order. */
+  lines: string[];
   /** Header names as sent, their lowercase forms, and values (trimmed), in order. */
   names: string[];
   lower: string[];
@@ -37,14 +39,6 @@ export interface RequestHead extends MessageHead {
   upgrade: boolean;
 }
 
-export interface ResponseHead extends MessageHead {
-  status: number;
-  reason: string;
-  minor: number;
-  /** The server will close the connection after this response. */
-  close: boolean;
-}
-
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -54,9 +48,30 @@ export class HttpError extends Error {
   }
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Whether a header name is an RFC 9110 token (checked by char code: this runs for every header). */
+function isToken(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    // Letters, digits and - are the common case; then the other token punctuation.
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45) continue;
+    if (
+      c === 33 ||
+      (c >= 35 && c <= 39) ||
+      c === 42 ||
+      c === 43 ||
+      c === 46 ||
+      c === 94 ||
+      c === 95 ||
+      c === 96 ||
+      c === 124 ||
+      c === 126
+    )
+      continue;
+    return false;
+  }
+  return name.length > 0;
+}
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\s]+) HTTP\/1\.([01])$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
 
 function parseFields(lines: string[], head: MessageHead) {
   let contentLength = -1;
@@ -67,9 +82,10 @@ function parseFields(lines: string[], head: MessageHead) {
     const colon = line.indexOf(":");
     if (colon <= 0) throw new HttpError(400, "malformed header line");
     const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) throw new HttpError(400, "invalid header name");
+    if (!isToken(name)) throw new HttpError(400, "invalid header name");
     const value = line.slice(colon + 1).trim();
     const lower = name.toLowerCase();
+    head.lines.push(line);
     head.names.push(name);
     head.lower.push(lower);
     head.values.push(value);
@@ -106,6 +122,7 @@ export function parseRequestHead(text: string): RequestHead {
     method: m[1],
     target: m[2],
     minor: m[3] === "1" ? 1 : 0,
+    lines: [],
     names: [],
     lower: [],
     values: [],
@@ -129,43 +146,192 @@ export function parseRequestHead(text: string): RequestHead {
   return head;
 }
 
-/** Parses a response head; `method` is the request's (HEAD responses have no body). */
-export function parseResponseHead(text: string, method: string): ResponseHead {
-  const lines = text.split("\r\n");
-  const m = STATUS_LINE.exec(lines[0]);
-  if (!m) throw new HttpError(502, "malformed status line");
-  const status = Number(m[2]);
-  const head: ResponseHead = {
-    status,
-    reason: m[3] ?? "",
-    minor: m[1] === "1" ? 1 : 0,
-    names: [],
-    lower: [],
-    values: [],
-    connection: [],
-    framing: { kind: "none" },
-    close: false,
-  };
-  let fields: { contentLength: number; chunked: boolean };
-  try {
-    fields = parseFields(lines, head);
-  } catch (e) {
-    throw new HttpError(502, (e as Error).message);
+const NO_BODY: Framing = { kind: "none" };
+const NAME = (s: string) => Buffer.from(s, "latin1");
+const CONTENT_LENGTH = NAME("content-length");
+const TRANSFER_ENCODING = NAME("transfer-encoding");
+const CONNECTION = NAME("connection");
+const KEEP_ALIVE = NAME("keep-alive");
+const PROXY_CONNECTION = NAME("proxy-connection");
+const TE = NAME("te");
+const TRAILER = NAME("trailer");
+const UPGRADE = NAME("upgrade");
+
+/** Whether buf[at, at + name.length) equals `name` (lowercase ASCII) ignoring case. */
+function nameIs(buf: Buffer, at: number, len: number, name: Buffer): boolean {
+  if (len !== name.length) return false;
+  for (let i = 0; i < len; i++) if ((buf[at + i] | 0x20) !== name[i]) return false;
+  return true;
+}
+
+const bad = (why: string) => new HttpError(502, why);
+
+/**
+ * A response head scanned in place: what the proxy needs to forward it. The head is never turned
+ * into strings header by header; `ranges` are the byte ranges of the header lines to pass on
+ * (each with its CRLF), so forwarding is a copy of those ranges.
+ */
+export interface ScannedResponse {
+  status: number;
+  minor: number;
+  framing: Framing;
+  /** The server will close the connection after this response. */
+  close: boolean;
+  /** Byte range of the status line's reason phrase (after "HTTP/1.x NNN"), to keep it. */
+  reasonStart: number;
+  reasonEnd: number;
+  /** [start, end) pairs of header lines to forward: all but hop-by-hop ones. */
+  ranges: number[];
+}
+
+/**
+ * Scans a response head in `buf` ending at `end` (where the blank line's CRLFCRLF starts);
+ * `method` is the request's (HEAD responses have no body). Throws HttpError(502) when malformed.
+ */
+export function scanResponseHead(buf: Buffer, end: number, method: string): ScannedResponse {
+  // Plain loops, not Buffer#indexOf: each native call costs more than scanning a short line.
+  let statusEnd = 0;
+  while (statusEnd < end && buf[statusEnd] !== 13) statusEnd++;
+  // "HTTP/1.x NNN[ reason]"
+  if (
+    statusEnd < 12 ||
+    buf[0] !== 72 ||
+    buf[1] !== 84 ||
+    buf[2] !== 84 ||
+    buf[3] !== 80 ||
+    buf[4] !== 47 ||
+    buf[5] !== 49 ||
+    buf[6] !== 46 ||
+    (buf[7] !== 48 && buf[7] !== 49) ||
+    buf[8] !== 32
+  )
+    throw bad("malformed status line");
+  let status = 0;
+  for (let i = 9; i < 12; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) throw bad("malformed status code");
+    status = status * 10 + d;
   }
+  if (statusEnd > 12 && buf[12] !== 32) throw bad("malformed status line");
+  const minor = buf[7] - 48;
+  const tunnel = status === 101;
+  const ranges: number[] = [];
+  let contentLength = -1;
+  let chunked = false;
+  let te = false;
+  let closeToken = false;
+  let keepAliveToken = false;
+  let extraHop: string[] | null = null;
+  let pos = statusEnd + 2;
+  while (pos < end) {
+    const first = buf[pos];
+    if (first === 32 || first === 9) throw bad("folded header line");
+    let colon = pos;
+    while (colon < end && buf[colon] !== 58 && buf[colon] !== 13) colon++;
+    if (colon === pos || buf[colon] !== 58) throw bad("malformed header line");
+    let lineEnd = colon;
+    while (lineEnd < end && buf[lineEnd] !== 13) lineEnd++;
+    const len = colon - pos;
+    if (buf[colon - 1] === 32 || buf[colon - 1] === 9) throw bad("whitespace before a colon");
+    let keep = true;
+    switch (len) {
+      case 2:
+        if (nameIs(buf, pos, len, TE)) keep = false;
+        break;
+      case 7:
+        if (nameIs(buf, pos, len, TRAILER)) keep = false;
+        else if (nameIs(buf, pos, len, UPGRADE)) keep = tunnel;
+        break;
+      case 10:
+        if (nameIs(buf, pos, len, CONNECTION)) {
+          keep = tunnel;
+          for (const t of buf.toString("latin1", colon + 1, lineEnd).split(",")) {
+            const token = t.trim().toLowerCase();
+            if (token === "close") closeToken = true;
+            else if (token === "keep-alive") keepAliveToken = true;
+            else if (token && token !== "upgrade") {
+              extraHop ??= [];
+              extraHop.push(token);
+            }
+          }
+        } else if (nameIs(buf, pos, len, KEEP_ALIVE)) keep = false;
+        break;
+      case 14:
+        if (nameIs(buf, pos, len, CONTENT_LENGTH)) {
+          let n = 0;
+          let digits = 0;
+          for (let i = colon + 1; i < lineEnd; i++) {
+            const c = buf[i];
+            if (c === 32 || c === 9) {
+              if (digits > 0) {
+                for (let j = i; j < lineEnd; j++)
+                  if (buf[j] !== 32 && buf[j] !== 9) throw bad("invalid Content-Length");
+                break;
+              }
+              continue;
+            }
+            const d = c - 48;
+            if (d < 0 || d > 9 || ++digits > 15) throw bad("invalid Content-Length");
+            n = n * 10 + d;
+          }
+          if (digits === 0) throw bad("invalid Content-Length");
+          if (contentLength >= 0 && contentLength !== n) throw bad("conflicting Content-Length");
+          contentLength = n;
+        }
+        break;
+      case 16:
+        if (nameIs(buf, pos, len, PROXY_CONNECTION)) keep = false;
+        break;
+      case 17:
+        if (nameIs(buf, pos, len, TRANSFER_ENCODING)) {
+          te = true;
+          const codings = buf
+            .toString("latin1", colon + 1, lineEnd)
+            .toLowerCase()
+            .split(",");
+          chunked = codings[codings.length - 1].trim() === "chunked";
+        }
+        break;
+    }
+    if (keep) {
+      // Adjacent kept lines become one range: forwarding copies as few pieces as possible.
+      if (ranges.length > 0 && ranges[ranges.length - 1] === pos) ranges[ranges.length - 1] = lineEnd + 2;
+      else ranges.push(pos, lineEnd + 2);
+    }
+    pos = lineEnd + 2;
+  }
+  if (extraHop) {
+    // Connection names more hop-by-hop headers (rare): split the kept ranges into lines and drop those.
+    const names = new Set(extraHop);
+    const lines: number[] = [];
+    for (let i = 0; i < ranges.length; i += 2) {
+      let start = ranges[i];
+      for (let j = start; j < ranges[i + 1]; j++)
+        if (buf[j] === 10) {
+          lines.push(start, j + 1);
+          start = j + 1;
+        }
+    }
+    ranges.length = 0;
+    for (let i = 0; i < lines.length; i += 2) {
+      const colon = buf.indexOf(58, lines[i]);
+      if (!names.has(buf.toString("latin1", lines[i], colon).toLowerCase())) ranges.push(lines[i], lines[i + 1]);
+    }
+  }
+  if (te && contentLength >= 0) throw bad("both Transfer-Encoding and Content-Length");
+  if (te && !chunked) throw bad("unsupported Transfer-Encoding");
   const bodiless = method === "HEAD" || status < 200 || status === 204 || status === 304;
-  head.framing = bodiless
+  const framing: Framing = bodiless
     ? { kind: "none" }
-    : fields.chunked
+    : chunked
       ? { kind: "chunked" }
-      : fields.contentLength >= 0
-        ? fields.contentLength === 0
-          ? { kind: "none" }
-          : { kind: "length", length: fields.contentLength }
+      : contentLength >= 0
+        ? contentLength === 0
+          ? NO_BODY
+          : { kind: "length", length: contentLength }
         : { kind: "close" };
-  head.close =
-    head.framing.kind === "close" ||
-    (head.minor === 0 ? !head.connection.includes("keep-alive") : head.connection.includes("close"));
-  return head;
+  const close = framing.kind === "close" || (minor === 0 ? !keepAliveToken : closeToken);
+  return { status, minor, framing, close, reasonStart: 12, reasonEnd: statusEnd, ranges };
 }
 
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"]);

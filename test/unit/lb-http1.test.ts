@@ -6,7 +6,7 @@ import {
   hostOnly,
   isHopByHop,
   parseRequestHead,
-  parseResponseHead,
+  scanResponseHead,
   splitTarget,
 } from "../../src/lb/http1.js";
 
@@ -73,6 +73,19 @@ describe("request heads", () => {
 });
 
 describe("response heads", () => {
+  const scan = (text: string, method = "GET") => {
+    const buf = Buffer.from(`${text}\r\n\r\n`, "latin1");
+    return { buf, r: scanResponseHead(buf, buf.length - 4, method) };
+  };
+  /** The header lines the proxy would forward. */
+  const kept = (text: string, method = "GET") => {
+    const { buf, r } = scan(text, method);
+    const out: string[] = [];
+    for (let i = 0; i < r.ranges.length; i += 2)
+      out.push(...buf.toString("latin1", r.ranges[i], r.ranges[i + 1] - 2).split("\r\n"));
+    return out;
+  };
+
   it.each<[string, string, string, object]>([
     [
       "length",
@@ -87,18 +100,82 @@ describe("response heads", () => {
     ["204 has no body", head("HTTP/1.1 204 No Content"), "GET", { framing: { kind: "none" } }],
     ["304 has no body", head("HTTP/1.1 304 Not Modified"), "GET", { framing: { kind: "none" } }],
     ["Connection: close", head("HTTP/1.1 200 OK", "Content-Length: 0", "Connection: close"), "GET", { close: true }],
-    ["an empty reason", head("HTTP/1.1 418"), "GET", { status: 418, reason: "" }],
+    ["HTTP/1.0 closes by default", head("HTTP/1.0 200 OK", "Content-Length: 1"), "GET", { close: true, minor: 0 }],
+    [
+      "HTTP/1.0 keep-alive",
+      head("HTTP/1.0 200 OK", "Content-Length: 1", "Connection: keep-alive"),
+      "GET",
+      { close: false },
+    ],
+    ["an empty reason", head("HTTP/1.1 418"), "GET", { status: 418, reasonEnd: 12 }],
+    [
+      "Content-Length with spaces",
+      head("HTTP/1.1 200 OK", "Content-Length:  12 "),
+      "GET",
+      { framing: { kind: "length", length: 12 } },
+    ],
   ])("%s", (_, text, method, expected) => {
-    expect(parseResponseHead(text, method)).toMatchObject(expected);
+    expect(scan(text, method).r).toMatchObject(expected);
   });
 
-  it("rejects malformed responses with 502", () => {
-    expect(() => parseResponseHead("HTTP/1.1 OK", "GET")).toThrow(HttpError);
+  it("keeps end-to-end headers and drops hop-by-hop ones, including those Connection names", () => {
+    expect(
+      kept(
+        head(
+          "HTTP/1.1 200 OK",
+          "Content-Type: text/plain",
+          "Connection: keep-alive, X-Hop",
+          "Keep-Alive: timeout=5",
+          "X-Hop: 1",
+          "TE: trailers",
+          "Content-Length: 2",
+          "Set-Cookie: a=b",
+        ),
+      ),
+    ).toEqual(["Content-Type: text/plain", "Content-Length: 2", "Set-Cookie: a=b"]);
+  });
+
+  it("keeps Upgrade and Connection on 101 Switching Protocols", () => {
+    expect(kept(head("HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade"))).toEqual([
+      "Upgrade: websocket",
+      "Connection: Upgrade",
+    ]);
+  });
+
+  it.each([
+    ["a bad status line", "HTTP/1.1 OK"],
+    ["HTTP/2", "HTTP/2.0 200 OK"],
+    ["a non-numeric Content-Length", head("HTTP/1.1 200 OK", "Content-Length: a")],
+    ["conflicting Content-Lengths", head("HTTP/1.1 200 OK", "Content-Length: 1", "Content-Length: 2")],
+    ["Content-Length and chunked", head("HTTP/1.1 200 OK", "Content-Length: 1", "Transfer-Encoding: chunked")],
+    ["a folded line", head("HTTP/1.1 200 OK", "X-A: 1", " folded")],
+    ["a line without a colon", head("HTTP/1.1 200 OK", "garbage")],
+    ["whitespace before the colon", head("HTTP/1.1 200 OK", "X-A : 1")],
+  ])("rejects %s with 502", (_, text) => {
+    expect(() => scan(text)).toThrow(HttpError);
     try {
-      parseResponseHead(head("HTTP/1.1 200 OK", "Content-Length: a"), "GET");
+      scan(text);
     } catch (e) {
       expect((e as HttpError).status).toBe(502);
     }
+  });
+
+  it("forwards exactly the lines that are not hop-by-hop, for any mix of headers", () => {
+    const hop = [
+      "Connection: keep-alive",
+      "Keep-Alive: timeout=5",
+      "Proxy-Connection: x",
+      "TE: trailers",
+      "Trailer: x",
+      "Upgrade: h2c",
+    ];
+    const endToEnd = fc.stringMatching(/^X-[A-Za-z0-9-]{1,10}: [a-z0-9 ]{0,10}[a-z0-9]$/);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(endToEnd, fc.constantFrom(...hop)), { maxLength: 10 }), (lines) => {
+        const text = head("HTTP/1.1 200 OK", ...lines, "Content-Length: 0");
+        expect(kept(text)).toEqual([...lines.filter((l) => !hop.includes(l)), "Content-Length: 0"]);
+      }),
+    );
   });
 });
 
