@@ -7,6 +7,9 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 [ -x /usr/bin/aws ] || need+=(awscli)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+# The ALB benchmark (npm run bench:alb) measures against HAProxy with wrk.
+command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != "0" ]; then
   echo "berth tests need these Debian packages: ${need[*]} (sudo apt-get install -y ${need[*]})" >&2
