@@ -285,6 +285,41 @@ describe("Application Auto Scaling API (SDK v3, awsJson1_1)", () => {
     expect(again.Alarms!.map((a) => a.AlarmName)).toEqual([high.AlarmName]);
     expect((await cw.send(new DescribeAlarmsCommand({ AlarmNames: [low.AlarmName!] }))).MetricAlarms).toEqual([]);
 
+    // ALBRequestCountPerTarget needs the target group's ResourceLabel and tracks its Sum per target.
+    const albPolicy = (ResourceLabel?: string) =>
+      aas.send(
+        new PutScalingPolicyCommand({
+          PolicyName: "requests",
+          ServiceNamespace: ns,
+          ResourceId: resource("api"),
+          ScalableDimension: dim,
+          PolicyType: "TargetTrackingScaling",
+          TargetTrackingScalingPolicyConfiguration: {
+            TargetValue: 1000,
+            PredefinedMetricSpecification: { PredefinedMetricType: "ALBRequestCountPerTarget", ResourceLabel },
+          },
+        }),
+      );
+    expect(await fail(albPolicy())).toBeInstanceOf(ValidationException);
+    const requests = await albPolicy("app/web/50dc6c495c0c9188/targetgroup/web-tg/6d0ecf831eec9f09");
+    const [reqHigh] = (await cw.send(new DescribeAlarmsCommand({ AlarmNames: [requests.Alarms![0].AlarmName!] })))
+      .MetricAlarms!;
+    expect(reqHigh).toMatchObject({
+      Namespace: "AWS/ApplicationELB",
+      MetricName: "RequestCountPerTarget",
+      Dimensions: [{ Name: "TargetGroup", Value: "targetgroup/web-tg/6d0ecf831eec9f09" }],
+      Statistic: "Sum",
+      Threshold: 1000,
+    });
+    await aas.send(
+      new DeleteScalingPolicyCommand({
+        PolicyName: "requests",
+        ServiceNamespace: ns,
+        ResourceId: resource("api"),
+        ScalableDimension: dim,
+      }),
+    );
+
     const badSteps = await fail(
       aas.send(
         new PutScalingPolicyCommand({
