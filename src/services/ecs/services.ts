@@ -34,7 +34,9 @@ function checkLoadBalancers(
     const tg = elb?.targetGroup(lb.targetGroupArn);
     if (!tg) throw invalid(`The target group with targetGroupArn ${lb.targetGroupArn} does not exist.`);
     if (tg.loadBalancerArns.length === 0)
-      throw invalid(`The target group with targetGroupArn ${lb.targetGroupArn} does not have an associated load balancer.`);
+      throw invalid(
+        `The target group with targetGroupArn ${lb.targetGroupArn} does not have an associated load balancer.`,
+      );
     if (def.networkMode === "awsvpc" && tg.targetType !== "ip")
       throw invalid(
         `The provided target group ${lb.targetGroupArn} has target type ${tg.targetType}, which is incompatible with the awsvpc network mode specified in the task definition.`,
