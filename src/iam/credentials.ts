@@ -27,6 +27,9 @@ const INVALID = "The security token included in the request is invalid.";
  * stored, they simply stop working when they expire).
  */
 export class Credentials {
+  /** When each long-term key's last use was written (epoch ms), to write at most once a minute. */
+  private readonly recorded = new Map<string, number>();
+
   constructor(
     private readonly iam: IamStore,
     private readonly box: SecretBox,
@@ -65,6 +68,17 @@ export class Credentials {
         Expiration: new Date(full.expiresAt),
       },
     };
+  }
+
+  /** Records that an IAM user's long-term key was used (GetAccessKeyLastUsed), at most once a minute per key. */
+  recordUse(accessKeyId: string, service: string, region: string) {
+    if (!accessKeyId.startsWith("AKIA")) return;
+    const now = this.clock.now();
+    const last = this.recorded.get(accessKeyId) ?? 0;
+    if (now.getTime() - last < 60_000) return;
+    this.recorded.set(accessKeyId, now.getTime());
+    const key = this.iam.accessKey(accessKeyId);
+    if (key) this.iam.putAccessKey({ ...key, LastUsedDate: now, lastUsedService: service, lastUsedRegion: region });
   }
 
   /** Resolves the access key (and session token) of a request. */

@@ -33,8 +33,11 @@ export function createIdentity(deps: { store: DocumentStore; dataDir: string; cl
     sessions,
     edge: {
       lookup: (accessKeyId, sessionToken) => credentials.lookup(accessKeyId, sessionToken),
-      authorize: (caller, service, operation, input, scope) =>
-        authorizer.authorizeCall(caller, service, operation, input, scope),
+      authorize: (caller, service, operation, input, scope) => {
+        if (caller.kind === "user" && !caller.session)
+          credentials.recordUse(caller.accessKeyId, service.signingName, scope.region);
+        authorizer.authorizeCall(caller, service, operation, input, scope);
+      },
     },
   };
 }

@@ -3,6 +3,7 @@ import {
   CreateRoleCommand,
   CreateUserCommand,
   DeleteAccessKeyCommand,
+  GetAccessKeyLastUsedCommand,
   type IAMClient,
   ListRolesCommand,
   PutRolePolicyCommand,
@@ -222,6 +223,9 @@ describe("AssumeRole, GetSessionToken and the keys Berth issues", () => {
     expect(me.Arn).toBe(`arn:aws:iam::${account}:user/bob`);
     expect(me.UserId).toMatch(/^AIDA/);
     expect(me.Account).toBe(account);
+    const lastUsed = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.AccessKeyId! }));
+    expect(lastUsed).toMatchObject({ UserName: "bob", AccessKeyLastUsed: { ServiceName: "sts", Region: "us-east-1" } });
+    expect(lastUsed.AccessKeyLastUsed!.LastUsedDate).toBeInstanceOf(Date);
     expect(
       (await stsClient(endpoint, creds).send(new GetAccessKeyInfoCommand({ AccessKeyId: key.AccessKeyId! }))).Account,
     ).toBe(account);
