@@ -20,6 +20,22 @@ export interface AuthorizationResult {
 
 /** Calls that every caller may make whatever its policies say (as in AWS). */
 const ALWAYS_ALLOWED = new Set(["sts:GetCallerIdentity"]);
+/** Roles a call hands to a service: the caller needs iam:PassRole on each (iam:PassedToService set). */
+const PASSES_ROLES: Record<string, { service: string; roles: (input: Record<string, unknown>) => unknown[] }> = {
+  "ecs:RegisterTaskDefinition": {
+    service: "ecs-tasks.amazonaws.com",
+    roles: (i) => [i.taskRoleArn, i.executionRoleArn],
+  },
+  "ecs:RunTask": {
+    service: "ecs-tasks.amazonaws.com",
+    roles: (i) => {
+      const o = (i.overrides ?? {}) as Record<string, unknown>;
+      return [o.taskRoleArn, o.executionRoleArn];
+    },
+  },
+};
+PASSES_ROLES["ecs:StartTask"] = PASSES_ROLES["ecs:RunTask"];
+
 /** Calls whose provider decides (AssumeRole checks the trust policy itself). */
 const PROVIDER_DECIDES = new Set(["sts:AssumeRole", "sts:GetSessionToken"]);
 
@@ -156,6 +172,16 @@ export class Authorizer {
     const policies = this.iam.policySetOf(caller);
     for (const resource of this.resources(service.id, operation, input, scope, caller)) {
       const r = this.check(caller, action, resource, { region: scope.region, policies });
+      if (!r.allowed) throw accessDenied(service.protocol, r.message);
+    }
+    const passes = PASSES_ROLES[action];
+    for (const role of passes?.roles(input) ?? []) {
+      if (typeof role !== "string" || !role) continue;
+      const r = this.check(caller, "iam:PassRole", role, {
+        region: scope.region,
+        policies,
+        context: { "iam:passedtoservice": [passes!.service] },
+      });
       if (!r.allowed) throw accessDenied(service.protocol, r.message);
     }
   }

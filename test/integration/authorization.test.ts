@@ -1,6 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables look like template placeholders
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
-import { CreateClusterCommand, ECSClient, ListClustersCommand } from "@aws-sdk/client-ecs";
+import {
+  CreateClusterCommand,
+  ECSClient,
+  ListClustersCommand,
+  RegisterTaskDefinitionCommand,
+} from "@aws-sdk/client-ecs";
 import {
   AddUserToGroupCommand,
   AttachGroupPolicyCommand,
@@ -179,6 +184,45 @@ describe("authorisation of every call", () => {
       ),
     });
     expect(shared.ARN).toBeDefined();
+  });
+
+  it("handing a role to ECS needs iam:PassRole on it", async () => {
+    await iam.send(new CreateUserCommand({ UserName: "deployer" }));
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: "deployer",
+        PolicyName: "deploy",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Action: "ecs:RegisterTaskDefinition", Resource: "*" },
+            {
+              Effect: "Allow",
+              Action: "iam:PassRole",
+              Resource: `arn:aws:iam::${account}:role/app-*`,
+              Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+            },
+          ],
+        }),
+      }),
+    );
+    const k = (await iam.send(new CreateAccessKeyCommand({ UserName: "deployer" }))).AccessKey!;
+    const ecs = new ECSClient(
+      clientOptions(endpoint, { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! }),
+    );
+    const register = (taskRoleArn: string) =>
+      ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: "passrole",
+          taskRoleArn,
+          containerDefinitions: [{ name: "c", image: "busybox", memory: 64 }],
+        }),
+      );
+    await expect(register(`arn:aws:iam::${account}:role/app-task`)).resolves.toBeDefined();
+    await expect(register(`arn:aws:iam::${account}:role/admin`)).rejects.toMatchObject({
+      name: "AccessDeniedException",
+      message: `User: arn:aws:iam::${account}:user/deployer is not authorized to perform: iam:PassRole on resource: arn:aws:iam::${account}:role/admin because no identity-based policy allows the iam:PassRole action`,
+    });
   });
 
   it("root and unknown keys (the permissive default) may do anything", async () => {
