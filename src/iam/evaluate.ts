@@ -193,9 +193,8 @@ export function evaluateTrust(
   if (!t.allowed) return { decision: "ImplicitDeny", source: "resource-based policy" };
   if (req.principal.kind === "service") return { decision: "Allow" };
   const sameAccount = callerPolicies.resourceAccount === req.principal.account;
-  if (t.directAllow && sameAccount) {
-    const id = evaluate(req, { ...callerPolicies, resource: undefined });
-    return id.decision === "ExplicitDeny" ? id : { decision: "Allow" };
-  }
-  return evaluate(req, { ...callerPolicies, resource: undefined });
+  // The trust policy is the resource side; what is left is the caller's own identity side.
+  const own = evaluate(req, { ...callerPolicies, resource: undefined, resourceAccount: undefined });
+  if (t.directAllow && sameAccount) return own.decision === "ExplicitDeny" ? own : { decision: "Allow" };
+  return own;
 }

@@ -358,6 +358,23 @@ describe("evaluateTrust: AssumeRole", () => {
     );
   });
 
+  it("across accounts both the trust policy and the caller's own policies must allow", () => {
+    const other: RequestPrincipal = {
+      kind: "user",
+      arn: "arn:aws:iam::999999999999:user/bob",
+      account: "999999999999",
+    };
+    const trustOther = trust(stmt({ Effect: "Allow", Principal: { AWS: "999999999999" }, Action: "sts:AssumeRole" }));
+    const mayAssume = identity(stmt({ Effect: "Allow", Action: "sts:AssumeRole", Resource: ROLE }));
+    expect(evaluateTrust(assume(other), trustOther, caller([mayAssume])).decision).toBe("Allow");
+    expect(evaluateTrust(assume(other), trustOther, caller([])).decision).toBe("ImplicitDeny");
+    expect(evaluateTrust(assume(other), accountTrust, caller([mayAssume])).decision).toBe("ImplicitDeny");
+    // naming the user directly does not spare it its own permission across accounts
+    const trustBob = trust(stmt({ Effect: "Allow", Principal: { AWS: other.arn }, Action: "sts:AssumeRole" }));
+    expect(evaluateTrust(assume(other), trustBob, caller([])).decision).toBe("ImplicitDeny");
+    expect(evaluateTrust(assume(other), trustBob, caller([mayAssume])).decision).toBe("Allow");
+  });
+
   it("no trust policy trusts nobody", () => {
     expect(evaluateTrust(assume(root), undefined, caller([], true)).decision).toBe("ImplicitDeny");
   });
