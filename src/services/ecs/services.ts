@@ -152,7 +152,7 @@ export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalanci
 
     UpdateService: (input, ctx) => {
       const { service } = find(ctx, input.cluster, input.service);
-      if (!service || service.status !== "ACTIVE")
+      if (service?.status !== "ACTIVE")
         throw new ServiceError(
           "ServiceNotActiveException",
           `Service ${input.service} is not ACTIVE; it cannot be updated.`,
@@ -259,7 +259,7 @@ export function setServiceDesiredCount(
 ): number | undefined {
   return ecs.store.transaction(() => {
     const s = ecs.services.get(scope, `${clusterName}/${serviceName}`);
-    if (!s || s.status !== "ACTIVE") return undefined;
+    if (s?.status !== "ACTIVE") return undefined;
     const now = ecs.clock.now();
     ecs.services.put(scope, {
       ...s,
