@@ -1,4 +1,4 @@
-import type { StoredHealth } from "../services/elbv2/records.js";
+import { REGISTERING, type StoredHealth } from "../services/elbv2/records.js";
 import { type CheckTarget, runHealthCheck } from "./health-check.js";
 import { type CheckResult, type HealthState, nextHealth, startState } from "./health.js";
 import type { PlaneTarget, PlaneTargetGroup } from "./model.js";
@@ -138,9 +138,12 @@ export class TargetGroupRuntime {
         t = undefined;
       }
       if (!t) {
-        t = new TargetRuntime(p.key, p.id, p.port, p.address, p.health);
+        // A target of a group no load balancer uses has no health yet, whatever was stored before.
+        const health = this.inUse || p.health.state === "initial" ? p.health : REGISTERING;
+        t = new TargetRuntime(p.key, p.id, p.port, p.address, health);
         if (t.state === "healthy") t.healthySince = now - spec.slowStartSeconds * 1000;
         this.targets.set(p.key, t);
+        if (health !== p.health && !draining) this.events.health(spec.arn, p.key, health);
       }
       this.applyTarget(t, p);
     }
@@ -149,8 +152,9 @@ export class TargetGroupRuntime {
       // No load balancer sends traffic any more: forget health; checks start over when it is used again.
       for (const t of this.targets.values()) {
         t.stopChecks();
-        t.health = startState({ state: "initial", reason: "Elb.RegistrationInProgress" });
+        t.health = startState(REGISTERING);
         t.state = "initial";
+        if (!t.draining) this.events.health(spec.arn, t.key, REGISTERING);
       }
     }
     this.syncChecks(hcChanged);
