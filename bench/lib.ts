@@ -106,3 +106,37 @@ export function warnIfBusy(m: Machine) {
       `bench: load average is ${m.load.toFixed(2)} on ${m.cores} cores; other work will skew these figures\n`,
     );
 }
+
+/** What one wrk run measured. */
+export interface WrkResult {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  non2xx: number;
+  socketErrors: number;
+}
+
+const unitMs: Record<string, number> = { us: 1e-3, ms: 1, s: 1e3, m: 60e3 };
+
+/** Reads wrk's `--latency` report. */
+export function parseWrk(out: string): WrkResult {
+  const num = (re: RegExp) => {
+    const m = re.exec(out);
+    if (!m) throw new Error(`cannot find ${re} in wrk's output:\n${out}`);
+    return m;
+  };
+  const latency = (pct: string) => {
+    const m = num(new RegExp(`^\\s*${pct}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, "m"));
+    return Number(m[1]) * unitMs[m[2]];
+  };
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    rps: Number(num(/Requests\/sec:\s+([\d.]+)/)[1]),
+    p50Ms: latency("50"),
+    p99Ms: latency("99"),
+    requests: Number(num(/(\d+) requests in/)[1]),
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+    socketErrors: errors ? errors.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
+  };
+}

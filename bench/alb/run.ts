@@ -19,7 +19,18 @@ import {
   RegisterTargetsCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { clientConfig, startBerth } from "../../test/support/berth.js";
-import { buildBerth, describeMachine, machine, markdownTable, run, sleep, today, warnIfBusy } from "../lib.js";
+import {
+  buildBerth,
+  describeMachine,
+  machine,
+  markdownTable,
+  run,
+  sleep,
+  today,
+  warnIfBusy,
+  parseWrk,
+  type WrkResult,
+} from "../lib.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -64,38 +75,6 @@ const server = http.createServer({ keepAliveTimeout: 65000 }, (req, res) => {
 server.listen(0, "127.0.0.1", () => process.stdout.write("port " + server.address().port + "\\n"));
 process.on("SIGTERM", () => process.exit(0));
 `;
-
-interface WrkResult {
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  requests: number;
-  non2xx: number;
-  socketErrors: number;
-}
-
-const unitMs: Record<string, number> = { us: 1e-3, ms: 1, s: 1e3, m: 60e3 };
-
-function parseWrk(out: string): WrkResult {
-  const num = (re: RegExp) => {
-    const m = re.exec(out);
-    if (!m) throw new Error(`cannot find ${re} in wrk's output:\n${out}`);
-    return m;
-  };
-  const latency = (pct: string) => {
-    const m = num(new RegExp(`^\\s*${pct}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, "m"));
-    return Number(m[1]) * unitMs[m[2]];
-  };
-  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  return {
-    rps: Number(num(/Requests\/sec:\s+([\d.]+)/)[1]),
-    p50Ms: latency("50"),
-    p99Ms: latency("99"),
-    requests: Number(num(/(\d+) requests in/)[1]),
-    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
-    socketErrors: errors ? errors.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
-  };
-}
 
 /** One bounded wrk run (wrk's -d plus a hard timeout). Fails on any non-2xx answer or socket error. */
 async function wrk(name: string, url: string, seconds: number): Promise<WrkResult> {

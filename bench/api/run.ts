@@ -14,7 +14,18 @@ import { CreateClusterCommand, ECSClient } from "@aws-sdk/client-ecs";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { clientConfig, credentials, region, startBerth } from "../../test/support/berth.js";
-import { buildBerth, describeMachine, machine, markdownTable, run, sleep, today, warnIfBusy } from "../lib.js";
+import {
+  buildBerth,
+  describeMachine,
+  machine,
+  markdownTable,
+  run,
+  sleep,
+  today,
+  warnIfBusy,
+  parseWrk,
+  type WrkResult,
+} from "../lib.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -106,38 +117,6 @@ function luaScript(headers: Record<string, string>): string {
   for (const [k, v] of Object.entries(headers))
     lines.push(`wrk.headers[${luaString(k === "host" ? "Host" : k)}] = ${luaString(v)}`);
   return `${lines.join("\n")}\n`;
-}
-
-interface WrkResult {
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  requests: number;
-  non2xx: number;
-  socketErrors: number;
-}
-
-const unitMs: Record<string, number> = { us: 1e-3, ms: 1, s: 1e3, m: 60e3 };
-
-function parseWrk(out: string): WrkResult {
-  const num = (re: RegExp) => {
-    const m = re.exec(out);
-    if (!m) throw new Error(`cannot find ${re} in wrk's output:\n${out}`);
-    return m;
-  };
-  const latency = (pct: string) => {
-    const m = num(new RegExp(`^\\s*${pct}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, "m"));
-    return Number(m[1]) * unitMs[m[2]];
-  };
-  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  return {
-    rps: Number(num(/Requests\/sec:\s+([\d.]+)/)[1]),
-    p50Ms: latency("50"),
-    p99Ms: latency("99"),
-    requests: Number(num(/(\d+) requests in/)[1]),
-    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
-    socketErrors: errors ? errors.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
-  };
 }
 
 /** One wrk run of `seconds`; wrk's own -d and a hard timeout bound it. Fails on any non-2xx answer. */
