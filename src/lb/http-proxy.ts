@@ -10,9 +10,9 @@ import {
   type ScannedResponse,
   elbErrorBody,
   hostOnly,
-  isHopByHop,
+  headerValues,
   scanResponseHead,
-  parseRequestHead,
+  scanRequestHead,
   splitTarget,
 } from "./http1.js";
 import {
@@ -75,6 +75,8 @@ export interface Routing {
 
 /** How long to wait for a TCP connection to a target before answering 504 (ALB: 10 s). */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** The (shared, never written) body of a request without one. */
+const NO_PARTS: Buffer[] = [];
 /** Requests whose head and body fit in this many bytes can be retried once on a fresh connection. */
 const REPLAY_LIMIT = 64 * 1024;
 
@@ -108,9 +110,8 @@ const STICKY_COOKIE = "AWSALB";
 const GROUP_COOKIE = "AWSALBTG";
 
 function cookieValue(head: RequestHead, name: string): string | undefined {
-  for (let i = 0; i < head.lower.length; i++) {
-    if (head.lower[i] !== "cookie") continue;
-    for (const part of head.values[i].split(";")) {
+  for (const value of headerValues(head, "cookie")) {
+    for (const part of value.split(";")) {
       const eq = part.indexOf("=");
       if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
     }
@@ -210,6 +211,8 @@ class Upstream {
     owner: HttpListener,
   ) {
     owner.upstreams.add(this);
+    // In the target's set for its whole life (idle or busy): draining's end and removal close it.
+    target.active.add(this);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => {
       this.lastActive = Date.now();
@@ -232,7 +235,6 @@ class Upstream {
   park() {
     this.ex = null;
     this.lastActive = Date.now();
-    this.target.active.delete(this);
     this.target.idle.push(this);
   }
 
@@ -320,11 +322,10 @@ class ClientConn {
       this.scanFrom = 0;
       let start = 0;
       while (start < end && (buf[start] === 13 || buf[start] === 10)) start++; // stray CRLF between requests
-      const text = buf.toString("latin1", start, end);
       this.buf = end + 4 < buf.length ? buf.subarray(end + 4) : null;
       let head: RequestHead;
       try {
-        head = parseRequestHead(text);
+        head = scanRequestHead(buf, start, end);
       } catch (e) {
         this.reject(e instanceof HttpError ? e.status : 400);
         return;
@@ -383,7 +384,7 @@ class Exchange {
   private target: TargetRuntime | null = null;
   private group: ForwardGroup | null = null;
   private upstream: Upstream | null = null;
-  private headOut = "";
+  private headOut: Buffer | null = null;
   private attempts = 0;
   private connecting: Socket | null = null;
   private connectTimer: NodeJS.Timeout | null = null;
@@ -442,11 +443,7 @@ class Exchange {
       path,
       query,
       host: hostOnly(head.host),
-      header: (name) => {
-        const out: string[] = [];
-        for (let i = 0; i < head.lower.length; i++) if (head.lower[i] === name) out.push(head.values[i]);
-        return out;
-      },
+      header: (name) => headerValues(head, name),
       sourceIp: socket.remoteAddress ?? "",
     };
   }
@@ -548,41 +545,41 @@ class Exchange {
     target.inflight++;
     group.counters.requestCount++;
     this.headOut = this.forwardHead();
-    if (this.head.framing.kind === "none" || this.head.framing.kind === "length") this.replay = [];
+    // Requests whose body can be kept (none, or a Content-Length) can be retried; chunked ones stream.
+    const kind = this.head.framing.kind;
+    this.replay = kind === "none" ? NO_PARTS : kind === "length" ? [] : null;
     this.dispatch();
   }
 
-  /** The request head as sent to the target: hop-by-hop headers dropped, X-Forwarded-* and the trace id added. */
-  private forwardHead(): string {
+  /**
+   * The request head as sent to the target: the request line as HTTP/1.1, the client's header
+   * lines minus hop-by-hop and X-Forwarded-* ones (copied as bytes), then X-Forwarded-For/Proto/
+   * Port, Host when an HTTP/1.0 client sent none, and a trace id when the client sent none.
+   */
+  private forwardHead(): Buffer {
     const head = this.head;
-    const lb = this.conn.listener.lb;
+    const listener = this.conn.listener;
+    const lb = listener.lb;
     const socket = this.conn.socket;
-    let out = `${head.method} ${head.target} HTTP/1.1\r\n`;
-    let xff = "";
-    let trace = false;
-    for (let i = 0; i < head.names.length; i++) {
-      const lower = head.lower[i];
-      if (lower.startsWith("x-")) {
-        if (lower === "x-forwarded-for") {
-          if (lb.xffMode !== "remove") xff = xff ? `${xff}, ${head.values[i]}` : head.values[i];
-          continue;
-        }
-        if (lower === "x-forwarded-proto" || lower === "x-forwarded-port") continue;
-        if (lower === "x-amzn-trace-id") trace = true;
-      } else if (isHopByHop(lower, head) && !(head.upgrade && (lower === "upgrade" || lower === "connection")))
-        continue;
-      out += `${head.lines[i]}\r\n`;
-    }
+    let xff = lb.xffMode === "remove" ? "" : head.xff;
     if (lb.xffMode === "append") {
-      const client = lb.xffClientPort ? `${socket.remoteAddress}:${socket.remotePort}` : socket.remoteAddress;
-      xff = xff ? `${xff}, ${client}` : `${client}`;
+      const client = lb.xffClientPort ? `${socket.remoteAddress}:${socket.remotePort}` : `${socket.remoteAddress}`;
+      xff = xff ? `${xff}, ${client}` : client;
     }
-    if (xff) out += `X-Forwarded-For: ${xff}\r\n`;
-    out += this.conn.listener.forwardedSuffix;
-    // HTTP/1.0 requests may lack Host; targets get HTTP/1.1, which needs one.
-    if (!head.host) out += `Host: ${socket.localAddress}:${this.conn.listener.port}\r\n`;
-    if (!trace) out += `X-Amzn-Trace-Id: ${traceId()}\r\n`;
-    return `${out}\r\n`;
+    let extra = xff ? `X-Forwarded-For: ${xff}\r\n${listener.forwardedSuffix}` : listener.forwardedSuffix;
+    if (!head.host) extra += `Host: ${socket.localAddress}:${listener.port}\r\n`;
+    if (!head.trace) extra += `X-Amzn-Trace-Id: ${traceId()}\r\n`;
+    extra += "\r\n";
+    const { buf, forward } = head;
+    const line = head.method.length + 1 + head.target.length; // "METHOD TARGET", as sent
+    let size = line + 11 + extra.length;
+    for (let i = 0; i < forward.length; i += 2) size += forward[i + 1] - forward[i];
+    const out = Buffer.allocUnsafe(size);
+    let at = buf.copy(out, 0, head.start, head.start + line);
+    at += out.write(" HTTP/1.1\r\n", at, "latin1");
+    for (let i = 0; i < forward.length; i += 2) at += buf.copy(out, at, forward[i], forward[i + 1]);
+    out.write(extra, at, "latin1");
+    return out;
   }
 
   private dispatch() {
@@ -632,10 +629,9 @@ class Exchange {
     this.upstream = up;
     this.reused = reused;
     up.ex = this;
-    this.target!.active.add(up);
     const body = this.attempts > 1 ? this.replay : this.pending;
     this.pending = null;
-    writeMessage(up.socket, this.headOut, body);
+    writeMessage(up.socket, this.headOut!, body);
     this.sentAt = performance.now();
     this.sentAtMs = Date.now();
   }
@@ -824,7 +820,6 @@ class Exchange {
     const target = this.target!;
     if (reusable && !up.broken && !target.draining && !target.removed && this.res === Res.Done) up.park();
     else {
-      target.active.delete(up);
       up.ex = null;
       up.destroy();
     }
@@ -849,7 +844,6 @@ class Exchange {
     const up = this.upstream;
     if (!up || this.finished) return;
     this.upstream = null;
-    this.target?.active.delete(up);
     if (this.res === Res.Head) {
       // A pooled connection the target had closed: retry once on a new one if the request can be replayed.
       if (this.reused && !this.gotResponseBytes && this.attempts === 1 && this.replay && !this.bodyOpen) {
@@ -877,7 +871,6 @@ class Exchange {
     const up = this.upstream;
     this.upstream = null;
     if (up) {
-      this.target?.active.delete(up);
       up.ex = null;
       up.destroy();
     }
@@ -891,7 +884,6 @@ class Exchange {
     const up = this.upstream;
     this.upstream = null;
     if (up) {
-      this.target?.active.delete(up);
       up.ex = null;
       up.destroy();
     }
@@ -906,7 +898,6 @@ class Exchange {
     const up = this.upstream;
     this.upstream = null;
     if (up) {
-      this.target?.active.delete(up);
       up.ex = null;
       up.destroy();
     }
@@ -992,19 +983,20 @@ function writeElbResponse(
 /** Bodies up to this size are copied into the head's buffer so a small message costs one write. */
 const COALESCE_LIMIT = 16 * 1024;
 
-/** Writes a message head (latin1) and body parts, in one write() when they are small. */
-function writeMessage(socket: Socket, head: string, body: Buffer[] | null): boolean {
-  if (!body || body.length === 0) return socket.write(head, "latin1");
+/** Writes a message head (latin1 text or bytes) and body parts, in one write() when they are small. */
+function writeMessage(socket: Socket, head: string | Buffer, body: Buffer[] | null): boolean {
+  if (!body || body.length === 0) return typeof head === "string" ? socket.write(head, "latin1") : socket.write(head);
   let size = head.length;
   for (const b of body) size += b.length;
   if (size <= COALESCE_LIMIT) {
     const out = Buffer.allocUnsafe(size);
-    let at = out.write(head, 0, "latin1");
+    let at = typeof head === "string" ? out.write(head, 0, "latin1") : head.copy(out, 0);
     for (const b of body) at += b.copy(out, at);
     return socket.write(out);
   }
   socket.cork();
-  socket.write(head, "latin1");
+  if (typeof head === "string") socket.write(head, "latin1");
+  else socket.write(head);
   let ok = true;
   for (const b of body) ok = socket.write(b);
   socket.uncork();

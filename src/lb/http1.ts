@@ -14,31 +14,6 @@ export type Framing =
   /** Response bodies without length or chunking end when the server closes. */
   | { kind: "close" };
 
-export interface MessageHead {
-  /** Header lines as sent ("Name: value"), in order. */
-  lines: string[];
-  /** Header names as sent, their lowercase forms, and values (trimmed), in order. */
-  names: string[];
-  lower: string[];
-  values: string[];
-  framing: Framing;
-  /** Tokens of the Connection header, lowercase. */
-  connection: string[];
-}
-
-export interface RequestHead extends MessageHead {
-  method: string;
-  target: string;
-  /** HTTP/1.x minor version: 0 or 1. */
-  minor: number;
-  /** The Host header as sent ("" when absent). */
-  host: string;
-  /** The client wants the connection closed after this exchange. */
-  close: boolean;
-  /** An Upgrade request (e.g. WebSocket). */
-  upgrade: boolean;
-}
-
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -48,102 +23,231 @@ export class HttpError extends Error {
   }
 }
 
-/** Whether a header name is an RFC 9110 token (checked by char code: this runs for every header). */
-function isToken(name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    // Letters, digits and - are the common case; then the other token punctuation.
-    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45) continue;
-    if (
-      c === 33 ||
-      (c >= 35 && c <= 39) ||
-      c === 42 ||
-      c === 43 ||
-      c === 46 ||
-      c === 94 ||
-      c === 95 ||
-      c === 96 ||
-      c === 124 ||
-      c === 126
-    )
-      continue;
-    return false;
-  }
-  return name.length > 0;
+/**
+ * A request head scanned in place. Like responses, requests are never split into strings header by
+ * header: the proxy copies `forward` (byte ranges of the header lines to pass on) and adds its own.
+ */
+export interface RequestHead {
+  /** The bytes the head was scanned from; the head is buf[start, end), `end` where CRLFCRLF starts. */
+  buf: Buffer;
+  start: number;
+  end: number;
+  method: string;
+  target: string;
+  /** HTTP/1.x minor version: 0 or 1. */
+  minor: number;
+  /** The Host header as sent, trimmed ("" when absent). */
+  host: string;
+  framing: Framing;
+  /** The client wants the connection closed after this exchange. */
+  close: boolean;
+  /** An Upgrade request (e.g. WebSocket): Connection and Upgrade are forwarded. */
+  upgrade: boolean;
+  /** [start, end) pairs of header lines to forward, each with its CRLF: all but hop-by-hop and X-Forwarded-*. */
+  forward: number[];
+  /** The X-Forwarded-For values sent, joined with ", " ("" when none). */
+  xff: string;
+  /** An X-Amzn-Trace-Id was sent (it is forwarded as is). */
+  trace: boolean;
 }
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\s]+) HTTP\/1\.([01])$/;
 
-function parseFields(lines: string[], head: MessageHead) {
+/** RFC 9110 token characters, for header names and methods. */
+const TOKEN = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+  TOKEN[c.charCodeAt(0)] = 1;
+
+const trimmed = (buf: Buffer, from: number, to: number) => {
+  let a = from;
+  let b = to;
+  while (a < b && (buf[a] === 32 || buf[a] === 9)) a++;
+  while (b > a && (buf[b - 1] === 32 || buf[b - 1] === 9)) b--;
+  return buf.toString("latin1", a, b);
+};
+
+/** Comma-separated tokens of a header value, lowercase. */
+const tokens = (buf: Buffer, from: number, to: number) =>
+  buf
+    .toString("latin1", from, to)
+    .toLowerCase()
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
+
+const bad400 = (why: string) => new HttpError(400, why);
+
+/**
+ * Scans a request head in buf[start, end) (`end` is where the blank line's CRLFCRLF starts).
+ * Throws HttpError(400) for requests ALB would refuse: malformed lines, bad header names,
+ * ambiguous framing (both Content-Length and Transfer-Encoding, conflicting lengths), a missing
+ * or repeated Host on HTTP/1.1.
+ */
+export function scanRequestHead(buf: Buffer, start: number, end: number): RequestHead {
+  // Request line: METHOD SP TARGET SP HTTP/1.x
+  let i = start;
+  while (i < end && TOKEN[buf[i]]) i++;
+  if (i === start || buf[i] !== 32) throw bad400("malformed request line");
+  const method = buf.toString("latin1", start, i);
+  const targetStart = ++i;
+  while (i < end && buf[i] > 32 && buf[i] !== 127) i++;
+  if (i === targetStart || buf[i] !== 32) throw bad400("malformed request line");
+  const target = buf.toString("latin1", targetStart, i);
+  i++;
+  if (
+    i + 8 > end ||
+    buf[i] !== 72 ||
+    buf[i + 1] !== 84 ||
+    buf[i + 2] !== 84 ||
+    buf[i + 3] !== 80 ||
+    buf[i + 4] !== 47 ||
+    buf[i + 5] !== 49 ||
+    buf[i + 6] !== 46 ||
+    (buf[i + 7] !== 48 && buf[i + 7] !== 49) ||
+    (i + 8 < end && buf[i + 8] !== 13)
+  )
+    throw bad400("malformed request line");
+  const minor = buf[i + 7] - 48;
+  let pos = i + 10; // past CRLF
+  const forward: number[] = [];
+  let host: string | undefined;
   let contentLength = -1;
   let chunked = false;
   let te = false;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    const colon = line.indexOf(":");
-    if (colon <= 0) throw new HttpError(400, "malformed header line");
-    const name = line.slice(0, colon);
-    if (!isToken(name)) throw new HttpError(400, "invalid header name");
-    const value = line.slice(colon + 1).trim();
-    const lower = name.toLowerCase();
-    head.lines.push(line);
-    head.names.push(name);
-    head.lower.push(lower);
-    head.values.push(value);
-    if (lower === "content-length") {
-      if (!/^\d{1,15}$/.test(value)) throw new HttpError(400, "invalid Content-Length");
-      const n = Number(value);
-      if (contentLength >= 0 && contentLength !== n) throw new HttpError(400, "conflicting Content-Length");
-      contentLength = n;
-    } else if (lower === "transfer-encoding") {
-      te = true;
-      const codings = value
-        .toLowerCase()
-        .split(",")
-        .map((s) => s.trim());
-      chunked = codings[codings.length - 1] === "chunked";
-      if (!chunked) throw new HttpError(400, "unsupported Transfer-Encoding");
-    } else if (lower === "connection") {
-      for (const t of value.split(",")) {
-        const token = t.trim().toLowerCase();
-        if (token) head.connection.push(token);
-      }
+  let connection: string[] = [];
+  let upgradeHeader = false;
+  let xff = "";
+  let trace = false;
+  /** Lines kept only if this is an upgrade request (Connection, Upgrade). */
+  const upgradeLines: number[] = [];
+  while (pos < end) {
+    let colon = pos;
+    while (colon < end && TOKEN[buf[colon]]) colon++;
+    if (colon === pos || buf[colon] !== 58) throw bad400("malformed header line");
+    let lineEnd = colon;
+    while (lineEnd < end && buf[lineEnd] !== 13) lineEnd++;
+    const len = colon - pos;
+    let keep = true;
+    switch (len) {
+      case 2:
+        if (nameIs(buf, pos, len, TE)) keep = false;
+        break;
+      case 4:
+        if (nameIs(buf, pos, len, HOST)) {
+          if (host !== undefined) throw bad400("more than one Host header");
+          host = trimmed(buf, colon + 1, lineEnd);
+        }
+        break;
+      case 7:
+        if (nameIs(buf, pos, len, TRAILER)) keep = false;
+        else if (nameIs(buf, pos, len, UPGRADE)) {
+          keep = false;
+          upgradeHeader = true;
+          upgradeLines.push(pos, lineEnd + 2);
+        }
+        break;
+      case 10:
+        if (nameIs(buf, pos, len, CONNECTION)) {
+          keep = false;
+          connection = connection.concat(tokens(buf, colon + 1, lineEnd));
+          upgradeLines.push(pos, lineEnd + 2);
+        } else if (nameIs(buf, pos, len, KEEP_ALIVE)) keep = false;
+        break;
+      case 14:
+        if (nameIs(buf, pos, len, CONTENT_LENGTH)) {
+          const v = trimmed(buf, colon + 1, lineEnd);
+          if (!/^\d{1,15}$/.test(v)) throw bad400("invalid Content-Length");
+          const n = Number(v);
+          if (contentLength >= 0 && contentLength !== n) throw bad400("conflicting Content-Length");
+          contentLength = n;
+        }
+        break;
+      case 15:
+        if (nameIs(buf, pos, len, X_FORWARDED_FOR)) {
+          keep = false;
+          const v = trimmed(buf, colon + 1, lineEnd);
+          if (v) xff = xff ? `${xff}, ${v}` : v;
+        } else if (nameIs(buf, pos, len, X_AMZN_TRACE_ID)) trace = true;
+        break;
+      case 16:
+        if (nameIs(buf, pos, len, PROXY_CONNECTION) || nameIs(buf, pos, len, X_FORWARDED_PORT)) keep = false;
+        break;
+      case 17:
+        if (nameIs(buf, pos, len, TRANSFER_ENCODING)) {
+          te = true;
+          const codings = tokens(buf, colon + 1, lineEnd);
+          chunked = codings[codings.length - 1] === "chunked";
+          if (!chunked) throw bad400("unsupported Transfer-Encoding");
+        } else if (nameIs(buf, pos, len, X_FORWARDED_PROTO)) keep = false;
+        break;
     }
+    if (keep) {
+      if (forward.length > 0 && forward[forward.length - 1] === pos) forward[forward.length - 1] = lineEnd + 2;
+      else forward.push(pos, lineEnd + 2);
+    }
+    pos = lineEnd + 2;
   }
-  if (te && contentLength >= 0) throw new HttpError(400, "both Transfer-Encoding and Content-Length");
-  return { contentLength, chunked };
+  if (te && contentLength >= 0) throw bad400("both Transfer-Encoding and Content-Length");
+  if (minor === 1 && host === undefined) throw bad400("missing Host header");
+  const upgrade = upgradeHeader && connection.includes("upgrade");
+  const head: RequestHead = {
+    buf,
+    start,
+    end,
+    method,
+    target,
+    minor,
+    host: host ?? "",
+    framing: chunked ? { kind: "chunked" } : contentLength > 0 ? { kind: "length", length: contentLength } : NO_BODY,
+    close: minor === 0 ? !connection.includes("keep-alive") : connection.includes("close"),
+    upgrade,
+    forward,
+    xff,
+    trace,
+  };
+  if (upgrade) {
+    // Keep Connection and Upgrade, in their places.
+    const all = [...splitRanges(buf, forward), ...splitRanges(buf, upgradeLines)].sort((x, y) => x[0] - y[0]);
+    head.forward = all.flat();
+  }
+  const extra = connection.filter((t) => t !== "close" && t !== "keep-alive" && t !== "upgrade");
+  if (extra.length) {
+    // Connection names more hop-by-hop headers (rare): drop those lines too.
+    const names = new Set(extra);
+    head.forward = splitRanges(buf, head.forward)
+      .filter(([a]) => !names.has(buf.toString("latin1", a, buf.indexOf(58, a)).toLowerCase()))
+      .flat();
+  }
+  return head;
 }
 
-/** Parses a request head (the text before the blank line). Throws HttpError for bad requests. */
-export function parseRequestHead(text: string): RequestHead {
-  const lines = text.split("\r\n");
-  const m = REQUEST_LINE.exec(lines[0]);
-  if (!m) throw new HttpError(400, "malformed request line");
-  const head: RequestHead = {
-    method: m[1],
-    target: m[2],
-    minor: m[3] === "1" ? 1 : 0,
-    lines: [],
-    names: [],
-    lower: [],
-    values: [],
-    connection: [],
-    framing: { kind: "none" },
-    host: "",
-    close: false,
-    upgrade: false,
-  };
-  const { contentLength, chunked } = parseFields(lines, head);
-  head.framing = chunked
-    ? { kind: "chunked" }
-    : contentLength > 0
-      ? { kind: "length", length: contentLength }
-      : { kind: "none" };
-  const hostAt = head.lower.indexOf("host");
-  head.host = hostAt >= 0 ? head.values[hostAt] : "";
-  if (head.minor === 1 && hostAt < 0) throw new HttpError(400, "missing Host header");
-  head.close = head.minor === 0 ? !head.connection.includes("keep-alive") : head.connection.includes("close");
-  head.upgrade = head.connection.includes("upgrade") && head.lower.includes("upgrade");
-  return head;
+/** Ranges that may hold several lines → one [start, end) per line. */
+function splitRanges(buf: Buffer, ranges: number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < ranges.length; i += 2) {
+    let from = ranges[i];
+    for (let j = from; j < ranges[i + 1]; j++)
+      if (buf[j] === 10) {
+        out.push([from, j + 1]);
+        from = j + 1;
+      }
+  }
+  return out;
+}
+
+/** Every value of a header in a scanned request (name lowercase), in order, trimmed. */
+export function headerValues(head: RequestHead, name: string): string[] {
+  const { buf, end } = head;
+  const out: string[] = [];
+  let pos = buf.indexOf(10, head.start) + 1;
+  while (pos > 0 && pos < end) {
+    let colon = pos;
+    while (colon < end && buf[colon] !== 58) colon++;
+    let lineEnd = colon;
+    while (lineEnd < end && buf[lineEnd] !== 13) lineEnd++;
+    if (colon - pos === name.length && buf.toString("latin1", pos, colon).toLowerCase() === name)
+      out.push(trimmed(buf, colon + 1, lineEnd));
+    pos = lineEnd + 2;
+  }
+  return out;
 }
 
 const NO_BODY: Framing = { kind: "none" };
@@ -153,6 +257,11 @@ const TRANSFER_ENCODING = NAME("transfer-encoding");
 const CONNECTION = NAME("connection");
 const KEEP_ALIVE = NAME("keep-alive");
 const PROXY_CONNECTION = NAME("proxy-connection");
+const HOST = NAME("host");
+const X_FORWARDED_FOR = NAME("x-forwarded-for");
+const X_FORWARDED_PROTO = NAME("x-forwarded-proto");
+const X_FORWARDED_PORT = NAME("x-forwarded-port");
+const X_AMZN_TRACE_ID = NAME("x-amzn-trace-id");
 const TE = NAME("te");
 const TRAILER = NAME("trailer");
 const UPGRADE = NAME("upgrade");
@@ -333,12 +442,6 @@ export function scanResponseHead(buf: Buffer, end: number, method: string): Scan
   const close = framing.kind === "close" || (minor === 0 ? !keepAliveToken : closeToken);
   return { status, minor, framing, close, reasonStart: 12, reasonEnd: statusEnd, ranges };
 }
-
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"]);
-
-/** Whether a header is hop-by-hop for this message (standard ones and those its Connection header names). */
-export const isHopByHop = (lower: string, head: MessageHead) =>
-  HOP_BY_HOP.has(lower) || (head.connection.length > 0 && head.connection.includes(lower));
 
 /** The path and query of a request target ("/a/b?x=1" → ["/a/b", "x=1"]); absolute-form is reduced to its path. */
 export function splitTarget(target: string): { path: string; query: string } {

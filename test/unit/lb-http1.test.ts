@@ -4,8 +4,8 @@ import {
   ChunkedScanner,
   HttpError,
   hostOnly,
-  isHopByHop,
-  parseRequestHead,
+  headerValues,
+  scanRequestHead,
   scanResponseHead,
   splitTarget,
 } from "../../src/lb/http1.js";
@@ -13,8 +13,21 @@ import {
 const head = (...lines: string[]) => lines.join("\r\n");
 
 describe("request heads", () => {
-  it("parses the request line, headers, framing and keep-alive", () => {
-    const h = parseRequestHead(head("POST /a?b=1 HTTP/1.1", "Host: example.com:8080", "Content-Length: 5", "X-A:  v "));
+  const scan = (text: string) => {
+    const buf = Buffer.from(`\r\n${text}\r\n\r\n`, "latin1"); // a stray CRLF first, as between requests
+    return scanRequestHead(buf, 2, buf.length - 4);
+  };
+  /** The header lines the proxy would forward. */
+  const forwarded = (text: string) => {
+    const h = scan(text);
+    const out: string[] = [];
+    for (let i = 0; i < h.forward.length; i += 2)
+      out.push(...h.buf.toString("latin1", h.forward[i], h.forward[i + 1] - 2).split("\r\n"));
+    return out;
+  };
+
+  it("scans the request line, headers, framing and keep-alive", () => {
+    const h = scan(head("POST /a?b=1 HTTP/1.1", "Host:  example.com:8080 ", "Content-Length: 5", "X-A:  v "));
     expect(h).toMatchObject({
       method: "POST",
       target: "/a?b=1",
@@ -24,28 +37,57 @@ describe("request heads", () => {
       close: false,
       upgrade: false,
     });
-    expect(h.values[2]).toBe("v");
+    expect(headerValues(h, "x-a")).toEqual(["v"]);
   });
 
   it.each<[string, string, object]>([
-    ["HTTP/1.0 closes unless keep-alive", head("GET / HTTP/1.0"), { close: true, minor: 0 }],
+    ["HTTP/1.0 closes unless keep-alive", head("GET / HTTP/1.0"), { close: true, minor: 0, host: "" }],
     ["HTTP/1.0 keep-alive", head("GET / HTTP/1.0", "Connection: Keep-Alive"), { close: false }],
     ["HTTP/1.1 Connection: close", head("GET / HTTP/1.1", "Host: a", "Connection: close"), { close: true }],
     ["chunked", head("POST / HTTP/1.1", "Host: a", "Transfer-Encoding: chunked"), { framing: { kind: "chunked" } }],
     ["no body", head("GET / HTTP/1.1", "Host: a"), { framing: { kind: "none" } }],
+    ["upgrade", head("GET /ws HTTP/1.1", "Host: a", "Connection: Upgrade", "Upgrade: websocket"), { upgrade: true }],
     [
-      "upgrade",
-      head("GET /ws HTTP/1.1", "Host: a", "Connection: Upgrade", "Upgrade: websocket"),
-      { upgrade: true, connection: ["upgrade"] },
+      "X-Forwarded-For values",
+      head("GET / HTTP/1.1", "Host: a", "X-Forwarded-For: 1.2.3.4", "x-forwarded-for: 5.6.7.8"),
+      { xff: "1.2.3.4, 5.6.7.8" },
     ],
+    ["a trace id", head("GET / HTTP/1.1", "Host: a", "X-Amzn-Trace-Id: Root=1-x"), { trace: true }],
   ])("%s", (_, text, expected) => {
-    expect(parseRequestHead(text)).toMatchObject(expected);
+    expect(scan(text)).toMatchObject(expected);
+  });
+
+  it("forwards end-to-end headers and drops hop-by-hop and X-Forwarded-* ones", () => {
+    expect(
+      forwarded(
+        head(
+          "GET / HTTP/1.1",
+          "Host: a",
+          "Connection: keep-alive, X-Private",
+          "Keep-Alive: 5",
+          "X-Private: secret",
+          "X-Forwarded-For: 1.1.1.1",
+          "X-Forwarded-Proto: https",
+          "X-Forwarded-Port: 443",
+          "Accept: */*",
+          "TE: trailers",
+          "X-Amzn-Trace-Id: Root=1-x",
+        ),
+      ),
+    ).toEqual(["Host: a", "Accept: */*", "X-Amzn-Trace-Id: Root=1-x"]);
+  });
+
+  it("keeps Connection and Upgrade (in place) on upgrade requests", () => {
+    expect(
+      forwarded(head("GET /ws HTTP/1.1", "Host: a", "Connection: Upgrade", "Upgrade: websocket", "X-A: 1")),
+    ).toEqual(["Host: a", "Connection: Upgrade", "Upgrade: websocket", "X-A: 1"]);
   });
 
   it.each([
     ["a malformed request line", head("GET /")],
     ["HTTP/2 in a text head", head("GET / HTTP/2.0", "Host: a")],
     ["a missing Host on HTTP/1.1", head("GET / HTTP/1.1")],
+    ["two Host headers", head("GET / HTTP/1.1", "Host: a", "Host: b")],
     ["a space before the colon", head("GET / HTTP/1.1", "Host : a")],
     ["folded header lines", head("GET / HTTP/1.1", "Host: a", " folded")],
     [
@@ -55,20 +97,31 @@ describe("request heads", () => {
     ["conflicting Content-Lengths", head("POST / HTTP/1.1", "Host: a", "Content-Length: 1", "Content-Length: 2")],
     ["a non-numeric Content-Length", head("POST / HTTP/1.1", "Host: a", "Content-Length: 1x")],
     ["a Transfer-Encoding other than chunked last", head("POST / HTTP/1.1", "Host: a", "Transfer-Encoding: gzip")],
+    ["a control character in the target", "GET /a\u0001b HTTP/1.1\r\nHost: a"],
   ])("rejects %s with 400", (_, text) => {
-    expect(() => parseRequestHead(text)).toThrow(HttpError);
+    expect(() => scan(text)).toThrow(HttpError);
     try {
-      parseRequestHead(text);
+      scan(text);
     } catch (e) {
       expect((e as HttpError).status).toBe(400);
     }
   });
 
-  it("names hop-by-hop headers, including those Connection lists", () => {
-    const h = parseRequestHead(head("GET / HTTP/1.1", "Host: a", "Connection: x-private", "X-Private: 1"));
-    expect(isHopByHop("keep-alive", h)).toBe(true);
-    expect(isHopByHop("x-private", h)).toBe(true);
-    expect(isHopByHop("x-other", h)).toBe(false);
+  it("forwards exactly the end-to-end lines, for any mix of headers", () => {
+    const dropped = [
+      "Connection: keep-alive",
+      "Keep-Alive: timeout=5",
+      "TE: trailers",
+      "X-Forwarded-For: 9.9.9.9",
+      "X-Forwarded-Port: 1",
+    ];
+    const endToEnd = fc.stringMatching(/^X-[A-Za-z0-9]{1,10}: [a-z0-9 ]{0,10}[a-z0-9]$/);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(endToEnd, fc.constantFrom(...dropped)), { maxLength: 10 }), (lines) => {
+        const text = head("GET / HTTP/1.1", "Host: h", ...lines);
+        expect(forwarded(text)).toEqual(["Host: h", ...lines.filter((l) => !dropped.includes(l))]);
+      }),
+    );
   });
 });
 
