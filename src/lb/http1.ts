@@ -102,7 +102,7 @@ export function scanRequestHead(buf: Buffer, start: number, end: number): Reques
     buf[i + 5] !== 49 ||
     buf[i + 6] !== 46 ||
     (buf[i + 7] !== 48 && buf[i + 7] !== 49) ||
-    (i + 8 < end && buf[i + 8] !== 13)
+    (i + 8 < end && (buf[i + 8] !== 13 || buf[i + 9] !== 10))
   )
     throw bad400("malformed request line");
   const minor = buf[i + 7] - 48;
@@ -123,7 +123,12 @@ export function scanRequestHead(buf: Buffer, start: number, end: number): Reques
     while (colon < end && TOKEN[buf[colon]]) colon++;
     if (colon === pos || buf[colon] !== 58) throw bad400("malformed header line");
     let lineEnd = colon;
-    while (lineEnd < end && buf[lineEnd] !== 13) lineEnd++;
+    while (lineEnd < end && buf[lineEnd] !== 13) {
+      // A bare LF or NUL in a header line could make the target read the head differently.
+      if (buf[lineEnd] === 10 || buf[lineEnd] === 0) throw bad400("invalid character in a header line");
+      lineEnd++;
+    }
+    if (lineEnd < end && buf[lineEnd + 1] !== 10) throw bad400("bare CR in a header line");
     const len = colon - pos;
     let keep = true;
     switch (len) {
@@ -322,6 +327,7 @@ export function scanResponseHead(buf: Buffer, end: number, method: string): Scan
     status = status * 10 + d;
   }
   if (statusEnd > 12 && buf[12] !== 32) throw bad("malformed status line");
+  if (statusEnd < end && buf[statusEnd + 1] !== 10) throw bad("malformed status line");
   const minor = buf[7] - 48;
   const tunnel = status === 101;
   const ranges: number[] = [];
@@ -339,7 +345,12 @@ export function scanResponseHead(buf: Buffer, end: number, method: string): Scan
     while (colon < end && buf[colon] !== 58 && buf[colon] !== 13) colon++;
     if (colon === pos || buf[colon] !== 58) throw bad("malformed header line");
     let lineEnd = colon;
-    while (lineEnd < end && buf[lineEnd] !== 13) lineEnd++;
+    while (lineEnd < end && buf[lineEnd] !== 13) {
+      // A bare LF or NUL in a header line could make the target read the head differently.
+      if (buf[lineEnd] === 10 || buf[lineEnd] === 0) throw bad("invalid character in a header line");
+      lineEnd++;
+    }
+    if (lineEnd < end && buf[lineEnd + 1] !== 10) throw bad("bare CR in a header line");
     const len = colon - pos;
     if (buf[colon - 1] === 32 || buf[colon - 1] === 9) throw bad("whitespace before a colon");
     let keep = true;

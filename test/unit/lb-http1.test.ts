@@ -98,6 +98,9 @@ describe("request heads", () => {
     ["a non-numeric Content-Length", head("POST / HTTP/1.1", "Host: a", "Content-Length: 1x")],
     ["a Transfer-Encoding other than chunked last", head("POST / HTTP/1.1", "Host: a", "Transfer-Encoding: gzip")],
     ["a control character in the target", "GET /a\u0001b HTTP/1.1\r\nHost: a"],
+    ["a bare LF inside a header line", "GET / HTTP/1.1\r\nHost: a\nX-Evil: 1"],
+    ["a bare CR inside a header line", "GET / HTTP/1.1\r\nHost: a\rX-Evil: 1"],
+    ["a NUL in a header value", "GET / HTTP/1.1\r\nHost: a\u0000b"],
   ])("rejects %s with 400", (_, text) => {
     expect(() => scan(text)).toThrow(HttpError);
     try {
@@ -204,6 +207,8 @@ describe("response heads", () => {
     ["a folded line", head("HTTP/1.1 200 OK", "X-A: 1", " folded")],
     ["a line without a colon", head("HTTP/1.1 200 OK", "garbage")],
     ["whitespace before the colon", head("HTTP/1.1 200 OK", "X-A : 1")],
+    ["a bare LF inside a header line", "HTTP/1.1 200 OK\r\nX-A: 1\nX-B: 2"],
+    ["a bare CR after the status line", "HTTP/1.1 200 OK\rX-A: 1"],
   ])("rejects %s with 502", (_, text) => {
     expect(() => scan(text)).toThrow(HttpError);
     try {
