@@ -3,6 +3,7 @@ import type { ParsedRequest, Protocol, WireRequest, WireResponse } from "../http
 import { parseValue } from "../json/codec.js";
 import { type ServiceModel, type ShapeRef, errorShape, operationNamed, queryErrorCode, shapeOf } from "../model.js";
 import { Violations, setEntry } from "../validate.js";
+import { outputWalker } from "../output.js";
 import { CborError, decodeCbor, encodeCbor } from "./cbor.js";
 
 /** CBOR-decoded input → what the JSON input walker checks (bytes → base64, Date → epoch seconds, ±Inf/NaN → text). */
@@ -20,36 +21,11 @@ function jsonish(v: unknown): unknown {
 }
 
 /** Typed output → CBOR-ready value following the model (timestamps as Date/tag 1, blobs as bytes). */
-function toCborValue(model: ServiceModel, ref: ShapeRef, value: unknown): unknown {
-  if (value === undefined || value === null) return undefined;
-  const shape = shapeOf(model, ref);
-  if (shape.document) return value;
-  switch (shape.type) {
-    case "structure": {
-      const out: Record<string, unknown> = {};
-      const input = value as Record<string, unknown>;
-      for (const [name, member] of Object.entries(shape.members ?? {})) {
-        const v = toCborValue(model, member, input[name]);
-        if (v !== undefined) out[name] = v;
-      }
-      return out;
-    }
-    case "list":
-      return (value as unknown[]).map((item) => toCborValue(model, shape.member!, item));
-    case "map": {
-      const out: Record<string, unknown> = {};
-      for (const [k, item] of Object.entries(value as Record<string, unknown>))
-        setEntry(out, k, toCborValue(model, shape.value!, item));
-      return out;
-    }
-    case "timestamp":
-      return value instanceof Date ? value : new Date(value as string);
-    case "blob":
-      return Buffer.from(value as Uint8Array);
-    default:
-      return value;
-  }
-}
+const toCborValue = outputWalker((shape, _ref, value) => {
+  if (shape.type === "timestamp") return value instanceof Date ? value : new Date(value as string);
+  if (shape.type === "blob") return Buffer.from(value as Uint8Array);
+  return value;
+});
 
 /**
  * Smithy RPC v2 CBOR: `POST /service/<ServiceName>/operation/<Operation>`, `smithy-protocol:

@@ -1,4 +1,5 @@
 import { ServiceError } from "../../core/errors.js";
+import { outputWalker } from "../output.js";
 import { type ServiceModel, type ShapeRef, shapeOf } from "../model.js";
 import { parseTimestamp } from "../timestamp.js";
 import {
@@ -113,29 +114,8 @@ export function parseValue(model: ServiceModel, ref: ShapeRef, value: unknown, p
 }
 
 /** Typed output → plain JSON value following the model (unknown members are dropped). */
-export function toJsonValue(model: ServiceModel, ref: ShapeRef, value: unknown): unknown {
-  if (value === undefined || value === null) return undefined;
-  const shape = shapeOf(model, ref);
-  if (shape.document) return value;
+export const toJsonValue = outputWalker((shape, ref, value) => {
   switch (shape.type) {
-    case "structure": {
-      const out: Record<string, unknown> = {};
-      const input = value as Record<string, unknown>;
-      for (const [name, member] of Object.entries(shape.members ?? {})) {
-        if (member.location) continue; // bound to HTTP by restJson, not the body
-        const v = toJsonValue(model, member, input[name]);
-        if (v !== undefined) out[name] = v;
-      }
-      return out;
-    }
-    case "list":
-      return (value as unknown[]).map((item) => toJsonValue(model, shape.member!, item));
-    case "map": {
-      const out: Record<string, unknown> = {};
-      for (const [k, item] of Object.entries(value as Record<string, unknown>))
-        setEntry(out, k, toJsonValue(model, shape.value!, item));
-      return out;
-    }
     case "timestamp": {
       const date = value instanceof Date ? value : new Date(value as string);
       const format = ref.timestampFormat ?? shape.timestampFormat;
@@ -150,4 +130,4 @@ export function toJsonValue(model: ServiceModel, ref: ShapeRef, value: unknown):
     default:
       return value;
   }
-}
+});
