@@ -5,8 +5,18 @@ import type { Logger } from "../core/logger.js";
 
 const run = promisify(execFile);
 
-const isLocal = (address: string) =>
-  Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === address));
+/**
+ * Whether `address` is assigned on this host. Node's networkInterfaces() leaves out interfaces that
+ * are not running, and docker0 is not while no container is attached, so ask iproute2 first.
+ */
+async function isLocal(address: string): Promise<boolean> {
+  try {
+    const { stdout } = await run("ip", ["-o", "addr", "show", "to", address]);
+    return stdout.trim() !== "";
+  } catch {
+    return Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === address));
+  }
+}
 
 /**
  * Makes `address` (169.254.170.2) a local address of the host, on the Docker bridge, so task
@@ -14,7 +24,7 @@ const isLocal = (address: string) =>
  * root it explains the one command to run. Returns whether the address is usable.
  */
 export async function ensureHostAddress(address: string, iface: string, logger: Logger): Promise<boolean> {
-  if (isLocal(address)) return true;
+  if (await isLocal(address)) return true;
   const command = `ip addr add ${address}/32 dev ${iface}`;
   if (process.getuid?.() !== 0) {
     logger.warn(
@@ -27,7 +37,8 @@ export async function ensureHostAddress(address: string, iface: string, logger: 
     await run("ip", ["addr", "add", `${address}/32`, "dev", iface]);
   } catch (e) {
     const stderr = String((e as { stderr?: string }).stderr ?? (e as Error).message);
-    if (!/File exists/i.test(stderr)) {
+    // iproute2 says "File exists" or (6.x) "Address already assigned" when another Berth won the race.
+    if (!/File exists|already assigned/i.test(stderr)) {
       logger.warn(
         { address, interface: iface, err: stderr.trim() },
         `task endpoint disabled: could not add ${address} to ${iface} (${command})`,
