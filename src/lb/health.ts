@@ -1,10 +1,10 @@
 import type { StoredHealth } from "../services/elbv2/records.js";
 
 /**
- * The target health state machine, pure. A target starts `initial`; HealthyThresholdCount
- * consecutive passing checks make it `healthy`, UnhealthyThresholdCount consecutive failing ones
- * make it `unhealthy` (from initial or healthy); an unhealthy target needs HealthyThresholdCount
- * passes to come back. Draining and unused are not health states here: they come from the
+ * The target health state machine, pure. A target starts `initial`; one passing check makes it
+ * `healthy` (AWS: "after your target is registered, it must pass one health check to be
+ * considered healthy"), UnhealthyThresholdCount consecutive failing ones make it `unhealthy` (from
+ * initial or healthy); an unhealthy target needs HealthyThresholdCount passes to come back. Draining and unused are not health states here: they come from the
  * registration (see services/elbv2/target-health.ts).
  */
 
@@ -39,9 +39,9 @@ export function nextHealth(current: HealthState, result: CheckResult, t: Thresho
   const failures = result.ok ? 0 : current.failures + 1;
   const { state } = current.health;
   if (result.ok) {
-    if (state === "healthy") return { health: HEALTHY, passes, failures };
+    if (state === "healthy" || state === "initial") return { health: HEALTHY, passes, failures };
     if (passes >= t.healthyThresholdCount) return { health: HEALTHY, passes, failures };
-    return { health: state === "initial" ? INITIAL_CHECKING : current.health, passes, failures };
+    return { health: current.health, passes, failures };
   }
   const unhealthy: StoredHealth = { state: "unhealthy", reason: result.reason, description: result.description };
   if (state === "unhealthy") return { health: unhealthy, passes, failures };

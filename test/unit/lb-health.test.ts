@@ -20,9 +20,17 @@ const run = (results: CheckResult[], start = startState(REGISTERING)) =>
 
 describe("health state machine", () => {
   it.each<[string, CheckResult[], object]>([
-    ["registering → initial checking after one pass", [ok], INITIAL_CHECKING],
-    ["initial → healthy after the healthy threshold", [ok, ok, ok], HEALTHY],
-    ["a failure resets the pass count", [ok, ok, failedCheck, ok, ok], INITIAL_CHECKING],
+    ["registering → healthy after one pass (the threshold is for unhealthy targets)", [ok], HEALTHY],
+    ["registering → initial checking after a failure below the threshold", [failedCheck], INITIAL_CHECKING],
+    [
+      "a failure resets the pass count",
+      [failedCheck, failedCheck, ok, failedCheck, ok, ok],
+      {
+        state: "unhealthy",
+        reason: "Target.FailedHealthChecks",
+        description: "Health checks failed",
+      },
+    ],
     [
       "initial → unhealthy after the unhealthy threshold (response code)",
       [codeMismatch(404), codeMismatch(404)],
@@ -75,7 +83,8 @@ describe("health state machine", () => {
             s = nextHealth(s, r, t);
             passes = r.ok ? passes + 1 : 0;
             failures = r.ok ? 0 : failures + 1;
-            if (before !== "healthy" && s.health.state === "healthy") expect(passes).toBeGreaterThanOrEqual(h);
+            if (before === "unhealthy" && s.health.state === "healthy") expect(passes).toBeGreaterThanOrEqual(h);
+            if (before === "initial" && r.ok) expect(s.health.state).toBe("healthy");
             if (before !== "unhealthy" && s.health.state === "unhealthy") expect(failures).toBeGreaterThanOrEqual(u);
             if (before === "healthy" && passes > 0) expect(s.health.state).toBe("healthy");
             if (s.health.state === "healthy") expect(s.health.reason).toBeUndefined();

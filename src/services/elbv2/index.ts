@@ -9,7 +9,7 @@
  * - `register(arn, [{ id: taskPrivateIp, port: containerPort }])` once a task is RUNNING
  *   (awsvpc tasks are `ip` targets; the host reaches container IPs on Docker's bridge). The
  *   target starts `initial` (Elb.RegistrationInProgress, then Elb.InitialHealthChecking) and
- *   becomes `healthy` after HealthyThresholdCount passing checks, or `unhealthy` after
+ *   becomes `healthy` after its first passing check, or `unhealthy` after
  *   UnhealthyThresholdCount failing ones.
  * - `health(arn)` lists every registered or draining target with its state; poll it (or
  *   listen to the store's change feed for `TARGET_KIND`, whose change ids start with the
