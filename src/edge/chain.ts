@@ -38,7 +38,7 @@ export interface EdgeIdentity {
     service: { id: string; signingName: string; protocol: string },
     operation: string,
     input: Record<string, unknown>,
-    scope: { account: string; region: string },
+    scope: { account: string; region: string; sourceIp?: string },
   ): void;
 }
 
@@ -152,7 +152,7 @@ export function buildChain({ config, services, logger, identity }: ChainDeps) {
       { id: ex.service!.id, signingName: meta.signingName ?? meta.endpointPrefix, protocol: ex.protocol!.kind },
       ex.operation!,
       ex.input!,
-      { account: ex.ctx!.account, region: ex.ctx!.region },
+      { account: ex.ctx!.account, region: ex.ctx!.region, sourceIp: ex.req.sourceIp },
     );
   };
 

@@ -66,6 +66,7 @@ export function createEdgeServer(deps: ChainDeps & { logger: Logger; registry?: 
       query: url.searchParams,
       headers: req.headers as Record<string, string | undefined>,
       body,
+      sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, ""),
     };
     const { response, ex } = await handle(wire);
     send(res, response);

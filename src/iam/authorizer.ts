@@ -164,14 +164,15 @@ export class Authorizer {
     service: { id: string; signingName: string; protocol: string },
     operation: string,
     input: Record<string, unknown>,
-    scope: Scope,
+    scope: Scope & { sourceIp?: string },
   ): void {
     if (caller.permissive) return;
     const action = this.action(service.id, service.signingName, operation);
     if (ALWAYS_ALLOWED.has(action) || PROVIDER_DECIDES.has(action)) return;
     const policies = this.iam.policySetOf(caller);
+    const context: ConditionContext = scope.sourceIp ? { "aws:sourceip": [scope.sourceIp] } : {};
     for (const resource of this.resources(service.id, operation, input, scope, caller)) {
-      const r = this.check(caller, action, resource, { region: scope.region, policies });
+      const r = this.check(caller, action, resource, { region: scope.region, policies, context });
       if (!r.allowed) throw accessDenied(service.protocol, r.message);
     }
     const passes = PASSES_ROLES[action];
@@ -180,7 +181,7 @@ export class Authorizer {
       const r = this.check(caller, "iam:PassRole", role, {
         region: scope.region,
         policies,
-        context: { "iam:passedtoservice": [passes!.service] },
+        context: { ...context, "iam:passedtoservice": [passes!.service] },
       });
       if (!r.allowed) throw accessDenied(service.protocol, r.message);
     }

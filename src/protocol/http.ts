@@ -7,6 +7,8 @@ export interface WireRequest {
   /** Lower-case header names. */
   headers: Record<string, string | undefined>;
   body: Buffer;
+  /** The client's address (aws:SourceIp), when the request came over a socket. */
+  sourceIp?: string;
 }
 
 export interface WireResponse {

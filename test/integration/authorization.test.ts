@@ -13,6 +13,7 @@ import {
   CreateGroupCommand,
   CreatePolicyCommand,
   CreateUserCommand,
+  DeleteUserPolicyCommand,
   type IAMClient,
   ListRolesCommand,
   PutUserPermissionsBoundaryCommand,
@@ -116,6 +117,39 @@ describe("authorisation of every call", () => {
       name: "AccessDeniedException",
       message: `User: ${devArn} is not authorized to perform: ssm:GetParameter on resource: ${param("/app/secret")} with an explicit deny in an identity-based policy`,
     });
+  });
+
+  it("conditions on aws:SourceIp see the client's address", async () => {
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: "dev",
+        PolicyName: "by-address",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Action: "ssm:GetParameter",
+              Resource: param("/other/x"),
+              Condition: { IpAddress: { "aws:SourceIp": "127.0.0.0/8" } },
+            },
+            {
+              Effect: "Allow",
+              Action: "ssm:GetParameter",
+              Resource: param("/home/eve/note"),
+              Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } },
+            },
+          ],
+        }),
+      }),
+    );
+    const ssm = new SSMClient(clientOptions(endpoint, dev));
+    expect((await ssm.send(new GetParameterCommand({ Name: "/other/x" }))).Parameter!.Value).toBe("value of /other/x");
+    await expect(ssm.send(new GetParameterCommand({ Name: "/home/eve/note" }))).rejects.toMatchObject({
+      name: "AccessDeniedException",
+      message: `User: ${devArn} is not authorized to perform: ssm:GetParameter on resource: ${param("/home/eve/note")} because no identity-based policy allows the ssm:GetParameter action`,
+    });
+    await iam.send(new DeleteUserPolicyCommand({ UserName: "dev", PolicyName: "by-address" }));
   });
 
   it("substitutes policy variables such as ${aws:username}", async () => {
