@@ -16,7 +16,12 @@ import {
   TagResourceCommand,
   ValidationException,
 } from "@aws-sdk/client-application-auto-scaling";
-import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  PutMetricAlarmCommand,
+  SetAlarmStateCommand,
+} from "@aws-sdk/client-cloudwatch";
 import {
   CreateClusterCommand,
   CreateServiceCommand,
@@ -39,7 +44,7 @@ describe("Application Auto Scaling API (SDK v3, awsJson1_1)", () => {
   const ecs = ecsClient(endpoint);
   const cluster = `aas-${randomUUID().slice(0, 8)}`;
   const resource = (svc: string) => `service/${cluster}/${svc}`;
-  const services = ["api", "sched"];
+  const services = ["api", "sched", "capped"];
 
   beforeAll(async () => {
     await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
@@ -403,6 +408,57 @@ describe("Application Auto Scaling API (SDK v3, awsJson1_1)", () => {
     expect(gone!.message).toBe(
       `No scaling policy found for service namespace: ecs, resource ID: ${resource("api")}, scalable dimension: ecs:service:DesiredCount, policy name: cpu`,
     );
+  });
+
+  it("an alarm that asks for more than the maximum records a not-scaled activity, listed only on request", async () => {
+    const target = { ServiceNamespace: ns, ResourceId: resource("capped"), ScalableDimension: dim };
+    await aas.send(new RegisterScalableTargetCommand({ ...target, MinCapacity: 0, MaxCapacity: 0 }));
+    const policy = await aas.send(
+      new PutScalingPolicyCommand({
+        ...target,
+        PolicyName: "more",
+        PolicyType: "StepScaling",
+        StepScalingPolicyConfiguration: {
+          AdjustmentType: "ChangeInCapacity",
+          StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 2 }],
+        },
+      }),
+    );
+    const alarmName = `capped-${randomUUID().slice(0, 8)}`;
+    await cw.send(
+      new PutMetricAlarmCommand({
+        AlarmName: alarmName,
+        Namespace: "Berth/Test",
+        MetricName: "Queue",
+        Statistic: "Average",
+        Period: 10,
+        EvaluationPeriods: 1,
+        Threshold: 5,
+        ComparisonOperator: "GreaterThanThreshold",
+        AlarmActions: [policy.PolicyARN!],
+      }),
+    );
+    await cw.send(new SetAlarmStateCommand({ AlarmName: alarmName, StateValue: "ALARM", StateReason: "testing" }));
+    const activities = async (IncludeNotScaledActivities?: boolean) =>
+      (await aas.send(new DescribeScalingActivitiesCommand({ ...target, IncludeNotScaledActivities })))
+        .ScalingActivities!;
+    const deadline = Date.now() + 15_000;
+    while ((await activities(true)).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    // the alarm invokes the policy again at each evaluation; the repeat is not recorded again
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await activities(true)).toEqual([
+      expect.objectContaining({
+        Description: "Attempting to scale due to alarm triggered",
+        Cause: `monitor alarm ${alarmName} in state ALARM triggered policy more`,
+        StatusCode: "Failed",
+        StatusMessage: "Failed to set desired count to 2",
+        NotScaledReasons: [{ Code: "AlreadyAtMaxCapacity", MaxCapacity: 0 }],
+      }),
+    ]);
+    expect(await activities()).toEqual([]);
+    expect(await activities(false)).toEqual([]);
+    const svc = (await ecs.send(new DescribeServicesCommand({ cluster, services: ["capped"] }))).services![0];
+    expect(svc.desiredCount).toBe(0);
   });
 
   it("scheduled actions: bad expressions are rejected; an action changes the minimum capacity at its time", async () => {

@@ -147,6 +147,22 @@ describe("cooldowns", () => {
       reason: expect.stringMatching(/maximum \(10\)/),
     });
   });
+  it.each<[string, number, number, object]>([
+    ["at the maximum", 10, 20, { Code: "AlreadyAtMaxCapacity", MaxCapacity: 10 }],
+    ["at the minimum", 1, 0, { Code: "AlreadyAtMinCapacity", MinCapacity: 1 }],
+    ["already what the policy asks", 4, 4, { Code: "AlreadyAtDesiredCapacity", CurrentCapacity: 4 }],
+  ])("names AWS's not-scaled reason when %s", (_, current, proposed, reason) => {
+    expect(decideScaling({ ...base, current, propose: () => proposed, state: {} })).toEqual({
+      scale: false,
+      reason: expect.any(String),
+      notScaled: { reason, proposed },
+    });
+  });
+  it("a cooldown or a suspension is not a not-scaled reason AWS names", () => {
+    const cooling = decideScaling({ ...base, current: 4, propose: (b) => b - 1, state: { scaleInUntil: 1030_000 } });
+    expect(cooling).toMatchObject({ scale: false });
+    expect("notScaled" in cooling).toBe(false);
+  });
   it("respects suspension", () => {
     expect(decideScaling({ ...base, current: 2, propose: () => 5, state: {}, suspended: { out: true } })).toMatchObject(
       { scale: false, reason: expect.stringMatching(/suspended/) },

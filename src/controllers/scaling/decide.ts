@@ -116,9 +116,17 @@ export interface CooldownState {
   scaleInUntil?: number;
 }
 
+/** AWS's machine-readable reason when a policy's answer changes nothing (DescribeScalingActivities). */
+export interface NotScaledReason {
+  Code: "AlreadyAtMaxCapacity" | "AlreadyAtMinCapacity" | "AlreadyAtDesiredCapacity";
+  MaxCapacity?: number;
+  MinCapacity?: number;
+  CurrentCapacity?: number;
+}
+
 export type ScalingDecision =
   | { scale: true; desired: number; direction: "out" | "in"; cooldown: CooldownState }
-  | { scale: false; reason: string };
+  | { scale: false; reason: string; notScaled?: { reason: NotScaledReason; proposed: number } };
 
 export interface ScalingRequest {
   now: number;
@@ -175,9 +183,22 @@ export function decideScaling(r: ScalingRequest): ScalingDecision {
       cooldown: { ...r.state, scaleInUntil: r.now + r.cooldownSec * 1000 },
     };
   }
-  if (r.propose(r.current) > r.max && r.current >= r.max)
-    return { scale: false, reason: `The capacity is already at the maximum (${r.max}).` };
-  if (r.propose(r.current) < r.min && r.current <= r.min)
-    return { scale: false, reason: `The capacity is already at the minimum (${r.min}).` };
-  return { scale: false, reason: "The capacity already matches what the policy asks for." };
+  const proposed = r.propose(r.current);
+  if (proposed > r.max && r.current >= r.max)
+    return {
+      scale: false,
+      reason: `The capacity is already at the maximum (${r.max}).`,
+      notScaled: { reason: { Code: "AlreadyAtMaxCapacity", MaxCapacity: r.max }, proposed },
+    };
+  if (proposed < r.min && r.current <= r.min)
+    return {
+      scale: false,
+      reason: `The capacity is already at the minimum (${r.min}).`,
+      notScaled: { reason: { Code: "AlreadyAtMinCapacity", MinCapacity: r.min }, proposed },
+    };
+  return {
+    scale: false,
+    reason: "The capacity already matches what the policy asks for.",
+    notScaled: { reason: { Code: "AlreadyAtDesiredCapacity", CurrentCapacity: r.current }, proposed },
+  };
 }

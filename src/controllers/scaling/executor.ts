@@ -78,8 +78,11 @@ export function policyActionHandler(aas: AasContext, logger: Logger): AlarmActio
             in: target.SuspendedState?.DynamicScalingInSuspended,
           },
         });
-        if (!decision.scale) return `Not scaled: ${decision.reason}`;
         const cause = `monitor alarm ${invocation.alarm.AlarmName} in state ${invocation.alarm.StateValue} triggered policy ${policy.PolicyName}`;
+        if (!decision.scale) {
+          if (decision.notScaled) aas.recordNotScaled(scope, target, cause, decision.notScaled);
+          return `Not scaled: ${decision.reason}`;
+        }
         const ok = aas.setCapacity(scope, target, decision.desired, cause, { cooldown: decision.cooldown });
         logger.info(
           { resource: target.ResourceId, from: current, to: decision.desired, policy: policy.PolicyName, ok },

@@ -1,7 +1,7 @@
 import { ServiceError } from "../../core/errors.js";
 import type { ParsedRequest, Protocol, WireRequest, WireResponse } from "../http.js";
 import { parseValue } from "../json/codec.js";
-import { type ServiceModel, type ShapeRef, errorShape, operationNamed, queryErrorCode, shapeOf } from "../model.js";
+import { type ServiceModel, errorShape, operationNamed, queryErrorCode } from "../model.js";
 import { Violations, setEntry } from "../validate.js";
 import { outputWalker } from "../output.js";
 import { CborError, decodeCbor, encodeCbor } from "./cbor.js";

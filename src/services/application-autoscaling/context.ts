@@ -34,6 +34,9 @@ export interface ActivityRecord extends ScalingActivity {
   target: string;
 }
 
+/** A not-scaled activity: listed only with IncludeNotScaledActivities. */
+export const isNotScaled = (a: ScalingActivity) => (a.NotScaledReasons?.length ?? 0) > 0;
+
 /** Capacity of the resources Application Auto Scaling scales (ECS services for Berth). */
 export interface ScalableResources {
   /** Checks a resource id for a namespace/dimension; returns a problem text or undefined. */
@@ -192,6 +195,39 @@ export class AasContext {
         : `Failed to set desired count to ${desired}. Reason: the ${by} resource ${target.ResourceId} does not exist.`,
     });
     return ok;
+  }
+
+  /**
+   * Records that an alarm's policy changed nothing (AlreadyAtMaxCapacity…), as AWS lists with
+   * IncludeNotScaledActivities. Alarms invoke their policies at every evaluation while in ALARM,
+   * so a repeat of the target's latest not-scaled activity (same cause, reason and capacity) is
+   * not recorded again.
+   */
+  recordNotScaled(
+    scope: Scope,
+    target: TargetRecord,
+    cause: string,
+    notScaled: { reason: NonNullable<ScalingActivity["NotScaledReasons"]>[number]; proposed: number },
+  ) {
+    const key = targetKey(target.ServiceNamespace, target.ResourceId, target.ScalableDimension);
+    const latest = this.activities.children(scope, key).at(-1);
+    if (
+      latest &&
+      isNotScaled(latest) &&
+      latest.Cause === cause &&
+      JSON.stringify(latest.NotScaledReasons) === JSON.stringify([notScaled.reason])
+    )
+      return;
+    const now = this.clock.now();
+    this.recordActivity(scope, target, {
+      Description: "Attempting to scale due to alarm triggered",
+      Cause: cause,
+      StartTime: now,
+      EndTime: now,
+      StatusCode: "Failed",
+      StatusMessage: `Failed to set desired count to ${notScaled.proposed}`,
+      NotScaledReasons: [notScaled.reason],
+    });
   }
 
   /** Brings the resource's capacity inside [min, max] after the bounds changed. */

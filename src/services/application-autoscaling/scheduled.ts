@@ -1,7 +1,14 @@
 import { ScheduleError, parseSchedule, validTimezone } from "../../controllers/scaling/schedule.js";
 import type { Operations } from "../../protocol/generated/types/application-autoscaling.js";
 import type { Provider } from "../service.js";
-import { type AasContext, type ScheduledActionRecord, objectNotFound, targetKey, validation } from "./context.js";
+import {
+  type AasContext,
+  type ScheduledActionRecord,
+  isNotScaled,
+  objectNotFound,
+  targetKey,
+  validation,
+} from "./context.js";
 import { page } from "./targets.js";
 
 const describeAction = ({ handledUntil: _, ...a }: ScheduledActionRecord) => a;
@@ -103,7 +110,8 @@ export function scheduledOperations(aas: AasContext): Provider<Operations> {
         (a) =>
           a.ServiceNamespace === input.ServiceNamespace &&
           (input.ResourceId === undefined || a.ResourceId === input.ResourceId) &&
-          (input.ScalableDimension === undefined || a.ScalableDimension === input.ScalableDimension),
+          (input.ScalableDimension === undefined || a.ScalableDimension === input.ScalableDimension) &&
+          (input.IncludeNotScaledActivities === true || !isNotScaled(a)),
       );
       const { page: items, nextToken } = page(
         activities,
