@@ -160,7 +160,14 @@ async function main() {
     elbv2.service,
   ];
   const registryRoute = createRegistryRoute({ registry, policy: ecr.policy, logger });
-  server = createEdgeServer({ config, services, logger, registry: registryRoute, identity: identity.edge });
+  server = createEdgeServer({
+    config,
+    services,
+    logger,
+    registry: registryRoute,
+    identity: identity.edge,
+    components: () => ({ taskEndpoint: taskEndpoint.health() }),
+  });
   server.listen(config.port, config.host, () => {
     const addr = server?.address();
     const port = typeof addr === "object" && addr ? addr.port : config.port;

@@ -62,6 +62,8 @@ export class TaskEndpoint {
   private readonly lastStats = new Map<string, ContainerStats>();
   private ipOwners?: { at: number; map: Map<string, string> };
   private pruner?: NodeJS.Timeout;
+  /** Why the endpoint is not listening (for /_berth/health). */
+  private disabled = "not started";
 
   constructor(private readonly d: TaskEndpointDeps) {}
 
@@ -70,10 +72,24 @@ export class TaskEndpoint {
     return this.listening;
   }
 
+  /** The endpoint's state as /_berth/health reports it. */
+  health(): { state: "listening"; url: string } | { state: "disabled"; reason: string } {
+    return this.listening
+      ? { state: "listening", url: this.listening.baseUrl }
+      : { state: "disabled", reason: this.disabled };
+  }
+
   async start(): Promise<void> {
     const { address, port, interface: iface } = this.d.config;
-    if (!address) return;
-    if (!(await ensureHostAddress(address, iface, this.d.logger))) return;
+    if (!address) {
+      this.disabled = "BERTH_TASK_ENDPOINT=off";
+      return;
+    }
+    const problem = await ensureHostAddress(address, iface, this.d.logger);
+    if (problem) {
+      this.disabled = problem;
+      return;
+    }
     const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
       this.handle(req, res).catch((err) => {
         this.d.logger.error({ err: (err as Error).message, path: req.url }, "task endpoint request failed");
@@ -105,11 +121,13 @@ export class TaskEndpoint {
           { address, port, err: (e as Error).message },
           "task endpoint cannot listen; tasks get no role credentials, metadata or AWS_ENDPOINT_URL",
         );
+        this.disabled = `cannot listen on ${address}:${port}: ${(e as Error).message}`;
         return;
       }
       // Another Berth holds port 80 (or we may not bind it): the full credential URI allows any port on this address.
       bound = await listen(0).catch((err) => {
         this.d.logger.warn({ address, err: (err as Error).message }, "task endpoint cannot listen");
+        this.disabled = `cannot listen on ${address}: ${(err as Error).message}`;
         return -1;
       });
       if (bound < 0) return;
@@ -129,6 +147,7 @@ export class TaskEndpoint {
   }
 
   async stop() {
+    this.disabled = "stopped";
     clearInterval(this.pruner);
     const s = this.server;
     this.server = undefined;

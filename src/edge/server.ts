@@ -28,12 +28,12 @@ function send(res: ServerResponse, r: WireResponse) {
   res.end(body);
 }
 
-function healthResponse(services: ServiceDefinition[]): WireResponse {
+function healthResponse(services: ServiceDefinition[], components?: () => Record<string, unknown>): WireResponse {
   const states = Object.fromEntries(services.map((s) => [s.id, s.state()]));
   return {
     status: 200,
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ status: "running", services: states }),
+    body: JSON.stringify({ status: "running", services: states, ...components?.() }),
   };
 }
 
@@ -41,11 +41,19 @@ function healthResponse(services: ServiceDefinition[]): WireResponse {
 export type RawRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /** The HTTP listener: turns each request into a WireRequest, runs the chain, writes the answer, logs one line. */
-export function createEdgeServer(deps: ChainDeps & { logger: Logger; registry?: RawRoute }): Server {
+export function createEdgeServer(
+  deps: ChainDeps & {
+    logger: Logger;
+    registry?: RawRoute;
+    /** More parts of Berth for /_berth/health to report (the task endpoint). */
+    components?: () => Record<string, unknown>;
+  },
+): Server {
   const handle = buildChain(deps);
   const server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, async (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname === "/_berth/health" && req.method === "GET") return send(res, healthResponse(deps.services));
+    if (url.pathname === "/_berth/health" && req.method === "GET")
+      return send(res, healthResponse(deps.services, deps.components));
     if (deps.registry && (url.pathname === "/v2" || url.pathname.startsWith("/v2/"))) return deps.registry(req, res);
     let body: Buffer;
     try {

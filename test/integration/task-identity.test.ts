@@ -217,6 +217,12 @@ describe("task roles, execution roles and secrets, from inside a task", () => {
       ],
       environment: [{ name: "LINGER", value: "1" }],
     });
+    // the endpoint must be up for any of this; /_berth/health says why when it is not
+    const health = (await (await fetch(`${endpoint}/_berth/health`)).json()) as { taskEndpoint: unknown };
+    expect(health.taskEndpoint).toMatchObject({
+      state: "listening",
+      url: expect.stringMatching(/^http:\/\/169\.254\.170\.2/),
+    });
     const task = await waitForTask(ecs, cluster, lingering, running, 60_000);
     const taskId = lingering.split("/").pop();
     const p = await probeOutput("it-probe", lingering);
