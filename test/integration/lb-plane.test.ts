@@ -14,6 +14,8 @@ import type { StoredHealth } from "../../src/services/elbv2/records.js";
  */
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} } as unknown as import("../../src/core/logger.js").Logger;
+/** A port nothing listens on, for the target group whose only target never passes a check. */
+const DOWN_PORT = 9;
 
 describe("load balancer data plane (in-process)", () => {
   const address = `127.${1 + (randomBytes(1)[0] % 250)}.${randomBytes(1)[0]}.${1 + (randomBytes(1)[0] % 250)}`;
@@ -118,7 +120,7 @@ describe("load balancer data plane (in-process)", () => {
           { port: backendPort, state: "healthy" },
           { port: backend2Port, state: "healthy" },
         ]),
-        tg("tg-down", [{ port: backendPort, state: "initial" }]),
+        tg("tg-down", [{ port: DOWN_PORT, state: "initial" }]),
       ],
     });
     const source: PlaneSource = {
@@ -128,8 +130,13 @@ describe("load balancer data plane (in-process)", () => {
       removeTarget: () => undefined,
       markProvisioned: () => undefined,
     };
-    // Health checks never change anything here: every check passes.
-    plane = new DataPlane({ source, logger: silent, healthCheck: async (): Promise<CheckResult> => ({ ok: true }) });
+    // Health checks pass at once, except tg-down's, which never answer: its target stays initial.
+    plane = new DataPlane({
+      source,
+      logger: silent,
+      healthCheck: (t): Promise<CheckResult> =>
+        t.trafficPort === DOWN_PORT ? new Promise(() => undefined) : Promise.resolve({ ok: true }),
+    });
     await plane.start();
   });
 
