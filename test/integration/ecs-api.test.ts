@@ -253,7 +253,7 @@ describe("ECS API", () => {
       });
     });
 
-    it("RunTask without awsvpc network configuration, bad count, or EC2 with no instances", async () => {
+    it("RunTask without awsvpc network configuration (FARGATE or EC2), bad count, unsupported launch types", async () => {
       const family = `rt-${suffix}`;
       await ecs.send(new RegisterTaskDefinitionCommand(fargate(family)));
       await expect(
@@ -272,9 +272,13 @@ describe("ECS API", () => {
           }),
         ),
       ).rejects.toMatchObject({ name: "InvalidParameterException" });
-      const ec2 = await ecs.send(new RunTaskCommand({ taskDefinition: family, launchType: "EC2" }));
-      expect(ec2.tasks).toEqual([]);
-      expect(ec2.failures![0].reason).toBe("No Container Instances were found in your cluster.");
+      await expect(ecs.send(new RunTaskCommand({ taskDefinition: family, launchType: "EC2" }))).rejects.toMatchObject({
+        name: "InvalidParameterException",
+        message: expect.stringContaining("Network Configuration must be provided"),
+      });
+      await expect(
+        ecs.send(new RunTaskCommand({ taskDefinition: family, launchType: "EXTERNAL", networkConfiguration: awsvpc })),
+      ).rejects.toMatchObject({ name: "InvalidParameterException", message: expect.stringContaining("EXTERNAL") });
     });
 
     it("malformed JSON body answers 400 SerializationException, never 500", async () => {

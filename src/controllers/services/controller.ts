@@ -4,7 +4,7 @@ import type { Logger } from "../../core/logger.js";
 import type { EcsContext } from "../../services/ecs/context.js";
 import { SERVICE_KIND, type ServiceRecord, TASK_KIND, type TaskRecord } from "../../services/ecs/records.js";
 import type { ServiceLoadBalancing } from "../../services/ecs/services.js";
-import { checkLaunch, newTask, stopping } from "../../services/ecs/tasks.js";
+import { launchTasks, serviceLaunchType, stopping } from "../../services/ecs/tasks.js";
 import type { Change } from "../../store/documents.js";
 import { WorkQueue } from "../work-queue.js";
 import { type TargetState, planService } from "./plan.js";
@@ -99,15 +99,25 @@ export class ServiceController {
           if (t) ecs.tasks.put(scope, stopping(t, "ServiceSchedulerInitiated", s.reason, now));
         }
       });
-    if (plan.start.length) this.launch(scope, plan.next ?? service, plan.start, now);
+    const placed = plan.start.length ? this.launch(scope, id, plan.next ?? service, plan.start, now) : true;
+    // Tasks that found no room wait for some: retry in a few seconds, not in a tight loop.
+    if (!placed) return { requeueAfterMs: UNPLACED_RETRY_MS };
     const busy = plan.start.length + plan.stop.length + plan.register.length + plan.deregister.length > 0;
     return { requeueAfterMs: busy ? 0 : 1000 };
   }
 
-  private launch(scope: Scope, service: ServiceRecord, starts: { deploymentId: string; count: number }[], now: Date) {
+  /** Starts the planned tasks; false when some could not be placed (recorded as a service event). */
+  private launch(
+    scope: Scope,
+    id: string,
+    service: ServiceRecord,
+    starts: { deploymentId: string; count: number }[],
+    now: Date,
+  ): boolean {
     const { ecs } = this.d;
     const cluster = ecs.activeCluster(scope, service.clusterArn);
     const created: TaskRecord[] = [];
+    const unplaced: string[] = [];
     for (const s of starts) {
       const deployment = service.deployments.find((d) => d.id === s.deploymentId);
       if (!deployment) continue;
@@ -117,15 +127,41 @@ export class ServiceController {
         networkConfiguration: deployment.networkConfiguration,
         group: `service:${service.serviceName}`,
         startedBy: deployment.id,
-        launchType: "FARGATE" as const,
+        launchType: serviceLaunchType(service),
+        placementConstraints: service.placementConstraints,
+        placementStrategy: service.placementStrategy,
         tags: service.propagateTags === "SERVICE" ? service.tags : undefined,
       };
-      const spec = checkLaunch(def, input);
-      ecs.store.transaction(() => {
-        for (let i = 0; i < s.count; i++)
-          created.push(ecs.tasks.put(scope, newTask(scope, cluster, def, spec, input, now)));
-      });
+      const out = launchTasks(ecs, scope, cluster, def, input, s.count);
+      created.push(...out.tasks);
+      for (const f of out.failures) unplaced.push(unplacedMessage(service.serviceName, f));
     }
     this.d.logger.info({ service: service.serviceArn, started: created.length }, "service started tasks");
+    if (unplaced.length === 0) return true;
+    ecs.store.transaction(() => {
+      const current = ecs.services.get(scope, id);
+      const message = unplaced[0];
+      if (!current || current.events[0]?.message === message) return;
+      const event = { id: `${now.getTime()}-unplaced-${message.length}`, createdAt: now, message };
+      ecs.services.put(scope, { ...current, events: [event, ...current.events].slice(0, 100) });
+    });
+    return false;
   }
+}
+
+const UNPLACED_RETRY_MS = 5000;
+
+const RESOURCE_WORDS: Record<string, string> = {
+  "RESOURCE:CPU": "insufficient CPU units available",
+  "RESOURCE:MEMORY": "insufficient memory available",
+  "RESOURCE:PORTS": "the required ports already in use",
+  DistinctInstance: "a task of this placement already (distinctInstance)",
+};
+
+/** AWS's service event when the scheduler cannot place a task. */
+export function unplacedMessage(serviceName: string, f: { arn?: string; reason?: string }): string {
+  if (!f.arn?.includes(":container-instance/"))
+    return `(service ${serviceName}) was unable to place a task because no container instance met all of its requirements. Reason: ${f.reason ?? "No Container Instances were found in your cluster."}`;
+  const instance = f.arn.split("/").pop();
+  return `(service ${serviceName}) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance ${instance}) has ${RESOURCE_WORDS[f.reason ?? ""] ?? f.reason}. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.`;
 }

@@ -110,7 +110,7 @@ export function containerSpec(
   const env: Record<string, string> = {
     AWS_REGION: scope.region,
     AWS_DEFAULT_REGION: scope.region,
-    AWS_EXECUTION_ENV: "AWS_ECS_FARGATE",
+    AWS_EXECUTION_ENV: task.launchType === "EC2" ? "AWS_ECS_EC2" : "AWS_ECS_FARGATE",
     ...extraEnv.defaults,
   };
   for (const e of def.environment ?? []) if (e.name) env[e.name] = e.value ?? "";

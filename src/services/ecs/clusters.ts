@@ -18,7 +18,9 @@ export function clusterOperations(ecs: EcsContext): Provider<Operations> {
       runningTasksCount: tasks.filter((t) => t.lastStatus === "RUNNING").length,
       pendingTasksCount: tasks.filter((t) => PENDING.has(t.lastStatus)).length,
       activeServicesCount: ecs.services.children(scope, c.clusterArn).filter((s) => s.status === "ACTIVE").length,
-      registeredContainerInstancesCount: 0,
+      registeredContainerInstancesCount: ecs.containerInstances
+        .children(scope, c.clusterArn)
+        .filter((i) => i.status === "ACTIVE").length,
       statistics: include.includes("STATISTICS") ? [] : undefined,
     };
   };
@@ -91,7 +93,12 @@ export function clusterOperations(ecs: EcsContext): Provider<Operations> {
           `The Cluster cannot be deleted while Tasks are active (${active.length} task(s) not yet STOPPED). Stop them with StopTask first.`,
         );
       const inactive: ClusterRecord = { ...found, status: "INACTIVE" };
-      ecs.clusters.put(scope, inactive);
+      ecs.store.transaction(() => {
+        // The local host joined this cluster on its own (EC2 capacity); it leaves with it.
+        for (const i of ecs.containerInstances.children(scope, found.clusterArn))
+          ecs.containerInstances.delete(scope, `${found.clusterName}/${i.id}`);
+        ecs.clusters.put(scope, inactive);
+      });
       return { cluster: describe(scope, inactive, ["TAGS"]) };
     },
   };

@@ -2,9 +2,12 @@ import type { Clock } from "../../core/clock.js";
 import { ServiceError } from "../../core/errors.js";
 import { type Scope, arn, parseArn } from "../../core/ids.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
+import { type HostResources, localHostResources, localInstance } from "./container-instances.js";
 import {
   CLUSTER_KIND,
+  CONTAINER_INSTANCE_KIND,
   type ClusterRecord,
+  type ContainerInstanceRecord,
   SERVICE_KIND,
   type ServiceRecord,
   TASK_DEFINITION_KIND,
@@ -19,10 +22,13 @@ export class EcsContext {
   readonly taskDefinitions: Collection<TaskDefinitionRecord>;
   readonly tasks: Collection<TaskRecord>;
   readonly services: Collection<ServiceRecord>;
+  readonly containerInstances: Collection<ContainerInstanceRecord>;
 
   constructor(
     readonly store: DocumentStore,
     readonly clock: Clock,
+    /** What the local Docker host offers EC2-launch-type tasks. */
+    readonly host: HostResources = localHostResources(),
   ) {
     this.clusters = store.collection<ClusterRecord>(CLUSTER_KIND, {
       id: (c) => c.clusterName,
@@ -37,6 +43,11 @@ export class EcsContext {
       id: (t) => t.taskArn,
       arn: (t) => t.taskArn,
       parent: (t) => t.clusterArn,
+    });
+    this.containerInstances = store.collection<ContainerInstanceRecord>(CONTAINER_INSTANCE_KIND, {
+      id: (i) => `${i.clusterArn.split("/").pop()}/${i.id}`,
+      arn: (i) => i.containerInstanceArn,
+      parent: (i) => i.clusterArn,
     });
     this.services = store.collection<ServiceRecord>(SERVICE_KIND, {
       id: (s) => `${s.clusterArn.split("/").pop()}/${s.serviceName}`,
@@ -101,6 +112,17 @@ export class EcsContext {
         `Unable to find task definition '${ref}'. Check the family and revision (RegisterTaskDefinition creates them).`,
       );
     return found;
+  }
+
+  /**
+   * The cluster's ACTIVE container instances for EC2-launch-type tasks. The local Docker host
+   * joins a cluster the first time it needs EC2 capacity; once deregistered it stays out.
+   */
+  ec2Instances(scope: Scope, cluster: ClusterRecord): ContainerInstanceRecord[] {
+    const all = this.containerInstances.children(scope, cluster.clusterArn);
+    if (all.length === 0)
+      return [this.containerInstances.put(scope, localInstance(scope, cluster, this.host, this.clock.now()))];
+    return all.filter((i) => i.status === "ACTIVE");
   }
 
   /** A task by id or ARN within a cluster. */

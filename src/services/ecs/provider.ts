@@ -4,6 +4,7 @@ import type { DocumentStore } from "../../store/documents.js";
 import { defineService } from "../define.js";
 import type { Provider, ServiceState } from "../service.js";
 import { clusterOperations } from "./clusters.js";
+import { containerInstanceOperations } from "./container-instances.js";
 import { EcsContext } from "./context.js";
 import { type ServiceLoadBalancing, serviceOperations } from "./services.js";
 import { tagOperations } from "./tags.js";
@@ -22,6 +23,7 @@ export function ecsService(deps: {
     ...clusterOperations(ecs),
     ...taskDefinitionOperations(ecs),
     ...taskOperations(ecs),
+    ...containerInstanceOperations(ecs),
     ...tagOperations(ecs),
     ...serviceOperations(ecs, deps.loadBalancing ?? (() => undefined)),
   };

@@ -1,6 +1,7 @@
 import type {
   Cluster,
   ContainerDefinition,
+  ContainerInstance,
   Deployment,
   Service,
   ServiceEvent,
@@ -54,6 +55,16 @@ export interface TaskRecord extends Task {
   everRunning?: boolean;
 }
 
+/** A container instance (EC2 launch type): the local Docker host as one cluster sees it. */
+export interface ContainerInstanceRecord extends ContainerInstance {
+  id: string;
+  clusterArn: string;
+  containerInstanceArn: string;
+  status: "ACTIVE" | "DRAINING" | "INACTIVE";
+  registeredAt: Date;
+}
+
+export const CONTAINER_INSTANCE_KIND = "ecs.containerInstance";
 export const TASK_KIND = "ecs.task";
 export const CLUSTER_KIND = "ecs.cluster";
 export const TASK_DEFINITION_KIND = "ecs.taskDefinition";

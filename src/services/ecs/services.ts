@@ -6,7 +6,7 @@ import type { CreateServiceRequest, Failure, Operations, Service } from "../../p
 import type { Provider } from "../service.js";
 import type { EcsContext } from "./context.js";
 import type { DeploymentRecord, ServiceRecord, TaskDefinitionRecord } from "./records.js";
-import { checkLaunch } from "./tasks.js";
+import { checkLaunch, launchTypeOf, serviceLaunchType } from "./tasks.js";
 
 /** What ECS services need from the load balancers (ELBv2 provides it). */
 export interface ServiceLoadBalancing {
@@ -91,13 +91,14 @@ export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalanci
       if (existing && existing.status !== "INACTIVE") throw invalid("Creation of service was not idempotent.");
       if (!input.taskDefinition) throw invalid("TaskDefinition can not be blank.");
       const def = ecs.taskDefinition(ctx, input.taskDefinition);
-      if (input.launchType && input.launchType !== "FARGATE")
-        throw invalid(
-          `launchType ${input.launchType} needs container instances, which Berth does not have yet; use FARGATE.`,
-        );
+      const launchType = launchTypeOf(input);
       const desired = input.desiredCount ?? (input.schedulingStrategy === "DAEMON" ? 1 : 0);
       if (desired < 0) throw invalid("desiredCount must be 0 or more.");
-      checkLaunch(def, { taskDefinition: def.taskDefinitionArn, networkConfiguration: input.networkConfiguration });
+      checkLaunch(
+        def,
+        { taskDefinition: def.taskDefinitionArn, networkConfiguration: input.networkConfiguration },
+        launchType,
+      );
       checkLoadBalancers(input.loadBalancers, def, elb());
       const dc = input.deploymentConfiguration ?? {};
       const maximumPercent = dc.maximumPercent ?? 200;
@@ -117,9 +118,9 @@ export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalanci
         desiredCount: desired,
         runningCount: 0,
         pendingCount: 0,
-        launchType: "FARGATE",
-        platformVersion: input.platformVersion ?? "LATEST",
-        platformFamily: "Linux",
+        launchType,
+        platformVersion: launchType === "FARGATE" ? (input.platformVersion ?? "LATEST") : undefined,
+        platformFamily: launchType === "FARGATE" ? "Linux" : undefined,
         taskDefinition: def.taskDefinitionArn,
         deploymentConfiguration: {
           deploymentCircuitBreaker: dc.deploymentCircuitBreaker ?? { enable: false, rollback: false },
@@ -132,8 +133,8 @@ export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalanci
           : undefined,
         events: [],
         createdAt: now,
-        placementConstraints: [],
-        placementStrategy: [],
+        placementConstraints: input.placementConstraints ?? [],
+        placementStrategy: input.placementStrategy ?? [],
         networkConfiguration: input.networkConfiguration,
         healthCheckGracePeriodSeconds:
           input.healthCheckGracePeriodSeconds ?? (input.loadBalancers?.length ? 0 : undefined),
@@ -162,7 +163,7 @@ export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalanci
         ? ecs.taskDefinition(ctx, input.taskDefinition)
         : ecs.taskDefinition(ctx, service.taskDefinition);
       const networkConfiguration = input.networkConfiguration ?? service.networkConfiguration;
-      checkLaunch(def, { taskDefinition: def.taskDefinitionArn, networkConfiguration });
+      checkLaunch(def, { taskDefinition: def.taskDefinitionArn, networkConfiguration }, serviceLaunchType(service));
       if (input.loadBalancers) checkLoadBalancers(input.loadBalancers, def, elb());
       if (input.desiredCount !== undefined && input.desiredCount < 0) throw invalid("desiredCount must be 0 or more.");
       const desired = input.desiredCount ?? service.desiredCount;

@@ -11,6 +11,8 @@ import type {
   TaskStopCode,
 } from "../../protocol/generated/types/ecs.js";
 import type { Provider } from "../service.js";
+import { instanceRoom } from "./container-instances.js";
+import { placeTasks, taskNeeds } from "./placement.js";
 import type { EcsContext } from "./context.js";
 import type { ClusterRecord, TaskDefinitionRecord, TaskRecord, TaskSpec } from "./records.js";
 import { isValidFargateSize, parseCpu, parseMemory } from "./sizes.js";
@@ -55,19 +57,49 @@ export function taskSpec(def: TaskDefinitionRecord, input: RunTaskRequest): Task
   };
 }
 
-/** Checks that a task definition can launch as asked (FARGATE, awsvpc configuration, sizes); returns its spec. */
-export function checkLaunch(def: TaskDefinitionRecord, input: RunTaskRequest): TaskSpec {
-  if (!def.compatibilities?.includes("FARGATE"))
+export type LaunchType = "FARGATE" | "EC2";
+
+/**
+ * The launch type a RunTask or CreateService call asks for: its launchType, FARGATE for a
+ * FARGATE(_SPOT) capacity provider, otherwise EC2 (AWS's default for a cluster without a default
+ * capacity provider strategy).
+ */
+export function launchTypeOf(input: Pick<RunTaskRequest, "launchType" | "capacityProviderStrategy">): LaunchType {
+  if (input.launchType && input.capacityProviderStrategy?.length)
+    throw invalid("Specify either a launchType or a capacityProviderStrategy, not both.");
+  if (input.launchType === "FARGATE" || input.launchType === "EC2") return input.launchType;
+  if (input.launchType) throw invalid(`Launch type ${input.launchType} is not supported by Berth; use FARGATE or EC2.`);
+  const providers = input.capacityProviderStrategy ?? [];
+  const other = providers.find((s) => s.capacityProvider !== "FARGATE" && s.capacityProvider !== "FARGATE_SPOT");
+  if (other)
+    throw invalid(
+      `The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster (${other.capacityProvider}). Berth has FARGATE and FARGATE_SPOT.`,
+    );
+  return providers.length > 0 ? "FARGATE" : "EC2";
+}
+
+/** The launch type a service's tasks use (services stored before EC2 support were all FARGATE). */
+export const serviceLaunchType = (service: { launchType?: string }): LaunchType =>
+  service.launchType === "EC2" ? "EC2" : "FARGATE";
+
+/** Checks that a task definition can launch as asked (compatibility, awsvpc configuration, Fargate sizes); returns its spec. */
+export function checkLaunch(def: TaskDefinitionRecord, input: RunTaskRequest, launchType: LaunchType): TaskSpec {
+  if (!def.compatibilities?.includes(launchType))
     throw new ServiceError(
       "ClientException",
-      `Task definition ${def.family}:${def.revision} does not support launch_type FARGATE.`,
+      `Task definition ${def.family}:${def.revision} does not support launch_type ${launchType}.`,
     );
   if (def.networkMode === "awsvpc" && !input.networkConfiguration?.awsvpcConfiguration)
     throw invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.");
   if (def.networkMode === "awsvpc" && !input.networkConfiguration?.awsvpcConfiguration?.subnets?.length)
     throw invalid("subnets can not be empty: give at least one subnet id in awsvpcConfiguration.");
   const spec = taskSpec(def, input);
-  if (spec.cpuUnits !== undefined && spec.memoryMiB !== undefined && !isValidFargateSize(spec.cpuUnits, spec.memoryMiB))
+  if (
+    launchType === "FARGATE" &&
+    spec.cpuUnits !== undefined &&
+    spec.memoryMiB !== undefined &&
+    !isValidFargateSize(spec.cpuUnits, spec.memoryMiB)
+  )
     throw new ServiceError(
       "ClientException",
       `No Fargate configuration exists for given values: ${spec.cpuUnits} CPU, ${spec.memoryMiB} memory. See the Amazon ECS documentation for the valid values.`,
@@ -83,8 +115,10 @@ export function newTask(
   spec: TaskSpec,
   input: RunTaskRequest,
   now: Date,
+  placement: { launchType: LaunchType; containerInstanceArn?: string } = { launchType: "FARGATE" },
 ): TaskRecord {
   const id = hexId();
+  const fargate = placement.launchType === "FARGATE";
   const taskArn = arn("ecs", scope, `task/${cluster.clusterName}/${id}`);
   const subnets = input.networkConfiguration?.awsvpcConfiguration?.subnets ?? [];
   const containers: Container[] = spec.containers.map((c) => ({
@@ -106,9 +140,14 @@ export function newTask(
     taskDefinitionArn: def.taskDefinitionArn,
     lastStatus: "PROVISIONING",
     desiredStatus: "RUNNING",
-    launchType: "FARGATE",
-    platformVersion: input.platformVersion && input.platformVersion !== "LATEST" ? input.platformVersion : "1.4.0",
-    platformFamily: "Linux",
+    launchType: placement.launchType,
+    containerInstanceArn: placement.containerInstanceArn,
+    platformVersion: fargate
+      ? input.platformVersion && input.platformVersion !== "LATEST"
+        ? input.platformVersion
+        : "1.4.0"
+      : undefined,
+    platformFamily: fargate ? "Linux" : undefined,
     availabilityZone: `${scope.region}a`,
     cpu: spec.cpuUnits !== undefined ? String(spec.cpuUnits) : undefined,
     memory: spec.memoryMiB !== undefined ? String(spec.memoryMiB) : undefined,
@@ -154,26 +193,64 @@ export function stopping(task: TaskRecord, stopCode: TaskStopCode, reason: strin
   };
 }
 
+/** Whether a task's instance ARN is the one a request names (by ARN or id). */
+const sameInstance = (taskInstance: string | undefined, ref: string) =>
+  taskInstance !== undefined && (taskInstance === ref || taskInstance.split("/").pop() === ref);
+
 /** A task's public view: the stored record minus nothing (the serializer drops non-shape members). */
 const view = (t: TaskRecord): Task => t;
 
-export function taskOperations(ecs: EcsContext): Provider<Operations> {
-  const launchFailure = (input: RunTaskRequest, cluster: ClusterRecord): Failure | undefined => {
-    const fargate =
-      input.launchType === "FARGATE" ||
-      input.capacityProviderStrategy?.some(
-        (s) => s.capacityProvider === "FARGATE" || s.capacityProvider === "FARGATE_SPOT",
+/**
+ * Creates `count` tasks of a definition as RunTask and the service scheduler launch them: on
+ * Fargate, or placed on the cluster's container instances (EC2), with AWS's failures for those
+ * that do not fit. Checks first, so bad input writes nothing.
+ */
+export function launchTasks(
+  ecs: EcsContext,
+  scope: Scope,
+  cluster: ClusterRecord,
+  def: TaskDefinitionRecord,
+  input: RunTaskRequest,
+  count: number,
+): { tasks: TaskRecord[]; failures: Failure[] } {
+  const launchType = launchTypeOf(input);
+  const spec = checkLaunch(def, input, launchType);
+  const now = ecs.clock.now();
+  return ecs.store.transaction(() => {
+    if (launchType === "FARGATE") {
+      const tasks = Array.from({ length: count }, () =>
+        ecs.tasks.put(scope, newTask(scope, cluster, def, spec, input, now)),
       );
-    if (fargate) return undefined;
-    return { arn: cluster.clusterArn, reason: "No Container Instances were found in your cluster." };
-  };
+      return { tasks, failures: [] };
+    }
+    const instances = ecs.ec2Instances(scope, cluster);
+    if (instances.length === 0)
+      return {
+        tasks: [],
+        failures: Array.from({ length: count }, () => ({
+          arn: cluster.clusterArn,
+          reason: "No Container Instances were found in your cluster.",
+        })),
+      };
+    const all = ecs.tasks.children(scope, cluster.clusterArn);
+    const result = placeTasks(
+      instances.map((i) => instanceRoom(i, all)),
+      taskNeeds(spec),
+      count,
+      { strategy: input.placementStrategy, constraints: input.placementConstraints },
+    );
+    const tasks = result.placed.map((containerInstanceArn) =>
+      ecs.tasks.put(scope, newTask(scope, cluster, def, spec, input, now, { launchType, containerInstanceArn })),
+    );
+    return { tasks, failures: result.failures };
+  });
+}
 
+export function taskOperations(ecs: EcsContext): Provider<Operations> {
   return {
     RunTask: (input, ctx) => {
       const count = input.count ?? 1;
       if (count < 1 || count > 10) throw invalid(`count must be between 1 and 10; got ${count}.`);
-      if (input.launchType && input.capacityProviderStrategy?.length)
-        throw invalid("Specify either a launchType or a capacityProviderStrategy, not both.");
       const cluster = ecs.activeCluster(ctx, input.cluster);
       const def = ecs.taskDefinition(ctx, input.taskDefinition);
       if (def.status !== "ACTIVE")
@@ -181,16 +258,9 @@ export function taskOperations(ecs: EcsContext): Provider<Operations> {
           "ClientException",
           `TaskDefinition ${def.family}:${def.revision} is ${def.status}; register a new revision or use an ACTIVE one.`,
         );
-      const failure = launchFailure(input, cluster);
-      if (failure) return { tasks: [], failures: Array.from({ length: count }, () => failure) };
-      const spec = checkLaunch(def, input);
       if (input.startedBy && input.startedBy.length > 128) throw invalid("startedBy can be at most 128 characters.");
-      const now = ecs.clock.now();
-      const tasks: TaskRecord[] = [];
-      ecs.store.transaction(() => {
-        for (let i = 0; i < count; i++) tasks.push(ecs.tasks.put(ctx, newTask(ctx, cluster, def, spec, input, now)));
-      });
-      return { tasks: tasks.map(view), failures: [] };
+      const { tasks, failures } = launchTasks(ecs, ctx, cluster, def, input, count);
+      return { tasks: tasks.map(view), failures };
     },
 
     StopTask: (input, ctx) => {
@@ -228,7 +298,7 @@ export function taskOperations(ecs: EcsContext): Provider<Operations> {
         if (input.startedBy && t.startedBy !== input.startedBy) return false;
         if (input.launchType && t.launchType !== input.launchType) return false;
         if (input.serviceName && t.group !== `service:${input.serviceName}`) return false;
-        if (input.containerInstance) return false;
+        if (input.containerInstance && !sameInstance(t.containerInstanceArn, input.containerInstance)) return false;
         return true;
       });
       const { page, nextToken } = pageByKey(matching, (t) => [t.createdAt.getTime(), t.taskArn], {
