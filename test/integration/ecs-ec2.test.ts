@@ -20,6 +20,7 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { credentials } from "../support/berth.js";
 import { curl, ecsClient, running, stopped, waitForTask } from "../support/ecs.js";
+import { cleanup, createAlb, createTargetGroup, elbClient, waitForTargets } from "../support/elbv2.js";
 import { awsCli } from "../support/identity.js";
 import { BUSYBOX_IMAGE } from "../support/images.js";
 
@@ -47,7 +48,10 @@ const httpd = (text: string, port: number, extra: Partial<ContainerDefinition> =
 describe("ECS EC2 launch type", () => {
   const endpoint = inject("endpoint");
   let ecs: ECSClient;
+  const elb = elbClient(endpoint);
   const started: string[] = [];
+  const lbs: string[] = [];
+  const tgs: string[] = [];
 
   const register = async (family: string, networkMode: "bridge" | "host", defs: ContainerDefinition[]) =>
     (
@@ -74,6 +78,7 @@ describe("ECS EC2 launch type", () => {
   });
   afterAll(async () => {
     await ecs.send(new DeleteServiceCommand({ cluster, service: "bridged", force: true })).catch(() => {});
+    await cleanup(elb, lbs, tgs);
     for (const task of started) await ecs.send(new StopTaskCommand({ cluster, task })).catch(() => {});
   });
 
@@ -154,19 +159,32 @@ describe("ECS EC2 launch type", () => {
     expect(curl(`http://127.0.0.1:${port}/`).trim()).toBe("host-mode");
   });
 
-  it("a service with launchType EC2 keeps its bridge tasks running, each on its own host port", async () => {
+  it("a service with launchType EC2 behind an ALB: bridge tasks on their own host ports, registered as instance targets", async () => {
     const def = await register("ec2-svc", "bridge", [
       httpd("service", 8080, { portMappings: [{ containerPort: 8080 }] }),
     ]);
-    await ecs.send(
+    const tg = await createTargetGroup(elb, "ec2-inst", { TargetType: "instance", HealthCheckPath: "/" });
+    tgs.push(tg);
+    const ipTg = await createTargetGroup(elb, "ec2-ip", { HealthCheckPath: "/" });
+    tgs.push(ipTg);
+    const alb = await createAlb(elb, "ec2-alb", tg, 80);
+    lbs.push(alb.loadBalancerArn);
+    lbs.push((await createAlb(elb, "ec2-alb-ip", ipTg, 80)).loadBalancerArn);
+    const service = (targetGroupArn: string) =>
       new CreateServiceCommand({
         cluster,
         serviceName: "bridged",
         taskDefinition: def,
         desiredCount: 2,
         launchType: "EC2",
-      }),
-    );
+        loadBalancers: [{ targetGroupArn, containerName: "web", containerPort: 8080 }],
+      });
+    // bridge tasks are instance targets, as in AWS
+    await expect(ecs.send(service(ipTg))).rejects.toMatchObject({
+      name: "InvalidParameterException",
+      message: expect.stringContaining("incompatible with the bridge network mode"),
+    });
+    await ecs.send(service(tg));
     const deadline = Date.now() + 60_000;
     let runningCount = 0;
     while (Date.now() < deadline) {
@@ -182,6 +200,15 @@ describe("ECS EC2 launch type", () => {
     const ports = tasks.map((t) => t.containers![0].networkBindings![0].hostPort!);
     expect(new Set(ports).size).toBe(2);
     for (const p of ports) expect(curl(`http://127.0.0.1:${p}/`).trim()).toBe("service");
+    const [instance] = await instances();
+    const [described] = (
+      await ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: [instance] }))
+    ).containerInstances!;
+    const healthy = await waitForTargets(elb, tg, "healthy", 2);
+    expect(healthy.map((d) => [d.Target!.Id, d.Target!.Port]).sort()).toEqual(
+      ports.map((p) => [described.ec2InstanceId, p]).sort(),
+    );
+    for (let i = 0; i < 4; i++) expect(curl(`${alb.url}/`).trim()).toBe("service");
     await ecs.send(new DeleteServiceCommand({ cluster, service: "bridged", force: true }));
     for (const t of arns) await waitForTask(ecs, cluster, t, stopped);
   }, 120_000);

@@ -44,13 +44,25 @@ export const taskIp = (t: TaskRecord) =>
 
 const taskId = (arn: string) => arn.split("/").pop()!;
 
-/** The targets a task is (or should be) registered as, one per service load balancer. */
+/**
+ * The targets a task is (or should be) registered as, one per service load balancer: awsvpc
+ * tasks as `ip` targets on the container port; bridge and host tasks as `instance` targets (their
+ * container instance) on the host port the container port is published at.
+ */
 export function taskTargets(service: ServiceRecord, t: TaskRecord): TargetRef[] {
-  const ip = taskIp(t);
-  if (!ip) return [];
-  return (service.loadBalancers ?? [])
-    .filter((lb) => lb.targetGroupArn && lb.containerPort)
-    .map((lb) => ({ targetGroupArn: lb.targetGroupArn!, id: ip, port: lb.containerPort! }));
+  const lbs = (service.loadBalancers ?? []).filter((lb) => lb.targetGroupArn && lb.containerPort);
+  if (t.spec.networkMode === "awsvpc") {
+    const ip = taskIp(t);
+    if (!ip) return [];
+    return lbs.map((lb) => ({ targetGroupArn: lb.targetGroupArn!, id: ip, port: lb.containerPort! }));
+  }
+  if (!t.ec2InstanceId) return [];
+  return lbs.flatMap((lb) => {
+    const hostPort = t.containers
+      ?.find((c) => c.name === lb.containerName)
+      ?.networkBindings?.find((b) => b.containerPort === lb.containerPort)?.hostPort;
+    return hostPort ? [{ targetGroupArn: lb.targetGroupArn!, id: t.ec2InstanceId!, port: hostPort }] : [];
+  });
 }
 
 const targetState = (snap: ServiceSnapshot, ref: TargetRef) =>

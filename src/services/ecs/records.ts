@@ -53,6 +53,8 @@ export interface TaskRecord extends Task {
   spec: TaskSpec;
   /** Set when the task has been RUNNING at least once. */
   everRunning?: boolean;
+  /** EC2 launch type: the EC2 instance id of its container instance (load balancer `instance` targets). */
+  ec2InstanceId?: string;
 }
 
 /** A container instance (EC2 launch type): the local Docker host as one cluster sees it. */

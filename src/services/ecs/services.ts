@@ -37,9 +37,10 @@ function checkLoadBalancers(
       throw invalid(
         `The target group with targetGroupArn ${lb.targetGroupArn} does not have an associated load balancer.`,
       );
-    if (def.networkMode === "awsvpc" && tg.targetType !== "ip")
+    const wanted = def.networkMode === "awsvpc" ? "ip" : "instance";
+    if (tg.targetType !== wanted)
       throw invalid(
-        `The provided target group ${lb.targetGroupArn} has target type ${tg.targetType}, which is incompatible with the awsvpc network mode specified in the task definition.`,
+        `The provided target group ${lb.targetGroupArn} has target type ${tg.targetType}, which is incompatible with the ${def.networkMode ?? "bridge"} network mode specified in the task definition.`,
       );
     const container = def.containerDefinitions.find((c) => c.name === lb.containerName);
     if (!container) throw invalid(`The container ${lb.containerName} does not exist in the task definition.`);

@@ -115,7 +115,9 @@ export function newTask(
   spec: TaskSpec,
   input: RunTaskRequest,
   now: Date,
-  placement: { launchType: LaunchType; containerInstanceArn?: string } = { launchType: "FARGATE" },
+  placement: { launchType: LaunchType; containerInstanceArn?: string; ec2InstanceId?: string } = {
+    launchType: "FARGATE",
+  },
 ): TaskRecord {
   const id = hexId();
   const fargate = placement.launchType === "FARGATE";
@@ -142,6 +144,7 @@ export function newTask(
     desiredStatus: "RUNNING",
     launchType: placement.launchType,
     containerInstanceArn: placement.containerInstanceArn,
+    ec2InstanceId: placement.ec2InstanceId,
     platformVersion: fargate
       ? input.platformVersion && input.platformVersion !== "LATEST"
         ? input.platformVersion
@@ -239,9 +242,11 @@ export function launchTasks(
       count,
       { strategy: input.placementStrategy, constraints: input.placementConstraints },
     );
-    const tasks = result.placed.map((containerInstanceArn) =>
-      ecs.tasks.put(scope, newTask(scope, cluster, def, spec, input, now, { launchType, containerInstanceArn })),
-    );
+    const tasks = result.placed.map((containerInstanceArn) => {
+      const ec2InstanceId = instances.find((i) => i.containerInstanceArn === containerInstanceArn)?.ec2InstanceId;
+      const placement = { launchType, containerInstanceArn, ec2InstanceId };
+      return ecs.tasks.put(scope, newTask(scope, cluster, def, spec, input, now, placement));
+    });
     return { tasks, failures: result.failures };
   });
 }
