@@ -4,6 +4,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUSYBOX_IMAGE } from "./images.js";
 
+/** Marks images tests build, so the suite's teardown removes them (and their copies pulled back). */
+export const VARIANT_LABEL = "berth.test-variant=1";
+
+/** Removes every image a test built from a variant (suite teardown). */
+export function removeVariantImages() {
+  const ids = execFileSync("docker", ["images", "-q", "--filter", `label=${VARIANT_LABEL}`], { encoding: "utf8" })
+    .split("\n")
+    .filter(Boolean);
+  if (ids.length) execFileSync("docker", ["rmi", "-f", ...new Set(ids)], { stdio: "ignore" });
+}
+
 /** The docker CLI with its own config dir, so logins in tests never touch the user's. */
 export class DockerCli {
   readonly configDir = mkdtempSync(join(tmpdir(), "berth-docker-config-"));
@@ -32,7 +43,10 @@ export class DockerCli {
     const dir = mkdtempSync(join(tmpdir(), "berth-variant-"));
     try {
       writeFileSync(join(dir, "variant.txt"), variant);
-      writeFileSync(join(dir, "Dockerfile"), `FROM ${BUSYBOX_IMAGE}\nCOPY variant.txt /variant.txt\n`);
+      writeFileSync(
+        join(dir, "Dockerfile"),
+        `FROM ${BUSYBOX_IMAGE}\nLABEL ${VARIANT_LABEL}\nCOPY variant.txt /variant.txt\n`,
+      );
       this.run(["build", "-q", "-t", tag, dir]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import type { TestProject } from "vitest/node";
 import { buildTestImages } from "./images.js";
 import { type RunningBerth, startBerth } from "./berth.js";
+import { removeVariantImages } from "./docker.js";
 import { removeContainersOf } from "./ecs.js";
 
 let berth: RunningBerth | undefined;
@@ -16,6 +17,11 @@ export async function teardown() {
   if (!berth) return;
   const code = await berth.stop();
   removeContainersOf(berth.dataDir);
+  try {
+    removeVariantImages();
+  } catch {
+    // an image still in use elsewhere stays; it is removed next time
+  }
   if (code !== 0) throw new Error(`shared berth exited with ${code}:\n${berth.output().slice(-4000)}`);
 }
 
