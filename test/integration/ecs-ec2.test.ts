@@ -15,6 +15,7 @@ import {
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
+  StartTaskCommand,
   StopTaskCommand,
 } from "@aws-sdk/client-ecs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -212,6 +213,25 @@ describe("ECS EC2 launch type", () => {
     await ecs.send(new DeleteServiceCommand({ cluster, service: "bridged", force: true }));
     for (const t of arns) await waitForTask(ecs, cluster, t, stopped);
   }, 120_000);
+
+  it("StartTask puts one task on each named container instance; an unknown one is MISSING", async () => {
+    const [instance] = await instances();
+    const def = await register("ec2-start", "bridge", [
+      httpd("started", 8080, { portMappings: [{ containerPort: 8080 }] }),
+    ]);
+    const out = await ecs.send(
+      new StartTaskCommand({
+        cluster,
+        taskDefinition: def,
+        containerInstances: [instance, "0123456789abcdef0123456789abcdef"],
+      }),
+    );
+    started.push(...out.tasks!.map((t) => t.taskArn!));
+    expect(out.tasks!.map((t) => [t.launchType, t.containerInstanceArn])).toEqual([["EC2", instance]]);
+    expect(out.failures).toEqual([{ arn: "0123456789abcdef0123456789abcdef", reason: "MISSING" }]);
+    const task = await waitForTask(ecs, cluster, out.tasks![0].taskArn!, running);
+    expect(curl(`http://127.0.0.1:${task.containers![0].networkBindings![0].hostPort}/`).trim()).toBe("started");
+  });
 
   it("deregistering the instance: refused while tasks run, then EC2 tasks find no container instances", async () => {
     const [instance] = await instances();

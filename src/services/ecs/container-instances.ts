@@ -133,10 +133,7 @@ export function instanceView(instance: ContainerInstanceRecord, tasks: TaskRecor
 }
 
 export function containerInstanceOperations(ecs: EcsContext): Provider<Operations> {
-  const find = (scope: Scope, cluster: ClusterRecord, ref: string) => {
-    const id = ref.startsWith("arn:") ? ref.split("/").pop()! : ref;
-    return ecs.containerInstances.get(scope, `${cluster.clusterName}/${id}`);
-  };
+  const find = (scope: Scope, cluster: ClusterRecord, ref: string) => ecs.containerInstance(scope, cluster, ref);
   return {
     ListContainerInstances: (input, ctx) => {
       const cluster = ecs.activeCluster(ctx, input.cluster);

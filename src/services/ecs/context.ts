@@ -125,6 +125,12 @@ export class EcsContext {
     return all.filter((i) => i.status === "ACTIVE");
   }
 
+  /** A container instance of a cluster by id or ARN (any status). */
+  containerInstance(scope: Scope, cluster: ClusterRecord, ref: string): ContainerInstanceRecord | undefined {
+    const id = ref.startsWith("arn:") ? ref.split("/").pop()! : ref;
+    return this.containerInstances.get(scope, `${cluster.clusterName}/${id}`);
+  }
+
   /** A task by id or ARN within a cluster. */
   findTask(scope: Scope, cluster: ClusterRecord, ref: string): TaskRecord | undefined {
     const id = ref.startsWith("arn:") ? ref.split("/").pop()! : ref;

@@ -12,7 +12,7 @@ import type {
 } from "../../protocol/generated/types/ecs.js";
 import type { Provider } from "../service.js";
 import { instanceRoom } from "./container-instances.js";
-import { placeTasks, taskNeeds } from "./placement.js";
+import { misfit, placeTasks, taskNeeds } from "./placement.js";
 import type { EcsContext } from "./context.js";
 import type { ClusterRecord, TaskDefinitionRecord, TaskRecord, TaskSpec } from "./records.js";
 import { isValidFargateSize, parseCpu, parseMemory } from "./sizes.js";
@@ -252,20 +252,61 @@ export function launchTasks(
 }
 
 export function taskOperations(ecs: EcsContext): Provider<Operations> {
+  /** The ACTIVE definition a launch names; startedBy checked too. */
+  const activeDefinition = (scope: Scope, input: { taskDefinition: string; startedBy?: string }) => {
+    const def = ecs.taskDefinition(scope, input.taskDefinition);
+    if (def.status !== "ACTIVE")
+      throw new ServiceError(
+        "ClientException",
+        `TaskDefinition ${def.family}:${def.revision} is ${def.status}; register a new revision or use an ACTIVE one.`,
+      );
+    if (input.startedBy && input.startedBy.length > 128) throw invalid("startedBy can be at most 128 characters.");
+    return def;
+  };
+
   return {
     RunTask: (input, ctx) => {
       const count = input.count ?? 1;
       if (count < 1 || count > 10) throw invalid(`count must be between 1 and 10; got ${count}.`);
       const cluster = ecs.activeCluster(ctx, input.cluster);
-      const def = ecs.taskDefinition(ctx, input.taskDefinition);
-      if (def.status !== "ACTIVE")
-        throw new ServiceError(
-          "ClientException",
-          `TaskDefinition ${def.family}:${def.revision} is ${def.status}; register a new revision or use an ACTIVE one.`,
-        );
-      if (input.startedBy && input.startedBy.length > 128) throw invalid("startedBy can be at most 128 characters.");
+      const def = activeDefinition(ctx, input);
       const { tasks, failures } = launchTasks(ecs, ctx, cluster, def, input, count);
       return { tasks: tasks.map(view), failures };
+    },
+
+    // One task on each named container instance (EC2), with AWS's failure when it does not fit.
+    StartTask: (input, ctx) => {
+      const refs = input.containerInstances ?? [];
+      if (refs.length < 1 || refs.length > 10)
+        throw invalid(`containerInstances must name 1 to 10 container instances; got ${refs.length}.`);
+      const cluster = ecs.activeCluster(ctx, input.cluster);
+      const def = activeDefinition(ctx, input);
+      const spec = checkLaunch(def, input, "EC2");
+      const needs = taskNeeds(spec);
+      const now = ecs.clock.now();
+      return ecs.store.transaction(() => {
+        const tasks: Task[] = [];
+        const failures: Failure[] = [];
+        for (const ref of refs) {
+          const instance = ecs.containerInstance(ctx, cluster, ref);
+          if (instance?.status !== "ACTIVE") {
+            failures.push({ arn: ref, reason: "MISSING" });
+            continue;
+          }
+          const why = misfit(instanceRoom(instance, ecs.tasks.children(ctx, cluster.clusterArn)), needs);
+          if (why) {
+            failures.push({ arn: instance.containerInstanceArn, reason: why });
+            continue;
+          }
+          const placement = {
+            launchType: "EC2" as const,
+            containerInstanceArn: instance.containerInstanceArn,
+            ec2InstanceId: instance.ec2InstanceId,
+          };
+          tasks.push(view(ecs.tasks.put(ctx, newTask(ctx, cluster, def, spec, input, now, placement))));
+        }
+        return { tasks, failures };
+      });
     },
 
     StopTask: (input, ctx) => {
