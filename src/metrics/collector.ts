@@ -4,7 +4,7 @@ import { parseArn } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
 import type { ContainerRuntime, ContainerStats } from "../runtime/runtime.js";
 import type { EcsContext } from "../services/ecs/context.js";
-import type { TaskRecord } from "../services/ecs/records.js";
+import { taskReservation } from "../services/ecs/placement.js";
 import { type TaskUsage, cpuUnitsUsed, utilization } from "./ecs-utilization.js";
 import type { MetricStore } from "./store.js";
 
@@ -12,14 +12,6 @@ import type { MetricStore } from "./store.js";
 export interface MetricSource {
   /** Publishes what happened since the previous call. */
   collect(now: number): void | Promise<void>;
-}
-
-/** What a task reserves: task-level cpu/memory, else the sum over its containers. */
-export function reservation(task: TaskRecord): { cpu: number; memory: number } {
-  const containers = task.spec.containers;
-  const cpu = task.spec.cpuUnits ?? containers.reduce((n, c) => n + (c.cpu ?? 0), 0);
-  const memory = task.spec.memoryMiB ?? containers.reduce((n, c) => n + (c.memory ?? c.memoryReservation ?? 0), 0);
-  return { cpu, memory };
 }
 
 /**
@@ -45,7 +37,7 @@ export class EcsMetricsCollector implements MetricSource {
     const running = this.d.ecs.tasks.listAll().filter(({ doc }) => doc.lastStatus === "RUNNING");
     await Promise.all(
       running.map(async ({ scope, doc: task }) => {
-        const { cpu, memory } = reservation(task);
+        const { cpu, memory } = taskReservation(task.spec);
         let cpuUsed: number | undefined;
         let memoryUsed: number | undefined;
         for (const c of task.containers ?? []) {

@@ -28,12 +28,23 @@ export interface InstanceRoom {
 export type PlacementFailure = "RESOURCE:CPU" | "RESOURCE:MEMORY" | "RESOURCE:PORTS";
 
 /**
- * A task's reservation as ECS counts it: the task-level size when given, else the sum of its
- * containers' cpu and memory (memoryReservation when memory is unset).
+ * A task's reservation as ECS counts it (placement, and utilization metrics): the task-level size
+ * when given, else the sum of its containers' cpu and memory (memoryReservation when memory is unset).
  */
-export function taskNeeds(spec: Pick<TaskSpec, "cpuUnits" | "memoryMiB" | "containers" | "networkMode">): TaskNeeds {
+export function taskReservation(spec: Pick<TaskSpec, "cpuUnits" | "memoryMiB" | "containers">): {
+  cpu: number;
+  memory: number;
+} {
   const sum = (f: (c: TaskSpec["containers"][number]) => number | undefined) =>
     spec.containers.reduce((n, c) => n + (f(c) ?? 0), 0);
+  return {
+    cpu: spec.cpuUnits ?? sum((c) => c.cpu),
+    memory: spec.memoryMiB ?? sum((c) => c.memory ?? c.memoryReservation),
+  };
+}
+
+/** What a task reserves on its instance: its reservation and its fixed host ports. */
+export function taskNeeds(spec: Pick<TaskSpec, "cpuUnits" | "memoryMiB" | "containers" | "networkMode">): TaskNeeds {
   const ports =
     spec.networkMode === "bridge" || spec.networkMode === "host"
       ? spec.containers.flatMap((c) =>
@@ -43,11 +54,7 @@ export function taskNeeds(spec: Pick<TaskSpec, "cpuUnits" | "memoryMiB" | "conta
           }),
         )
       : [];
-  return {
-    cpu: spec.cpuUnits ?? sum((c) => c.cpu),
-    memory: spec.memoryMiB ?? sum((c) => c.memory ?? c.memoryReservation),
-    ports,
-  };
+  return { ...taskReservation(spec), ports };
 }
 
 /** Why an instance cannot take a task, in the order ECS checks, or undefined when it can. */
