@@ -12,6 +12,7 @@ import {
   DescribeTasksCommand,
   type ECSClient,
   ListContainerInstancesCommand,
+  ListServicesCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
@@ -196,6 +197,10 @@ describe("ECS EC2 launch type", () => {
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(runningCount).toBe(2);
+    const listed = async (launchType: "EC2" | "FARGATE") =>
+      (await ecs.send(new ListServicesCommand({ cluster, launchType }))).serviceArns!.map((a) => a.split("/").pop());
+    expect(await listed("EC2")).toEqual(["bridged"]);
+    expect(await listed("FARGATE")).toEqual([]);
     const arns = (await ecs.send(new ListTasksCommand({ cluster, serviceName: "bridged" }))).taskArns!;
     const tasks = (await ecs.send(new DescribeTasksCommand({ cluster, tasks: arns }))).tasks!;
     const ports = tasks.map((t) => t.containers![0].networkBindings![0].hostPort!);

@@ -238,6 +238,8 @@ export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalanci
       const arns = ecs.services
         .children(ctx, cluster.clusterArn)
         .filter((s) => s.status !== "INACTIVE")
+        .filter((s) => !input.launchType || serviceLaunchType(s) === input.launchType)
+        .filter((s) => !input.schedulingStrategy || (s.schedulingStrategy ?? "REPLICA") === input.schedulingStrategy)
         .map((s) => s.serviceArn);
       const { page, nextToken } = pageByKey(arns, (a) => [a], {
         nextToken: input.nextToken,
