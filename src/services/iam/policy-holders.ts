@@ -1,7 +1,16 @@
 import { awsManagedPolicy } from "../../iam/managed-policies.js";
 import { policySize } from "../../iam/policy.js";
 import { iamScope } from "../../iam/store.js";
-import { type IamContext, checkPolicyDocument, limitExceeded, noSuchEntity } from "./common.js";
+import {
+  type IamContext,
+  checkName,
+  checkPolicyDocument,
+  encodeDocument,
+  invalidInput,
+  limitExceeded,
+  noSuchEntity,
+  page,
+} from "./common.js";
 
 /** Roles, users and groups hold policies the same way. */
 interface Holder {
@@ -55,3 +64,75 @@ export function inlineGet(h: Holder, name: string, owner: string): { name: strin
 }
 
 export const inlineList = (h: Holder) => Object.keys(h.inline).sort();
+
+/** The managed policies attached to a holder as ListAttached*Policies returns them. */
+export function attachedList(
+  arns: string[],
+  pathPrefix: string | undefined,
+  marker: string | undefined,
+  maxItems: number | undefined,
+) {
+  const list = arns
+    .map((arn) => ({
+      PolicyArn: arn,
+      PolicyName: arn.split("/").pop()!,
+      path: arn.replace(/^arn:aws:iam::[^:]*:policy/, ""),
+    }))
+    .filter((p) => !pathPrefix || p.path.startsWith(pathPrefix))
+    .map(({ PolicyArn, PolicyName }) => ({ PolicyArn, PolicyName }));
+  if (pathPrefix && !pathPrefix.startsWith("/")) throw invalidInput("PathPrefix must begin with a slash.");
+  const p = page(list, marker, maxItems);
+  return { AttachedPolicies: p.items, IsTruncated: p.IsTruncated, Marker: p.Marker };
+}
+
+/** How one kind of holder (role, user, group) is found, named, saved and limited. */
+export interface HolderKind<T extends Holder> {
+  kind: "role" | "user" | "group";
+  /** The holder by name; NoSuchEntity otherwise. */
+  find(account: string, name: string): T;
+  nameOf(h: T): string;
+  save(account: string, h: T): void;
+  /** Total inline policy size (bytes). */
+  inlineQuota: number;
+  /** Attached managed policies: the quota's name and size. */
+  attachQuota: { quotaName: string; quota: number };
+}
+
+/**
+ * The inline and attached policy operations every holder kind has (Put/Get/List/Delete<Kind>Policy,
+ * Attach/Detach/ListAttached<Kind>Policies), once; each provider maps its own member names.
+ */
+export function holderPolicies<T extends Holder>(c: IamContext, k: HolderKind<T>) {
+  return {
+    put(account: string, holder: string, policyName: string, document: string) {
+      checkName(policyName, "policyName");
+      const h = k.find(account, holder);
+      k.save(account, inlinePut(h, policyName, document, { kind: k.kind, name: k.nameOf(h), quota: k.inlineQuota }));
+    },
+    get(account: string, holder: string, policyName: string) {
+      const h = k.find(account, holder);
+      const doc = inlineGet(h, policyName, `${k.kind} ${k.nameOf(h)}`);
+      return { holder: k.nameOf(h), PolicyName: doc.name, PolicyDocument: encodeDocument(doc.text) };
+    },
+    list(account: string, holder: string, marker: string | undefined, maxItems: number | undefined) {
+      const p = page(inlineList(k.find(account, holder)), marker, maxItems);
+      return { PolicyNames: p.items, IsTruncated: p.IsTruncated, Marker: p.Marker };
+    },
+    remove(account: string, holder: string, policyName: string) {
+      const h = k.find(account, holder);
+      const doc = inlineGet(h, policyName, `${k.kind} ${k.nameOf(h)}`);
+      const inline = { ...h.inline };
+      delete inline[doc.name];
+      k.save(account, { ...h, inline });
+    },
+    attach(account: string, holder: string, arn: string) {
+      k.save(account, attach(c, k.find(account, holder), arn, k.attachQuota));
+    },
+    detach(account: string, holder: string, arn: string) {
+      k.save(account, detach(k.find(account, holder), arn));
+    },
+    listAttached(account: string, holder: string, input: { PathPrefix?: string; Marker?: string; MaxItems?: number }) {
+      return attachedList(k.find(account, holder).attached, input.PathPrefix, input.Marker, input.MaxItems);
+    },
+  };
+}

@@ -12,14 +12,13 @@ import {
   deleteConflict,
   alreadyExists,
   encodeDocument,
-  invalidInput,
   mergeTags,
   noSuchEntity,
   page,
   removeTags,
   validationError,
 } from "./common.js";
-import { attach, detach, inlineGet, inlineList, inlinePut, requirePolicy } from "./policy-holders.js";
+import { holderPolicies, requirePolicy } from "./policy-holders.js";
 
 const TRUST_QUOTA = { name: "ACLSizePerRole", size: 2048 };
 
@@ -63,6 +62,14 @@ function checkDuration(value: number | undefined): number {
 
 export function roleOperations(c: IamContext): Provider<Operations> {
   const save = (account: string, r: RoleRecord) => c.iam.roles.put(iamScope(account), r);
+  const policies = holderPolicies(c, {
+    kind: "role",
+    find: (account, name) => requireRole(c, account, name),
+    nameOf: (r) => r.RoleName,
+    save,
+    inlineQuota: 10240,
+    attachQuota: { quotaName: "PoliciesPerRole", quota: 20 },
+  });
   return {
     CreateRole: (input, ctx) => {
       const name = checkName(input.RoleName, "roleName");
@@ -163,66 +170,26 @@ export function roleOperations(c: IamContext): Provider<Operations> {
       return {};
     },
     PutRolePolicy: (input, ctx) => {
-      checkName(input.PolicyName, "policyName");
-      const r = requireRole(c, ctx.account, input.RoleName);
-      const next = inlinePut(r, input.PolicyName, input.PolicyDocument, {
-        kind: "role",
-        name: r.RoleName,
-        quota: 10240,
-      });
-      save(ctx.account, next);
+      policies.put(ctx.account, input.RoleName, input.PolicyName, input.PolicyDocument);
       return {};
     },
     GetRolePolicy: (input, ctx) => {
-      const r = requireRole(c, ctx.account, input.RoleName);
-      const doc = inlineGet(r, input.PolicyName, `role ${r.RoleName}`);
-      return { RoleName: r.RoleName, PolicyName: doc.name, PolicyDocument: encodeDocument(doc.text) };
+      const { holder, ...doc } = policies.get(ctx.account, input.RoleName, input.PolicyName);
+      return { RoleName: holder, ...doc };
     },
-    ListRolePolicies: (input, ctx) => {
-      const r = requireRole(c, ctx.account, input.RoleName);
-      const p = page(inlineList(r), input.Marker, input.MaxItems);
-      return { PolicyNames: p.items, IsTruncated: p.IsTruncated, Marker: p.Marker };
-    },
+    ListRolePolicies: (input, ctx) => policies.list(ctx.account, input.RoleName, input.Marker, input.MaxItems),
     DeleteRolePolicy: (input, ctx) => {
-      const r = requireRole(c, ctx.account, input.RoleName);
-      const doc = inlineGet(r, input.PolicyName, `role ${r.RoleName}`);
-      const inline = { ...r.inline };
-      delete inline[doc.name];
-      save(ctx.account, { ...r, inline });
+      policies.remove(ctx.account, input.RoleName, input.PolicyName);
       return {};
     },
     AttachRolePolicy: (input, ctx) => {
-      const r = requireRole(c, ctx.account, input.RoleName);
-      save(ctx.account, attach(c, r, input.PolicyArn, { quotaName: "PoliciesPerRole", quota: 20 }));
+      policies.attach(ctx.account, input.RoleName, input.PolicyArn);
       return {};
     },
     DetachRolePolicy: (input, ctx) => {
-      const r = requireRole(c, ctx.account, input.RoleName);
-      save(ctx.account, detach(r, input.PolicyArn));
+      policies.detach(ctx.account, input.RoleName, input.PolicyArn);
       return {};
     },
-    ListAttachedRolePolicies: (input, ctx) => {
-      const r = requireRole(c, ctx.account, input.RoleName);
-      return attachedList(r.attached, input.PathPrefix, input.Marker, input.MaxItems);
-    },
+    ListAttachedRolePolicies: (input, ctx) => policies.listAttached(ctx.account, input.RoleName, input),
   };
-}
-
-export function attachedList(
-  arns: string[],
-  pathPrefix: string | undefined,
-  marker: string | undefined,
-  maxItems: number | undefined,
-) {
-  const list = arns
-    .map((arn) => ({
-      PolicyArn: arn,
-      PolicyName: arn.split("/").pop()!,
-      path: arn.replace(/^arn:aws:iam::[^:]*:policy/, ""),
-    }))
-    .filter((p) => !pathPrefix || p.path.startsWith(pathPrefix))
-    .map(({ PolicyArn, PolicyName }) => ({ PolicyArn, PolicyName }));
-  if (pathPrefix && !pathPrefix.startsWith("/")) throw invalidInput("PathPrefix must begin with a slash.");
-  const p = page(list, marker, maxItems);
-  return { AttachedPolicies: p.items, IsTruncated: p.IsTruncated, Marker: p.Marker };
 }

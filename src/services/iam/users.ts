@@ -11,7 +11,6 @@ import {
   checkNewTags,
   checkPath,
   deleteConflict,
-  encodeDocument,
   limitExceeded,
   mergeTags,
   noSuchEntity,
@@ -19,8 +18,7 @@ import {
   removeTags,
   validationError,
 } from "./common.js";
-import { attach, detach, inlineGet, inlineList, inlinePut, requirePolicy } from "./policy-holders.js";
-import { attachedList } from "./roles.js";
+import { holderPolicies, requirePolicy } from "./policy-holders.js";
 
 export const userView = (u: UserRecord, full = true): User => ({
   Path: u.Path,
@@ -67,6 +65,22 @@ export function userOperations(c: IamContext): Provider<Operations> {
   const scope = (account: string) => iamScope(account);
   const save = (account: string, u: UserRecord) => c.iam.users.put(scope(account), u);
   const saveGroup = (account: string, g: GroupRecord) => c.iam.groups.put(scope(account), g);
+  const userPolicies = holderPolicies(c, {
+    kind: "user",
+    find: (account, name) => requireUser(c, account, name),
+    nameOf: (u) => u.UserName,
+    save,
+    inlineQuota: 2048,
+    attachQuota: { quotaName: "PoliciesPerUser", quota: 20 },
+  });
+  const groupPolicies = holderPolicies(c, {
+    kind: "group",
+    find: (account, name) => requireGroup(c, account, name),
+    nameOf: (g) => g.GroupName,
+    save: saveGroup,
+    inlineQuota: 5120,
+    attachQuota: { quotaName: "PoliciesPerGroup", quota: 10 },
+  });
   const groupsOf = (account: string, u: UserRecord) =>
     c.iam.groups.list(scope(account)).filter((g) => g.members.includes(u.UserName.toLowerCase()));
 
@@ -170,46 +184,27 @@ export function userOperations(c: IamContext): Provider<Operations> {
       return {};
     },
     PutUserPolicy: (input, ctx) => {
-      checkName(input.PolicyName, "policyName");
-      const u = requireUser(c, ctx.account, input.UserName);
-      save(
-        ctx.account,
-        inlinePut(u, input.PolicyName, input.PolicyDocument, { kind: "user", name: u.UserName, quota: 2048 }),
-      );
+      userPolicies.put(ctx.account, input.UserName, input.PolicyName, input.PolicyDocument);
       return {};
     },
     GetUserPolicy: (input, ctx) => {
-      const u = requireUser(c, ctx.account, input.UserName);
-      const doc = inlineGet(u, input.PolicyName, `user ${u.UserName}`);
-      return { UserName: u.UserName, PolicyName: doc.name, PolicyDocument: encodeDocument(doc.text) };
+      const { holder, ...doc } = userPolicies.get(ctx.account, input.UserName, input.PolicyName);
+      return { UserName: holder, ...doc };
     },
-    ListUserPolicies: (input, ctx) => {
-      const u = requireUser(c, ctx.account, input.UserName);
-      const p = page(inlineList(u), input.Marker, input.MaxItems);
-      return { PolicyNames: p.items, IsTruncated: p.IsTruncated, Marker: p.Marker };
-    },
+    ListUserPolicies: (input, ctx) => userPolicies.list(ctx.account, input.UserName, input.Marker, input.MaxItems),
     DeleteUserPolicy: (input, ctx) => {
-      const u = requireUser(c, ctx.account, input.UserName);
-      const doc = inlineGet(u, input.PolicyName, `user ${u.UserName}`);
-      const inline = { ...u.inline };
-      delete inline[doc.name];
-      save(ctx.account, { ...u, inline });
+      userPolicies.remove(ctx.account, input.UserName, input.PolicyName);
       return {};
     },
     AttachUserPolicy: (input, ctx) => {
-      const u = requireUser(c, ctx.account, input.UserName);
-      save(ctx.account, attach(c, u, input.PolicyArn, { quotaName: "PoliciesPerUser", quota: 20 }));
+      userPolicies.attach(ctx.account, input.UserName, input.PolicyArn);
       return {};
     },
     DetachUserPolicy: (input, ctx) => {
-      const u = requireUser(c, ctx.account, input.UserName);
-      save(ctx.account, detach(u, input.PolicyArn));
+      userPolicies.detach(ctx.account, input.UserName, input.PolicyArn);
       return {};
     },
-    ListAttachedUserPolicies: (input, ctx) => {
-      const u = requireUser(c, ctx.account, input.UserName);
-      return attachedList(u.attached, input.PathPrefix, input.Marker, input.MaxItems);
-    },
+    ListAttachedUserPolicies: (input, ctx) => userPolicies.listAttached(ctx.account, input.UserName, input),
 
     // ---- access keys ----
     CreateAccessKey: (input, ctx) =>
@@ -350,45 +345,26 @@ export function userOperations(c: IamContext): Provider<Operations> {
       return { Groups: p.items.map(groupView), IsTruncated: p.IsTruncated, Marker: p.Marker };
     },
     PutGroupPolicy: (input, ctx) => {
-      checkName(input.PolicyName, "policyName");
-      const g = requireGroup(c, ctx.account, input.GroupName);
-      saveGroup(
-        ctx.account,
-        inlinePut(g, input.PolicyName, input.PolicyDocument, { kind: "group", name: g.GroupName, quota: 5120 }),
-      );
+      groupPolicies.put(ctx.account, input.GroupName, input.PolicyName, input.PolicyDocument);
       return {};
     },
     GetGroupPolicy: (input, ctx) => {
-      const g = requireGroup(c, ctx.account, input.GroupName);
-      const doc = inlineGet(g, input.PolicyName, `group ${g.GroupName}`);
-      return { GroupName: g.GroupName, PolicyName: doc.name, PolicyDocument: encodeDocument(doc.text) };
+      const { holder, ...doc } = groupPolicies.get(ctx.account, input.GroupName, input.PolicyName);
+      return { GroupName: holder, ...doc };
     },
-    ListGroupPolicies: (input, ctx) => {
-      const g = requireGroup(c, ctx.account, input.GroupName);
-      const p = page(inlineList(g), input.Marker, input.MaxItems);
-      return { PolicyNames: p.items, IsTruncated: p.IsTruncated, Marker: p.Marker };
-    },
+    ListGroupPolicies: (input, ctx) => groupPolicies.list(ctx.account, input.GroupName, input.Marker, input.MaxItems),
     DeleteGroupPolicy: (input, ctx) => {
-      const g = requireGroup(c, ctx.account, input.GroupName);
-      const doc = inlineGet(g, input.PolicyName, `group ${g.GroupName}`);
-      const inline = { ...g.inline };
-      delete inline[doc.name];
-      saveGroup(ctx.account, { ...g, inline });
+      groupPolicies.remove(ctx.account, input.GroupName, input.PolicyName);
       return {};
     },
     AttachGroupPolicy: (input, ctx) => {
-      const g = requireGroup(c, ctx.account, input.GroupName);
-      saveGroup(ctx.account, attach(c, g, input.PolicyArn, { quotaName: "PoliciesPerGroup", quota: 10 }));
+      groupPolicies.attach(ctx.account, input.GroupName, input.PolicyArn);
       return {};
     },
     DetachGroupPolicy: (input, ctx) => {
-      const g = requireGroup(c, ctx.account, input.GroupName);
-      saveGroup(ctx.account, detach(g, input.PolicyArn));
+      groupPolicies.detach(ctx.account, input.GroupName, input.PolicyArn);
       return {};
     },
-    ListAttachedGroupPolicies: (input, ctx) => {
-      const g = requireGroup(c, ctx.account, input.GroupName);
-      return attachedList(g.attached, input.PathPrefix, input.Marker, input.MaxItems);
-    },
+    ListAttachedGroupPolicies: (input, ctx) => groupPolicies.listAttached(ctx.account, input.GroupName, input),
   };
 }
