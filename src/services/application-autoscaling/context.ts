@@ -78,6 +78,8 @@ export class AasContext {
   readonly scheduled: Collection<ScheduledActionRecord>;
   readonly activities: Collection<ActivityRecord>;
   private seq = 0;
+  /** The newest activity id per target (scope + key), so repeats are found without listing all. */
+  private readonly newest = new Map<string, string>();
 
   constructor(
     readonly store: DocumentStore,
@@ -153,6 +155,7 @@ export class AasContext {
       ScalableDimension: target.ScalableDimension,
     };
     this.activities.put(scope, record);
+    this.newest.set(`${scope.account}|${scope.region}|${key}`, id);
     const all = this.activities.children(scope, key);
     for (const old of all.slice(0, Math.max(0, all.length - ACTIVITIES_PER_TARGET)))
       this.activities.delete(scope, old.id);
@@ -210,7 +213,9 @@ export class AasContext {
     notScaled: { reason: NonNullable<ScalingActivity["NotScaledReasons"]>[number]; proposed: number },
   ) {
     const key = targetKey(target.ServiceNamespace, target.ResourceId, target.ScalableDimension);
-    const latest = this.activities.children(scope, key).at(-1);
+    const known = this.newest.get(`${scope.account}|${scope.region}|${key}`);
+    // One point read while Berth runs; after a restart, the target's list once.
+    const latest = known ? this.activities.get(scope, known) : this.activities.children(scope, key).at(-1);
     if (
       latest &&
       isNotScaled(latest) &&
