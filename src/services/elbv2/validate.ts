@@ -6,7 +6,7 @@ import type {
   ModifyTargetGroupInput,
   RuleCondition,
 } from "../../protocol/generated/types/elbv2.js";
-import type { HealthCheckSettings, LoadBalancerType } from "./records.js";
+import type { HealthCheckSettings, LoadBalancerType } from "../../store/schema/elbv2.js";
 
 /** Pure validation and normalization of ELBv2 input, with AWS's error codes. */
 
