@@ -189,4 +189,15 @@ export const MIGRATIONS: { version: number; sql: string[]; run?: (db: Db) => voi
       db.prepare("UPDATE counters SET value = ? WHERE name = 'changes'").run(seq);
     },
   },
+  {
+    // The registry's garbage-collection grace (src/registry/metadata.ts): digests a request looked
+    // at recently, so a blob checked by one replica is not collected by another before its manifest.
+    version: 6,
+    sql: [
+      `CREATE TABLE registry_recent (
+         digest TEXT PRIMARY KEY,
+         touched_at BIGINT NOT NULL
+       )`,
+    ],
+  },
 ];
