@@ -4,7 +4,7 @@ import type { Clock } from "../../core/clock.js";
 import { type Scope, parseArn } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
 import type { ContainerRuntime, LogFollower, ObservedContainer, RegistryAuth } from "../../runtime/runtime.js";
-import type { PreparedContainer, TaskIdentityHooks } from "../../agent/task-identity.js";
+import type { PreparedContainer, TaskIdentityHooks } from "../../task-endpoint/task-identity.js";
 import type { LogsBackend } from "../../services/logs/provider.js";
 import { TASK_KIND, type TaskRecord } from "../../services/ecs/records.js";
 import { type Collection, type DocumentStore, RevisionConflict, type Versioned } from "../../store/documents.js";
@@ -38,7 +38,7 @@ export interface TaskControllerDeps {
   resyncIntervalMs: number;
   /** Credentials for images in Berth's own registry (ECR), minted for the image's account. */
   registryAuth?: (image: string) => RegistryAuth | undefined;
-  /** Execution-role checks, secrets and the credential/metadata endpoint env (src/agent). */
+  /** Execution-role checks, secrets and the credential/metadata endpoint env (src/task-endpoint). */
   identity?: TaskIdentityHooks;
 }
 
