@@ -58,6 +58,13 @@ export const TARGET_KIND = "aas.scalableTarget";
 export const POLICY_KIND = "aas.scalingPolicy";
 export const SCHEDULED_KIND = "aas.scheduledAction";
 export const ACTIVITY_KIND = "aas.activity";
+export const NEWEST_ACTIVITY_KIND = "aas.newestActivity";
+
+/** Points at a target's newest activity. */
+export interface NewestActivity {
+  target: string;
+  activity: string;
+}
 
 /** AWS keeps scaling activities six weeks; Berth also keeps at most this many per target. */
 export const ACTIVITY_RETENTION_MS = 42 * 24 * 3600 * 1000;
