@@ -5,7 +5,7 @@ import type { RequestContext as ConditionContext } from "./conditions.js";
 import { type Evaluation, type PolicySet, evaluate, evaluateTrust } from "./evaluate.js";
 import { type CallerIdentity, requestPrincipal } from "./identity.js";
 import { type Policy, readStoredPolicy } from "./policy.js";
-import { IAM_PREFIX, type ResourceResolver, STATIC_RESOLVERS, genericResolver } from "./resources.js";
+import { type ResourceResolver, genericResolver } from "./resources.js";
 import type { IamStore } from "./store.js";
 
 /** A resource policy by resource ARN (ECR repository policies, Secrets Manager secret policies). */
@@ -60,13 +60,19 @@ export function accessDenied(protocol: string, message: string): ServiceError {
  * allowed without evaluation.
  */
 export class Authorizer {
-  private readonly resolvers = new Map<string, ResourceResolver>(Object.entries(STATIC_RESOLVERS));
+  private readonly prefixes = new Map<string, string>();
+  private readonly resolvers = new Map<string, ResourceResolver>();
   private readonly resourcePolicies = new Map<string, ResourcePolicyLookup>();
 
   constructor(
     readonly iam: IamStore,
     private readonly clock: Clock,
   ) {}
+
+  /** Sets the IAM action prefix of a Berth service id (`elbv2` → `elasticloadbalancing`). */
+  actionPrefix(serviceId: string, prefix: string) {
+    this.prefixes.set(serviceId, prefix);
+  }
 
   /** Adds (or replaces) how a service's calls name their resources. */
   resolveResourcesWith(serviceId: string, resolver: ResourceResolver) {
@@ -78,9 +84,9 @@ export class Authorizer {
     this.resourcePolicies.set(prefix, lookup);
   }
 
-  /** `prefix:Operation` for a Berth service id. */
+  /** `prefix:Operation` for a Berth service id; the SigV4 signing name when the service set no prefix. */
   action(serviceId: string, signingName: string, operation: string): string {
-    return `${IAM_PREFIX[serviceId] ?? (signingName === "monitoring" ? "cloudwatch" : signingName)}:${operation}`;
+    return `${this.prefixes.get(serviceId) ?? signingName}:${operation}`;
   }
 
   resources(

@@ -20,24 +20,6 @@ const regional = (service: string, s: Scope, resource: string) =>
   `arn:aws:${service}:${s.region}:${s.account}:${resource}`;
 const isArn = (v: string) => v.startsWith("arn:");
 
-/** The IAM action prefix of a Berth service id (the SigV4 signing name is not always it). */
-export const IAM_PREFIX: Record<string, string> = {
-  ecs: "ecs",
-  ecr: "ecr",
-  "ecr-public": "ecr-public",
-  logs: "logs",
-  sts: "sts",
-  iam: "iam",
-  ssm: "ssm",
-  secretsmanager: "secretsmanager",
-  elbv2: "elasticloadbalancing",
-  cloudwatch: "cloudwatch",
-  "application-autoscaling": "application-autoscaling",
-  eks: "eks",
-  apprunner: "apprunner",
-  efs: "elasticfilesystem",
-};
-
 /** A resource ARN named by the usual `resourceArn`-like members, when the input has one. */
 function genericArn(input: Input): string[] | undefined {
   for (const key of ["resourceArn", "ResourceArn", "ResourceARN", "resourceARN", "arn", "Arn"]) {
@@ -63,7 +45,7 @@ const ecsService = (s: Scope, cluster: unknown, ref: string) =>
   isArn(ref) ? ref : regional("ecs", s, `service/${clusterName(cluster)}/${ref}`);
 const ecsTaskDefinition = (s: Scope, ref: string) => (isArn(ref) ? ref : regional("ecs", s, `task-definition/${ref}`));
 
-const ecs: ResourceResolver = (op, input, s) => {
+export const ecsResources: ResourceResolver = (op, input, s) => {
   switch (op) {
     case "CreateCluster":
       return [ecsCluster(s, input.clusterName)];
@@ -112,7 +94,7 @@ const ecs: ResourceResolver = (op, input, s) => {
 
 // ---- ECR --------------------------------------------------------------------------------
 
-const ecr: ResourceResolver = (op, input, s) => {
+export const ecrResources: ResourceResolver = (op, input, s) => {
   const account = str(input.registryId) ?? s.account;
   const repo = (name: string) => `arn:aws:ecr:${s.region}:${account}:repository/${name}`;
   if (op === "GetAuthorizationToken") return ["*"];
@@ -125,7 +107,7 @@ const ecr: ResourceResolver = (op, input, s) => {
 
 // ---- CloudWatch Logs ----------------------------------------------------------------------
 
-const logs: ResourceResolver = (_op, input, s) => {
+export const logsResources: ResourceResolver = (_op, input, s) => {
   const group = str(input.logGroupName) ?? str(input.logGroupIdentifier);
   if (group && isArn(group)) return [group.replace(/:\*$/, "")];
   const stream = str(input.logStreamName);
@@ -143,7 +125,7 @@ export function parameterArn(s: Scope, ref: string): string {
   return regional("ssm", s, `parameter${name.startsWith("/") ? name : `/${name}`}`);
 }
 
-const ssm: ResourceResolver = (op, input, s) => {
+export const ssmResources: ResourceResolver = (op, input, s) => {
   const name = str(input.Name);
   if (name) return [parameterArn(s, name)];
   const names = strs(input.Names);
@@ -200,14 +182,6 @@ export function iamResolver(names: IamNames): ResourceResolver {
     return ["*"];
   };
 }
-
-/** Resolvers for services whose resources need no stored state. */
-export const STATIC_RESOLVERS: Record<string, ResourceResolver> = {
-  ecs,
-  ecr,
-  logs,
-  ssm,
-};
 
 /** Everything else: an ARN member if the input names one, otherwise `*`. */
 export const genericResolver: ResourceResolver = (_op, input) => genericArn(input) ?? ["*"];

@@ -23,7 +23,7 @@ const clock = { now: () => new Date() };
 const store = new DocumentStore(openDb(":memory:"));
 const kit = createIdentity({ store, dataDir: dir, clock });
 const ssm = ssmService({ store, box: kit.box, clock });
-const sm = secretsManagerService({ store, box: kit.box, clock, authorizer: kit.authorizer });
+const sm = secretsManagerService({ store, box: kit.box, clock });
 const ctx = { ...SCOPE, requestId: "r", principal: { accessKeyId: "test", arn: `arn:aws:iam::${ACCOUNT}:root` } };
 let endpoint: { baseUrl: string; relativeUri: boolean } | undefined = {
   baseUrl: "http://169.254.170.2",

@@ -1,8 +1,6 @@
 import type { Clock } from "../../core/clock.js";
-import type { Authorizer } from "../../iam/authorizer.js";
 import type { Credentials } from "../../iam/credentials.js";
-import { iamResolver } from "../../iam/resources.js";
-import { type IamStore, groupArn, instanceProfileArn, roleArn, userArn } from "../../iam/store.js";
+import type { IamStore } from "../../iam/store.js";
 import type { Operations } from "../../protocol/generated/types/iam.js";
 import { defineService } from "../define.js";
 import type { Provider } from "../../protocol/service.js";
@@ -15,7 +13,6 @@ import { userOperations } from "./users.js";
 export interface IamDeps {
   iam: IamStore;
   credentials: Credentials;
-  authorizer: Authorizer;
   clock: Clock;
 }
 
@@ -28,16 +25,5 @@ export function iamService(deps: IamDeps) {
     ...policyOperations(c),
     ...instanceProfileOperations(c),
   };
-  // IAM resources carry their path in the ARN: resolve names through the store.
-  deps.authorizer.resolveResourcesWith(
-    "iam",
-    iamResolver({
-      roleArn: (account, name) => deps.iam.role(account, name)?.Arn ?? roleArn(account, "/", name),
-      userArn: (account, name) => deps.iam.user(account, name)?.Arn ?? userArn(account, "/", name),
-      groupArn: (account, name) => deps.iam.group(account, name)?.Arn ?? groupArn(account, "/", name),
-      instanceProfileArn: (account, name) =>
-        deps.iam.instanceProfile(account, name)?.Arn ?? instanceProfileArn(account, "/", name),
-    }),
-  );
   return defineService("iam", provider, { validationCode: "ValidationError" });
 }

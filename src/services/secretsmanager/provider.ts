@@ -2,7 +2,6 @@ import { randomInt, randomUUID } from "node:crypto";
 import type { Clock } from "../../core/clock.js";
 import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
-import type { Authorizer } from "../../iam/authorizer.js";
 import { MalformedPolicy, parsePolicy } from "../../iam/policy.js";
 import type { SecretBox } from "../../iam/secret-box.js";
 import type { Operations, SecretListEntry, Tag } from "../../protocol/generated/types/secretsmanager.js";
@@ -28,8 +27,6 @@ export interface SecretsManagerDeps {
   store: DocumentStore;
   box: SecretBox;
   clock: Clock;
-  /** Registers how secret calls name their resources and where their resource policies are. */
-  authorizer?: Authorizer;
 }
 
 const secretValueOf = (input: { SecretString?: string; SecretBinary?: Uint8Array }) => {
@@ -483,21 +480,6 @@ export function secretsManagerService(deps: SecretsManagerDeps) {
       }
     },
   };
-
-  // How calls name their secrets (the full ARN, with its random suffix) and where the policy is.
-  deps.authorizer?.resolveResourcesWith("secretsmanager", (_op, input, scope) => {
-    const id =
-      typeof input.SecretId === "string" ? input.SecretId : typeof input.Name === "string" ? input.Name : undefined;
-    if (!id) {
-      const list = Array.isArray(input.SecretIdList) ? (input.SecretIdList as string[]) : [];
-      return list.length ? list.map((x) => sm.find(scope, x)?.ARN ?? x) : ["*"];
-    }
-    return [
-      sm.find(scope, id)?.ARN ??
-        (id.startsWith("arn:") ? id : `arn:aws:secretsmanager:${scope.region}:${scope.account}:secret:${id}`),
-    ];
-  });
-  deps.authorizer?.resourcePoliciesFrom("secretsmanager", (arn) => sm.secrets.byArn(arn)?.doc.policy);
 
   return {
     service: defineService("secretsmanager", provider, { validationCode: "InvalidParameterException" }),

@@ -1,0 +1,143 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Config } from "../../config/config.js";
+import type { ServiceLoadBalancing } from "../../controllers/services/load-balancing.js";
+import { ServiceController } from "../../controllers/services/controller.js";
+import type { LogsBackend } from "../../controllers/tasks/logs-backend.js";
+import { TaskController } from "../../controllers/tasks/controller.js";
+import type { CancelTimer, TimerClock } from "../../core/clock.js";
+import type { Scope } from "../../core/ids.js";
+import type { Logger } from "../../core/logger.js";
+import type { Authorizer } from "../../iam/authorizer.js";
+import { ecsResources } from "../../iam/resources.js";
+import type { RoleSessions } from "../../iam/sessions.js";
+import type { ServiceState } from "../../protocol/service.js";
+import type { ContainerRuntime, RegistryAuth } from "../../runtime/runtime.js";
+import type { DocumentStore } from "../../store/documents.js";
+import { storeIdentity, storeSecret } from "../../store/identity.js";
+import { EndpointIds } from "../../task-endpoint/endpoint-ids.js";
+import { TaskEndpoint } from "../../task-endpoint/server.js";
+import { type SecretValues, TaskIdentity } from "../../task-endpoint/task-identity.js";
+import { serviceModule } from "../module.js";
+import { ecsService } from "./provider.js";
+import { launchTasks } from "./tasks.js";
+
+/** How long the task controller waits before trying to start again (Docker unreachable at start). */
+const CONTROLLER_RETRY_MS = 5000;
+
+export interface EcsModuleDeps {
+  config: Pick<
+    Config,
+    "dataDir" | "publishHost" | "taskNetwork" | "resyncIntervalMs" | "ecsHealthyAfterMs" | "taskEndpoint"
+  >;
+  store: DocumentStore;
+  clock: TimerClock;
+  logger: Logger;
+  runtime: ContainerRuntime;
+  identity: { authorizer: Authorizer; sessions: RoleSessions };
+  logs: LogsBackend;
+  loadBalancing: ServiceLoadBalancing;
+  /** Container `secrets` from SSM and Secrets Manager. */
+  parameters: SecretValues;
+  secrets: SecretValues & { find(scope: Scope, id: string): { ARN: string } | undefined };
+  /** Images in Berth's own registry (ECR): pull credentials, and the account and region they belong to. */
+  images: {
+    pullCredentials(image: string): RegistryAuth | undefined;
+    berthImage(image: string): Scope | undefined;
+  };
+  /** Where the task endpoint hands requests that are not for it: Berth's API (AWS_ENDPOINT_URL in tasks). */
+  edge: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+/**
+ * ECS as a service module: the API, the task controller (Docker converges to the stored tasks),
+ * the service scheduler, and the task credential and metadata endpoint at 169.254.170.2.
+ * ECS reports "starting" until the task controller runs and "degraded" while it cannot start
+ * (it retries every 5 s).
+ */
+export function ecsModule(deps: EcsModuleDeps) {
+  const { config, store, clock, logger, runtime } = deps;
+  let state: ServiceState = "starting";
+  let retry: CancelTimer | undefined;
+  const ecs = ecsService({ store, clock, state: () => state, loadBalancing: () => deps.loadBalancing });
+  const storeId = storeIdentity(store);
+  const ids = new EndpointIds(store, storeSecret(store, "task-endpoint-ids"));
+  const identity = new TaskIdentity({
+    authorizer: deps.identity.authorizer,
+    sessions: deps.identity.sessions,
+    parameters: deps.parameters,
+    secrets: deps.secrets,
+    ids,
+    endpoint: () => endpoint.info(),
+    berthImage: deps.images.berthImage,
+  });
+  const endpoint = new TaskEndpoint({
+    config: config.taskEndpoint,
+    ids,
+    tasks: ecs.ecs.tasks,
+    runtime,
+    identity,
+    clock,
+    logger,
+    storeId,
+    fallback: deps.edge,
+  });
+  const tasks = new TaskController({
+    store,
+    tasks: ecs.ecs.tasks,
+    runtime,
+    logs: deps.logs,
+    clock,
+    logger,
+    storeId,
+    dataDir: config.dataDir,
+    publishHost: config.publishHost,
+    network: config.taskNetwork,
+    resyncIntervalMs: config.resyncIntervalMs,
+    registryAuth: deps.images.pullCredentials,
+    identity,
+  });
+  const scheduler = new ServiceController({
+    ecs: ecs.ecs,
+    launchTasks: (...args) => launchTasks(ecs.ecs, ...args),
+    clock,
+    logger,
+    loadBalancing: () => deps.loadBalancing,
+    healthyAfterMs: config.ecsHealthyAfterMs,
+    resyncIntervalMs: 1000,
+  });
+
+  const startTasks = async (): Promise<void> => {
+    try {
+      await tasks.start();
+      state = "running";
+    } catch (err) {
+      state = "degraded";
+      logger.error(
+        { err: (err as Error).message },
+        "task controller cannot start; ECS tasks will not run until it can",
+      );
+      retry = clock.after(CONTROLLER_RETRY_MS, () => void startTasks());
+    }
+  };
+
+  return serviceModule({
+    name: "ecs",
+    definitions: [ecs.service],
+    iam: { prefixes: { ecs: "ecs" }, resources: { ecs: ecsResources } },
+    /** ECS's collections and name resolution, for Application Auto Scaling and the ECS metrics. */
+    ecs: ecs.ecs,
+    /** What /_berth/health reports about the task endpoint. */
+    taskEndpointHealth: () => endpoint.health(),
+    async start() {
+      await endpoint.start();
+      await startTasks();
+      scheduler.start();
+    },
+    async stop() {
+      retry?.();
+      await endpoint.stop();
+      scheduler.stop();
+      await tasks.stop();
+    },
+  });
+}

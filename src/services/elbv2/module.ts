@@ -1,0 +1,32 @@
+import type { Clock } from "../../core/clock.js";
+import type { Logger } from "../../core/logger.js";
+import { DataPlane } from "../../lb/plane.js";
+import type { DocumentStore } from "../../store/documents.js";
+import { serviceModule } from "../module.js";
+import { elbv2Service } from "./provider.js";
+
+/**
+ * ELBv2 as a service module: the API and its data plane (src/lb), where each load balancer
+ * listens on its own loopback address. `loadBalancing` is the contract ECS services use;
+ * `plane` counts requests for the AWS/ApplicationELB and AWS/NetworkELB metrics.
+ */
+export function elbv2Module(deps: { store: DocumentStore; clock: Clock; logger: Logger; publishHost: string }) {
+  const elbv2 = elbv2Service({
+    store: deps.store,
+    clock: deps.clock,
+    // The plane below exists before any call can arrive.
+    probePort: async (address, port) => plane.probe(address, port),
+    settle: async () => plane.reconcile(),
+    resolveInstance: () => deps.publishHost,
+  });
+  const plane = new DataPlane({ source: elbv2.planeSource, logger: deps.logger });
+  return serviceModule({
+    name: "elbv2",
+    definitions: [elbv2.service],
+    iam: { prefixes: { elbv2: "elasticloadbalancing" } },
+    loadBalancing: elbv2.loadBalancing,
+    plane,
+    start: () => plane.start(),
+    stop: () => plane.stop(),
+  });
+}
