@@ -575,37 +575,3 @@ export class ChunkedScanner {
     return -1;
   }
 }
-
-/** The reason phrases ELB-generated responses use. */
-export const REASONS: Record<number, string> = {
-  200: "OK",
-  201: "Created",
-  202: "Accepted",
-  204: "No Content",
-  301: "Moved Permanently",
-  302: "Found",
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  408: "Request Timeout",
-  413: "Payload Too Large",
-  414: "URI Too Long",
-  429: "Too Many Requests",
-  431: "Request Header Fields Too Large",
-  460: "",
-  463: "",
-  500: "Internal Server Error",
-  501: "Not Implemented",
-  502: "Bad Gateway",
-  503: "Service Temporarily Unavailable",
-  504: "Gateway Time-out",
-  505: "HTTP Version Not Supported",
-};
-
-/** The HTML body ALB sends with its own error responses. */
-export const elbErrorBody = (status: number) => {
-  const title = `${status} ${REASONS[status] ?? ""}`.trim();
-  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n</body>\r\n</html>\r\n`;
-};
