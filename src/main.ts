@@ -145,7 +145,7 @@ async function main() {
     resolveInstance: () => config.publishHost,
   });
   loadBalancing = elbv2.loadBalancing;
-  lbPlane = new DataPlane({ source: elbv2.planeSource, logger });
+  lbPlane = new DataPlane({ source: elbv2.planeSource, logger, clock });
   await lbPlane.start();
   monitoring.addLoadBalancers(lbPlane);
 
