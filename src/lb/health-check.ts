@@ -2,7 +2,7 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect } from "node:net";
 import type { HealthCheckSettings } from "../store/schema/elbv2.js";
-import { parseHttpCodeMatcher } from "../services/elbv2/validate.js";
+import { parseHttpCodeMatcher } from "./http-codes.js";
 import { type CheckResult, codeMismatch, failedCheck, timedOut } from "./health.js";
 
 /** Where and how to check one target: the target group's settings resolved for it. */

@@ -1,4 +1,4 @@
-import type { Clock } from "../../core/clock.js";
+import type { TimerClock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
 import { DataPlane } from "../../lb/plane.js";
 import type { DocumentStore } from "../../store/documents.js";
@@ -10,7 +10,7 @@ import { elbv2Service } from "./provider.js";
  * listens on its own loopback address. `loadBalancing` is the contract ECS services use;
  * `plane` counts requests for the AWS/ApplicationELB and AWS/NetworkELB metrics.
  */
-export function elbv2Module(deps: { store: DocumentStore; clock: Clock; logger: Logger; publishHost: string }) {
+export function elbv2Module(deps: { store: DocumentStore; clock: TimerClock; logger: Logger; publishHost: string }) {
   const elbv2 = elbv2Service({
     store: deps.store,
     clock: deps.clock,
@@ -19,7 +19,7 @@ export function elbv2Module(deps: { store: DocumentStore; clock: Clock; logger: 
     settle: async () => plane.reconcile(),
     resolveInstance: () => deps.publishHost,
   });
-  const plane = new DataPlane({ source: elbv2.planeSource, logger: deps.logger });
+  const plane = new DataPlane({ source: elbv2.planeSource, logger: deps.logger, clock: deps.clock });
   return serviceModule({
     name: "elbv2",
     definitions: [elbv2.service],
