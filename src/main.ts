@@ -92,6 +92,7 @@ async function main() {
   registerIam(identity.authorizer, modules);
   const server = createEdgeServer({
     config,
+    clock,
     services: modules.flatMap((m) => m.definitions),
     logger,
     registry: ecr.registryRoute,

@@ -1,3 +1,5 @@
+import { type CancelTimer, type Clock, type TimerClock, timersOf } from "../core/clock.js";
+
 /**
  * A keyed work queue in the controller-runtime style: it holds keys, not events; a key queued
  * while it is being processed runs once more afterwards; failures retry with backoff.
@@ -7,7 +9,8 @@ export class WorkQueue {
   private readonly active = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, CancelTimer>();
+  private readonly after: TimerClock["after"];
   private running = 0;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
@@ -16,7 +19,11 @@ export class WorkQueue {
     private readonly process: (key: string) => Promise<{ requeueAfterMs?: number } | undefined>,
     private readonly concurrency = 8,
     private readonly onError: (key: string, err: unknown) => void = () => {},
-  ) {}
+    /** Requeue and backoff delays run on this clock's timers (the system's when it has none). */
+    clock?: Clock | TimerClock,
+  ) {
+    this.after = timersOf(clock);
+  }
 
   add(key: string) {
     if (this.closed) return;
@@ -32,10 +39,10 @@ export class WorkQueue {
     if (this.closed || this.timers.has(key)) return;
     this.timers.set(
       key,
-      setTimeout(() => {
+      this.after(ms, () => {
         this.timers.delete(key);
         this.add(key);
-      }, ms),
+      }),
     );
   }
 
@@ -47,7 +54,7 @@ export class WorkQueue {
 
   close() {
     this.closed = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const cancel of this.timers.values()) cancel();
     this.timers.clear();
     this.queued.clear();
   }

@@ -24,3 +24,8 @@ export const systemClock: TimerClock = {
     return () => clearTimeout(timer);
   },
 };
+
+/** The clock's timers when it has them, else the system's (for clocks that only tell time, as in tests). */
+export function timersOf(clock?: Clock | TimerClock): TimerClock["after"] {
+  return clock && "after" in clock ? (ms, fn) => clock.after(ms, fn) : systemClock.after;
+}

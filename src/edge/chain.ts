@@ -1,4 +1,5 @@
 import type { Config } from "../config/config.js";
+import { type Clock, systemClock } from "../core/clock.js";
 import { ServiceError, internalError, notImplemented } from "../core/errors.js";
 import { uuid } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
@@ -44,6 +45,8 @@ export interface EdgeIdentity {
 
 export interface ChainDeps {
   config: Config;
+  /** Server time for the SigV4 date check; the system clock by default. */
+  clock?: Clock;
   services: ServiceDefinition[];
   logger: Logger;
   identity?: EdgeIdentity;
@@ -56,7 +59,7 @@ const SKEW_MS = 15 * 60 * 1000;
  * (Request id and body reading happen in the HTTP listener before the chain starts.)
  * Any step may throw a ServiceError; it is rendered in the detected service's protocol.
  */
-export function buildChain({ config, services, logger, identity }: ChainDeps) {
+export function buildChain({ config, services, logger, identity, clock = systemClock }: ChainDeps) {
   const byTarget = new Map<string, ServiceDefinition>();
   const bySigningName = new Map<string, ServiceDefinition>();
   for (const s of services) {
@@ -86,10 +89,11 @@ export function buildChain({ config, services, logger, identity }: ChainDeps) {
     let caller: CallerIdentity | undefined;
     const verify = async (c: SigV4Claim, secret: string) => {
       const date = parseAmzDate(c.amzDate);
-      if (!date || Math.abs(date.getTime() - Date.now()) > SKEW_MS)
+      const now = clock.now();
+      if (!date || Math.abs(date.getTime() - now.getTime()) > SKEW_MS)
         throw new ServiceError(
           json ? "InvalidSignatureException" : "SignatureDoesNotMatch",
-          `Signature expired or X-Amz-Date missing: ${c.amzDate || "(none)"} is not within 15 minutes of the server time ${new Date().toISOString()}.`,
+          `Signature expired or X-Amz-Date missing: ${c.amzDate || "(none)"} is not within 15 minutes of the server time ${now.toISOString()}.`,
           json ? 400 : 403,
         );
       if (!(await signatureMatches(ex.req, c, secret)))

@@ -70,3 +70,40 @@ describe("service modules", () => {
     expect(authorizer.resources("sts", "GetCallerIdentity", {}, scope)).toEqual(["*"]);
   });
 });
+
+describe("WorkQueue timers", () => {
+  it("requeue delays run on the injected clock's timers", async () => {
+    const { WorkQueue } = await import("../../src/controllers/work-queue.js");
+    const pending: { ms: number; fn: () => void; cancelled: boolean }[] = [];
+    const timerClock = {
+      now: () => new Date(0),
+      after(ms: number, fn: () => void) {
+        const t = { ms, fn, cancelled: false };
+        pending.push(t);
+        return () => {
+          t.cancelled = true;
+        };
+      },
+    };
+    const runs: string[] = [];
+    const q = new WorkQueue(
+      async (key) => {
+        runs.push(key);
+        return runs.length === 1 ? { requeueAfterMs: 1000 } : undefined;
+      },
+      1,
+      () => {},
+      timerClock,
+    );
+    q.add("k");
+    await q.idle();
+    expect(runs).toEqual(["k"]);
+    expect(pending.map((t) => t.ms)).toEqual([1000]);
+    pending[0].fn();
+    await q.idle();
+    expect(runs).toEqual(["k", "k"]);
+    q.addAfter("other", 500);
+    q.close();
+    expect(pending[1].cancelled).toBe(true);
+  });
+});

@@ -15,6 +15,8 @@ import {
   stopping,
 } from "../../store/schema/ecs.js";
 import type { Watch } from "../../store/watch.js";
+import { TARGET_KIND, type TargetRecord } from "../../store/schema/elbv2.js";
+import { serviceInFlight } from "./in-flight.js";
 import type { ServiceLoadBalancing } from "./load-balancing.js";
 import { WorkQueue } from "../work-queue.js";
 import { type TargetState, planService } from "./plan.js";
@@ -66,18 +68,20 @@ export class ServiceController {
       (key) => this.reconcile(key),
       4,
       (key, err) => d.logger.warn({ service: key, err: (err as Error).message }, "service reconcile failed; retrying"),
+      d.clock,
     );
   }
 
   start() {
     this.changes = this.d.ecs.store.watch(
       {
-        kinds: [SERVICE_KIND, TASK_KIND],
+        kinds: [SERVICE_KIND, TASK_KIND, TARGET_KIND],
         onError: (err) => this.d.logger.warn({ err: (err as Error).message }, "service change feed"),
       },
       (changes) => {
         for (const c of changes) {
           if (c.kind === SERVICE_KIND) this.queue.add(keyOf(c, c.id));
+          else if (c.kind === TARGET_KIND) this.addServicesOf((c.doc as TargetRecord | undefined)?.targetGroupArn);
           else {
             const t = c.doc as TaskRecord;
             if (t.group?.startsWith("service:"))
@@ -139,7 +143,17 @@ export class ServiceController {
     // Tasks that found no room wait for some: retry in a few seconds, not in a tight loop.
     if (!placed) return { requeueAfterMs: UNPLACED_RETRY_MS };
     const busy = plan.start.length + plan.stop.length + plan.register.length + plan.deregister.length > 0;
-    return { requeueAfterMs: busy ? 0 : 1000 };
+    if (busy) return { requeueAfterMs: 0 };
+    // Idle services wait for a change (feed) or the resync; only work in flight is looked at again soon.
+    return serviceInFlight(plan.next ?? service, tasks, now) ? { requeueAfterMs: IN_FLIGHT_RECHECK_MS } : undefined;
+  }
+
+  /** Queues the services whose load balancers use a target group (its targets' health changed). */
+  private addServicesOf(targetGroupArn: string | undefined) {
+    if (!targetGroupArn) return;
+    for (const { scope, doc } of this.d.ecs.services.listAll())
+      if (doc.status !== "INACTIVE" && doc.loadBalancers?.some((lb) => lb.targetGroupArn === targetGroupArn))
+        this.queue.add(keyOf(scope, `${doc.clusterArn.split("/").pop()}/${doc.serviceName}`));
   }
 
   /** Starts the planned tasks; false when some could not be placed (recorded as a service event). */
@@ -186,6 +200,8 @@ export class ServiceController {
 }
 
 const UNPLACED_RETRY_MS = 5000;
+/** How soon a service with work in flight (a rollout, tasks starting or draining) is looked at again. */
+const IN_FLIGHT_RECHECK_MS = 1000;
 
 const RESOURCE_WORDS: Record<string, string> = {
   "RESOURCE:CPU": "insufficient CPU units available",

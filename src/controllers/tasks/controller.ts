@@ -67,6 +67,7 @@ export class TaskController {
       (key) => this.reconcile(key),
       32,
       (key, err) => d.logger.warn({ task: key, err: (err as Error).message }, "task reconcile failed; retrying"),
+      d.clock,
     );
     this.cursors = d.store.collection<LogCursor>("berth.logCursor", { id: (c) => c.id });
     this.placement = {

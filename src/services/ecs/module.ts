@@ -103,7 +103,8 @@ export function ecsModule(deps: EcsModuleDeps) {
     logger,
     loadBalancing: () => deps.loadBalancing,
     healthyAfterMs: config.ecsHealthyAfterMs,
-    resyncIntervalMs: 1000,
+    // Services with work in flight are rechecked every second; the rest wait for a change or this.
+    resyncIntervalMs: config.resyncIntervalMs,
   });
 
   const startTasks = async (): Promise<void> => {
