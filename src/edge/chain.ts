@@ -1,4 +1,5 @@
 import type { Config } from "../config/config.js";
+import type { EdgeIdentity } from "../iam/index.js";
 import { type Clock, systemClock } from "../core/clock.js";
 import { ServiceError, internalError, notImplemented } from "../core/errors.js";
 import { uuid } from "../core/ids.js";
@@ -6,7 +7,6 @@ import type { Logger } from "../core/logger.js";
 import type { Protocol, WireRequest, WireResponse } from "../protocol/http.js";
 import { errorStatus } from "../protocol/model.js";
 import { type SigV4Claim, parseAmzDate, readClaim, signatureMatches } from "../protocol/sigv4.js";
-import type { KeyLookup } from "../iam/credentials.js";
 import { type CallerIdentity, rootIdentity } from "../iam/identity.js";
 import type { RequestContext, ServiceDefinition } from "../protocol/service.js";
 
@@ -29,19 +29,6 @@ export interface Exchange {
 }
 
 export type Step = (ex: Exchange) => Promise<void> | void;
-
-/** IAM's part in the chain: recognising the keys Berth issued, and authorising each call. */
-export interface EdgeIdentity {
-  lookup(accessKeyId: string, sessionToken?: string): KeyLookup;
-  /** Throws an AccessDenied ServiceError unless the caller may make the call. */
-  authorize(
-    caller: CallerIdentity,
-    service: { id: string; signingName: string; protocol: string },
-    operation: string,
-    input: Record<string, unknown>,
-    scope: { account: string; region: string; sourceIp?: string },
-  ): void;
-}
 
 export interface ChainDeps {
   config: Config;

@@ -1,12 +1,25 @@
 import type { Clock } from "../core/clock.js";
-import type { EdgeIdentity } from "../edge/chain.js";
 import type { DocumentStore } from "../store/documents.js";
 import { storeSecret } from "../store/identity.js";
 import { Authorizer } from "./authorizer.js";
-import { Credentials } from "./credentials.js";
+import { Credentials, type KeyLookup } from "./credentials.js";
+import type { CallerIdentity } from "./identity.js";
 import { SecretBox } from "./secret-box.js";
 import { RoleSessions } from "./sessions.js";
 import { IamStore } from "./store.js";
+
+/** IAM's part in the chain: recognising the keys Berth issued, and authorising each call. */
+export interface EdgeIdentity {
+  lookup(accessKeyId: string, sessionToken?: string): KeyLookup;
+  /** Throws an AccessDenied ServiceError unless the caller may make the call. */
+  authorize(
+    caller: CallerIdentity,
+    service: { id: string; signingName: string; protocol: string },
+    operation: string,
+    input: Record<string, unknown>,
+    scope: { account: string; region: string; sourceIp?: string },
+  ): void;
+}
 
 /** Everything identity-related Berth builds once: store views, key material, decisions. */
 export interface IdentityKit {

@@ -1,4 +1,4 @@
-import { LABEL } from "../controllers/tasks/container-spec.js";
+import { LABEL } from "../runtime/labels.js";
 import type { Scope } from "../core/ids.js";
 import type { ContainerStats, ObservedContainer } from "../runtime/runtime.js";
 import type { TaskRecord } from "../store/schema/ecs.js";

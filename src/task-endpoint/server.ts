@@ -1,6 +1,6 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { TaskEndpointConfig } from "../config/config.js";
-import { LABEL } from "../controllers/tasks/container-spec.js";
+import { LABEL } from "../runtime/labels.js";
 import type { Clock } from "../core/clock.js";
 import { parseArn } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";

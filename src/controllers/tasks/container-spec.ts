@@ -1,17 +1,7 @@
 import type { ContainerDefinition } from "../../protocol/generated/types/ecs.js";
 import type { ContainerSpec, NetworkAttachment } from "../../runtime/runtime.js";
 import type { TaskRecord } from "../../store/schema/ecs.js";
-
-export const LABEL = {
-  managed: "berth.managed",
-  instance: "berth.instance",
-  store: "berth.store",
-  dataDir: "berth.data-dir",
-  taskArn: "berth.task-arn",
-  account: "berth.account",
-  region: "berth.region",
-  container: "berth.container",
-} as const;
+import { LABEL } from "../../runtime/labels.js";
 
 /** Name the namespace-holding container carries in its berth.container label. */
 export const PAUSE = "~pause";

@@ -10,7 +10,8 @@ import type { Watch } from "../../store/watch.js";
 import type { PreparedContainer, TaskIdentityHooks } from "../../task-endpoint/task-identity.js";
 import type { LogsBackend } from "./logs-backend.js";
 import { WorkQueue } from "../work-queue.js";
-import { LABEL, PAUSE, type Placement, containerSpec, pauseSpec, taskId, taskVolumeName } from "./container-spec.js";
+import { LABEL } from "../../runtime/labels.js";
+import { PAUSE, type Placement, containerSpec, pauseSpec, taskId, taskVolumeName } from "./container-spec.js";
 import { type Action, type ObservedTask, failed, planTask } from "./plan.js";
 
 /** AWS keeps stopped tasks describable for at least an hour; Berth keeps them three. */

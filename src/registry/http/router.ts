@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../../core/logger.js";
-import type { RawRoute } from "../../edge/server.js";
 import type { Access, RegistryPolicy, RepositoryInfo } from "../api.js";
 import { registryError } from "../errors.js";
 import type { OciRegistry } from "../registry.js";
@@ -60,7 +59,10 @@ const decode = (s: string) => {
  * account and region from its Host, the repository through the policy (ECR never creates one
  * on push: NAME_UNKNOWN), then checks the caller's access; bodies stream to and from storage.
  */
-export function createRegistryRoute(deps: RegistryRouteDeps): RawRoute {
+/** The /v2/ routes as one handler for the edge, which streams its own bodies. */
+export type RegistryRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+export function createRegistryRoute(deps: RegistryRouteDeps): RegistryRoute {
   const { registry, policy, logger } = deps;
 
   /** Whether the credentials identify anyone: asked of a private repository no one can own. */
