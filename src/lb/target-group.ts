@@ -1,5 +1,5 @@
 import { type CancelTimer, type TimerClock, systemClock } from "../core/clock.js";
-import { REGISTERING, type StoredHealth } from "../services/elbv2/records.js";
+import { REGISTERING, type StoredHealth } from "../store/schema/elbv2.js";
 import { type CheckTarget, runHealthCheck } from "./health-check.js";
 import { type CheckResult, type HealthState, nextHealth, startState } from "./health.js";
 import type { PlaneTarget, PlaneTargetGroup } from "./model.js";

@@ -1,6 +1,6 @@
 import { ServiceError } from "../../../core/errors.js";
 import type { Action } from "../../../protocol/generated/types/elbv2.js";
-import type { LoadBalancerType } from "../records.js";
+import type { LoadBalancerType } from "../../../store/schema/elbv2.js";
 import { invalid } from "./invalid.js";
 
 /** Listener and rule actions: forward (target groups, weights, stickiness), redirect, fixed-response. */

@@ -1,5 +1,5 @@
 import type { CreateTargetGroupInput, ModifyTargetGroupInput } from "../../../protocol/generated/types/elbv2.js";
-import type { HealthCheckSettings } from "../records.js";
+import type { HealthCheckSettings } from "../../../store/schema/elbv2.js";
 import { invalid } from "./invalid.js";
 
 /** Target group health checks: AWS's defaults per protocol, and the settings after a change. */
