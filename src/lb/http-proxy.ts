@@ -21,18 +21,17 @@ import {
   MAX_HEAD,
   type RequestHead,
   type ScannedResponse,
-  hostOnly,
   headerValues,
+  requestView,
   scanResponseHead,
   scanRequestHead,
-  splitTarget,
 } from "./http1.js";
 import { BodyEnd } from "./body-end.js";
 import { listenExclusive } from "./listen.js";
 import { countElbStatus, countTargetStatus, recordResponseTime } from "./metrics.js";
 import { redirectLocation } from "./redirect.js";
 import type { FixedAction, ForwardAction, ForwardGroup, LbRuntime, RedirectAction, Routing } from "./routing.js";
-import { type RequestView, selectAction } from "./rules.js";
+import { selectAction } from "./rules.js";
 import { chooseForward } from "./stickiness.js";
 import type { TargetRuntime } from "./target-group.js";
 
@@ -336,7 +335,9 @@ class Exchange {
     const listener = this.conn.listener;
     const routing = listener.routing;
     const action =
-      routing.rules.length === 0 ? routing.fallback : selectAction(routing.rules, this.view(), routing.fallback);
+      routing.rules.length === 0
+        ? routing.fallback
+        : selectAction(routing.rules, requestView(this.head, this.conn.socket.remoteAddress ?? ""), routing.fallback);
     if (action.kind === "forward") this.forward(action);
     else {
       this.discard = true;
@@ -349,20 +350,6 @@ class Exchange {
       this.conn.buf = null;
       this.clientBody(rest);
     }
-  }
-
-  private view(): RequestView {
-    const head = this.head;
-    const { path, query } = splitTarget(head.target);
-    const socket = this.conn.socket;
-    return {
-      method: head.method,
-      path,
-      query,
-      host: hostOnly(head.host),
-      header: (name) => headerValues(head, name),
-      sourceIp: socket.remoteAddress ?? "",
-    };
   }
 
   // ---- request body -------------------------------------------------------------------------

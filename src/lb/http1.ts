@@ -1,3 +1,5 @@
+import type { RequestView } from "./rules.js";
+
 /**
  * HTTP/1.1 message heads and body framing for the ALB proxy, pure. The proxy forwards body
  * bytes unchanged; it only needs to know where each message ends (RFC 9112 §6).
@@ -456,6 +458,19 @@ export function splitTarget(target: string): { path: string; query: string } {
   const hash = t.indexOf("#");
   const end = hash < 0 ? t.length : hash;
   return q < 0 || q > end ? { path: t.slice(0, end), query: "" } : { path: t.slice(0, q), query: t.slice(q + 1, end) };
+}
+
+/** The request as listener rule conditions see it; headers are read only when a condition asks. */
+export function requestView(head: RequestHead, sourceIp: string): RequestView {
+  const { path, query } = splitTarget(head.target);
+  return {
+    method: head.method,
+    path,
+    query,
+    host: hostOnly(head.host),
+    header: (name) => headerValues(head, name),
+    sourceIp,
+  };
 }
 
 /** The host part of a Host header ("example.com:8080" → "example.com", "[::1]:80" → "[::1]"). */
