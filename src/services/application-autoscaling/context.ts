@@ -1,6 +1,6 @@
+import { applicationAutoscalingErrors as aasErrors } from "../../protocol/generated/errors/application-autoscaling.js";
 import type { Clock } from "../../core/clock.js";
 import type { CooldownState } from "../../controllers/scaling/decide.js";
-import { ServiceError } from "../../core/errors.js";
 import { type Scope, arn, hexId, uuid } from "../../core/ids.js";
 import type {
   ScalableTarget,
@@ -61,8 +61,8 @@ export const ACTIVITIES_PER_TARGET = 1000;
 export const targetKey = (namespace: string, resourceId: string, dimension: string) =>
   `${namespace}|${resourceId}|${dimension}`;
 
-export const validation = (message: string) => new ServiceError("ValidationException", message);
-export const objectNotFound = (message: string) => new ServiceError("ObjectNotFoundException", message);
+export const validation = aasErrors.ValidationException;
+export const objectNotFound = aasErrors.ObjectNotFoundException;
 
 export interface AasTimings {
   /** Period of target tracking alarms (s; AWS 60). */

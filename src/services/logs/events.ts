@@ -1,4 +1,4 @@
-import { ServiceError } from "../../core/errors.js";
+import { logsErrors } from "../../protocol/generated/errors/logs.js";
 import type { Scope } from "../../core/ids.js";
 import type { Operations } from "../../protocol/generated/types/logs.js";
 import type { Boundary, EventQuery, StoredLogEvent } from "../../store/log-events.js";
@@ -122,8 +122,7 @@ export function eventOperations(state: LogsState): Provider<Operations> {
     FilterLogEvents: (input, ctx) => {
       const group = state.resolveGroup(ctx, input);
       if (input.logStreamNames !== undefined && input.logStreamNamePrefix !== undefined)
-        throw new ServiceError(
-          "InvalidParameterException",
+        throw logsErrors.InvalidParameterException(
           "logStreamNames and logStreamNamePrefix are mutually exclusive parameters: pass one of them.",
         );
       const streams: EventQuery["streams"] =
@@ -137,7 +136,7 @@ export function eventOperations(state: LogsState): Provider<Operations> {
         matches = compileFilterPattern(input.filterPattern ?? "");
       } catch (e) {
         if (!(e instanceof FilterPatternError)) throw e;
-        throw new ServiceError("InvalidParameterException", `Invalid filter pattern: ${e.message}.`);
+        throw logsErrors.InvalidParameterException(`Invalid filter pattern: ${e.message}.`);
       }
       const limit = input.limit ?? DEFAULT_EVENTS_LIMIT;
       const query = {

@@ -1,4 +1,5 @@
-import { ServiceError } from "../../core/errors.js";
+import { logsErrors } from "../../protocol/generated/errors/logs.js";
+import { isError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { LogGroup, Operations } from "../../protocol/generated/types/logs.js";
 import type { Provider } from "../service.js";
@@ -29,8 +30,7 @@ export function groupOperations(state: LogsState): Provider<Operations> {
   /** The group a tagging ARN names (log groups are the taggable resource Berth has). */
   const groupByArn = (scope: Scope, resourceArn: string): GroupDoc => {
     if (!resourceArn.startsWith("arn:"))
-      throw new ServiceError(
-        "InvalidParameterException",
+      throw logsErrors.InvalidParameterException(
         `${resourceArn} is not an ARN. Pass the log group ARN, arn:aws:logs:<region>:<account>:log-group:<name>.`,
       );
     return state.requireGroup(scope, groupNameFromIdentifier(scope, resourceArn, "resourceArn"));
@@ -40,11 +40,8 @@ export function groupOperations(state: LogsState): Provider<Operations> {
     checkTags(tags, member);
     const merged = { ...g.tags, ...tags };
     if (Object.keys(merged).length > MAX_TAGS)
-      throw new ServiceError(
-        "TooManyTagsException",
+      throw logsErrors.TooManyTagsException(
         `A log group can have at most ${MAX_TAGS} tags; ${g.name} would have ${Object.keys(merged).length}. Remove some tags first.`,
-        400,
-        "Sender",
         { resourceName: groupArn(scope, g.name) },
       );
     state.groups.put(scope, { ...g, tags: merged });
@@ -62,7 +59,7 @@ export function groupOperations(state: LogsState): Provider<Operations> {
       const tags = checkTags(input.tags ?? {});
       state.store.transaction(() => {
         if (state.groups.get(ctx, name))
-          throw new ServiceError("ResourceAlreadyExistsException", "The specified log group already exists");
+          throw logsErrors.ResourceAlreadyExistsException("The specified log group already exists");
         state.groups.put(ctx, {
           name,
           creationTime: state.now(),
@@ -80,8 +77,7 @@ export function groupOperations(state: LogsState): Provider<Operations> {
       state.store.transaction(() => {
         const g = state.requireGroup(ctx, name);
         if (g.deletionProtectionEnabled)
-          throw new ServiceError(
-            "ValidationException",
+          throw logsErrors.ValidationException(
             `Log group ${name} has deletion protection enabled. Turn it off with PutLogGroupDeletionProtection before deleting the group.`,
           );
         for (const s of state.streams.children(ctx, name)) state.deleteStream(ctx, name, s.name);
@@ -93,16 +89,14 @@ export function groupOperations(state: LogsState): Provider<Operations> {
 
     DescribeLogGroups: (input, ctx) => {
       if (input.logGroupNamePrefix !== undefined && input.logGroupNamePattern !== undefined)
-        throw new ServiceError(
-          "InvalidParameterException",
+        throw logsErrors.InvalidParameterException(
           "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters: pass one of logGroupNamePrefix and logGroupNamePattern.",
         );
       if (
         input.logGroupIdentifiers !== undefined &&
         (input.logGroupNamePrefix !== undefined || input.logGroupNamePattern !== undefined)
       )
-        throw new ServiceError(
-          "InvalidParameterException",
+        throw logsErrors.InvalidParameterException(
           "logGroupIdentifiers cannot be combined with logGroupNamePrefix or logGroupNamePattern: pass one kind of filter.",
         );
       const prefix = input.logGroupNamePrefix;
@@ -193,7 +187,7 @@ function groupNameFromIdentifierLoose(scope: Scope, id: string): string {
   try {
     return groupNameFromIdentifier(scope, id, "logGroupIdentifiers");
   } catch (e) {
-    if (e instanceof ServiceError && e.code === "ResourceNotFoundException") return "";
+    if (isError(e, logsErrors.ResourceNotFoundException)) return "";
     throw e;
   }
 }

@@ -1,4 +1,4 @@
-import { ServiceError } from "../../core/errors.js";
+import { logsErrors } from "../../protocol/generated/errors/logs.js";
 import type { Operations } from "../../protocol/generated/types/logs.js";
 import type { Provider } from "../service.js";
 import { pageByKey } from "../../core/paginate.js";
@@ -14,7 +14,7 @@ export function streamOperations(state: LogsState): Provider<Operations> {
       state.store.transaction(() => {
         state.requireGroup(ctx, group);
         if (state.getStream(ctx, group, name))
-          throw new ServiceError("ResourceAlreadyExistsException", "The specified log stream already exists");
+          throw logsErrors.ResourceAlreadyExistsException("The specified log stream already exists");
         state.streams.put(ctx, { group, name, creationTime: state.now(), uploads: 0 });
       });
       return {};
@@ -35,8 +35,7 @@ export function streamOperations(state: LogsState): Provider<Operations> {
       const group = state.resolveGroup(ctx, input);
       const byTime = input.orderBy === "LastEventTime";
       if (byTime && input.logStreamNamePrefix !== undefined)
-        throw new ServiceError(
-          "InvalidParameterException",
+        throw logsErrors.InvalidParameterException(
           "Cannot order by LastEventTime with a logStreamNamePrefix. Drop logStreamNamePrefix or order by LogStreamName.",
         );
       const prefix = input.logStreamNamePrefix ?? "";
