@@ -13,7 +13,7 @@ import {
   encodeStreamToken,
   eventId,
 } from "./paging.js";
-import { EVENT_OVERHEAD_BYTES, MAX_RESPONSE_BYTES, checkGroupName, checkStreamName, judgeBatch } from "./rules.js";
+import { EVENT_OVERHEAD_BYTES, MAX_RESPONSE_BYTES, judgeBatch } from "./rules.js";
 import { type LogsState, type StreamDoc, sequenceToken } from "./state.js";
 
 const DEFAULT_EVENTS_LIMIT = 10_000;
@@ -68,8 +68,8 @@ function capBytes(events: StoredLogEvent[]): StoredLogEvent[] {
 export function eventOperations(state: LogsState): Provider<Operations> {
   return {
     PutLogEvents: (input, ctx) => {
-      const groupName = checkGroupName(input.logGroupName);
-      const streamName = checkStreamName(input.logStreamName);
+      const groupName = input.logGroupName;
+      const streamName = input.logStreamName;
       // The sequence token is accepted and ignored, as AWS has done since January 2023.
       return state.store.transaction(() => {
         const group = state.requireGroup(ctx, groupName);
@@ -85,7 +85,7 @@ export function eventOperations(state: LogsState): Provider<Operations> {
 
     GetLogEvents: (input, ctx) => {
       const group = state.resolveGroup(ctx, input);
-      const streamName = checkStreamName(input.logStreamName);
+      const streamName = input.logStreamName;
       state.requireStream(ctx, group.name, streamName);
       const limit = input.limit ?? DEFAULT_EVENTS_LIMIT;
       const base: EventQuery = {
@@ -127,7 +127,7 @@ export function eventOperations(state: LogsState): Provider<Operations> {
         );
       const streams: EventQuery["streams"] =
         input.logStreamNames !== undefined
-          ? { names: input.logStreamNames.map((n) => checkStreamName(n, "logStreamNames")) }
+          ? { names: input.logStreamNames }
           : input.logStreamNamePrefix !== undefined
             ? { prefix: input.logStreamNamePrefix }
             : undefined;

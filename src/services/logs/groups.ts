@@ -4,7 +4,7 @@ import type { Scope } from "../../core/ids.js";
 import type { LogGroup, Operations } from "../../protocol/generated/types/logs.js";
 import type { Provider } from "../service.js";
 import { pageByKey } from "../../core/paginate.js";
-import { checkGroupName, checkRetention, checkTags } from "./rules.js";
+import { checkRetention, checkTags } from "./rules.js";
 import { type GroupDoc, type LogsState, groupArn, groupNameFromIdentifier } from "./state.js";
 
 const MAX_TAGS = 50;
@@ -55,7 +55,7 @@ export function groupOperations(state: LogsState): Provider<Operations> {
 
   return {
     CreateLogGroup: (input, ctx) => {
-      const name = checkGroupName(input.logGroupName);
+      const name = input.logGroupName;
       const tags = checkTags(input.tags ?? {});
       state.store.transaction(() => {
         if (state.groups.get(ctx, name))
@@ -73,7 +73,7 @@ export function groupOperations(state: LogsState): Provider<Operations> {
     },
 
     DeleteLogGroup: (input, ctx) => {
-      const name = checkGroupName(input.logGroupName);
+      const name = input.logGroupName;
       state.store.transaction(() => {
         const g = state.requireGroup(ctx, name);
         if (g.deletionProtectionEnabled)
@@ -125,7 +125,7 @@ export function groupOperations(state: LogsState): Provider<Operations> {
     },
 
     PutRetentionPolicy: (input, ctx) => {
-      const name = checkGroupName(input.logGroupName);
+      const name = input.logGroupName;
       const days = checkRetention(input.retentionInDays);
       state.store.transaction(() => {
         const g = state.requireGroup(ctx, name);
@@ -135,7 +135,7 @@ export function groupOperations(state: LogsState): Provider<Operations> {
     },
 
     DeleteRetentionPolicy: (input, ctx) => {
-      const name = checkGroupName(input.logGroupName);
+      const name = input.logGroupName;
       state.store.transaction(() => {
         const { retentionInDays: _, ...g } = state.requireGroup(ctx, name);
         state.groups.put(ctx, g);
@@ -165,19 +165,19 @@ export function groupOperations(state: LogsState): Provider<Operations> {
     ListTagsForResource: (input, ctx) => ({ tags: groupByArn(ctx, input.resourceArn).tags }),
 
     TagLogGroup: (input, ctx) => {
-      const name = checkGroupName(input.logGroupName);
+      const name = input.logGroupName;
       state.store.transaction(() => addTags(ctx, state.requireGroup(ctx, name), input.tags, "tags"));
       return {};
     },
 
     UntagLogGroup: (input, ctx) => {
-      const name = checkGroupName(input.logGroupName);
+      const name = input.logGroupName;
       state.store.transaction(() => removeTags(ctx, state.requireGroup(ctx, name), input.tags));
       return {};
     },
 
     ListTagsLogGroup: (input, ctx) => ({
-      tags: state.requireGroup(ctx, checkGroupName(input.logGroupName)).tags,
+      tags: state.requireGroup(ctx, input.logGroupName).tags,
     }),
   };
 }

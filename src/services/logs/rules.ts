@@ -28,6 +28,10 @@ const STREAM_NAME = /^[^:*]*$/;
 const TAG_KEY = /^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$/u;
 const TAG_VALUE = /^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$/u;
 
+/**
+ * For names that do not arrive as a request member of their own (the part of an ARN, the awslogs
+ * driver's options): the protocol layer checks members against the model's patterns.
+ */
 export function checkGroupName(name: string, member = "logGroupName"): string {
   if (!GROUP_NAME.test(name))
     throw validation(

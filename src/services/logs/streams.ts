@@ -2,15 +2,14 @@ import { logsErrors } from "../../protocol/generated/errors/logs.js";
 import type { Operations } from "../../protocol/generated/types/logs.js";
 import type { Provider } from "../service.js";
 import { pageByKey } from "../../core/paginate.js";
-import { checkGroupName, checkStreamName } from "./rules.js";
 import { type LogsState, sequenceToken, streamArn, streamNotFound } from "./state.js";
 
 /** Log streams: create, delete, describe. */
 export function streamOperations(state: LogsState): Provider<Operations> {
   return {
     CreateLogStream: (input, ctx) => {
-      const group = checkGroupName(input.logGroupName);
-      const name = checkStreamName(input.logStreamName);
+      const group = input.logGroupName;
+      const name = input.logStreamName;
       state.store.transaction(() => {
         state.requireGroup(ctx, group);
         if (state.getStream(ctx, group, name))
@@ -21,8 +20,8 @@ export function streamOperations(state: LogsState): Provider<Operations> {
     },
 
     DeleteLogStream: (input, ctx) => {
-      const group = checkGroupName(input.logGroupName);
-      const name = checkStreamName(input.logStreamName);
+      const group = input.logGroupName;
+      const name = input.logStreamName;
       state.store.transaction(() => {
         state.requireGroup(ctx, group);
         if (!state.deleteStream(ctx, group, name)) throw streamNotFound();
