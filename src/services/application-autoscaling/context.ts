@@ -1,65 +1,26 @@
-import { applicationAutoscalingErrors as aasErrors } from "../../protocol/generated/errors/application-autoscaling.js";
 import type { Clock } from "../../core/clock.js";
-import type { CooldownState } from "../../controllers/scaling/decide.js";
+import { applicationAutoscalingErrors as aasErrors } from "../../protocol/generated/errors/application-autoscaling.js";
 import { type Scope, arn, hexId, uuid } from "../../core/ids.js";
-import type {
-  ScalableTarget,
-  ScalingActivity,
-  ScalingPolicy,
-  ScheduledAction,
-} from "../../protocol/generated/types/application-autoscaling.js";
+import type { ScalingActivity } from "../../protocol/generated/types/application-autoscaling.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
+import {
+  ACTIVITIES_PER_TARGET,
+  ACTIVITY_KIND,
+  ACTIVITY_RETENTION_MS,
+  type ActivityRecord,
+  NEWEST_ACTIVITY_KIND,
+  type NewestActivity,
+  POLICY_KIND,
+  type PolicyRecord,
+  SCHEDULED_KIND,
+  type ScalableResources,
+  type ScheduledActionRecord,
+  TARGET_KIND,
+  type TargetRecord,
+  isNotScaled,
+  targetKey,
+} from "../../store/schema/application-autoscaling.js";
 import type { AlarmWriter } from "../cloudwatch/alarms.js";
-
-/** A scalable target as stored: the API shape plus tags and cooldown bookkeeping. */
-export interface TargetRecord extends ScalableTarget {
-  ScalableTargetARN: string;
-  Tags: Record<string, string>;
-  cooldown: CooldownState;
-}
-
-/** A scaling policy as stored; target tracking policies own their alarms. */
-export interface PolicyRecord extends ScalingPolicy {
-  ownedAlarms: { AlarmName: string; AlarmARN: string }[];
-}
-
-export interface ScheduledActionRecord extends ScheduledAction {
-  ScheduledActionARN: string;
-  /** Epoch ms up to which occurrences have been handled. */
-  handledUntil: number;
-}
-
-export interface ActivityRecord extends ScalingActivity {
-  id: string;
-  target: string;
-}
-
-/** A not-scaled activity: listed only with IncludeNotScaledActivities. */
-export const isNotScaled = (a: ScalingActivity) => (a.NotScaledReasons?.length ?? 0) > 0;
-
-/** Capacity of the resources Application Auto Scaling scales (ECS services for Berth). */
-export interface ScalableResources {
-  /** Checks a resource id for a namespace/dimension; returns a problem text or undefined. */
-  problem(scope: Scope, namespace: string, resourceId: string, dimension: string): string | undefined;
-  /** Current capacity, or undefined when the resource does not exist (any more). */
-  capacity(scope: Scope, namespace: string, resourceId: string, dimension: string): number | undefined;
-  /** Sets the capacity; false when the resource does not exist. */
-  setCapacity(scope: Scope, namespace: string, resourceId: string, dimension: string, n: number): boolean;
-  /** Name of the service that fulfils changes, for activity messages ("ecs"). */
-  fulfilledBy(namespace: string): string;
-}
-
-export const TARGET_KIND = "aas.scalableTarget";
-export const POLICY_KIND = "aas.scalingPolicy";
-export const SCHEDULED_KIND = "aas.scheduledAction";
-export const ACTIVITY_KIND = "aas.activity";
-
-/** AWS keeps scaling activities six weeks; Berth also keeps at most this many per target. */
-export const ACTIVITY_RETENTION_MS = 42 * 24 * 3600 * 1000;
-export const ACTIVITIES_PER_TARGET = 1000;
-
-export const targetKey = (namespace: string, resourceId: string, dimension: string) =>
-  `${namespace}|${resourceId}|${dimension}`;
 
 export const validation = aasErrors.ValidationException;
 export const objectNotFound = aasErrors.ObjectNotFoundException;
@@ -77,9 +38,8 @@ export class AasContext {
   readonly policies: Collection<PolicyRecord>;
   readonly scheduled: Collection<ScheduledActionRecord>;
   readonly activities: Collection<ActivityRecord>;
-  private seq = 0;
-  /** The newest activity id per target (scope + key), so repeats are found without listing all. */
-  private readonly newest = new Map<string, string>();
+  /** The newest activity id per target, so repeats are found without listing all. */
+  private readonly newest: Collection<NewestActivity>;
 
   constructor(
     readonly store: DocumentStore,
@@ -108,6 +68,7 @@ export class AasContext {
       id: (a) => a.id,
       parent: (a) => a.target,
     });
+    this.newest = store.collection<NewestActivity>(NEWEST_ACTIVITY_KIND, { id: (n) => n.target });
   }
 
   /** The registered target, or ObjectNotFoundException in AWS's words. */
@@ -143,23 +104,26 @@ export class AasContext {
     a: Omit<ScalingActivity, "ActivityId" | "ServiceNamespace" | "ResourceId" | "ScalableDimension">,
   ) {
     const key = targetKey(target.ServiceNamespace, target.ResourceId, target.ScalableDimension);
-    this.seq = (this.seq + 1) % 1_000_000;
-    const id = `${key}|${String(a.StartTime.getTime()).padStart(15, "0")}-${String(this.seq).padStart(6, "0")}`;
-    const record: ActivityRecord = {
-      ...a,
-      id,
-      target: key,
-      ActivityId: uuid(),
-      ServiceNamespace: target.ServiceNamespace,
-      ResourceId: target.ResourceId,
-      ScalableDimension: target.ScalableDimension,
-    };
-    this.activities.put(scope, record);
-    this.newest.set(`${scope.account}|${scope.region}|${key}`, id);
-    const all = this.activities.children(scope, key);
-    for (const old of all.slice(0, Math.max(0, all.length - ACTIVITIES_PER_TARGET)))
-      this.activities.delete(scope, old.id);
-    return record;
+    return this.store.transaction(() => {
+      // The store's next sequence number orders activities of the same millisecond, on any replica.
+      const seq = this.store.head() + 1;
+      const id = `${key}|${String(a.StartTime.getTime()).padStart(15, "0")}-${String(seq).padStart(15, "0")}`;
+      const record: ActivityRecord = {
+        ...a,
+        id,
+        target: key,
+        ActivityId: uuid(),
+        ServiceNamespace: target.ServiceNamespace,
+        ResourceId: target.ResourceId,
+        ScalableDimension: target.ScalableDimension,
+      };
+      this.activities.put(scope, record);
+      this.newest.put(scope, { target: key, activity: id });
+      const all = this.activities.children(scope, key);
+      for (const old of all.slice(0, Math.max(0, all.length - ACTIVITIES_PER_TARGET)))
+        this.activities.delete(scope, old.id);
+      return record;
+    });
   }
 
   sweepActivities() {
@@ -213,8 +177,8 @@ export class AasContext {
     notScaled: { reason: NonNullable<ScalingActivity["NotScaledReasons"]>[number]; proposed: number },
   ) {
     const key = targetKey(target.ServiceNamespace, target.ResourceId, target.ScalableDimension);
-    const known = this.newest.get(`${scope.account}|${scope.region}|${key}`);
-    // One point read while Berth runs; after a restart, the target's list once.
+    const known = this.newest.get(scope, key)?.activity;
+    // Two point reads; the target's whole list only for data written before the pointer existed.
     const latest = known ? this.activities.get(scope, known) : this.activities.children(scope, key).at(-1);
     if (
       latest &&

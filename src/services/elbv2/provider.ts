@@ -3,12 +3,12 @@ import type { PlaneSource } from "../../lb/model.js";
 import type { Operations } from "../../protocol/generated/types/elbv2.js";
 import type { DocumentStore } from "../../store/documents.js";
 import { defineService } from "../define.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { ElbContext, type PortProbe } from "./context.js";
 import type { LoadBalancing, TargetGroupInfo } from "./index.js";
 import { listenerOperations } from "./listeners.js";
 import { loadBalancerOperations } from "./load-balancers.js";
-import type { StoredHealth } from "./records.js";
+import type { StoredHealth } from "../../store/schema/elbv2.js";
 import { ruleOperations } from "./rules.js";
 import { buildSnapshot } from "./snapshot.js";
 import { tagOperations } from "./tags.js";
@@ -130,11 +130,8 @@ export function elbv2Service(deps: Elbv2Deps) {
         resolveInstance,
       ),
     subscribe(onChange) {
-      const listener = (c: { kind: string }) => {
-        if (c.kind.startsWith("elbv2.")) onChange();
-      };
-      deps.store.changes.on("change", listener);
-      return () => deps.store.changes.off("change", listener);
+      const watch = deps.store.watch({ kinds: (kind) => kind.startsWith("elbv2.") }, () => onChange());
+      return () => watch.stop();
     },
     setHealth(tgArn: string, key: string, health: StoredHealth) {
       const tg = elb.targetGroups.byArn(tgArn);

@@ -2,7 +2,7 @@ import { logsErrors } from "../../protocol/generated/errors/logs.js";
 import { isError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { LogGroup, Operations } from "../../protocol/generated/types/logs.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { pageByKey } from "../../core/paginate.js";
 import { checkRetention, checkTags } from "./rules.js";
 import { type GroupDoc, type LogsState, groupArn, groupNameFromIdentifier } from "./state.js";

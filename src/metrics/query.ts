@@ -1,17 +1,9 @@
-import { cloudwatchErrors } from "../../protocol/generated/errors/cloudwatch.js";
-import type { Scope } from "../../core/ids.js";
-import {
-  MathError,
-  type MathValue,
-  type Series,
-  asSeries,
-  evaluate,
-  parseExpression,
-  referencedIds,
-} from "../../metrics/math.js";
-import { type Aggregate, bucketize, parseStatistic, statistic, validQueryPeriod } from "../../metrics/statistics.js";
-import type { MetricKey, MetricStore } from "../../metrics/store.js";
-import type { MetricDataQuery, MetricStat } from "../../protocol/generated/types/cloudwatch.js";
+import { cloudwatchErrors } from "../protocol/generated/errors/cloudwatch.js";
+import type { Scope } from "../core/ids.js";
+import { MathError, type MathValue, type Series, asSeries, evaluate, parseExpression, referencedIds } from "./math.js";
+import { type Aggregate, bucketize, parseStatistic, statistic, validQueryPeriod } from "./statistics.js";
+import type { MetricKey, MetricStore } from "./store.js";
+import type { MetricDataQuery, MetricStat } from "../protocol/generated/types/cloudwatch.js";
 
 export const invalidValue = cloudwatchErrors.InvalidParameterValueException;
 export const invalidCombination = cloudwatchErrors.InvalidParameterCombinationException;
