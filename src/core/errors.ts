@@ -6,7 +6,7 @@ export class ServiceError extends Error {
     message: string,
     /** HTTP status; when the model declares one for this code, the model wins. */
     readonly status = 400,
-    readonly fault: "Sender" | "Receiver" = "Sender",
+    readonly fault: Fault = "Sender",
     /** Extra members some errors carry (e.g. `resourceIds`). */
     readonly fields: Record<string, unknown> = {},
   ) {
@@ -15,18 +15,60 @@ export class ServiceError extends Error {
   }
 }
 
+export type Fault = "Sender" | "Receiver";
+
+/**
+ * Builds the ServiceError of one error code. The generated `src/protocol/generated/errors/*.ts`
+ * hold one per error shape of a service model, so a misspelt code does not compile; `fields`
+ * are the shape's other members.
+ */
+export interface ErrorFactory<Fields extends object = Record<string, never>> {
+  (message: string, fields?: Fields): ServiceError;
+  readonly code: string;
+  readonly status: number;
+  readonly fault: Fault;
+}
+
+export function errorFactory<Fields extends object = Record<string, never>>(
+  code: string,
+  status = 400,
+  fault: Fault = "Sender",
+): ErrorFactory<Fields> {
+  const make = (message: string, fields?: Fields) =>
+    new ServiceError(code, message, status, fault, fields as Record<string, unknown> | undefined);
+  return Object.assign(make, { code, status, fault });
+}
+
+/** Whether an error is the one a factory builds (`isError(e, logsErrors.ResourceNotFoundException)`). */
+export const isError = (e: unknown, factory: { readonly code: string }): e is ServiceError =>
+  e instanceof ServiceError && e.code === factory.code;
+
+/**
+ * Codes AWS front ends send that no service model declares as an error shape: request
+ * validation, protocol and authentication errors. Kept by hand; everything else is generated.
+ */
+export const commonErrors = {
+  /** awsQuery services' request validation (STS, IAM, ELBv2, CloudWatch). */
+  ValidationError: errorFactory("ValidationError"),
+  /** awsJson services' request validation where the model lacks the shape. */
+  ValidationException: errorFactory("ValidationException"),
+  InvalidParameterException: errorFactory("InvalidParameterException"),
+  InvalidParameterValue: errorFactory("InvalidParameterValue"),
+  /** awsQuery services' authorization failure. */
+  AccessDenied: errorFactory("AccessDenied", 403),
+  /** awsJson services' authorization failure where the model lacks the shape. */
+  AccessDeniedException: errorFactory("AccessDeniedException"),
+  SerializationException: errorFactory("SerializationException"),
+  UnknownOperationException: errorFactory("UnknownOperationException"),
+  InvalidAction: errorFactory("InvalidAction"),
+  NotImplemented: errorFactory("NotImplemented", 501, "Receiver"),
+  InternalFailure: errorFactory("InternalFailure", 500, "Receiver"),
+} as const;
+
 export const notImplemented = (service: string, operation: string) =>
-  new ServiceError(
-    "NotImplemented",
+  commonErrors.NotImplemented(
     `${operation} is not implemented in Berth's ${service} yet. See docs/ for what is supported.`,
-    501,
-    "Receiver",
   );
 
 export const internalError = (requestId: string) =>
-  new ServiceError(
-    "InternalFailure",
-    `The request processing has failed because of an unknown error (request ${requestId}).`,
-    500,
-    "Receiver",
-  );
+  commonErrors.InternalFailure(`The request processing has failed because of an unknown error (request ${requestId}).`);

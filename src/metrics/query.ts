@@ -1,13 +1,13 @@
-import { ServiceError } from "../core/errors.js";
+import { cloudwatchErrors } from "../protocol/generated/errors/cloudwatch.js";
 import type { Scope } from "../core/ids.js";
 import { MathError, type MathValue, type Series, asSeries, evaluate, parseExpression, referencedIds } from "./math.js";
 import { type Aggregate, bucketize, parseStatistic, statistic, validQueryPeriod } from "./statistics.js";
 import type { MetricKey, MetricStore } from "./store.js";
 import type { MetricDataQuery, MetricStat } from "../protocol/generated/types/cloudwatch.js";
 
-export const invalidValue = (message: string) => new ServiceError("InvalidParameterValue", message);
-export const invalidCombination = (message: string) => new ServiceError("InvalidParameterCombination", message);
-export const missingParameter = (message: string) => new ServiceError("MissingParameter", message);
+export const invalidValue = cloudwatchErrors.InvalidParameterValueException;
+export const invalidCombination = cloudwatchErrors.InvalidParameterCombinationException;
+export const missingParameter = cloudwatchErrors.MissingRequiredParameterException;
 
 export interface QueryResult {
   id: string;

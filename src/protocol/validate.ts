@@ -1,5 +1,117 @@
-import { ServiceError } from "../core/errors.js";
-import type { Shape } from "./model.js";
+import { ServiceError, commonErrors } from "../core/errors.js";
+import type { ServiceModel, Shape } from "./model.js";
+
+/**
+ * AWS front ends (by endpoint prefix) that check the model's `pattern` constraints and answer
+ * with the standard validation message, with the shapes each leaves unchecked. ECS and ELBv2
+ * answer bad values with messages of their own, so their providers keep those checks; the other
+ * services join as their answers are checked against AWS's.
+ */
+const PATTERN_CHECKING: Record<string, string[]> = {
+  // A log group ARN may end in the `:*` DescribeLogGroups puts on it, which the pattern lacks.
+  logs: ["LogGroupIdentifier"],
+  "application-autoscaling": [],
+  monitoring: [],
+};
+
+const policies = new WeakMap<ServiceModel, Set<Shape> | null>();
+
+/** The shapes of a model whose patterns requests are checked against, or null for none. */
+export function patternChecked(model: ServiceModel): ReadonlySet<Shape> | null {
+  let checked = policies.get(model);
+  if (checked === undefined) {
+    const except = Object.hasOwn(PATTERN_CHECKING, model.metadata.endpointPrefix)
+      ? new Set(PATTERN_CHECKING[model.metadata.endpointPrefix])
+      : undefined;
+    checked = except
+      ? new Set(Object.entries(model.shapes).flatMap(([name, s]) => (s.pattern && !except.has(name) ? [s] : [])))
+      : null;
+    policies.set(model, checked);
+  }
+  return checked;
+}
+
+const compiled = new Map<string, RegExp | null>();
+const skipped = new Set<string>();
+
+/**
+ * A model pattern as a JS regular expression matching the whole value (Java's `matches()`), or
+ * undefined for the few patterns written in Java syntax JS lacks or reads differently (class
+ * intersection `&&`, nested classes, `\Q…\E`, possessive quantifiers): those are skipped, not guessed.
+ */
+export function modelPattern(pattern: string): RegExp | undefined {
+  let re = compiled.get(pattern);
+  if (re === undefined) {
+    re = /&&|\[\[/.test(pattern.replace(/\\./g, "")) ? null : compile(pattern);
+    if (re === null) skipped.add(pattern);
+    compiled.set(pattern, re);
+  }
+  return re ?? undefined;
+}
+
+function compile(pattern: string): RegExp | null {
+  const { source, flags } = fromJava(pattern);
+  try {
+    return new RegExp(`^(?:${source})$`, flags);
+  } catch {
+    return null;
+  }
+}
+
+/** What JS's `u` mode lets `\` escape; Java lets it escape any other non-alphanumeric too. */
+const JS_ESCAPABLE = "^$\\.*+?()[]{}|/";
+
+/**
+ * Java regex → JS `u`-mode source for the Java habits the models use: `\` before any punctuation
+ * (`\-`, `\:`, `\_`) is that character; `-` after a class escape in a class (`[\w-_]`) is a
+ * hyphen; `\p{Print}` is printable ASCII; a leading `(?i)` ignores case.
+ */
+export function fromJava(pattern: string): { source: string; flags: string } {
+  let flags = "u";
+  let p = pattern;
+  if (p.startsWith("(?i)")) {
+    flags += "i";
+    p = p.slice(4);
+  }
+  let out = "";
+  let inClass = false;
+  let afterClassEscape = false;
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    const wasClassEscape = afterClassEscape;
+    afterClassEscape = false;
+    if (c === "\\" && i + 1 < p.length) {
+      const n = p[++i];
+      if (p.startsWith("p{Print}", i)) {
+        out += inClass ? "\\x20-\\x7E" : "[\\x20-\\x7E]";
+        i += 7;
+      } else if (/[A-Za-z0-9]/.test(n)) {
+        out += `\\${n}`;
+        if ((n === "p" || n === "P") && p[i + 1] === "{") {
+          const end = p.indexOf("}", i);
+          out += p.slice(i + 1, end + 1);
+          i = end;
+        }
+        afterClassEscape = /[wWdDsSpP]/.test(n);
+      } else {
+        out += JS_ESCAPABLE.includes(n) || (inClass && n === "-") ? `\\${n}` : n;
+      }
+    } else if (inClass && c === "-" && wasClassEscape) {
+      out += "\\-";
+    } else if (c === "[" && !inClass) {
+      inClass = true;
+      out += c;
+      if (p[i + 1] === "^") out += p[++i];
+    } else {
+      if (c === "]" && inClass) inClass = false;
+      out += c;
+    }
+  }
+  return { source: out, flags };
+}
+
+/** The patterns seen so far that could not be checked (see modelPattern). */
+export const skippedPatterns = (): string[] => [...skipped];
 
 /**
  * Collects constraint violations while a parser walks the input, and reports them the way
@@ -9,7 +121,11 @@ import type { Shape } from "./model.js";
 export class Violations {
   private readonly items: string[] = [];
 
-  constructor(private readonly code: string) {}
+  constructor(
+    private readonly code: string,
+    /** The shapes whose `pattern` strings are checked against (see patternChecked). */
+    private readonly patterns: ReadonlySet<Shape> | null = null,
+  ) {}
 
   missing(path: string) {
     this.items.push(`Value null at '${path}' failed to satisfy constraint: Member must not be null`);
@@ -36,6 +152,10 @@ export class Violations {
       if (shape.max !== undefined && value.length > shape.max)
         this.items.push(
           `Value at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${shape.max}`,
+        );
+      if (shape.pattern && this.patterns?.has(shape) && modelPattern(shape.pattern)?.test(value) === false)
+        this.items.push(
+          `Value ${show} at '${path}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${shape.pattern}`,
         );
     } else if (typeof value === "number") {
       if (shape.min !== undefined && value < shape.min)
@@ -68,8 +188,7 @@ export class Violations {
 
 /** A value of the wrong JSON type: what AWS's deserializer rejects before validation. */
 export const serializationError = (path: string, expected: string, value: unknown) =>
-  new ServiceError(
-    "SerializationException",
+  commonErrors.SerializationException(
     `Cannot deserialize '${path}': expected ${expected}, got ${value === null ? "null" : Array.isArray(value) ? "an array" : `${typeof value} ${JSON.stringify(value)?.slice(0, 60)}`}.`,
   );
 

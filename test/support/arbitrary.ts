@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { type ServiceModel, type ShapeRef, shapeOf } from "../../src/protocol/model.js";
+import { patternChecked, modelPattern } from "../../src/protocol/validate.js";
 
 export interface ArbitraryOptions {
   /**
@@ -44,13 +45,28 @@ export const wireChars = fc.oneof(
   },
 );
 
+/** Strings a model pattern accepts: generated from it where fast-check can, else filtered. Built once per pattern (\p{L} classes are slow to build). */
+const matchers = new Map<RegExp, fc.Arbitrary<string>>();
+function matching(pattern: RegExp, chars: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  let arb = matchers.get(pattern);
+  if (!arb) {
+    try {
+      arb = fc.stringMatching(pattern);
+    } catch {
+      arb = fc.string({ unit: chars, maxLength: 12 }).filter((t) => pattern.test(t));
+    }
+    matchers.set(pattern, arb);
+  }
+  return arb;
+}
+
 const MAX_DEPTH = 6;
 const MAX_ITEMS = 2;
 const INT32 = 2 ** 31;
 
 /**
  * Random values that satisfy a model shape as Berth's parsers check it: required members,
- * enums, length and value ranges (patterns are not checked by Berth and not generated).
+ * enums, length and value ranges, and the model's patterns for services whose patterns Berth checks.
  * Values are typed the way the SDK and Berth's providers see them: Date, Buffer, numbers.
  */
 export function arbitraryFor(
@@ -112,7 +128,12 @@ export function arbitraryFor(
         if (shape.enum) return fc.constantFrom(...shape.enum);
         const minLength = Math.max(shape.min ?? 0, extra.minLength ?? 0);
         const maxLength = Math.max(minLength, Math.min(shape.max ?? 12, 12));
-        const text = fc.string({ unit: chars, minLength, maxLength });
+        const pattern = shape.pattern && patternChecked(model)?.has(shape) ? modelPattern(shape.pattern) : undefined;
+        const text = pattern
+          ? matching(pattern, chars).filter(
+              (t) => t.length >= minLength && t.length <= Math.max(maxLength, shape.max ?? 64),
+            )
+          : fc.string({ unit: chars, minLength, maxLength });
         return options.xmlText ? text.filter((t) => t.trim() !== "" || !/[\r\n]/.test(t)) : text;
       }
       case "integer":

@@ -1,8 +1,8 @@
-import { ServiceError } from "../../core/errors.js";
+import { ServiceError, commonErrors } from "../../core/errors.js";
 import type { ParsedRequest, Protocol, WireRequest, WireResponse } from "../http.js";
 import { parseValue } from "../json/codec.js";
 import { type ServiceModel, errorShape, operationNamed, queryErrorCode } from "../model.js";
-import { Violations, setEntry } from "../validate.js";
+import { Violations, patternChecked, setEntry } from "../validate.js";
 import { outputWalker } from "../output.js";
 import { CborError, decodeCbor, encodeCbor } from "./cbor.js";
 
@@ -62,13 +62,13 @@ export function rpcV2CborProtocol(model: ServiceModel, validationCode: string): 
           doc = decodeCbor(req.body);
         } catch (e) {
           if (e instanceof CborError || e instanceof TypeError)
-            throw new ServiceError("SerializationException", `The request body is not valid CBOR: ${e.message}`);
+            throw commonErrors.SerializationException(`The request body is not valid CBOR: ${e.message}`);
           throw e;
         }
       }
       if (doc === null || typeof doc !== "object" || Array.isArray(doc) || Buffer.isBuffer(doc))
-        throw new ServiceError("SerializationException", "The request body must be a CBOR map.");
-      const violations = new Violations(validationCode);
+        throw commonErrors.SerializationException("The request body must be a CBOR map.");
+      const violations = new Violations(validationCode, patternChecked(model));
       const input = parseValue(model, op.input, jsonish(doc), "", violations) as Record<string, unknown>;
       violations.throwIfAny();
       return { operation: name, input };

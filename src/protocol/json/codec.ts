@@ -1,10 +1,11 @@
-import { ServiceError } from "../../core/errors.js";
+import { commonErrors } from "../../core/errors.js";
 import { outputWalker } from "../output.js";
 import { type ServiceModel, type ShapeRef, shapeOf } from "../model.js";
 import { parseTimestamp } from "../timestamp.js";
 import {
   NON_FINITE,
   Violations,
+  patternChecked,
   decodeBase64,
   integerFits,
   memberPath,
@@ -29,12 +30,12 @@ export function parseJsonDocument(
     try {
       doc = JSON.parse(body.toString("utf8"));
     } catch (e) {
-      throw new ServiceError("SerializationException", `The request body is not valid JSON: ${(e as Error).message}`);
+      throw commonErrors.SerializationException(`The request body is not valid JSON: ${(e as Error).message}`);
     }
   }
   if (doc === null || typeof doc !== "object" || Array.isArray(doc))
-    throw new ServiceError("SerializationException", "The request body must be a JSON object.");
-  const violations = new Violations(validationCode);
+    throw commonErrors.SerializationException("The request body must be a JSON object.");
+  const violations = new Violations(validationCode, patternChecked(model));
   const value = parseValue(model, ref, doc, "", violations);
   violations.throwIfAny();
   return value as Record<string, unknown>;

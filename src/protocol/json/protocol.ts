@@ -1,4 +1,4 @@
-import { ServiceError } from "../../core/errors.js";
+import { commonErrors } from "../../core/errors.js";
 import type { ParsedRequest, Protocol, WireRequest, WireResponse } from "../http.js";
 import { type ServiceModel, errorShape, operationNamed, queryErrorCode } from "../model.js";
 import { parseJsonDocument, toJsonValue } from "./codec.js";
@@ -15,8 +15,7 @@ export function awsJsonProtocol(model: ServiceModel, validationCode: string): Pr
       const name = target.startsWith(prefix) ? target.slice(prefix.length) : "";
       const op = operationNamed(model, name);
       if (!op)
-        throw new ServiceError(
-          "UnknownOperationException",
+        throw commonErrors.UnknownOperationException(
           target
             ? `Operation ${target} is not recognized by ${model.metadata.serviceId}.`
             : "Missing X-Amz-Target header.",

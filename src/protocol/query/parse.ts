@@ -1,9 +1,10 @@
-import { ServiceError } from "../../core/errors.js";
+import { commonErrors } from "../../core/errors.js";
 import { type ServiceModel, type ShapeRef, shapeOf } from "../model.js";
 import { parseTimestamp } from "../timestamp.js";
 import {
   NON_FINITE,
   Violations,
+  patternChecked,
   decodeBase64,
   integerFits,
   memberPath,
@@ -21,7 +22,7 @@ export function parseQueryInput(model: ServiceModel, ref: ShapeRef | undefined, 
     // rather than a scan of all keys (which made a 20,000-item list take seconds).
     for (let i = k.indexOf("."); i >= 0; i = k.indexOf(".", i + 1)) params.prefixes.add(k.slice(0, i));
   }
-  const v = new Violations(code);
+  const v = new Violations(code, patternChecked(model));
   const out = (parse(model, ref, params, "", "", v) ?? {}) as Record<string, unknown>;
   v.throwIfAny();
   return out;
@@ -120,6 +121,6 @@ export function scalar(type: string, raw: string, path: string, check: (value: u
     case "blob":
       return decodeBase64(path, raw);
     default:
-      throw new ServiceError("SerializationException", `Unsupported type ${type} at ${path}`);
+      throw commonErrors.SerializationException(`Unsupported type ${type} at ${path}`);
   }
 }

@@ -1,4 +1,4 @@
-import { ServiceError } from "../../core/errors.js";
+import { commonErrors } from "../../core/errors.js";
 import type { ParsedRequest, Protocol, WireRequest, WireResponse } from "../http.js";
 import { type ServiceModel, type ShapeRef, operationNamed, queryErrorCode } from "../model.js";
 import { parseQueryInput } from "./parse.js";
@@ -16,8 +16,7 @@ export function awsQueryProtocol(model: ServiceModel, validationCode: string): P
       const action = form.get("Action") ?? "";
       const op = operationNamed(model, action);
       if (!op)
-        throw new ServiceError(
-          "InvalidAction",
+        throw commonErrors.InvalidAction(
           action ? `The action ${action} is not valid for this web service.` : "Missing Action parameter.",
         );
       return { operation: action, input: parseQueryInput(model, op.input, form, validationCode) };

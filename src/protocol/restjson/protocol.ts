@@ -1,4 +1,4 @@
-import { ServiceError } from "../../core/errors.js";
+import { ServiceError, commonErrors } from "../../core/errors.js";
 import type { ParsedRequest, Protocol, WireRequest, WireResponse } from "../http.js";
 import { type Operation, type ServiceModel, type Shape, shapeOf } from "../model.js";
 import { parseJsonDocument, toJsonValue } from "../json/codec.js";
@@ -158,14 +158,14 @@ export function restJsonProtocol(model: ServiceModel, validationCode: string): P
 function parseBody(body: Buffer): Record<string, unknown> {
   const doc = parseJson(body, "request body");
   if (doc && typeof doc === "object" && !Array.isArray(doc)) return doc as Record<string, unknown>;
-  throw new ServiceError("SerializationException", "The request body must be a JSON object.");
+  throw commonErrors.SerializationException("The request body must be a JSON object.");
 }
 
 function parseJson(text: Buffer, what: string): unknown {
   try {
     return JSON.parse(text.toString("utf8"));
   } catch (e) {
-    throw new ServiceError("SerializationException", `The ${what} is not valid JSON: ${(e as Error).message}`);
+    throw commonErrors.SerializationException(`The ${what} is not valid JSON: ${(e as Error).message}`);
   }
 }
 
@@ -174,8 +174,7 @@ function decodeLabel(raw: string, member: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    throw new ServiceError(
-      "SerializationException",
+    throw commonErrors.SerializationException(
       `The request path segment for '${member}' is not valid percent-encoded UTF-8: ${raw.slice(0, 100)}`,
     );
   }

@@ -1,5 +1,5 @@
 import type { Clock } from "../../core/clock.js";
-import { ServiceError } from "../../core/errors.js";
+import { applicationAutoscalingErrors as aasErrors } from "../../protocol/generated/errors/application-autoscaling.js";
 import { type Scope, arn, hexId, uuid } from "../../core/ids.js";
 import type { ScalingActivity } from "../../protocol/generated/types/application-autoscaling.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
@@ -22,8 +22,8 @@ import {
 } from "../../store/schema/application-autoscaling.js";
 import type { AlarmWriter } from "../cloudwatch/alarms.js";
 
-export const validation = (message: string) => new ServiceError("ValidationException", message);
-export const objectNotFound = (message: string) => new ServiceError("ObjectNotFoundException", message);
+export const validation = aasErrors.ValidationException;
+export const objectNotFound = aasErrors.ObjectNotFoundException;
 
 export interface AasTimings {
   /** Period of target tracking alarms (s; AWS 60). */

@@ -1,5 +1,5 @@
 import { type TargetRecord, targetKey } from "../../store/schema/application-autoscaling.js";
-import { ServiceError } from "../../core/errors.js";
+import { applicationAutoscalingErrors as aasErrors } from "../../protocol/generated/errors/application-autoscaling.js";
 import { type Scope, parseArn } from "../../core/ids.js";
 import { pageByKey } from "../../core/paginate.js";
 import type { Operations } from "../../protocol/generated/types/application-autoscaling.js";
@@ -21,8 +21,7 @@ export function page<T>(
   try {
     return pageByKey(items, key, { limit, nextToken, descending });
   } catch {
-    throw new ServiceError(
-      "InvalidNextTokenException",
+    throw aasErrors.InvalidNextTokenException(
       "The NextToken is not valid. Pass the NextToken from the previous response unchanged.",
     );
   }
@@ -47,7 +46,7 @@ export function targetOperations(aas: AasContext): Provider<Operations> {
   const resourceByArn = (scope: Scope, arn: string) => {
     const found = aas.targets.byArn(arn);
     if (!found || found.scope.account !== scope.account || found.scope.region !== scope.region || !parseArn(arn))
-      throw new ServiceError("ResourceNotFoundException", `No scalable target found for ARN ${arn}.`, 400, "Sender", {
+      throw aasErrors.ResourceNotFoundException(`No scalable target found for ARN ${arn}.`, {
         ResourceName: arn,
       });
     return found.doc;
@@ -63,8 +62,7 @@ export function targetOperations(aas: AasContext): Provider<Operations> {
       ] as const)
         if (v !== undefined && v < 0) throw validation(`${name} must be 0 or more; got ${v}.`);
       const tags = Object.entries(input.Tags ?? {});
-      if (tags.length > 200)
-        throw new ServiceError("TooManyTagsException", "A scalable target can have at most 200 tags.");
+      if (tags.length > 200) throw aasErrors.TooManyTagsException("A scalable target can have at most 200 tags.");
       const saved = aas.store.transaction(() => {
         const existing = aas.targets.get(ctx, targetKey(ns, id, dim));
         if (!existing && (input.MinCapacity === undefined || input.MaxCapacity === undefined))
@@ -137,15 +135,9 @@ export function targetOperations(aas: AasContext): Provider<Operations> {
         const t = resourceByArn(ctx, input.ResourceARN);
         const tags = { ...t.Tags, ...input.Tags };
         if (Object.keys(tags).length > 200)
-          throw new ServiceError(
-            "TooManyTagsException",
-            "A scalable target can have at most 200 tags.",
-            400,
-            "Sender",
-            {
-              ResourceName: input.ResourceARN,
-            },
-          );
+          throw aasErrors.TooManyTagsException("A scalable target can have at most 200 tags.", {
+            ResourceName: input.ResourceARN,
+          });
         aas.targets.put(ctx, { ...t, Tags: tags });
       });
       return {};

@@ -1,4 +1,5 @@
-import { ServiceError } from "../../core/errors.js";
+import { commonErrors } from "../../core/errors.js";
+import { cloudwatchErrors } from "../../protocol/generated/errors/cloudwatch.js";
 import { type Scope, parseArn } from "../../core/ids.js";
 import { pageByKey } from "../../core/paginate.js";
 import { parseStatistic } from "../../metrics/statistics.js";
@@ -13,8 +14,8 @@ import {
   changeState,
 } from "../../store/schema/cloudwatch.js";
 
-const validationError = (message: string) => new ServiceError("ValidationError", message);
-const notFound = (message: string) => new ServiceError("ResourceNotFound", message, 404);
+const validationError = commonErrors.ValidationError;
+const notFound = cloudwatchErrors.ResourceNotFound;
 
 /** Alarm periods: 10, 20, 30 or a multiple of 60 seconds. */
 export const validAlarmPeriod = (p: number) => Number.isInteger(p) && (p % 60 === 0 ? p > 0 : [10, 20, 30].includes(p));
@@ -204,10 +205,8 @@ export function alarmWriter(cw: CloudWatchState): AlarmWriter {
 }
 
 const tagsNotFound = (arn: string) =>
-  new ServiceError(
-    "ResourceNotFoundException",
+  cloudwatchErrors.ResourceNotFoundException(
     `The resource ${arn} does not exist. Alarms are tagged by their AlarmArn.`,
-    404,
   );
 
 /** Alarm operations. `onStateSet` runs after SetAlarmState changed an alarm's state (to run its actions). */
@@ -252,7 +251,7 @@ export function alarmOperations(
           limit: input.MaxRecords ?? 50,
         }));
       } catch {
-        throw new ServiceError("InvalidNextToken", "The NextToken is not valid.");
+        throw cloudwatchErrors.InvalidNextToken("The NextToken is not valid.");
       }
       return { MetricAlarms: page.map(describe), CompositeAlarms: [], NextToken: nextToken };
     },
@@ -290,7 +289,7 @@ export function alarmOperations(
         try {
           JSON.parse(input.StateReasonData);
         } catch {
-          throw new ServiceError("InvalidFormat", "The StateReasonData is not valid JSON.");
+          throw cloudwatchErrors.InvalidFormatFault("The StateReasonData is not valid JSON.");
         }
       }
       const { alarm, previous } = cw.store.transaction(() => {
@@ -345,7 +344,7 @@ export function alarmOperations(
           limit: input.MaxRecords ?? 50,
         }));
       } catch {
-        throw new ServiceError("InvalidNextToken", "The NextToken is not valid.");
+        throw cloudwatchErrors.InvalidNextToken("The NextToken is not valid.");
       }
       return {
         AlarmHistoryItems: page.map(({ id: _, ...h }) => h),
@@ -362,7 +361,7 @@ export function alarmOperations(
         const a = alarmByArn(ctx, input.ResourceARN);
         const tags = new Map(a.Tags.map((t) => [t.Key, t.Value]));
         for (const t of input.Tags ?? []) tags.set(t.Key, t.Value);
-        if (tags.size > 50) throw new ServiceError("LimitExceededException", "An alarm can have at most 50 tags.");
+        if (tags.size > 50) throw cloudwatchErrors.LimitExceededException("An alarm can have at most 50 tags.");
         cw.alarms.put(ctx, { ...a, Tags: [...tags].map(([Key, Value]) => ({ Key, Value })) });
       });
       return {};

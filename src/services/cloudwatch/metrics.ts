@@ -1,5 +1,5 @@
+import { cloudwatchErrors } from "../../protocol/generated/errors/cloudwatch.js";
 import { decodeKey, encodeKey } from "../../core/paginate.js";
-import { ServiceError } from "../../core/errors.js";
 import { type Sample, parseStatistic, statistic, validQueryPeriod } from "../../metrics/statistics.js";
 import type { MetricKey, MetricStore } from "../../metrics/store.js";
 import type { Datapoint, MetricDatum, Operations } from "../../protocol/generated/types/cloudwatch.js";
@@ -182,10 +182,10 @@ export function metricOperations(cw: CloudWatchState, metrics: MetricStore): Pro
           try {
             return decodeKey(input.NextToken!);
           } catch {
-            throw new ServiceError("InvalidNextToken", "The service returned an invalid NextToken.");
+            throw cloudwatchErrors.InvalidNextToken("The service returned an invalid NextToken.");
           }
         })();
-        if (typeof key[0] !== "number") throw new ServiceError("InvalidNextToken", "The NextToken is not valid.");
+        if (typeof key[0] !== "number") throw cloudwatchErrors.InvalidNextToken("The NextToken is not valid.");
         skip = key[0];
       }
       let budget = max;
@@ -236,7 +236,7 @@ export function metricOperations(cw: CloudWatchState, metrics: MetricStore): Pro
         try {
           key = decodeKey(input.NextToken);
         } catch {
-          throw new ServiceError("InvalidNextToken", "The NextToken is not valid.");
+          throw cloudwatchErrors.InvalidNextToken("The NextToken is not valid.");
         }
         start = typeof key[0] === "number" ? key[0] : 0;
       }

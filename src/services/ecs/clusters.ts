@@ -1,4 +1,4 @@
-import { ServiceError } from "../../core/errors.js";
+import { ecsErrors } from "../../protocol/generated/errors/ecs.js";
 import type { Scope } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { Cluster, Operations } from "../../protocol/generated/types/ecs.js";
@@ -29,8 +29,7 @@ export function clusterOperations(ecs: EcsContext): Provider<Operations> {
     CreateCluster: (input, scope) => {
       const name = input.clusterName ?? "default";
       if (!/^[a-zA-Z0-9_-]{1,255}$/.test(name))
-        throw new ServiceError(
-          "InvalidParameterException",
+        throw ecsErrors.InvalidParameterException(
           `Cluster name '${name}' is invalid: up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed.`,
         );
       const existing = ecs.clusters.get(scope, name);
@@ -78,18 +77,15 @@ export function clusterOperations(ecs: EcsContext): Provider<Operations> {
     DeleteCluster: (input, scope) => {
       const name = ecs.clusterName(input.cluster);
       const found = ecs.clusters.get(scope, name);
-      if (found?.status !== "ACTIVE")
-        throw new ServiceError("ClusterNotFoundException", `Cluster not found: '${name}'.`);
+      if (found?.status !== "ACTIVE") throw ecsErrors.ClusterNotFoundException(`Cluster not found: '${name}'.`);
       const services = ecs.services.children(scope, found.clusterArn).filter((s) => s.status !== "INACTIVE");
       if (services.length > 0)
-        throw new ServiceError(
-          "ClusterContainsServicesException",
+        throw ecsErrors.ClusterContainsServicesException(
           `The Cluster cannot be deleted while Services are active (${services.map((s) => s.serviceName).join(", ")}). Delete them with DeleteService first.`,
         );
       const active = ecs.tasks.children(scope, found.clusterArn).filter((t) => ACTIVE_TASK(t.lastStatus));
       if (active.length > 0)
-        throw new ServiceError(
-          "ClusterContainsTasksException",
+        throw ecsErrors.ClusterContainsTasksException(
           `The Cluster cannot be deleted while Tasks are active (${active.length} task(s) not yet STOPPED). Stop them with StopTask first.`,
         );
       const inactive: ClusterRecord = { ...found, status: "INACTIVE" };

@@ -1,5 +1,5 @@
+import { ecsErrors } from "../../protocol/generated/errors/ecs.js";
 import type { Clock } from "../../core/clock.js";
-import { ServiceError } from "../../core/errors.js";
 import { type Scope, arn, parseArn } from "../../core/ids.js";
 import type { DocumentStore } from "../../store/documents.js";
 import { type HostResources, localHostResources, localInstance } from "./container-instances.js";
@@ -52,10 +52,7 @@ export class EcsContext extends EcsCollections {
     const found = this.clusters.get(scope, name);
     if (found?.status === "ACTIVE") return found;
     if (name === "default") return this.clusters.put(scope, this.newCluster(scope, name));
-    throw new ServiceError(
-      "ClusterNotFoundException",
-      `Cluster not found: '${name}'. Create it with CreateCluster first.`,
-    );
+    throw ecsErrors.ClusterNotFoundException(`Cluster not found: '${name}'. Create it with CreateCluster first.`);
   }
 
   /** "family", "family:rev" or an ARN → the definition; ClientException when there is none. */
@@ -73,8 +70,7 @@ export class EcsContext extends EcsCollections {
         .sort((a, b) => b.revision - a.revision)[0];
     }
     if (!found || found.status === "DELETE_IN_PROGRESS")
-      throw new ServiceError(
-        "ClientException",
+      throw ecsErrors.ClientException(
         `Unable to find task definition '${ref}'. Check the family and revision (RegisterTaskDefinition creates them).`,
       );
     return found;

@@ -1,6 +1,6 @@
 import { serviceLaunchType } from "../../store/schema/ecs.js";
 import { randomInt } from "node:crypto";
-import { ServiceError } from "../../core/errors.js";
+import { ecsErrors } from "../../protocol/generated/errors/ecs.js";
 import { arn } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { CreateServiceRequest, Failure, Operations, Service } from "../../protocol/generated/types/ecs.js";
@@ -10,7 +10,7 @@ import type { EcsContext } from "./context.js";
 import type { DeploymentRecord, ServiceRecord, TaskDefinitionRecord } from "../../store/schema/ecs.js";
 import { checkLaunch, launchTypeOf } from "./tasks.js";
 
-const invalid = (message: string) => new ServiceError("InvalidParameterException", message);
+const invalid = ecsErrors.InvalidParameterException;
 export const deploymentId = () =>
   `ecs-svc/${String(randomInt(1, 9)) + Array.from({ length: 18 }, () => randomInt(0, 10)).join("")}`;
 
@@ -148,10 +148,7 @@ export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalanci
     UpdateService: (input, ctx) => {
       const { service } = find(ctx, input.cluster, input.service);
       if (service?.status !== "ACTIVE")
-        throw new ServiceError(
-          "ServiceNotActiveException",
-          `Service ${input.service} is not ACTIVE; it cannot be updated.`,
-        );
+        throw ecsErrors.ServiceNotActiveException(`Service ${input.service} is not ACTIVE; it cannot be updated.`);
       const now = ecs.clock.now();
       const def = input.taskDefinition
         ? ecs.taskDefinition(ctx, input.taskDefinition)
@@ -198,7 +195,7 @@ export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalanci
     DeleteService: (input, ctx) => {
       const { service } = find(ctx, input.cluster, input.service);
       if (!service || service.status === "INACTIVE")
-        throw new ServiceError("ServiceNotFoundException", `Service not found: ${input.service}.`);
+        throw ecsErrors.ServiceNotFoundException(`Service not found: ${input.service}.`);
       if (service.desiredCount > 0 && !input.force)
         throw invalid(
           "The service cannot be stopped while it is scaled above 0. Set desiredCount to 0 first, or use force.",

@@ -1,4 +1,4 @@
-import { ServiceError } from "../../core/errors.js";
+import { ecsErrors } from "../../protocol/generated/errors/ecs.js";
 import type { Operations, Tag } from "../../protocol/generated/types/ecs.js";
 import type { Collection } from "../../store/documents.js";
 import type { Provider } from "../../protocol/service.js";
@@ -23,21 +23,17 @@ export function tagOperations(ecs: EcsContext): Provider<Operations> {
       lookup(ecs.taskDefinitions, resourceArn) ??
       lookup(ecs.tasks, resourceArn) ??
       lookup(ecs.services, resourceArn);
-    if (!found)
-      throw new ServiceError("ResourceNotFoundException", `The specified resource is not found: ${resourceArn}.`);
+    if (!found) throw ecsErrors.ResourceNotFoundException(`The specified resource is not found: ${resourceArn}.`);
     return found;
   };
   return {
     TagResource: (input) => {
       const resource = find(input.resourceArn);
       if (input.tags.some((t) => t.key?.toLowerCase().startsWith("aws:")))
-        throw new ServiceError(
-          "InvalidParameterException",
-          "Tag keys with the prefix 'aws:' are reserved for AWS use.",
-        );
+        throw ecsErrors.InvalidParameterException("Tag keys with the prefix 'aws:' are reserved for AWS use.");
       const tags = new Map(resource.tags.map((t) => [t.key, t.value]));
       for (const t of input.tags) tags.set(t.key, t.value);
-      if (tags.size > 50) throw new ServiceError("InvalidParameterException", "A resource can have at most 50 tags.");
+      if (tags.size > 50) throw ecsErrors.InvalidParameterException("A resource can have at most 50 tags.");
       resource.save([...tags].map(([key, value]) => ({ key, value })));
       return {};
     },

@@ -1,4 +1,4 @@
-import { ServiceError } from "../../core/errors.js";
+import { ecsErrors } from "../../protocol/generated/errors/ecs.js";
 import type {
   Compatibility,
   ContainerDefinition,
@@ -6,7 +6,7 @@ import type {
 } from "../../protocol/generated/types/ecs.js";
 import { isValidFargateSize, parseCpu, parseMemory } from "./sizes.js";
 
-const client = (message: string) => new ServiceError("ClientException", message);
+const client = ecsErrors.ClientException;
 const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
 
 export interface NormalizedTaskDefinition {

@@ -1,4 +1,4 @@
-import { ServiceError } from "../../core/errors.js";
+import { ecsErrors } from "../../protocol/generated/errors/ecs.js";
 import { arn } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { Operations, TaskDefinition } from "../../protocol/generated/types/ecs.js";
@@ -85,8 +85,7 @@ export function taskDefinitionOperations(ecs: EcsContext): Provider<Operations> 
 
     DeregisterTaskDefinition: (input, scope) => {
       if (!input.taskDefinition.includes(":"))
-        throw new ServiceError(
-          "ClientException",
+        throw ecsErrors.ClientException(
           `A revision is required: give 'family:revision' or the full ARN, not '${input.taskDefinition}'.`,
         );
       const d = ecs.taskDefinition(scope, input.taskDefinition);
@@ -101,7 +100,7 @@ export function taskDefinitionOperations(ecs: EcsContext): Provider<Operations> 
 
     DeleteTaskDefinitions: (input, scope) => {
       if (input.taskDefinitions.length > 10)
-        throw new ServiceError("InvalidParameterException", "You can delete up to 10 task definitions per request.");
+        throw ecsErrors.InvalidParameterException("You can delete up to 10 task definitions per request.");
       const taskDefinitions: TaskDefinition[] = [];
       const failures = [];
       for (const ref of input.taskDefinitions) {

@@ -1,4 +1,4 @@
-import { ServiceError } from "../../core/errors.js";
+import { logsErrors } from "../../protocol/generated/errors/logs.js";
 import type { Scope } from "../../core/ids.js";
 import type { Operations } from "../../protocol/generated/types/logs.js";
 import type { Boundary, EventQuery, StoredLogEvent } from "../../store/log-events.js";
@@ -13,7 +13,7 @@ import {
   encodeStreamToken,
   eventId,
 } from "./paging.js";
-import { EVENT_OVERHEAD_BYTES, MAX_RESPONSE_BYTES, checkGroupName, checkStreamName, judgeBatch } from "./rules.js";
+import { EVENT_OVERHEAD_BYTES, MAX_RESPONSE_BYTES, judgeBatch } from "./rules.js";
 import { type LogsState, type StreamDoc, sequenceToken } from "./state.js";
 
 const DEFAULT_EVENTS_LIMIT = 10_000;
@@ -68,8 +68,8 @@ function capBytes(events: StoredLogEvent[]): StoredLogEvent[] {
 export function eventOperations(state: LogsState): Provider<Operations> {
   return {
     PutLogEvents: (input, ctx) => {
-      const groupName = checkGroupName(input.logGroupName);
-      const streamName = checkStreamName(input.logStreamName);
+      const groupName = input.logGroupName;
+      const streamName = input.logStreamName;
       // The sequence token is accepted and ignored, as AWS has done since January 2023.
       return state.store.transaction(() => {
         const group = state.requireGroup(ctx, groupName);
@@ -85,7 +85,7 @@ export function eventOperations(state: LogsState): Provider<Operations> {
 
     GetLogEvents: (input, ctx) => {
       const group = state.resolveGroup(ctx, input);
-      const streamName = checkStreamName(input.logStreamName);
+      const streamName = input.logStreamName;
       state.requireStream(ctx, group.name, streamName);
       const limit = input.limit ?? DEFAULT_EVENTS_LIMIT;
       const base: EventQuery = {
@@ -122,13 +122,12 @@ export function eventOperations(state: LogsState): Provider<Operations> {
     FilterLogEvents: (input, ctx) => {
       const group = state.resolveGroup(ctx, input);
       if (input.logStreamNames !== undefined && input.logStreamNamePrefix !== undefined)
-        throw new ServiceError(
-          "InvalidParameterException",
+        throw logsErrors.InvalidParameterException(
           "logStreamNames and logStreamNamePrefix are mutually exclusive parameters: pass one of them.",
         );
       const streams: EventQuery["streams"] =
         input.logStreamNames !== undefined
-          ? { names: input.logStreamNames.map((n) => checkStreamName(n, "logStreamNames")) }
+          ? { names: input.logStreamNames }
           : input.logStreamNamePrefix !== undefined
             ? { prefix: input.logStreamNamePrefix }
             : undefined;
@@ -137,7 +136,7 @@ export function eventOperations(state: LogsState): Provider<Operations> {
         matches = compileFilterPattern(input.filterPattern ?? "");
       } catch (e) {
         if (!(e instanceof FilterPatternError)) throw e;
-        throw new ServiceError("InvalidParameterException", `Invalid filter pattern: ${e.message}.`);
+        throw logsErrors.InvalidParameterException(`Invalid filter pattern: ${e.message}.`);
       }
       const limit = input.limit ?? DEFAULT_EVENTS_LIMIT;
       const query = {

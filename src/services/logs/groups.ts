@@ -1,9 +1,10 @@
-import { ServiceError } from "../../core/errors.js";
+import { logsErrors } from "../../protocol/generated/errors/logs.js";
+import { isError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { LogGroup, Operations } from "../../protocol/generated/types/logs.js";
 import type { Provider } from "../../protocol/service.js";
 import { pageByKey } from "../../core/paginate.js";
-import { checkGroupName, checkRetention, checkTags } from "./rules.js";
+import { checkRetention, checkTags } from "./rules.js";
 import { type GroupDoc, type LogsState, groupArn, groupNameFromIdentifier } from "./state.js";
 
 const MAX_TAGS = 50;
@@ -29,8 +30,7 @@ export function groupOperations(state: LogsState): Provider<Operations> {
   /** The group a tagging ARN names (log groups are the taggable resource Berth has). */
   const groupByArn = (scope: Scope, resourceArn: string): GroupDoc => {
     if (!resourceArn.startsWith("arn:"))
-      throw new ServiceError(
-        "InvalidParameterException",
+      throw logsErrors.InvalidParameterException(
         `${resourceArn} is not an ARN. Pass the log group ARN, arn:aws:logs:<region>:<account>:log-group:<name>.`,
       );
     return state.requireGroup(scope, groupNameFromIdentifier(scope, resourceArn, "resourceArn"));
@@ -40,11 +40,8 @@ export function groupOperations(state: LogsState): Provider<Operations> {
     checkTags(tags, member);
     const merged = { ...g.tags, ...tags };
     if (Object.keys(merged).length > MAX_TAGS)
-      throw new ServiceError(
-        "TooManyTagsException",
+      throw logsErrors.TooManyTagsException(
         `A log group can have at most ${MAX_TAGS} tags; ${g.name} would have ${Object.keys(merged).length}. Remove some tags first.`,
-        400,
-        "Sender",
         { resourceName: groupArn(scope, g.name) },
       );
     state.groups.put(scope, { ...g, tags: merged });
@@ -58,11 +55,11 @@ export function groupOperations(state: LogsState): Provider<Operations> {
 
   return {
     CreateLogGroup: (input, ctx) => {
-      const name = checkGroupName(input.logGroupName);
+      const name = input.logGroupName;
       const tags = checkTags(input.tags ?? {});
       state.store.transaction(() => {
         if (state.groups.get(ctx, name))
-          throw new ServiceError("ResourceAlreadyExistsException", "The specified log group already exists");
+          throw logsErrors.ResourceAlreadyExistsException("The specified log group already exists");
         state.groups.put(ctx, {
           name,
           creationTime: state.now(),
@@ -76,12 +73,11 @@ export function groupOperations(state: LogsState): Provider<Operations> {
     },
 
     DeleteLogGroup: (input, ctx) => {
-      const name = checkGroupName(input.logGroupName);
+      const name = input.logGroupName;
       state.store.transaction(() => {
         const g = state.requireGroup(ctx, name);
         if (g.deletionProtectionEnabled)
-          throw new ServiceError(
-            "ValidationException",
+          throw logsErrors.ValidationException(
             `Log group ${name} has deletion protection enabled. Turn it off with PutLogGroupDeletionProtection before deleting the group.`,
           );
         for (const s of state.streams.children(ctx, name)) state.deleteStream(ctx, name, s.name);
@@ -93,16 +89,14 @@ export function groupOperations(state: LogsState): Provider<Operations> {
 
     DescribeLogGroups: (input, ctx) => {
       if (input.logGroupNamePrefix !== undefined && input.logGroupNamePattern !== undefined)
-        throw new ServiceError(
-          "InvalidParameterException",
+        throw logsErrors.InvalidParameterException(
           "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters: pass one of logGroupNamePrefix and logGroupNamePattern.",
         );
       if (
         input.logGroupIdentifiers !== undefined &&
         (input.logGroupNamePrefix !== undefined || input.logGroupNamePattern !== undefined)
       )
-        throw new ServiceError(
-          "InvalidParameterException",
+        throw logsErrors.InvalidParameterException(
           "logGroupIdentifiers cannot be combined with logGroupNamePrefix or logGroupNamePattern: pass one kind of filter.",
         );
       const prefix = input.logGroupNamePrefix;
@@ -131,7 +125,7 @@ export function groupOperations(state: LogsState): Provider<Operations> {
     },
 
     PutRetentionPolicy: (input, ctx) => {
-      const name = checkGroupName(input.logGroupName);
+      const name = input.logGroupName;
       const days = checkRetention(input.retentionInDays);
       state.store.transaction(() => {
         const g = state.requireGroup(ctx, name);
@@ -141,7 +135,7 @@ export function groupOperations(state: LogsState): Provider<Operations> {
     },
 
     DeleteRetentionPolicy: (input, ctx) => {
-      const name = checkGroupName(input.logGroupName);
+      const name = input.logGroupName;
       state.store.transaction(() => {
         const { retentionInDays: _, ...g } = state.requireGroup(ctx, name);
         state.groups.put(ctx, g);
@@ -171,19 +165,19 @@ export function groupOperations(state: LogsState): Provider<Operations> {
     ListTagsForResource: (input, ctx) => ({ tags: groupByArn(ctx, input.resourceArn).tags }),
 
     TagLogGroup: (input, ctx) => {
-      const name = checkGroupName(input.logGroupName);
+      const name = input.logGroupName;
       state.store.transaction(() => addTags(ctx, state.requireGroup(ctx, name), input.tags, "tags"));
       return {};
     },
 
     UntagLogGroup: (input, ctx) => {
-      const name = checkGroupName(input.logGroupName);
+      const name = input.logGroupName;
       state.store.transaction(() => removeTags(ctx, state.requireGroup(ctx, name), input.tags));
       return {};
     },
 
     ListTagsLogGroup: (input, ctx) => ({
-      tags: state.requireGroup(ctx, checkGroupName(input.logGroupName)).tags,
+      tags: state.requireGroup(ctx, input.logGroupName).tags,
     }),
   };
 }
@@ -193,7 +187,7 @@ function groupNameFromIdentifierLoose(scope: Scope, id: string): string {
   try {
     return groupNameFromIdentifier(scope, id, "logGroupIdentifiers");
   } catch (e) {
-    if (e instanceof ServiceError && e.code === "ResourceNotFoundException") return "";
+    if (isError(e, logsErrors.ResourceNotFoundException)) return "";
     throw e;
   }
 }

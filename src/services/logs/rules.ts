@@ -1,4 +1,4 @@
-import { ServiceError } from "../../core/errors.js";
+import { logsErrors } from "../../protocol/generated/errors/logs.js";
 import type { InputLogEvent, RejectedLogEventsInfo } from "../../protocol/generated/types/logs.js";
 
 /** CloudWatch Logs rules and limits as pure functions: names, retention, PutLogEvents batches. */
@@ -18,7 +18,7 @@ export const MAX_AGE = 14 * DAY;
 /** GetLogEvents and FilterLogEvents return at most this many bytes (messages + 26 per event). */
 export const MAX_RESPONSE_BYTES = 1_048_576;
 
-const invalid = (message: string) => new ServiceError("InvalidParameterException", message);
+const invalid = logsErrors.InvalidParameterException;
 
 const validation = (value: string, member: string, constraint: string) =>
   invalid(`1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: ${constraint}`);
@@ -28,6 +28,10 @@ const STREAM_NAME = /^[^:*]*$/;
 const TAG_KEY = /^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$/u;
 const TAG_VALUE = /^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$/u;
 
+/**
+ * For names that do not arrive as a request member of their own (the part of an ARN, the awslogs
+ * driver's options): the protocol layer checks members against the model's patterns.
+ */
 export function checkGroupName(name: string, member = "logGroupName"): string {
   if (!GROUP_NAME.test(name))
     throw validation(

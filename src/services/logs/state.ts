@@ -1,5 +1,5 @@
+import { logsErrors } from "../../protocol/generated/errors/logs.js";
 import type { Clock } from "../../core/clock.js";
-import { ServiceError } from "../../core/errors.js";
 import { type Scope, arn, parseArn } from "../../core/ids.js";
 import type { LogGroupClass } from "../../protocol/generated/types/logs.js";
 import type { DocumentStore } from "../../store/documents.js";
@@ -37,10 +37,8 @@ export const sequenceToken = (uploads: number) => String(uploads).padStart(56, "
 
 const streamId = (group: string, stream: string) => `${group}:${stream}`;
 
-export const groupNotFound = () =>
-  new ServiceError("ResourceNotFoundException", "The specified log group does not exist.");
-export const streamNotFound = () =>
-  new ServiceError("ResourceNotFoundException", "The specified log stream does not exist.");
+export const groupNotFound = () => logsErrors.ResourceNotFoundException("The specified log group does not exist.");
+export const streamNotFound = () => logsErrors.ResourceNotFoundException("The specified log stream does not exist.");
 
 /** What the CloudWatch Logs operations share: collections, the event repository and the clock. */
 export class LogsState {
@@ -94,15 +92,13 @@ export class LogsState {
    */
   resolveGroup(scope: Scope, input: { logGroupName?: string; logGroupIdentifier?: string }): GroupDoc {
     if (input.logGroupName !== undefined && input.logGroupIdentifier !== undefined)
-      throw new ServiceError(
-        "InvalidParameterException",
+      throw logsErrors.InvalidParameterException(
         "LogGroup name and LogGroup ARN are mutually exclusive parameters: pass logGroupName or logGroupIdentifier, not both.",
       );
     if (input.logGroupName !== undefined) return this.requireGroup(scope, checkGroupName(input.logGroupName));
     if (input.logGroupIdentifier !== undefined)
       return this.requireGroup(scope, groupNameFromIdentifier(scope, input.logGroupIdentifier, "logGroupIdentifier"));
-    throw new ServiceError(
-      "InvalidParameterException",
+    throw logsErrors.InvalidParameterException(
       "Should provide either logGroupName or logGroupIdentifier: name the log group by one of them.",
     );
   }
@@ -118,8 +114,7 @@ export function groupNameFromIdentifier(scope: Scope, identifier: string, member
   const parsed = parseArn(identifier);
   const m = parsed?.service === "logs" ? /^log-group:([^:]+)(:\*)?$/.exec(parsed.resource) : null;
   if (!parsed || !m)
-    throw new ServiceError(
-      "InvalidParameterException",
+    throw logsErrors.InvalidParameterException(
       `${identifier} is not a log group ARN. Expected arn:aws:logs:<region>:<account>:log-group:<name>.`,
     );
   if (parsed.account !== scope.account || parsed.region !== scope.region) throw groupNotFound();

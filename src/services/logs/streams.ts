@@ -1,28 +1,27 @@
-import { ServiceError } from "../../core/errors.js";
+import { logsErrors } from "../../protocol/generated/errors/logs.js";
 import type { Operations } from "../../protocol/generated/types/logs.js";
 import type { Provider } from "../../protocol/service.js";
 import { pageByKey } from "../../core/paginate.js";
-import { checkGroupName, checkStreamName } from "./rules.js";
 import { type LogsState, sequenceToken, streamArn, streamNotFound } from "./state.js";
 
 /** Log streams: create, delete, describe. */
 export function streamOperations(state: LogsState): Provider<Operations> {
   return {
     CreateLogStream: (input, ctx) => {
-      const group = checkGroupName(input.logGroupName);
-      const name = checkStreamName(input.logStreamName);
+      const group = input.logGroupName;
+      const name = input.logStreamName;
       state.store.transaction(() => {
         state.requireGroup(ctx, group);
         if (state.getStream(ctx, group, name))
-          throw new ServiceError("ResourceAlreadyExistsException", "The specified log stream already exists");
+          throw logsErrors.ResourceAlreadyExistsException("The specified log stream already exists");
         state.streams.put(ctx, { group, name, creationTime: state.now(), uploads: 0 });
       });
       return {};
     },
 
     DeleteLogStream: (input, ctx) => {
-      const group = checkGroupName(input.logGroupName);
-      const name = checkStreamName(input.logStreamName);
+      const group = input.logGroupName;
+      const name = input.logStreamName;
       state.store.transaction(() => {
         state.requireGroup(ctx, group);
         if (!state.deleteStream(ctx, group, name)) throw streamNotFound();
@@ -35,8 +34,7 @@ export function streamOperations(state: LogsState): Provider<Operations> {
       const group = state.resolveGroup(ctx, input);
       const byTime = input.orderBy === "LastEventTime";
       if (byTime && input.logStreamNamePrefix !== undefined)
-        throw new ServiceError(
-          "InvalidParameterException",
+        throw logsErrors.InvalidParameterException(
           "Cannot order by LastEventTime with a logStreamNamePrefix. Drop logStreamNamePrefix or order by LogStreamName.",
         );
       const prefix = input.logStreamNamePrefix ?? "";

@@ -1,4 +1,5 @@
-import { ServiceError } from "../../core/errors.js";
+import { commonErrors } from "../../core/errors.js";
+import { stsErrors } from "../../protocol/generated/errors/sts.js";
 import type { Credentials } from "../../iam/credentials.js";
 import { callerOf } from "../../iam/identity.js";
 import { MalformedPolicy, parsePolicy, policySize } from "../../iam/policy.js";
@@ -14,7 +15,7 @@ export interface StsDeps {
   sessions: RoleSessions;
 }
 
-const validation = (message: string) => new ServiceError("ValidationError", message, 400);
+const validation = commonErrors.ValidationError;
 const SESSION_NAME = /^[\w+=,.@-]*$/;
 
 /**
@@ -39,12 +40,11 @@ export function stsService(deps?: StsDeps) {
         try {
           parsePolicy(input.Policy, "identity");
         } catch (e) {
-          if (e instanceof MalformedPolicy) throw new ServiceError("MalformedPolicyDocumentException", e.message);
+          if (e instanceof MalformedPolicy) throw stsErrors.MalformedPolicyDocumentException(e.message);
           throw e;
         }
         if (policySize(input.Policy) > 2048)
-          throw new ServiceError(
-            "PackedPolicyTooLargeException",
+          throw stsErrors.PackedPolicyTooLargeException(
             "Packed policy consumes more than 100% of the allotted space (2048 characters of session policy).",
           );
       }
@@ -81,7 +81,7 @@ export function stsService(deps?: StsDeps) {
         sourceIdentity: input.SourceIdentity,
         region: ctx.region,
       });
-      if (!out.ok) throw new ServiceError("AccessDenied", out.message, 403);
+      if (!out.ok) throw commonErrors.AccessDenied(out.message);
       const packed = (input.Policy ? policySize(input.Policy) : 0) + JSON.stringify(tags).length;
       return {
         Credentials: out.credentials,
@@ -93,8 +93,7 @@ export function stsService(deps?: StsDeps) {
     };
     provider.GetSessionToken = (input, ctx) => {
       const caller = callerOf(ctx);
-      if (caller.session)
-        throw new ServiceError("AccessDenied", "Cannot call GetSessionToken with session credentials", 403);
+      if (caller.session) throw commonErrors.AccessDenied("Cannot call GetSessionToken with session credentials");
       const max = caller.kind === "root" ? 3600 : 129600;
       const duration = Math.min(input.DurationSeconds ?? 43200, max);
       if (input.DurationSeconds !== undefined && input.DurationSeconds > max)
