@@ -10,7 +10,7 @@ import { imageOperations } from "./images.js";
 import { layerOperations } from "./layers.js";
 import { lifecycleOperations, startLifecycleRunner } from "./lifecycle-ops.js";
 import { registryPolicy } from "./policy.js";
-import { byArn, checkRepositoryName, checkTags, mergeTags, repositoryOperations } from "./repositories.js";
+import { checkRepositoryName, checkTags, repositoryOperations, repositoryTagOperations } from "./repositories.js";
 
 /** The `AWS:<password>` token for an account and region, valid 12 hours. */
 function authorization(ecr: EcrContext, ctx: RequestContext) {
@@ -140,20 +140,10 @@ export function ecrServices(deps: EcrDeps & { logger: Logger; lifecycleIntervalM
       const { token, expiresAt } = authorization(ecr, ctx);
       return { authorizationData: { authorizationToken: token, expiresAt } };
     },
-    TagResource: (input, ctx) => {
-      const r = byArn(ecr, ctx, input.resourceArn);
-      const tags = mergeTags(r.tags, input.tags as RepositoryRecord["tags"]);
-      checkTags(tags);
-      ecr.save(ctx, { ...r, tags });
-      return {};
-    },
-    UntagResource: (input, ctx) => {
-      const r = byArn(ecr, ctx, input.resourceArn);
-      const drop = new Set(input.tagKeys);
-      ecr.save(ctx, { ...r, tags: r.tags.filter((t) => !drop.has(t.Key)) });
-      return {};
-    },
-    ListTagsForResource: (input, ctx) => ({ tags: byArn(ecr, ctx, input.resourceArn).tags }),
+    ...(repositoryTagOperations(ecr) as Pick<
+      Provider<PublicOperations>,
+      "TagResource" | "UntagResource" | "ListTagsForResource"
+    >),
   };
 
   return {

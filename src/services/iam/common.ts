@@ -1,5 +1,6 @@
 import type { Clock } from "../../core/clock.js";
 import { ServiceError } from "../../core/errors.js";
+import { type TagLimit, duplicateTagKey, mergeTags as mergeTagList, removeTags } from "../../core/tags.js";
 import type { Credentials } from "../../iam/credentials.js";
 import { MalformedPolicy, type PolicyKind, parsePolicy, policySize } from "../../iam/policy.js";
 import type { IamStore } from "../../iam/store.js";
@@ -82,22 +83,20 @@ export const byName =
   (a: T, b: T) =>
     key(a).toLowerCase() < key(b).toLowerCase() ? -1 : key(a).toLowerCase() > key(b).toLowerCase() ? 1 : 0;
 
+/** IAM's quota of 50 tags an entity. */
+const TAG_LIMIT: TagLimit = {
+  max: 50,
+  tooMany: () => limitExceeded("Cannot exceed quota for TagsPerResource: 50"),
+  missingValue: "",
+};
+
 /** Merges tags (new values win) and checks IAM's quota of 50. */
-export function mergeTags(existing: Tag[], added: Tag[] | undefined): Tag[] {
-  const out = new Map(existing.map((t) => [t.Key, t]));
-  for (const t of added ?? []) out.set(t.Key, { Key: t.Key, Value: t.Value ?? "" });
-  if (out.size > 50) throw limitExceeded("Cannot exceed quota for TagsPerResource: 50");
-  return [...out.values()];
-}
+export const mergeTags = (existing: Tag[], added: Tag[] | undefined): Tag[] => mergeTagList(existing, added, TAG_LIMIT);
 
 export function checkNewTags(tags: Tag[] | undefined): Tag[] {
-  const keys = new Set<string>();
-  for (const t of tags ?? []) {
-    const k = t.Key.toLowerCase();
-    if (keys.has(k)) throw invalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.");
-    keys.add(k);
-  }
+  if (duplicateTagKey(tags, true) !== undefined)
+    throw invalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.");
   return mergeTags([], tags);
 }
 
-export const removeTags = (existing: Tag[], keys: string[]) => existing.filter((t) => !keys.includes(t.Key));
+export { removeTags };

@@ -2,6 +2,7 @@ import { randomInt, randomUUID } from "node:crypto";
 import type { Clock } from "../../core/clock.js";
 import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
+import { type TagLimit, mergeTags, removeTags } from "../../core/tags.js";
 import type { Authorizer } from "../../iam/authorizer.js";
 import { MalformedPolicy, parsePolicy } from "../../iam/policy.js";
 import type { SecretBox } from "../../iam/secret-box.js";
@@ -23,6 +24,11 @@ const invalidRequest = (m: string) => new ServiceError("InvalidRequestException"
 const NAME = /^[a-zA-Z0-9/_+=.@-]{1,512}$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const MAX_VERSIONS = 100;
+/** Secrets Manager's quota of 50 tags a secret. */
+const TAG_LIMIT: TagLimit = {
+  max: 50,
+  tooMany: () => invalidRequest("The request failed because it would exceed the maximum of 50 tags for a secret."),
+};
 
 export interface SecretsManagerDeps {
   store: DocumentStore;
@@ -445,16 +451,12 @@ export function secretsManagerService(deps: SecretsManagerDeps) {
     },
     TagResource: (input, ctx) => {
       const s = require(ctx, input.SecretId);
-      const tags = new Map(s.Tags.map((t) => [t.Key, t.Value]));
-      for (const t of input.Tags) tags.set(t.Key, t.Value);
-      if (tags.size > 50)
-        throw invalidRequest("The request failed because it would exceed the maximum of 50 tags for a secret.");
-      save({ ...s, Tags: [...tags].map(([Key, Value]) => ({ Key, Value })) });
+      save({ ...s, Tags: mergeTags(s.Tags, input.Tags, TAG_LIMIT) });
       return {};
     },
     UntagResource: (input, ctx) => {
       const s = require(ctx, input.SecretId);
-      save({ ...s, Tags: s.Tags.filter((t) => !input.TagKeys.includes(t.Key ?? "")) });
+      save({ ...s, Tags: removeTags(s.Tags, input.TagKeys) });
       return {};
     },
     GetRandomPassword: (input) => {

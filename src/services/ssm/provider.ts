@@ -1,6 +1,7 @@
 import type { Clock } from "../../core/clock.js";
 import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
+import { type TagLimit, mergeTags, removeTags } from "../../core/tags.js";
 import { callerOf } from "../../iam/identity.js";
 import type { SecretBox } from "../../iam/secret-box.js";
 import type {
@@ -27,6 +28,11 @@ const validation = (message: string) => new ServiceError("ValidationException", 
 const NAME = /^[a-zA-Z0-9_.\-/]+$/;
 const LABEL = /^[a-zA-Z0-9_.-]+$/;
 const MAX_VERSIONS = 100;
+/** SSM's quota of 50 tags a parameter. */
+const TAG_LIMIT: TagLimit = {
+  max: 50,
+  tooMany: () => new ServiceError("TooManyTagsError", "The Tags parameter contains more than 50 tags."),
+};
 
 /** AWS's naming rules for parameters. */
 function checkName(name: string): string {
@@ -275,8 +281,7 @@ export function ssmService(deps: SsmDeps) {
           versions = versions.slice(1);
         }
         const tags = (input.Tags ?? []).map((t: Tag) => ({ Key: t.Key, Value: t.Value }));
-        if (tags.length > 50)
-          throw new ServiceError("TooManyTagsError", "The Tags parameter contains more than 50 tags.");
+        if (tags.length > TAG_LIMIT.max) throw TAG_LIMIT.tooMany(tags.length);
         ps.parameters.put(ctx, { Name: name, ARN: arnOfParameter(ctx, name), Tags: existing?.Tags ?? tags, versions });
         return { Version: version.Version, Tier: tier };
       });
@@ -434,16 +439,12 @@ export function ssmService(deps: SsmDeps) {
     AddTagsToResource: (input, ctx) =>
       deps.store.transaction(() => {
         const p = resourceParameter(ctx, input.ResourceType, input.ResourceId);
-        const tags = new Map(p.Tags.map((t) => [t.Key, t.Value]));
-        for (const t of input.Tags) tags.set(t.Key, t.Value);
-        if (tags.size > 50)
-          throw new ServiceError("TooManyTagsError", "The Tags parameter contains more than 50 tags.");
-        ps.parameters.put(ctx, { ...p, Tags: [...tags].map(([Key, Value]) => ({ Key, Value })) });
+        ps.parameters.put(ctx, { ...p, Tags: mergeTags(p.Tags, input.Tags, TAG_LIMIT) });
         return {};
       }),
     RemoveTagsFromResource: (input, ctx) => {
       const p = resourceParameter(ctx, input.ResourceType, input.ResourceId);
-      ps.parameters.put(ctx, { ...p, Tags: p.Tags.filter((t) => !input.TagKeys.includes(t.Key)) });
+      ps.parameters.put(ctx, { ...p, Tags: removeTags(p.Tags, input.TagKeys) });
       return {};
     },
     ListTagsForResource: (input, ctx) => ({
