@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { join } from "node:path";
-import { EndpointIds } from "./agent/endpoint-ids.js";
-import { TaskEndpoint } from "./agent/server.js";
-import { TaskIdentity } from "./agent/task-identity.js";
+import { EndpointIds } from "./task-endpoint/endpoint-ids.js";
+import { TaskEndpoint } from "./task-endpoint/server.js";
+import { TaskIdentity } from "./task-endpoint/task-identity.js";
 import { loadConfig } from "./config/config.js";
 import { ServiceController } from "./controllers/services/controller.js";
 import { TaskController } from "./controllers/tasks/controller.js";
@@ -60,7 +60,7 @@ async function main() {
   // Load balancing for ECS services; set once ELBv2 is built below.
   let loadBalancing: LoadBalancing | undefined;
   const ecs = ecsService({ store, clock, state: () => ecsState, loadBalancing: () => loadBalancing });
-  // Task and execution roles; the credential and metadata endpoint at 169.254.170.2 (src/agent).
+  // Task and execution roles; the credential and metadata endpoint at 169.254.170.2 (src/task-endpoint).
   identity.authorizer.resourcePoliciesFrom(
     "ecr",
     (arn) => ecr.context.repositories.byArn(arn)?.doc.repositoryPolicyText,

@@ -1,10 +1,10 @@
 import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EndpointIds } from "../../src/agent/endpoint-ids.js";
-import { containerMetadata } from "../../src/agent/metadata.js";
-import { TaskEndpoint, expiration } from "../../src/agent/server.js";
-import type { TaskIdentity } from "../../src/agent/task-identity.js";
+import { EndpointIds } from "../../src/task-endpoint/endpoint-ids.js";
+import { containerMetadata } from "../../src/task-endpoint/metadata.js";
+import { TaskEndpoint, expiration } from "../../src/task-endpoint/server.js";
+import type { TaskIdentity } from "../../src/task-endpoint/task-identity.js";
 import { createLogger } from "../../src/core/logger.js";
 import type { ContainerRuntime, ObservedContainer } from "../../src/runtime/runtime.js";
 import type { TaskRecord } from "../../src/services/ecs/records.js";

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { EndpointIds } from "../../src/agent/endpoint-ids.js";
-import { TaskIdentity } from "../../src/agent/task-identity.js";
+import { EndpointIds } from "../../src/task-endpoint/endpoint-ids.js";
+import { TaskIdentity } from "../../src/task-endpoint/task-identity.js";
 import { newUniqueId } from "../../src/iam/keys.js";
 import { createIdentity } from "../../src/iam/index.js";
 import { iamScope } from "../../src/iam/store.js";
@@ -16,7 +16,7 @@ import { DocumentStore } from "../../src/store/documents.js";
 
 const ACCOUNT = "123456789012";
 const SCOPE = { account: ACCOUNT, region: "us-east-1" };
-const dir = mkdtempSync(join(tmpdir(), "berth-agent-unit-"));
+const dir = mkdtempSync(join(tmpdir(), "berth-task-endpoint-unit-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const clock = { now: () => new Date() };
