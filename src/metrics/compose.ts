@@ -16,6 +16,7 @@ import type { DocumentStore } from "../store/documents.js";
 import { EcsMetricsCollector, MetricCollection, type MetricSource } from "./collector.js";
 import { LoadBalancerMetricsPublisher } from "./load-balancers.js";
 import { MetricStore } from "./store.js";
+import { periodic } from "../core/periodic.js";
 
 export interface MonitoringDeps {
   config: MonitoringConfig;
@@ -66,7 +67,12 @@ export function composeMonitoring(deps: MonitoringDeps) {
   ];
   const collection = new MetricCollection(() => sources, clock, logger, config.metricsIntervalMs);
 
-  let sweeper: NodeJS.Timeout | undefined;
+  const sweeper = periodic(() => metrics.sweep(clock.now().getTime()), {
+    name: "metric retention sweep",
+    everyMs: 60_000,
+    logger,
+    clock,
+  });
   const services: ServiceDefinition[] = [cloudwatch.service, autoscaling.service];
   return {
     services,
@@ -79,20 +85,13 @@ export function composeMonitoring(deps: MonitoringDeps) {
       alarms.start();
       schedules.start();
       collection.start();
-      sweeper = setInterval(() => {
-        try {
-          metrics.sweep(clock.now().getTime());
-        } catch (err) {
-          logger.warn({ err: (err as Error).message }, "metric retention sweep failed");
-        }
-      }, 60_000);
-      sweeper.unref();
+      void sweeper.start();
     },
     stop() {
       alarms.stop();
       schedules.stop();
       collection.stop();
-      if (sweeper) clearInterval(sweeper);
+      sweeper.stop();
     },
   };
 }

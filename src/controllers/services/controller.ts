@@ -9,6 +9,7 @@ import { RevisionConflict } from "../../store/documents.js";
 import type { Watch } from "../../store/watch.js";
 import { WorkQueue } from "../work-queue.js";
 import { type TargetState, planService } from "./plan.js";
+import { type Periodic, periodic } from "../../core/periodic.js";
 
 export interface ServiceControllerDeps {
   ecs: EcsContext;
@@ -33,7 +34,7 @@ const parseKey = (key: string) => {
  */
 export class ServiceController {
   private readonly queue: WorkQueue;
-  private timer?: NodeJS.Timeout;
+  private resync?: Periodic;
   private changes?: Watch;
 
   constructor(private readonly d: ServiceControllerDeps) {
@@ -67,12 +68,17 @@ export class ServiceController {
           this.queue.add(keyOf(scope, `${doc.clusterArn.split("/").pop()}/${doc.serviceName}`));
     };
     resync();
-    this.timer = setInterval(resync, this.d.resyncIntervalMs);
-    this.timer.unref();
+    this.resync = periodic(resync, {
+      name: "service resync",
+      everyMs: this.d.resyncIntervalMs,
+      logger: this.d.logger,
+      clock: this.d.clock,
+    });
+    void this.resync.start();
   }
 
   stop() {
-    clearInterval(this.timer);
+    this.resync?.stop();
     this.changes?.stop();
     this.queue.close();
   }
