@@ -1,5 +1,6 @@
 import type { Clock } from "../../core/clock.js";
 import { ServiceError } from "../../core/errors.js";
+import { pageByOffset, pageSize } from "../../core/paginate.js";
 import { type TagLimit, duplicateTagKey, mergeTags as mergeTagList, removeTags } from "../../core/tags.js";
 import type { Credentials } from "../../iam/credentials.js";
 import { MalformedPolicy, type PolicyKind, parsePolicy, policySize } from "../../iam/policy.js";
@@ -57,25 +58,17 @@ export function checkPolicyDocument(text: string, kind: PolicyKind, quota: { nam
 export const encodeDocument = (text: string) =>
   encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
+const invalidMarker = () => invalidInput("Invalid Marker.");
+
 /** IAM's Marker/MaxItems paging over an already sorted list. */
 export function page<T>(items: T[], marker: string | undefined, maxItems: number | undefined) {
-  const size = maxItems ?? 100;
-  if (!Number.isInteger(size) || size < 1 || size > 1000)
-    throw validationError(
-      `1 validation error detected: Value '${size}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000`,
-    );
-  let start = 0;
-  if (marker !== undefined) {
-    start = Number(Buffer.from(marker, "base64url").toString("utf8"));
-    if (!Number.isInteger(start) || start < 0) throw invalidInput("Invalid Marker.");
-  }
-  const slice = items.slice(start, start + size);
-  const truncated = start + size < items.length;
-  return {
-    items: slice,
-    IsTruncated: truncated,
-    Marker: truncated ? Buffer.from(String(start + size)).toString("base64url") : undefined,
-  };
+  const size = pageSize(maxItems, { default: 100, max: 1000 }, (n) =>
+    validationError(
+      `1 validation error detected: Value '${n}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000`,
+    ),
+  );
+  const { page, nextToken } = pageByOffset(items, { nextToken: marker, limit: size, invalidToken: invalidMarker });
+  return { items: page, IsTruncated: nextToken !== undefined, Marker: nextToken };
 }
 
 export const byName =

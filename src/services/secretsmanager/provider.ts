@@ -2,6 +2,7 @@ import { randomInt, randomUUID } from "node:crypto";
 import type { Clock } from "../../core/clock.js";
 import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
+import { pageByKey, pageSize } from "../../core/paginate.js";
 import { type TagLimit, mergeTags, removeTags } from "../../core/tags.js";
 import type { Authorizer } from "../../iam/authorizer.js";
 import { MalformedPolicy, parsePolicy } from "../../iam/policy.js";
@@ -322,27 +323,19 @@ export function secretsManagerService(deps: SecretsManagerDeps) {
       };
     },
     ListSecrets: (input, ctx) => {
-      const size = input.MaxResults ?? 100;
-      if (!Number.isInteger(size) || size < 1 || size > 100)
-        throw invalidParameter("MaxResults must be between 1 and 100.");
-      const desc = input.SortOrder === "desc";
-      const all = sm.secrets
+      const limit = pageSize(input.MaxResults, { default: 100, max: 100 }, () =>
+        invalidParameter("MaxResults must be between 1 and 100."),
+      );
+      const found = sm.secrets
         .list(ctx)
-        .filter((s) => (input.IncludePlannedDeletion || !s.DeletedDate) && matchesFilters(s, input.Filters))
-        .sort(
-          (a, b) => (desc ? -1 : 1) * (a.CreatedDate.getTime() - b.CreatedDate.getTime() || (a.Name < b.Name ? -1 : 1)),
-        );
-      let start = 0;
-      if (input.NextToken !== undefined) {
-        start = Number(Buffer.from(input.NextToken, "base64url").toString("utf8"));
-        if (!Number.isInteger(start) || start < 0)
-          throw new ServiceError("InvalidNextTokenException", "You provided an invalid NextToken value.");
-      }
-      const page = all.slice(start, start + size);
-      return {
-        SecretList: page.map(entry),
-        NextToken: start + size < all.length ? Buffer.from(String(start + size)).toString("base64url") : undefined,
-      };
+        .filter((s) => (input.IncludePlannedDeletion || !s.DeletedDate) && matchesFilters(s, input.Filters));
+      const { page, nextToken } = pageByKey(found, (s) => [s.CreatedDate.getTime(), s.Name], {
+        descending: input.SortOrder === "desc",
+        nextToken: input.NextToken,
+        limit,
+        invalidToken: () => new ServiceError("InvalidNextTokenException", "You provided an invalid NextToken value."),
+      });
+      return { SecretList: page.map(entry), NextToken: nextToken };
     },
     ListSecretVersionIds: (input, ctx) => {
       const s = require(ctx, input.SecretId, true);

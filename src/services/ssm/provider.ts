@@ -1,6 +1,7 @@
 import type { Clock } from "../../core/clock.js";
 import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
+import { pageByKey, pageSize } from "../../core/paginate.js";
 import { type TagLimit, mergeTags, removeTags } from "../../core/tags.js";
 import { callerOf } from "../../iam/identity.js";
 import type { SecretBox } from "../../iam/secret-box.js";
@@ -51,20 +52,13 @@ function checkName(name: string): string {
   return name;
 }
 
-function token(name: string) {
-  return Buffer.from(JSON.stringify(["p1", name])).toString("base64url");
-}
-function afterToken(t: string | undefined): string | undefined {
-  if (t === undefined) return undefined;
-  try {
-    const v = JSON.parse(Buffer.from(t, "base64url").toString("utf8"));
-    if (Array.isArray(v) && v[0] === "p1" && typeof v[1] === "string") return v[1];
-  } catch {
-    // fall through
-  }
-  throw new ServiceError("InvalidNextToken", "The specified token isn't valid.");
-}
+const invalidNextToken = () => new ServiceError("InvalidNextToken", "The specified token isn't valid.");
+const maxResults = (limit: number) => (size: number) =>
+  validation(
+    `1 validation error detected: Value '${size}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${limit}`,
+  );
 
+/** One page of parameters in name order. */
 function pageOf<T extends { Name: string }>(
   items: T[],
   nextToken: string | undefined,
@@ -72,17 +66,13 @@ function pageOf<T extends { Name: string }>(
   limit: number,
   dflt: number,
 ) {
-  const size = max ?? dflt;
-  if (!Number.isInteger(size) || size < 1 || size > limit)
-    throw validation(
-      `1 validation error detected: Value '${size}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${limit}`,
-    );
-  const after = afterToken(nextToken);
-  const sorted = [...items].sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
-  const start = after === undefined ? 0 : sorted.findIndex((x) => x.Name > after);
-  const from = start < 0 ? sorted.length : start;
-  const page = sorted.slice(from, from + size);
-  return { page, NextToken: from + size < sorted.length ? token(page[page.length - 1].Name) : undefined };
+  const size = pageSize(max, { default: dflt, max: limit }, maxResults(limit));
+  const { page, nextToken: next } = pageByKey(items, (x) => [x.Name], {
+    nextToken,
+    limit: size,
+    invalidToken: invalidNextToken,
+  });
+  return { page, NextToken: next };
 }
 
 function matches(p: ParameterRecord, v: ParameterVersionRecord, f: ParameterStringFilter, allowPath: boolean): boolean {
@@ -372,22 +362,12 @@ export function ssmService(deps: SsmDeps) {
         Policies: [],
         DataType: v.DataType,
       }));
-      const size = input.MaxResults ?? 50;
-      if (!Number.isInteger(size) || size < 1 || size > 50)
-        throw validation(
-          `1 validation error detected: Value '${size}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 50`,
-        );
-      let start = 0;
-      if (input.NextToken !== undefined) {
-        const after = afterToken(input.NextToken)!;
-        start = history.findIndex((h) => String(h.Version) === after) + 1;
-        if (start <= 0) throw new ServiceError("InvalidNextToken", "The specified token isn't valid.");
-      }
-      const page = history.slice(start, start + size);
-      return {
-        Parameters: page,
-        NextToken: start + size < history.length ? token(String(page[page.length - 1].Version)) : undefined,
-      };
+      const { page, nextToken } = pageByKey(history, (h) => [h.Version], {
+        nextToken: input.NextToken,
+        limit: pageSize(input.MaxResults, { default: 50, max: 50 }, maxResults(50)),
+        invalidToken: invalidNextToken,
+      });
+      return { Parameters: page, NextToken: nextToken };
     },
     LabelParameterVersion: (input, ctx) =>
       deps.store.transaction(() => {
