@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { globalArn } from "../core/ids.js";
 
 /**
  * AWS managed policies that ECS, ECR and container workloads commonly attach, under their real
@@ -46,7 +47,7 @@ export function parseManagedPolicies(text: string): AwsManagedPolicy[] {
 
 export const AWS_MANAGED_POLICIES: AwsManagedPolicy[] = parseManagedPolicies(readFileSync(dataFile(), "utf8"));
 
-export const awsManagedPolicyArn = (p: AwsManagedPolicy) => `arn:aws:iam::aws:policy${p.path}${p.name}`;
+export const awsManagedPolicyArn = (p: AwsManagedPolicy) => globalArn("iam", "aws", `policy${p.path}${p.name}`);
 
 const BY_ARN = new Map(AWS_MANAGED_POLICIES.map((p) => [awsManagedPolicyArn(p), p]));
 

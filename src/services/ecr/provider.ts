@@ -11,6 +11,7 @@ import { layerOperations } from "./layers.js";
 import { lifecycleOperations, startLifecycleRunner } from "./lifecycle-ops.js";
 import { registryPolicy } from "./policy.js";
 import { checkRepositoryName, checkTags, repositoryOperations, repositoryTagOperations } from "./repositories.js";
+import { globalArn } from "../../core/ids.js";
 
 /** The `AWS:<password>` token for an account and region, valid 12 hours. */
 function authorization(ecr: EcrContext, ctx: RequestContext) {
@@ -122,7 +123,7 @@ export function ecrServices(deps: EcrDeps & { logger: Logger; lifecycleIntervalM
       registries: [
         {
           registryId: ctx.account,
-          registryArn: `arn:aws:ecr-public::${ctx.account}:registry/${ctx.account}`,
+          registryArn: globalArn("ecr-public", ctx.account, `registry/${ctx.account}`),
           registryUri: `${ecr.hostFor(ctx)}/public.ecr.aws/${ecr.path(ctx, "", true).split("/")[1]}`,
           verified: false,
           aliases: [

@@ -3,6 +3,7 @@ import { type TagLimit, mergeTags as mergeTagList, removeTags } from "../../core
 import type { Operations, Tag } from "../../protocol/generated/types/elbv2.js";
 import type { Provider } from "../service.js";
 import { type ElbContext, lbNotFound, listenerNotFound, tgNotFound } from "./context.js";
+import { parseArn } from "../../core/ids.js";
 
 /** ELB's quota of 50 tags a resource. */
 const TAG_LIMIT: TagLimit = {
@@ -32,7 +33,7 @@ interface Tagged {
 /** AddTags / RemoveTags / DescribeTags for load balancers, target groups, listeners and rules. */
 export function tagOperations(elb: ElbContext): Provider<Operations> {
   const find = (resourceArn: string): Tagged => {
-    const resource = resourceArn.split(":")[5] ?? "";
+    const resource = parseArn(resourceArn)?.resource ?? "";
     if (resource.startsWith("loadbalancer/")) {
       const hit = elb.loadBalancers.byArn(resourceArn);
       if (!hit) throw lbNotFound(`Load balancer '${resourceArn}' not found`);

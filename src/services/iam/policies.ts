@@ -10,7 +10,7 @@ import {
 } from "../../iam/managed-policies.js";
 import { MalformedPolicy, parsePolicy } from "../../iam/policy.js";
 import { ServiceError } from "../../core/errors.js";
-import { type ManagedPolicyRecord, iamScope, policyArn } from "../../iam/store.js";
+import { type ManagedPolicyRecord, iamScope, policyArn, userArn } from "../../iam/store.js";
 import type {
   ContextEntry,
   EvaluationResult,
@@ -327,7 +327,7 @@ export function policyOperations(c: IamContext): Provider<Operations> {
       const set: PolicySet = { identity: input.PolicyInputList.map(parseInput) };
       const boundary = input.PermissionsBoundaryPolicyInputList?.[0];
       if (boundary) set.boundary = parseInput(boundary);
-      return simulate(set, input, input.CallerArn ?? `arn:aws:iam::${ctx.account}:user/simulated`, ctx.account, "user");
+      return simulate(set, input, input.CallerArn ?? userArn(ctx.account, "/", "simulated"), ctx.account, "user");
     },
   };
 }

@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from "node:crypto";
 import type { Clock } from "../../core/clock.js";
 import { ServiceError } from "../../core/errors.js";
-import type { Scope } from "../../core/ids.js";
+import { type Scope, arn, parseArn } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import { type TagLimit, mergeTags, removeTags } from "../../core/tags.js";
 import type { Authorizer } from "../../iam/authorizer.js";
@@ -86,7 +86,7 @@ export function secretsManagerService(deps: SecretsManagerDeps) {
   const now = () => deps.clock.now();
 
   const scopeOfSecret = (s: SecretRecord): Scope => {
-    const [, , , region, account] = s.ARN.split(":");
+    const { account, region } = parseArn(s.ARN)!;
     return { account, region };
   };
   const save = (s: SecretRecord) => sm.secrets.put(scopeOfSecret(s), s);
@@ -168,7 +168,7 @@ export function secretsManagerService(deps: SecretsManagerDeps) {
         case "tag-value":
           return s.Tags.some((t) => test(t.Value));
         case "primary-region":
-          return test(s.ARN.split(":")[3]);
+          return test(parseArn(s.ARN)?.region);
         case "owning-service":
           return false;
         case "all":
@@ -487,10 +487,7 @@ export function secretsManagerService(deps: SecretsManagerDeps) {
       const list = Array.isArray(input.SecretIdList) ? (input.SecretIdList as string[]) : [];
       return list.length ? list.map((x) => sm.find(scope, x)?.ARN ?? x) : ["*"];
     }
-    return [
-      sm.find(scope, id)?.ARN ??
-        (id.startsWith("arn:") ? id : `arn:aws:secretsmanager:${scope.region}:${scope.account}:secret:${id}`),
-    ];
+    return [sm.find(scope, id)?.ARN ?? (id.startsWith("arn:") ? id : arn("secretsmanager", scope, `secret:${id}`))];
   });
   deps.authorizer?.resourcePoliciesFrom("secretsmanager", (arn) => sm.secrets.byArn(arn)?.doc.policy);
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../../core/clock.js";
 import { ServiceError } from "../../core/errors.js";
-import { type Scope, parseArn } from "../../core/ids.js";
+import { type Scope, arn, parseArn } from "../../core/ids.js";
 import type { SecretBox } from "../../iam/secret-box.js";
 import type { Tag } from "../../protocol/generated/types/secretsmanager.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
@@ -48,7 +48,7 @@ export const markedForDeletion = () =>
 export function newSecretArn(s: Scope, name: string) {
   const bytes = randomBytes(6);
   const suffix = [...bytes].map((b) => SUFFIX_CHARS[b % SUFFIX_CHARS.length]).join("");
-  return `arn:aws:secretsmanager:${s.region}:${s.account}:secret:${name}-${suffix}`;
+  return arn("secretsmanager", s, `secret:${name}-${suffix}`);
 }
 
 /** A task definition's secret reference: ARN with `:json-key:version-stage:version-id`, or a name. */

@@ -1,6 +1,6 @@
 import type { Clock } from "../../core/clock.js";
 import { ServiceError } from "../../core/errors.js";
-import { type Scope, parseArn } from "../../core/ids.js";
+import { type Scope, arn, parseArn } from "../../core/ids.js";
 import type { SecretBox } from "../../iam/secret-box.js";
 import type { Tag } from "../../protocol/generated/types/ssm.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
@@ -38,7 +38,7 @@ export const parameterNotFound = (name: string) =>
 
 /** `name` → `arn:aws:ssm:<region>:<acct>:parameter/<name without its leading slash>`. */
 export const arnOfParameter = (s: Scope, name: string) =>
-  `arn:aws:ssm:${s.region}:${s.account}:parameter${name.startsWith("/") ? name : `/${name}`}`;
+  arn("ssm", s, `parameter${name.startsWith("/") ? name : `/${name}`}`);
 
 /** A name, `name:selector` or ARN as GetParameter takes them. */
 export interface ParameterRef {
