@@ -5,6 +5,7 @@ import { type Scope, arn, parseArn } from "../../core/ids.js";
 import type { SecretBox } from "../../iam/secret-box.js";
 import type { Tag } from "../../protocol/generated/types/secretsmanager.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
+import { SealedStore } from "../sealed-store.js";
 
 export interface SecretVersionRecord {
   VersionId: string;
@@ -78,29 +79,22 @@ export function parseSecretSelector(scope: Scope, valueFrom: string): SecretSele
 }
 
 /** Secrets in the store, values sealed at rest. */
-export class SecretStore {
+export class SecretStore extends SealedStore<SecretRecord> {
   readonly secrets: Collection<SecretRecord>;
 
-  constructor(
-    readonly store: DocumentStore,
-    private readonly box: SecretBox,
-    readonly clock: Clock,
-  ) {
-    this.secrets = store.collection<SecretRecord>(SECRET_KIND, { id: (s) => s.Name, arn: (s) => s.ARN });
-  }
-
-  seal(value: string) {
-    return this.box.seal(value, PURPOSE);
-  }
-
-  open(v: SecretVersionRecord): string {
-    const plain = this.box.openText(v.sealed, PURPOSE);
-    if (plain === undefined)
-      throw new ServiceError(
-        "DecryptionFailure",
-        "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
-      );
-    return plain;
+  constructor(store: DocumentStore, box: SecretBox, clock: Clock) {
+    super(store, box, clock, {
+      kind: SECRET_KIND,
+      purpose: PURPOSE,
+      name: (s) => s.Name,
+      arn: (s) => s.ARN,
+      undecryptable: () =>
+        new ServiceError(
+          "DecryptionFailure",
+          "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
+        ),
+    });
+    this.secrets = this.records;
   }
 
   /**

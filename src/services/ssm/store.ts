@@ -4,6 +4,7 @@ import { type Scope, arn, parseArn } from "../../core/ids.js";
 import type { SecretBox } from "../../iam/secret-box.js";
 import type { Tag } from "../../protocol/generated/types/ssm.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
+import { SealedStore } from "../sealed-store.js";
 
 export type ParameterType = "String" | "StringList" | "SecureString";
 
@@ -77,30 +78,23 @@ export function parseParameterRef(scope: Scope, ref: string): ParameterRef {
 }
 
 /** Parameters in the store, values sealed with the data directory's key. */
-export class ParameterStore {
+export class ParameterStore extends SealedStore<ParameterRecord> {
   readonly parameters: Collection<ParameterRecord>;
 
-  constructor(
-    readonly store: DocumentStore,
-    private readonly box: SecretBox,
-    readonly clock: Clock,
-  ) {
-    this.parameters = store.collection<ParameterRecord>(PARAMETER_KIND, { id: (p) => p.Name, arn: (p) => p.ARN });
-  }
-
-  seal(value: string) {
-    return this.box.seal(value, PURPOSE);
-  }
-
-  open(v: ParameterVersionRecord): string {
-    const plain = this.box.openText(v.sealed, PURPOSE);
-    if (plain === undefined)
-      throw new ServiceError(
-        "InternalServerError",
-        "A stored parameter value could not be decrypted with this data directory's key.",
-        500,
-      );
-    return plain;
+  constructor(store: DocumentStore, box: SecretBox, clock: Clock) {
+    super(store, box, clock, {
+      kind: PARAMETER_KIND,
+      purpose: PURPOSE,
+      name: (p) => p.Name,
+      arn: (p) => p.ARN,
+      undecryptable: () =>
+        new ServiceError(
+          "InternalServerError",
+          "A stored parameter value could not be decrypted with this data directory's key.",
+          500,
+        ),
+    });
+    this.parameters = this.records;
   }
 
   find(ref: ParameterRef): ParameterRecord | undefined {
