@@ -31,11 +31,10 @@ import {
   encodeDocument,
   invalidInput,
   limitExceeded,
-  mergeTags,
   noSuchEntity,
   page,
-  removeTags,
 } from "./common.js";
+import { tagOperations } from "./entities.js";
 
 const MANAGED_QUOTA = { name: "PolicySize", size: 6144 };
 
@@ -135,6 +134,13 @@ export function policyOperations(c: IamContext): Provider<Operations> {
   });
 
   return {
+    ...tagOperations({
+      kind: "Policy",
+      member: "PolicyArn",
+      find: requireCustomer,
+      findForList: requireFound,
+      save,
+    }),
     CreatePolicy: (input, ctx) => {
       const name = checkName(input.PolicyName, "policyName");
       const path = checkPath(input.Path);
@@ -263,22 +269,6 @@ export function policyOperations(c: IamContext): Provider<Operations> {
         IsTruncated: false,
       };
     },
-    TagPolicy: (input, ctx) => {
-      const p = requireCustomer(ctx.account, input.PolicyArn);
-      save(ctx.account, { ...p, Tags: mergeTags(p.Tags, input.Tags) });
-      return {};
-    },
-    UntagPolicy: (input, ctx) => {
-      const p = requireCustomer(ctx.account, input.PolicyArn);
-      save(ctx.account, { ...p, Tags: removeTags(p.Tags, input.TagKeys) });
-      return {};
-    },
-    ListPolicyTags: (input, ctx) => {
-      const p = requireFound(ctx.account, input.PolicyArn);
-      const pg = page(p.Tags, input.Marker, input.MaxItems);
-      return { Tags: pg.items, IsTruncated: pg.IsTruncated, Marker: pg.Marker };
-    },
-
     // ---- the policy simulator: Berth's evaluator, answering like IAM's ----
     SimulatePrincipalPolicy: (input, ctx) => {
       const arn = input.PolicySourceArn;
