@@ -1,4 +1,4 @@
-import type { Clock } from "./clock.js";
+import type { Clock, TimerClock } from "./clock.js";
 import type { Logger } from "./logger.js";
 
 /**
@@ -6,11 +6,6 @@ import type { Logger } from "./logger.js";
  * tick that finds the previous run still going is skipped), logs a failed run and carries on,
  * and never keeps the process alive.
  */
-
-/** A clock that can also wake code later; the periodic loop uses it when the injected clock has it. */
-interface WakingClock extends Clock {
-  after(ms: number, fn: () => void): () => void;
-}
 
 const systemAfter = (ms: number, fn: () => void) => {
   const timer = setTimeout(fn, ms);
@@ -26,8 +21,8 @@ export interface PeriodicOptions {
   logger?: Pick<Logger, "warn">;
   /** Run once at start as well (awaited by `start`). */
   runAtStart?: boolean;
-  /** The injected clock; when it can wake code (`after`), its timers are used. */
-  clock?: Clock;
+  /** The injected clock; when it is a TimerClock (it has `after`), its timers are used. */
+  clock?: Clock | TimerClock;
 }
 
 export interface Periodic {
@@ -39,7 +34,7 @@ export interface Periodic {
 }
 
 export function periodic(task: () => unknown, opts: PeriodicOptions): Periodic {
-  const after = (opts.clock as Partial<WakingClock> | undefined)?.after?.bind(opts.clock) ?? systemAfter;
+  const after = (opts.clock as Partial<TimerClock> | undefined)?.after?.bind(opts.clock) ?? systemAfter;
   let current: Promise<void> | undefined;
   let cancel: (() => void) | undefined;
   let started = false;

@@ -1,8 +1,8 @@
+import { type ScheduledActionRecord, targetKey } from "../../store/schema/application-autoscaling.js";
 import type { Clock } from "../../core/clock.js";
 import type { Scope } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
-import type { AasContext, ScheduledActionRecord } from "../../services/application-autoscaling/context.js";
-import { targetKey } from "../../services/application-autoscaling/context.js";
+import type { ScalingState } from "./state.js";
 import { latestDue, parseSchedule } from "./schedule.js";
 import { type Periodic, periodic } from "../../core/periodic.js";
 
@@ -14,7 +14,7 @@ export class ScheduleController {
   private swept = 0;
   private readonly loop: Periodic;
 
-  constructor(private readonly d: { aas: AasContext; clock: Clock; logger: Logger; tickMs: number }) {
+  constructor(private readonly d: { aas: ScalingState; clock: Clock; logger: Logger; tickMs: number }) {
     this.loop = periodic(() => this.tick(), {
       name: "scheduled actions",
       everyMs: d.tickMs,

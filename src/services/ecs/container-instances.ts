@@ -4,10 +4,10 @@ import { ServiceError } from "../../core/errors.js";
 import { type Scope, arn } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { ContainerInstance, Failure, Operations, Resource } from "../../protocol/generated/types/ecs.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import type { EcsContext } from "./context.js";
 import { type InstanceRoom, taskNeeds } from "./placement.js";
-import type { ClusterRecord, ContainerInstanceRecord, TaskRecord } from "./records.js";
+import type { ClusterRecord, ContainerInstanceRecord, TaskRecord } from "../../store/schema/ecs.js";
 
 /** CPU units and memory the local Docker host offers to EC2-launch-type tasks. */
 export interface HostResources {

@@ -1,5 +1,5 @@
 import type { PlacementConstraint, PlacementStrategy } from "../../protocol/generated/types/ecs.js";
-import type { TaskSpec } from "./records.js";
+import type { TaskSpec } from "../../store/schema/ecs.js";
 
 /**
  * Task placement on container instances (EC2 launch type), pure: what a task reserves, what an

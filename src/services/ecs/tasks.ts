@@ -8,13 +8,19 @@ import type {
   Operations,
   RunTaskRequest,
   Task,
-  TaskStopCode,
 } from "../../protocol/generated/types/ecs.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { instanceRoom } from "./container-instances.js";
 import { misfit, placeTasks, taskNeeds } from "./placement.js";
 import type { EcsContext } from "./context.js";
-import type { ClusterRecord, TaskDefinitionRecord, TaskRecord, TaskSpec } from "./records.js";
+import {
+  type ClusterRecord,
+  type LaunchType,
+  type TaskDefinitionRecord,
+  type TaskRecord,
+  type TaskSpec,
+  stopping,
+} from "../../store/schema/ecs.js";
 import { isValidFargateSize, parseCpu, parseMemory } from "./sizes.js";
 
 const invalid = (message: string) => new ServiceError("InvalidParameterException", message);
@@ -57,8 +63,6 @@ export function taskSpec(def: TaskDefinitionRecord, input: RunTaskRequest): Task
   };
 }
 
-export type LaunchType = "FARGATE" | "EC2";
-
 /**
  * The launch type a RunTask or CreateService call asks for: its launchType, FARGATE for a
  * FARGATE(_SPOT) capacity provider, otherwise EC2 (AWS's default for a cluster without a default
@@ -77,10 +81,6 @@ export function launchTypeOf(input: Pick<RunTaskRequest, "launchType" | "capacit
     );
   return providers.length > 0 ? "FARGATE" : "EC2";
 }
-
-/** The launch type a service's tasks use (services stored before EC2 support were all FARGATE). */
-export const serviceLaunchType = (service: { launchType?: string }): LaunchType =>
-  service.launchType === "EC2" ? "EC2" : "FARGATE";
 
 /** Checks that a task definition can launch as asked (compatibility, awsvpc configuration, Fargate sizes); returns its spec. */
 export function checkLaunch(def: TaskDefinitionRecord, input: RunTaskRequest, launchType: LaunchType): TaskSpec {
@@ -180,19 +180,6 @@ export function newTask(
     version: 1,
     ephemeralStorage: { sizeInGiB: 20 },
     spec,
-  };
-}
-
-/** The task asked to stop with a stop code and reason (StopTask, the service scheduler). */
-export function stopping(task: TaskRecord, stopCode: TaskStopCode, reason: string, now: Date): TaskRecord {
-  if (task.desiredStatus === "STOPPED") return task;
-  return {
-    ...task,
-    desiredStatus: "STOPPED",
-    stopCode,
-    stoppedReason: reason,
-    stoppingAt: now,
-    version: (task.version ?? 1) + 1,
   };
 }
 

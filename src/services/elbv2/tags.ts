@@ -1,7 +1,7 @@
 import { ServiceError } from "../../core/errors.js";
 import { type TagLimit, mergeTags as mergeTagList, removeTags } from "../../core/tags.js";
 import type { Operations, Tag } from "../../protocol/generated/types/elbv2.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { type ElbContext, lbNotFound, listenerNotFound, tgNotFound } from "./context.js";
 import { parseArn } from "../../core/ids.js";
 

@@ -1,5 +1,5 @@
 import type { Operations, Tag } from "../../protocol/generated/types/iam.js";
-import type { Provider, RequestContext } from "../service.js";
+import type { Provider, RequestContext } from "../../protocol/service.js";
 import { byName, mergeTags, page, removeTags } from "./common.js";
 
 /**

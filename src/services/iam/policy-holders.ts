@@ -2,7 +2,7 @@ import { awsManagedPolicy } from "../../iam/managed-policies.js";
 import { policySize } from "../../iam/policy.js";
 import { iamScope } from "../../iam/store.js";
 import type { Operations } from "../../protocol/generated/types/iam.js";
-import type { Provider, RequestContext } from "../service.js";
+import type { Provider, RequestContext } from "../../protocol/service.js";
 import {
   type IamContext,
   checkName,

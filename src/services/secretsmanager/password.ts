@@ -1,6 +1,6 @@
 import { randomInt } from "node:crypto";
 import type { Operations } from "../../protocol/generated/types/secretsmanager.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { invalidParameter } from "./context.js";
 
 /** GetRandomPassword: each included character class at least once unless told otherwise. */

@@ -1,7 +1,7 @@
 import { ServiceError } from "../../core/errors.js";
 import { MalformedPolicy, parsePolicy } from "../../iam/policy.js";
 import type { Operations } from "../../protocol/generated/types/secretsmanager.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import type { SecretsContext } from "./context.js";
 
 /** Parses a resource policy; a syntax error is MalformedPolicyDocumentException. */

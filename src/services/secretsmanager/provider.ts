@@ -5,7 +5,7 @@ import type { SecretBox } from "../../iam/secret-box.js";
 import type { Operations } from "../../protocol/generated/types/secretsmanager.js";
 import type { DocumentStore } from "../../store/documents.js";
 import { defineService } from "../define.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { SecretsContext } from "./context.js";
 import { passwordOperations } from "./password.js";
 import { policyOperations } from "./policies.js";

@@ -2,7 +2,7 @@ import { ServiceError } from "../../core/errors.js";
 import { parseArn } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { Operations, SecretListEntry, Tag } from "../../protocol/generated/types/secretsmanager.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import {
   DAY_MS,
   type SecretsContext,

@@ -1,6 +1,6 @@
 import { type TagLimit, mergeTags, removeTags } from "../../core/tags.js";
 import type { Operations } from "../../protocol/generated/types/secretsmanager.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { type SecretsContext, invalidRequest } from "./context.js";
 
 /** Secrets Manager's quota of 50 tags a secret. */

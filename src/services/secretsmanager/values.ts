@@ -1,7 +1,7 @@
 import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { Operations } from "../../protocol/generated/types/secretsmanager.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { DAY_MS, type SecretsContext, addVersion, checkToken, invalidParameter, secretValueOf } from "./context.js";
 import { matchesFilters } from "./secrets.js";
 import type { SecretRecord, SecretVersionRecord } from "./store.js";

@@ -1,6 +1,6 @@
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { Operations } from "../../protocol/generated/types/ssm.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { invalidNextToken, maxResults, requireByName, responseValue } from "./context.js";
 import type { ParameterStore } from "./store.js";
 

@@ -1,6 +1,6 @@
 import { ServiceError } from "../../core/errors.js";
 import type { Operations } from "../../protocol/generated/types/ssm.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { requireByName } from "./context.js";
 import type { ParameterStore } from "./store.js";
 

@@ -2,7 +2,7 @@ import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import { callerOf } from "../../iam/identity.js";
 import type { Operations, Parameter, ParameterMetadata, Tag } from "../../protocol/generated/types/ssm.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { latest, pageOf, requireByName, validation, view } from "./context.js";
 import { checkFilters, matches } from "./filters.js";
 import {

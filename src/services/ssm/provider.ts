@@ -3,7 +3,7 @@ import type { SecretBox } from "../../iam/secret-box.js";
 import type { Operations } from "../../protocol/generated/types/ssm.js";
 import type { DocumentStore } from "../../store/documents.js";
 import { defineService } from "../define.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { historyOperations } from "./history.js";
 import { labelOperations } from "./labels.js";
 import { parameterOperations } from "./parameters.js";

@@ -2,7 +2,7 @@ import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import { type TagLimit, mergeTags, removeTags } from "../../core/tags.js";
 import type { Operations } from "../../protocol/generated/types/ssm.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { type ParameterStore, parseParameterRef } from "./store.js";
 
 /** SSM's quota of 50 tags a parameter. */
