@@ -31,4 +31,9 @@ describe("IAM operations built from kind names", () => {
     for (const op of [...ops, `List${kind}Policies`, `ListAttached${kind}Policies`])
       expect(provider).toHaveProperty(op);
   });
+
+  it.each(["Role", "User"])("%s has its permissions boundary operations", (kind) => {
+    for (const op of [`Put${kind}PermissionsBoundary`, `Delete${kind}PermissionsBoundary`])
+      expect(provider).toHaveProperty(op);
+  });
 });

@@ -1,6 +1,7 @@
 import type { Operations, Tag } from "../../protocol/generated/types/iam.js";
 import type { Provider, RequestContext } from "../../protocol/service.js";
-import { byName, mergeTags, page, removeTags } from "./common.js";
+import { type IamContext, byName, mergeTags, page, removeTags } from "./common.js";
+import { requirePolicy } from "./policy-holders.js";
 
 /**
  * What IAM's entity kinds (roles, users, groups, instance profiles, policies) share: listing by
@@ -53,6 +54,39 @@ export function tagOperations<R extends { Tags: Tag[] }>(k: TaggedKind<R>): Prov
       const r = (k.findForList ?? k.find)(ctx.account, id(input));
       const p = page(r.Tags, input.Marker, input.MaxItems);
       return { Tags: p.items, IsTruncated: p.IsTruncated, Marker: p.Marker };
+    },
+  };
+  return handlers as Provider<Operations>;
+}
+
+/** How a kind that can carry a permissions boundary (roles, users) is named, found and saved. */
+export interface BoundedKind<R extends { permissionsBoundary?: string }> {
+  kind: "Role" | "User";
+  member: string;
+  find(account: string, id: string): R;
+  save(account: string, r: R): void;
+  /** The error for deleting a boundary the entity does not have (roles); without one, it is a no-op. */
+  noBoundary?: (r: R) => Error;
+}
+
+/** Put<Kind>PermissionsBoundary, Delete<Kind>PermissionsBoundary. */
+export function boundaryOperations<R extends { permissionsBoundary?: string }>(
+  c: IamContext,
+  k: BoundedKind<R>,
+): Provider<Operations> {
+  const id = (input: Input) => input[k.member] as string;
+  const handlers: Record<string, Handler> = {
+    [`Put${k.kind}PermissionsBoundary`]: (input: Input & { PermissionsBoundary: string }, ctx: RequestContext) => {
+      requirePolicy(c, input.PermissionsBoundary);
+      const r = k.find(ctx.account, id(input));
+      k.save(ctx.account, { ...r, permissionsBoundary: input.PermissionsBoundary });
+      return {};
+    },
+    [`Delete${k.kind}PermissionsBoundary`]: (input: Input, ctx: RequestContext) => {
+      const r = k.find(ctx.account, id(input));
+      if (!r.permissionsBoundary && k.noBoundary) throw k.noBoundary(r);
+      k.save(ctx.account, { ...r, permissionsBoundary: undefined });
+      return {};
     },
   };
   return handlers as Provider<Operations>;

@@ -7,6 +7,7 @@ import {
   type IamContext,
   checkName,
   checkPolicyDocument,
+  deleteConflict,
   encodeDocument,
   invalidInput,
   limitExceeded,
@@ -38,6 +39,12 @@ export function attach<T extends Holder>(c: IamContext, h: T, arn: string, q: { 
 export function detach<T extends Holder>(h: T, arn: string): T {
   if (!h.attached.includes(arn)) throw noSuchEntity(`Policy ${arn} was not found.`);
   return { ...h, attached: h.attached.filter((a) => a !== arn) };
+}
+
+/** DeleteConflict unless the holder has no attached and no inline policies (checked in IAM's order). */
+export function checkHoldsNoPolicies(h: Holder) {
+  if (h.attached.length) throw deleteConflict("Cannot delete entity, must detach all policies first.");
+  if (Object.keys(h.inline).length) throw deleteConflict("Cannot delete entity, must delete policies first.");
 }
 
 /** Inline policy names are case-insensitive; the first spelling is kept. */

@@ -14,8 +14,8 @@ import {
   noSuchEntity,
   validationError,
 } from "./common.js";
-import { pageByPath, tagOperations } from "./entities.js";
-import { holderPolicyOperations, requirePolicy } from "./policy-holders.js";
+import { boundaryOperations, pageByPath, tagOperations } from "./entities.js";
+import { checkHoldsNoPolicies, holderPolicyOperations, requirePolicy } from "./policy-holders.js";
 
 const TRUST_QUOTA = { name: "ACLSizePerRole", size: 2048 };
 
@@ -70,6 +70,13 @@ export function roleOperations(c: IamContext): Provider<Operations> {
   return {
     ...policies,
     ...tagOperations({ kind: "Role", member: "RoleName", find: (a, n) => requireRole(c, a, n), save }),
+    ...boundaryOperations(c, {
+      kind: "Role",
+      member: "RoleName",
+      find: (a, n) => requireRole(c, a, n),
+      save,
+      noBoundary: (r) => noSuchEntity(`The role with name ${r.RoleName} has no permissions boundary.`),
+    }),
     CreateRole: (input, ctx) => {
       const name = checkName(input.RoleName, "roleName");
       const path = checkPath(input.Path);
@@ -127,8 +134,7 @@ export function roleOperations(c: IamContext): Provider<Operations> {
     DeleteRole: (input, ctx) =>
       c.iam.store.transaction(() => {
         const r = requireRole(c, ctx.account, input.RoleName);
-        if (r.attached.length) throw deleteConflict("Cannot delete entity, must detach all policies first.");
-        if (Object.keys(r.inline).length) throw deleteConflict("Cannot delete entity, must delete policies first.");
+        checkHoldsNoPolicies(r);
         const inProfile = c.iam.instanceProfiles
           .list(iamScope(ctx.account))
           .some((p) => p.roles.includes(r.RoleName.toLowerCase()));
@@ -136,17 +142,5 @@ export function roleOperations(c: IamContext): Provider<Operations> {
         c.iam.roles.delete(iamScope(ctx.account), r.RoleName.toLowerCase());
         return {};
       }),
-    PutRolePermissionsBoundary: (input, ctx) => {
-      requirePolicy(c, input.PermissionsBoundary);
-      const r = requireRole(c, ctx.account, input.RoleName);
-      save(ctx.account, { ...r, permissionsBoundary: input.PermissionsBoundary });
-      return {};
-    },
-    DeleteRolePermissionsBoundary: (input, ctx) => {
-      const r = requireRole(c, ctx.account, input.RoleName);
-      if (!r.permissionsBoundary) throw noSuchEntity(`The role with name ${r.RoleName} has no permissions boundary.`);
-      save(ctx.account, { ...r, permissionsBoundary: undefined });
-      return {};
-    },
   };
 }

@@ -16,8 +16,8 @@ import {
   page,
   validationError,
 } from "./common.js";
-import { pageByPath, tagOperations } from "./entities.js";
-import { holderPolicyOperations, requirePolicy } from "./policy-holders.js";
+import { boundaryOperations, pageByPath, tagOperations } from "./entities.js";
+import { checkHoldsNoPolicies, holderPolicyOperations, requirePolicy } from "./policy-holders.js";
 
 export const userView = (u: UserRecord, full = true): User => ({
   Path: u.Path,
@@ -87,6 +87,7 @@ export function userOperations(c: IamContext): Provider<Operations> {
     ...userPolicies,
     ...groupPolicies,
     ...tagOperations({ kind: "User", member: "UserName", find: (a, n) => requireUser(c, a, n), save }),
+    ...boundaryOperations(c, { kind: "User", member: "UserName", find: (a, n) => requireUser(c, a, n), save }),
     CreateUser: (input, ctx) => {
       const name = checkName(input.UserName, "userName");
       const path = checkPath(input.Path);
@@ -147,24 +148,12 @@ export function userOperations(c: IamContext): Provider<Operations> {
         const u = requireUser(c, ctx.account, input.UserName);
         if (c.iam.keysOf(ctx.account, u.UserName).length)
           throw deleteConflict("Cannot delete entity, must delete access keys first.");
-        if (u.attached.length) throw deleteConflict("Cannot delete entity, must detach all policies first.");
-        if (Object.keys(u.inline).length) throw deleteConflict("Cannot delete entity, must delete policies first.");
+        checkHoldsNoPolicies(u);
         if (groupsOf(ctx.account, u).length)
           throw deleteConflict("Cannot delete entity, must remove users from group first.");
         c.iam.users.delete(scope(ctx.account), u.UserName.toLowerCase());
         return {};
       }),
-    PutUserPermissionsBoundary: (input, ctx) => {
-      requirePolicy(c, input.PermissionsBoundary);
-      const u = requireUser(c, ctx.account, input.UserName);
-      save(ctx.account, { ...u, permissionsBoundary: input.PermissionsBoundary });
-      return {};
-    },
-    DeleteUserPermissionsBoundary: (input, ctx) => {
-      const u = requireUser(c, ctx.account, input.UserName);
-      save(ctx.account, { ...u, permissionsBoundary: undefined });
-      return {};
-    },
     // ---- access keys ----
     CreateAccessKey: (input, ctx) =>
       c.iam.store.transaction(() => {
@@ -273,8 +262,7 @@ export function userOperations(c: IamContext): Provider<Operations> {
     DeleteGroup: (input, ctx) => {
       const g = requireGroup(c, ctx.account, input.GroupName);
       if (g.members.length) throw deleteConflict("Cannot delete entity, must remove users from group first.");
-      if (g.attached.length) throw deleteConflict("Cannot delete entity, must detach all policies first.");
-      if (Object.keys(g.inline).length) throw deleteConflict("Cannot delete entity, must delete policies first.");
+      checkHoldsNoPolicies(g);
       c.iam.groups.delete(scope(ctx.account), g.GroupName.toLowerCase());
       return {};
     },
