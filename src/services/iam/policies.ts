@@ -38,20 +38,8 @@ import { tagOperations } from "./entities.js";
 
 const MANAGED_QUOTA = { name: "PolicySize", size: 6144 };
 
-/** A managed policy as both kinds look in responses. */
-interface AnyPolicy {
-  PolicyName: string;
-  PolicyId: string;
-  Arn: string;
-  Path: string;
-  Description?: string;
-  CreateDate: Date;
-  UpdateDate: Date;
-  DefaultVersionId: string;
-  versions: { VersionId: string; Document: string; CreateDate: Date }[];
-  Tags: { Key: string; Value: string }[];
-  aws: boolean;
-}
+/** A managed policy as both kinds look in responses: the stored record's fields, and whether AWS owns it. */
+type AnyPolicy = Omit<ManagedPolicyRecord, "nextVersion"> & { aws: boolean };
 
 const fromAws = (p: AwsManagedPolicy): AnyPolicy => ({
   PolicyName: p.name,

@@ -5,7 +5,7 @@ import { type Scope, arn, parseArn } from "../../core/ids.js";
 import type { SecretBox } from "../../iam/secret-box.js";
 import type { Tag } from "../../protocol/generated/types/secretsmanager.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
-import { SealedStore } from "../sealed-store.js";
+import { SealedStore, type SealedStoreOptions } from "../sealed-store.js";
 
 export interface SecretVersionRecord {
   VersionId: string;
@@ -79,21 +79,23 @@ export function parseSecretSelector(scope: Scope, valueFrom: string): SecretSele
 }
 
 /** Secrets in the store, values sealed at rest. */
+const SEALING: SealedStoreOptions<SecretRecord> = {
+  kind: SECRET_KIND,
+  purpose: PURPOSE,
+  name: (s) => s.Name,
+  arn: (s) => s.ARN,
+  undecryptable: () =>
+    new ServiceError(
+      "DecryptionFailure",
+      "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
+    ),
+};
+
 export class SecretStore extends SealedStore<SecretRecord> {
   readonly secrets: Collection<SecretRecord>;
 
   constructor(store: DocumentStore, box: SecretBox, clock: Clock) {
-    super(store, box, clock, {
-      kind: SECRET_KIND,
-      purpose: PURPOSE,
-      name: (s) => s.Name,
-      arn: (s) => s.ARN,
-      undecryptable: () =>
-        new ServiceError(
-          "DecryptionFailure",
-          "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
-        ),
-    });
+    super(store, box, clock, SEALING);
     this.secrets = this.records;
   }
 

@@ -4,7 +4,7 @@ import { type Scope, arn, parseArn } from "../../core/ids.js";
 import type { SecretBox } from "../../iam/secret-box.js";
 import type { Tag } from "../../protocol/generated/types/ssm.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
-import { SealedStore } from "../sealed-store.js";
+import { SealedStore, type SealedStoreOptions } from "../sealed-store.js";
 
 export type ParameterType = "String" | "StringList" | "SecureString";
 
@@ -78,22 +78,24 @@ export function parseParameterRef(scope: Scope, ref: string): ParameterRef {
 }
 
 /** Parameters in the store, values sealed with the data directory's key. */
+const SEALING: SealedStoreOptions<ParameterRecord> = {
+  kind: PARAMETER_KIND,
+  purpose: PURPOSE,
+  name: (p) => p.Name,
+  arn: (p) => p.ARN,
+  undecryptable: () =>
+    new ServiceError(
+      "InternalServerError",
+      "A stored parameter value could not be decrypted with this data directory's key.",
+      500,
+    ),
+};
+
 export class ParameterStore extends SealedStore<ParameterRecord> {
   readonly parameters: Collection<ParameterRecord>;
 
   constructor(store: DocumentStore, box: SecretBox, clock: Clock) {
-    super(store, box, clock, {
-      kind: PARAMETER_KIND,
-      purpose: PURPOSE,
-      name: (p) => p.Name,
-      arn: (p) => p.ARN,
-      undecryptable: () =>
-        new ServiceError(
-          "InternalServerError",
-          "A stored parameter value could not be decrypted with this data directory's key.",
-          500,
-        ),
-    });
+    super(store, box, clock, SEALING);
     this.parameters = this.records;
   }
 
