@@ -12,6 +12,13 @@ export interface Scope {
 export const arn = (service: string, scope: Scope, resource: string) =>
   `arn:aws:${service}:${scope.region}:${scope.account}:${resource}`;
 
+/** The ARN of a resource of a global service (IAM, STS, ECR Public's registry): no region. */
+export const globalArn = (service: string, account: string, resource: string) =>
+  `arn:aws:${service}::${account}:${resource}`;
+
+/** An account's root user, `arn:aws:iam::<account>:root`. */
+export const rootArn = (account: string) => globalArn("iam", account, "root");
+
 export interface ParsedArn {
   service: string;
   region: string;

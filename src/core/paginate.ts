@@ -26,6 +26,13 @@ export function compareKeys(a: SortKey, b: SortKey): number {
   return 0;
 }
 
+export interface PageRequest {
+  nextToken?: string;
+  limit: number;
+  /** The service's error for a token it did not issue (default: InvalidParameterException). */
+  invalidToken?: () => ServiceError;
+}
+
 /**
  * One page of `items` in key order (reversed when `descending`), starting after the item the
  * token names. The token is the last returned item's key, so it stays valid across writes.
@@ -33,13 +40,13 @@ export function compareKeys(a: SortKey, b: SortKey): number {
 export function pageByKey<T>(
   items: T[],
   keyOf: (item: T) => SortKey,
-  opts: { descending?: boolean; nextToken?: string; limit: number },
+  opts: PageRequest & { descending?: boolean },
 ): { page: T[]; nextToken?: string } {
   const sign = opts.descending ? -1 : 1;
   const sorted = [...items].sort((a, b) => sign * compareKeys(keyOf(a), keyOf(b)));
   let start = 0;
   if (opts.nextToken !== undefined) {
-    const after = decodeKey(opts.nextToken);
+    const after = decodeKey(opts.nextToken, opts.invalidToken);
     start = sorted.findIndex((item) => sign * compareKeys(keyOf(item), after) > 0);
     if (start < 0) start = sorted.length;
   }
@@ -48,34 +55,56 @@ export function pageByKey<T>(
   return { page, nextToken: more ? encodeKey(keyOf(page[page.length - 1])) : undefined };
 }
 
+/**
+ * One page of a list whose order is its own (tags as written, versions oldest first): the token
+ * is the offset of the next item. For lists with a sort key, prefer pageByKey.
+ */
+export function pageByOffset<T>(items: T[], opts: PageRequest): { page: T[]; nextToken?: string } {
+  let start = 0;
+  if (opts.nextToken !== undefined) {
+    const [offset, ...rest] = decodeKey(opts.nextToken, opts.invalidToken);
+    if (typeof offset !== "number" || !Number.isInteger(offset) || offset < 0 || rest.length)
+      throw (opts.invalidToken ?? invalidToken)();
+    start = offset;
+  }
+  const page = items.slice(start, start + opts.limit);
+  const next = start + opts.limit;
+  return { page, nextToken: next < items.length ? encodeKey([next]) : undefined };
+}
+
 export function encodeKey(key: SortKey): string {
   return Buffer.from(JSON.stringify(["k1", ...key]), "utf8").toString("base64url");
 }
 
-export function decodeKey(token: string): SortKey {
+export function decodeKey(token: string, invalid: () => ServiceError = invalidToken): SortKey {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
   } catch {
-    throw invalidToken();
+    throw invalid();
   }
   if (
     !Array.isArray(parsed) ||
     parsed[0] !== "k1" ||
     !parsed.slice(1).every((p) => typeof p === "string" || typeof p === "number")
   )
-    throw invalidToken();
+    throw invalid();
   return parsed.slice(1) as SortKey;
 }
 
-/** A page size from a request's maxResults, checked against the operation's limits. */
+/**
+ * A page size from a request's maxResults, checked against the operation's limits. A service
+ * with its own wording passes its error (given the size asked for) instead of a code.
+ */
 export function pageSize(
   maxResults: number | undefined,
   limits: { default: number; max: number },
-  code = "InvalidParameterException",
+  error: string | ((size: number) => ServiceError) = "InvalidParameterException",
 ): number {
   const size = maxResults ?? limits.default;
   if (!Number.isInteger(size) || size < 1 || size > limits.max)
-    throw new ServiceError(code, `maxResults must be between 1 and ${limits.max}; got ${size}.`);
+    throw typeof error === "string"
+      ? new ServiceError(error, `maxResults must be between 1 and ${limits.max}; got ${size}.`)
+      : error(size);
   return size;
 }

@@ -1,6 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import { ServiceError } from "../core/errors.js";
-import type { Scope } from "../core/ids.js";
+import { type Scope, rootArn } from "../core/ids.js";
 import type { RequestContext as ConditionContext } from "./conditions.js";
 import { type Evaluation, type PolicySet, evaluate, evaluateTrust } from "./evaluate.js";
 import { type CallerIdentity, requestPrincipal } from "./identity.js";
@@ -261,7 +261,7 @@ export function resourcePolicyGrantsAccount(
   return (
     evaluate(
       {
-        principal: { kind: "root", arn: `arn:aws:iam::${callerAccount}:root`, account: callerAccount },
+        principal: { kind: "root", arn: rootArn(callerAccount), account: callerAccount },
         action,
         resource: resourceArn,
         context: {},

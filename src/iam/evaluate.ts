@@ -1,6 +1,7 @@
 import { type RequestContext, conditionsHold, substituteVariables } from "./conditions.js";
 import type { Policy, PrincipalSpec, Statement } from "./policy.js";
 import { actionMatches, arnMatches } from "./wildcard.js";
+import { rootArn } from "../core/ids.js";
 
 /**
  * The policy evaluator: AWS's decision logic over identity, resource, boundary, session and
@@ -98,7 +99,7 @@ export function principalMatch(spec: PrincipalSpec | undefined, p: RequestPrinci
       best = "direct";
     } else if (id === p.arn || (p.roleArn && id === p.roleArn)) {
       best = "direct";
-    } else if (p.account && (id === p.account || id === `arn:aws:iam::${p.account}:root`)) {
+    } else if (p.account && (id === p.account || id === rootArn(p.account))) {
       if (p.kind === "root") best = "direct";
       else if (best === "none") best = "account";
     }

@@ -1,6 +1,7 @@
 import type { Principal, RequestContext } from "../protocol/service.js";
 import type { RequestPrincipal } from "./evaluate.js";
 import type { SecretBox } from "./secret-box.js";
+import { rootArn } from "../core/ids.js";
 
 /**
  * Who a request comes from, once its access key is known. The edge puts this object in
@@ -27,7 +28,7 @@ export interface CallerIdentity extends Principal {
 export const rootIdentity = (account: string, accessKeyId: string): CallerIdentity => ({
   kind: "root",
   account,
-  arn: `arn:aws:iam::${account}:root`,
+  arn: rootArn(account),
   userId: account,
   accessKeyId,
   permissive: true,

@@ -1,4 +1,4 @@
-import type { Scope } from "../core/ids.js";
+import { type Scope, arn } from "../core/ids.js";
 
 /**
  * Which resource ARNs a call acts on, per service: the `Resource` IAM matches policies against.
@@ -16,8 +16,7 @@ type Input = Record<string, unknown>;
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
-const regional = (service: string, s: Scope, resource: string) =>
-  `arn:aws:${service}:${s.region}:${s.account}:${resource}`;
+const regional = arn;
 const isArn = (v: string) => v.startsWith("arn:");
 
 /** A resource ARN named by the usual `resourceArn`-like members, when the input has one. */
@@ -96,7 +95,7 @@ export const ecsResources: ResourceResolver = (op, input, s) => {
 
 export const ecrResources: ResourceResolver = (op, input, s) => {
   const account = str(input.registryId) ?? s.account;
-  const repo = (name: string) => `arn:aws:ecr:${s.region}:${account}:repository/${name}`;
+  const repo = (name: string) => arn("ecr", { region: s.region, account }, `repository/${name}`);
   if (op === "GetAuthorizationToken") return ["*"];
   const name = str(input.repositoryName);
   if (name) return [repo(name)];

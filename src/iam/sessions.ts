@@ -4,6 +4,7 @@ import type { RequestContext as ConditionContext } from "./conditions.js";
 import type { Credentials, TemporaryCredentials } from "./credentials.js";
 import type { CallerIdentity, SessionClaims } from "./identity.js";
 import { type IamStore, type RoleRecord, iamScope, parseRoleArn } from "./store.js";
+import { globalArn } from "../core/ids.js";
 
 export interface AssumeRoleParams {
   roleArn: string;
@@ -82,7 +83,7 @@ export class RoleSessions {
       {
         account,
         kind: "assumed-role",
-        arn: `arn:aws:sts::${account}:assumed-role/${role.RoleName}/${p.sessionName}`,
+        arn: globalArn("sts", account, `assumed-role/${role.RoleName}/${p.sessionName}`),
         userId: `${role.RoleId}:${p.sessionName}`,
         roleArn: role.Arn,
         roleName: role.RoleName,

@@ -5,6 +5,7 @@ import type { PolicySet } from "./evaluate.js";
 import type { CallerIdentity } from "./identity.js";
 import { AWS_MANAGED_POLICIES, awsManagedPolicy, awsManagedPolicyArn } from "./managed-policies.js";
 import { type Policy, readStoredPolicy } from "./policy.js";
+import { globalArn } from "../core/ids.js";
 
 /** IAM is global: every IAM resource of an account lives in this pseudo-region. */
 export const IAM_REGION = "global";
@@ -93,13 +94,13 @@ export interface InstanceProfileRecord {
   Tags: Tag[];
 }
 
-export const roleArn = (account: string, path: string, name: string) => `arn:aws:iam::${account}:role${path}${name}`;
-export const userArn = (account: string, path: string, name: string) => `arn:aws:iam::${account}:user${path}${name}`;
-export const groupArn = (account: string, path: string, name: string) => `arn:aws:iam::${account}:group${path}${name}`;
-export const policyArn = (account: string, path: string, name: string) =>
-  `arn:aws:iam::${account}:policy${path}${name}`;
-export const instanceProfileArn = (account: string, path: string, name: string) =>
-  `arn:aws:iam::${account}:instance-profile${path}${name}`;
+const iamArn = (type: string) => (account: string, path: string, name: string) =>
+  globalArn("iam", account, `${type}${path}${name}`);
+export const roleArn = iamArn("role");
+export const userArn = iamArn("user");
+export const groupArn = iamArn("group");
+export const policyArn = iamArn("policy");
+export const instanceProfileArn = iamArn("instance-profile");
 
 /** `arn:aws:iam::<acct>:role/<path>/<name>` → { account, name }. */
 export function parseRoleArn(arn: string): { account: string; name: string } | undefined {

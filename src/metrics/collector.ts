@@ -7,6 +7,7 @@ import type { EcsCollections } from "../store/schema/ecs.js";
 import { taskReservation } from "../services/ecs/placement.js";
 import { type TaskUsage, cpuUnitsUsed, utilization } from "./ecs-utilization.js";
 import type { MetricStore } from "./store.js";
+import { type Periodic, periodic } from "../core/periodic.js";
 
 /** A source of metrics published on Berth's collection tick (the ALB data plane's counters, …). */
 export interface MetricSource {
@@ -101,39 +102,38 @@ export class EcsMetricsCollector implements MetricSource {
 
 /** Runs metric sources every interval (one tick at a time). */
 export class MetricCollection {
-  private timer?: NodeJS.Timeout;
-  private running = false;
+  private readonly loop: Periodic;
 
   constructor(
     private readonly sources: () => MetricSource[],
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly intervalMs: number,
-  ) {}
+    intervalMs: number,
+  ) {
+    this.loop = periodic(() => this.collectAll(), { name: "metric collection", everyMs: intervalMs, logger, clock });
+  }
 
   start() {
-    this.timer = setInterval(() => void this.tick(), this.intervalMs);
-    this.timer.unref();
+    void this.loop.start();
   }
 
   stop() {
-    if (this.timer) clearInterval(this.timer);
+    this.loop.stop();
   }
 
-  async tick() {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const now = this.clock.now().getTime();
-      for (const source of this.sources()) {
-        try {
-          await source.collect(now);
-        } catch (err) {
-          this.logger.warn({ err: (err as Error).message }, "metric collection failed");
-        }
+  /** One collection now; a collection already going is not doubled. */
+  tick(): Promise<void> {
+    return this.loop.runNow();
+  }
+
+  private async collectAll() {
+    const now = this.clock.now().getTime();
+    for (const source of this.sources()) {
+      try {
+        await source.collect(now);
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, "metric collection failed");
       }
-    } finally {
-      this.running = false;
     }
   }
 }

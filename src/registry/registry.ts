@@ -14,6 +14,7 @@ import { type Descriptor, parseManifest, referrerDescriptor } from "./manifest.j
 import { type ManifestRow, RegistryMetadata } from "./metadata.js";
 import { checkTagMove } from "./mutability.js";
 import { type UploadState, UploadStore, type WriteOptions } from "./uploads.js";
+import { periodic } from "../core/periodic.js";
 
 /** OCI tags; ECR allows up to 300 characters. */
 export const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,299}$/;
@@ -309,17 +310,19 @@ export class OciRegistry implements Registry {
 
   /** Collects every `intervalMs`; returns a function that stops it. */
   startCollector(intervalMs: number): () => void {
-    const timer = setInterval(() => {
-      this.collectGarbage().then(
-        (r) => {
-          if (r.blobsRemoved + r.linksRemoved + r.uploadsExpired + r.strayFilesRemoved > 0)
-            this.deps.logger?.info(r, "registry: garbage collected");
-        },
-        (e: Error) => this.deps.logger?.error({ err: e.message }, "registry: garbage collection failed"),
-      );
-    }, intervalMs);
-    timer.unref();
-    return () => clearInterval(timer);
+    const loop = periodic(
+      () =>
+        this.collectGarbage().then(
+          (r) => {
+            if (r.blobsRemoved + r.linksRemoved + r.uploadsExpired + r.strayFilesRemoved > 0)
+              this.deps.logger?.info(r, "registry: garbage collected");
+          },
+          (e: Error) => this.deps.logger?.error({ err: e.message }, "registry: garbage collection failed"),
+        ),
+      { name: "registry garbage collection", everyMs: intervalMs, clock: this.deps.clock },
+    );
+    void loop.start();
+    return loop.stop;
   }
 }
 

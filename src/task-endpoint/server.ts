@@ -11,6 +11,7 @@ import type { EndpointIds } from "./endpoint-ids.js";
 import { containerMetadata, statsDocument, taskMetadata } from "./metadata.js";
 import { ensureHostAddress } from "./network.js";
 import type { TaskEndpointInfo, TaskIdentity } from "./task-identity.js";
+import { type Periodic, periodic } from "../core/periodic.js";
 
 const TASK_LABEL = LABEL.taskArn;
 const CONTAINER_LABEL = LABEL.container;
@@ -61,7 +62,7 @@ export class TaskEndpoint {
   private readonly cache = new Map<string, CachedCredentials>();
   private readonly lastStats = new Map<string, ContainerStats>();
   private ipOwners?: { at: number; map: Map<string, string> };
-  private pruner?: NodeJS.Timeout;
+  private pruner?: Periodic;
   /** Why the endpoint is not listening (for /_berth/health). */
   private disabled = "not started";
 
@@ -137,8 +138,13 @@ export class TaskEndpoint {
       );
     }
     this.server = server;
-    this.pruner = setInterval(() => this.prune(), 10 * 60 * 1000);
-    this.pruner.unref();
+    this.pruner = periodic(() => this.prune(), {
+      name: "task endpoint prune",
+      everyMs: 10 * 60 * 1000,
+      logger: this.d.logger,
+      clock: this.d.clock,
+    });
+    void this.pruner.start();
     this.listening = {
       baseUrl: bound === 80 ? `http://${address}` : `http://${address}:${bound}`,
       relativeUri: bound === 80,
@@ -148,7 +154,7 @@ export class TaskEndpoint {
 
   async stop() {
     this.disabled = "stopped";
-    clearInterval(this.pruner);
+    this.pruner?.stop();
     const s = this.server;
     this.server = undefined;
     this.listening = undefined;

@@ -6,6 +6,7 @@ import type { MetricStore } from "../../metrics/store.js";
 import { metricBuckets, runQueries } from "../../metrics/query.js";
 import { type AlarmRecord, type CloudWatchState, changeState } from "../../store/schema/cloudwatch.js";
 import { type Comparison, type EvaluatedPoint, type Evaluation, evaluateAlarm, evaluationRange } from "./evaluate.js";
+import { type Periodic, periodic } from "../../core/periodic.js";
 
 /** What an alarm hands to the action it invokes. */
 export interface AlarmInvocation {
@@ -50,40 +51,43 @@ const STATE_ACTIONS = {
  * in), records state changes in the alarm history and invokes the alarm's actions.
  */
 export class AlarmController {
-  private timer?: NodeJS.Timeout;
-  private running = false;
   private historySwept = 0;
+  private readonly loop: Periodic;
 
-  constructor(private readonly d: AlarmControllerDeps) {}
+  constructor(private readonly d: AlarmControllerDeps) {
+    this.loop = periodic(() => this.evaluateAll(), {
+      name: "alarm evaluation",
+      everyMs: d.tickMs,
+      logger: d.logger,
+      clock: d.clock,
+    });
+  }
 
   start() {
-    this.timer = setInterval(() => void this.tick(), this.d.tickMs);
-    this.timer.unref();
+    void this.loop.start();
   }
 
   stop() {
-    if (this.timer) clearInterval(this.timer);
+    this.loop.stop();
   }
 
-  /** One pass over all alarms (tests call it directly). */
-  async tick() {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const now = this.d.clock.now().getTime();
-      for (const { scope, doc } of this.d.cw.alarms.listAll()) {
-        try {
-          await this.evaluate(scope, doc, now);
-        } catch (err) {
-          this.d.logger.warn({ err: (err as Error).message, alarm: doc.AlarmName }, "alarm evaluation failed");
-        }
+  /** One pass over all alarms (tests call it directly); a pass already going is not doubled. */
+  tick(): Promise<void> {
+    return this.loop.runNow();
+  }
+
+  private async evaluateAll() {
+    const now = this.d.clock.now().getTime();
+    for (const { scope, doc } of this.d.cw.alarms.listAll()) {
+      try {
+        await this.evaluate(scope, doc, now);
+      } catch (err) {
+        this.d.logger.warn({ err: (err as Error).message, alarm: doc.AlarmName }, "alarm evaluation failed");
       }
-      if (now - this.historySwept > 3600_000) {
-        this.historySwept = now;
-        this.d.cw.sweepHistory();
-      }
-    } finally {
-      this.running = false;
+    }
+    if (now - this.historySwept > 3600_000) {
+      this.historySwept = now;
+      this.d.cw.sweepHistory();
     }
   }
 

@@ -4,24 +4,31 @@ import type { Scope } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
 import type { ScalingState } from "./state.js";
 import { latestDue, parseSchedule } from "./schedule.js";
+import { type Periodic, periodic } from "../../core/periodic.js";
 
 /**
  * Runs scheduled actions at their time: sets the scalable target's min/max capacity and, when
  * the current capacity lies outside the new range, moves it inside (recording the activities).
  */
 export class ScheduleController {
-  private timer?: NodeJS.Timeout;
   private swept = 0;
+  private readonly loop: Periodic;
 
-  constructor(private readonly d: { aas: ScalingState; clock: Clock; logger: Logger; tickMs: number }) {}
+  constructor(private readonly d: { aas: ScalingState; clock: Clock; logger: Logger; tickMs: number }) {
+    this.loop = periodic(() => this.tick(), {
+      name: "scheduled actions",
+      everyMs: d.tickMs,
+      logger: d.logger,
+      clock: d.clock,
+    });
+  }
 
   start() {
-    this.timer = setInterval(() => this.tick(), this.d.tickMs);
-    this.timer.unref();
+    void this.loop.start();
   }
 
   stop() {
-    if (this.timer) clearInterval(this.timer);
+    this.loop.stop();
   }
 
   tick() {

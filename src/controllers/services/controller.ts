@@ -20,6 +20,7 @@ import { serviceInFlight } from "./in-flight.js";
 import type { ServiceLoadBalancing } from "./load-balancing.js";
 import { WorkQueue } from "../work-queue.js";
 import { type TargetState, planService } from "./plan.js";
+import { type Periodic, periodic } from "../../core/periodic.js";
 
 /** What the scheduler needs of ECS beyond its collections (the ECS context provides it). */
 export interface SchedulerEcs extends EcsCollections {
@@ -60,7 +61,7 @@ const parseKey = (key: string) => {
  */
 export class ServiceController {
   private readonly queue: WorkQueue;
-  private timer?: NodeJS.Timeout;
+  private resync?: Periodic;
   private changes?: Watch;
 
   constructor(private readonly d: ServiceControllerDeps) {
@@ -96,12 +97,17 @@ export class ServiceController {
           this.queue.add(keyOf(scope, `${doc.clusterArn.split("/").pop()}/${doc.serviceName}`));
     };
     resync();
-    this.timer = setInterval(resync, this.d.resyncIntervalMs);
-    this.timer.unref();
+    this.resync = periodic(resync, {
+      name: "service resync",
+      everyMs: this.d.resyncIntervalMs,
+      logger: this.d.logger,
+      clock: this.d.clock,
+    });
+    void this.resync.start();
   }
 
   stop() {
-    clearInterval(this.timer);
+    this.resync?.stop();
     this.changes?.stop();
     this.queue.close();
   }

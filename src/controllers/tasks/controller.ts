@@ -13,6 +13,7 @@ import { WorkQueue } from "../work-queue.js";
 import { LABEL } from "../../runtime/labels.js";
 import { PAUSE, type Placement, containerSpec, pauseSpec, taskId, taskVolumeName } from "./container-spec.js";
 import { type Action, type ObservedTask, failed, planTask } from "./plan.js";
+import { type Periodic, periodic } from "../../core/periodic.js";
 
 /** AWS keeps stopped tasks describable for at least an hour; Berth keeps them three. */
 const STOPPED_RETENTION_MS = 3 * 60 * 60 * 1000;
@@ -60,7 +61,7 @@ export class TaskController {
   private readonly placement: Placement;
   private unwatch?: () => void;
   private changes?: Watch;
-  private resync?: NodeJS.Timeout;
+  private resync?: Periodic;
   private pauseImage?: Promise<string>;
 
   constructor(private readonly d: TaskControllerDeps) {
@@ -98,11 +99,17 @@ export class TaskController {
       if (arn) this.queue.add(arn);
     });
     await this.sweep();
-    this.resync = setInterval(() => void this.sweep().catch(() => {}), this.d.resyncIntervalMs);
+    this.resync = periodic(() => this.sweep(), {
+      name: "task resync",
+      everyMs: this.d.resyncIntervalMs,
+      logger: this.d.logger,
+      clock: this.d.clock,
+    });
+    void this.resync.start();
   }
 
   async stop() {
-    clearInterval(this.resync);
+    this.resync?.stop();
     this.changes?.stop();
     this.unwatch?.();
     this.queue.close();

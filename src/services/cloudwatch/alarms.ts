@@ -2,6 +2,7 @@ import { commonErrors } from "../../core/errors.js";
 import { cloudwatchErrors } from "../../protocol/generated/errors/cloudwatch.js";
 import { type Scope, parseArn } from "../../core/ids.js";
 import { pageByKey } from "../../core/paginate.js";
+import { type TagLimit, mergeTags, removeTags } from "../../core/tags.js";
 import { parseStatistic } from "../../metrics/statistics.js";
 import { dimensionsKey } from "../../metrics/store.js";
 import type { Operations, PutMetricAlarmInput } from "../../protocol/generated/types/cloudwatch.js";
@@ -204,6 +205,12 @@ export function alarmWriter(cw: CloudWatchState): AlarmWriter {
   };
 }
 
+/** CloudWatch's quota of 50 tags an alarm. */
+const TAG_LIMIT: TagLimit = {
+  max: 50,
+  tooMany: () => cloudwatchErrors.LimitExceededException("An alarm can have at most 50 tags."),
+};
+
 const tagsNotFound = (arn: string) =>
   cloudwatchErrors.ResourceNotFoundException(
     `The resource ${arn} does not exist. Alarms are tagged by their AlarmArn.`,
@@ -359,10 +366,7 @@ export function alarmOperations(
     TagResource(input, ctx) {
       cw.store.transaction(() => {
         const a = alarmByArn(ctx, input.ResourceARN);
-        const tags = new Map(a.Tags.map((t) => [t.Key, t.Value]));
-        for (const t of input.Tags ?? []) tags.set(t.Key, t.Value);
-        if (tags.size > 50) throw cloudwatchErrors.LimitExceededException("An alarm can have at most 50 tags.");
-        cw.alarms.put(ctx, { ...a, Tags: [...tags].map(([Key, Value]) => ({ Key, Value })) });
+        cw.alarms.put(ctx, { ...a, Tags: mergeTags(a.Tags, input.Tags, TAG_LIMIT) });
       });
       return {};
     },
@@ -370,7 +374,7 @@ export function alarmOperations(
     UntagResource(input, ctx) {
       cw.store.transaction(() => {
         const a = alarmByArn(ctx, input.ResourceARN);
-        cw.alarms.put(ctx, { ...a, Tags: a.Tags.filter((t) => !(input.TagKeys ?? []).includes(t.Key)) });
+        cw.alarms.put(ctx, { ...a, Tags: removeTags(a.Tags, input.TagKeys) });
       });
       return {};
     },

@@ -1,3 +1,4 @@
+import { periodic } from "../../core/periodic.js";
 import type { MonitoringConfig } from "../../config/config.js";
 import { type AlarmActionHandler, AlarmController } from "../../controllers/alarms/controller.js";
 import type { Clock } from "../../core/clock.js";
@@ -55,7 +56,12 @@ export function cloudwatchModule(deps: CloudWatchModuleDeps) {
   ];
   const collection = new MetricCollection(() => sources, clock, logger, config.metricsIntervalMs);
 
-  let sweeper: NodeJS.Timeout | undefined;
+  const sweeper = periodic(() => metrics.sweep(clock.now().getTime()), {
+    name: "metric retention sweep",
+    everyMs: 60_000,
+    logger,
+    clock,
+  });
   return serviceModule({
     name: "cloudwatch",
     definitions: [cloudwatch.service],
@@ -71,19 +77,12 @@ export function cloudwatchModule(deps: CloudWatchModuleDeps) {
     start() {
       alarms.start();
       collection.start();
-      sweeper = setInterval(() => {
-        try {
-          metrics.sweep(clock.now().getTime());
-        } catch (err) {
-          logger.warn({ err: (err as Error).message }, "metric retention sweep failed");
-        }
-      }, 60_000);
-      sweeper.unref();
+      void sweeper.start();
     },
     stop() {
       alarms.stop();
       collection.stop();
-      if (sweeper) clearInterval(sweeper);
+      sweeper.stop();
     },
   });
 }

@@ -5,6 +5,7 @@ import type { Operations } from "../../protocol/generated/types/ecr.js";
 import type { Provider } from "../../protocol/service.js";
 import type { EcrContext, RepositoryRecord } from "./context.js";
 import { expiredImages, parseLifecyclePolicy } from "./lifecycle.js";
+import { periodic } from "../../core/periodic.js";
 
 const noPolicy = (r: RepositoryRecord, account: string) =>
   new ServiceError(
@@ -33,25 +34,16 @@ export async function applyLifecyclePolicy(ecr: EcrContext, scope: Scope, r: Rep
 
 /** Runs every repository's lifecycle policy on an interval (AWS applies them within 24 hours). */
 export function startLifecycleRunner(ecr: EcrContext, everyMs: number, logger: Logger) {
-  let running = false;
   const runAll = async () => {
-    if (running) return;
-    running = true;
-    try {
-      for (const { scope, doc } of ecr.repositories.listAll()) {
-        if (!doc.lifecyclePolicyText) continue;
-        const n = await applyLifecyclePolicy(ecr, scope, doc);
-        if (n > 0) logger.info({ repository: doc.repositoryName, expired: n }, "lifecycle policy expired images");
-      }
-    } catch (err) {
-      logger.warn({ err: (err as Error).message }, "lifecycle policy run failed; retrying at the next interval");
-    } finally {
-      running = false;
+    for (const { scope, doc } of ecr.repositories.listAll()) {
+      if (!doc.lifecyclePolicyText) continue;
+      const n = await applyLifecyclePolicy(ecr, scope, doc);
+      if (n > 0) logger.info({ repository: doc.repositoryName, expired: n }, "lifecycle policy expired images");
     }
   };
-  const timer = setInterval(() => void runAll(), everyMs);
-  timer.unref();
-  return { runSoon: () => setTimeout(() => void runAll(), 50).unref(), stop: () => clearInterval(timer) };
+  const loop = periodic(runAll, { name: "lifecycle policy run", everyMs, logger, clock: ecr.deps.clock });
+  void loop.start();
+  return { runSoon: () => setTimeout(() => void loop.runNow(), 50).unref(), stop: loop.stop };
 }
 
 export function lifecycleOperations(ecr: EcrContext, runSoon: () => void): Provider<Operations> {

@@ -10,7 +10,8 @@ import { imageOperations } from "./images.js";
 import { layerOperations } from "./layers.js";
 import { lifecycleOperations, startLifecycleRunner } from "./lifecycle-ops.js";
 import { registryPolicy } from "./policy.js";
-import { byArn, checkRepositoryName, checkTags, mergeTags, repositoryOperations } from "./repositories.js";
+import { checkRepositoryName, checkTags, repositoryOperations, repositoryTagOperations } from "./repositories.js";
+import { globalArn } from "../../core/ids.js";
 
 /** The `AWS:<password>` token for an account and region, valid 12 hours. */
 function authorization(ecr: EcrContext, ctx: RequestContext) {
@@ -122,7 +123,7 @@ export function ecrServices(deps: EcrDeps & { logger: Logger; lifecycleIntervalM
       registries: [
         {
           registryId: ctx.account,
-          registryArn: `arn:aws:ecr-public::${ctx.account}:registry/${ctx.account}`,
+          registryArn: globalArn("ecr-public", ctx.account, `registry/${ctx.account}`),
           registryUri: `${ecr.hostFor(ctx)}/public.ecr.aws/${ecr.path(ctx, "", true).split("/")[1]}`,
           verified: false,
           aliases: [
@@ -140,20 +141,10 @@ export function ecrServices(deps: EcrDeps & { logger: Logger; lifecycleIntervalM
       const { token, expiresAt } = authorization(ecr, ctx);
       return { authorizationData: { authorizationToken: token, expiresAt } };
     },
-    TagResource: (input, ctx) => {
-      const r = byArn(ecr, ctx, input.resourceArn);
-      const tags = mergeTags(r.tags, input.tags as RepositoryRecord["tags"]);
-      checkTags(tags);
-      ecr.save(ctx, { ...r, tags });
-      return {};
-    },
-    UntagResource: (input, ctx) => {
-      const r = byArn(ecr, ctx, input.resourceArn);
-      const drop = new Set(input.tagKeys);
-      ecr.save(ctx, { ...r, tags: r.tags.filter((t) => !drop.has(t.Key)) });
-      return {};
-    },
-    ListTagsForResource: (input, ctx) => ({ tags: byArn(ecr, ctx, input.resourceArn).tags }),
+    ...(repositoryTagOperations(ecr) as Pick<
+      Provider<PublicOperations>,
+      "TagResource" | "UntagResource" | "ListTagsForResource"
+    >),
   };
 
   return {

@@ -1,6 +1,7 @@
 import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
+import { type TagLimit, mergeTags, removeTags } from "../../core/tags.js";
 import type { Operations, Repository, Tag } from "../../protocol/generated/types/ecr.js";
 import type { Provider } from "../../protocol/service.js";
 import { type EcrContext, PUBLIC_PREFIX, REPOSITORY_NAME, type RepositoryRecord } from "./context.js";
@@ -13,21 +14,21 @@ export function checkRepositoryName(name: string) {
     );
 }
 
+/** ECR's quota of 50 tags a repository. */
+const TAG_LIMIT: TagLimit = {
+  max: 50,
+  tooMany: () => new ServiceError("TooManyTagsException", "A resource can have at most 50 tags."),
+};
+
 export function checkTags(tags: Tag[] | undefined) {
   if (!tags) return;
-  if (tags.length > 50) throw new ServiceError("TooManyTagsException", "A resource can have at most 50 tags.");
+  if (tags.length > TAG_LIMIT.max) throw TAG_LIMIT.tooMany(tags.length);
   for (const t of tags)
     if (!t.Key || t.Key.startsWith("aws:"))
       throw new ServiceError(
         "InvalidTagParameterException",
         `Invalid tag key '${t.Key}': keys are required and may not start with 'aws:'.`,
       );
-}
-
-export function mergeTags(current: Tag[], added: Tag[]): Tag[] {
-  const map = new Map(current.map((t) => [t.Key, t.Value]));
-  for (const t of added) map.set(t.Key, t.Value);
-  return [...map].map(([Key, Value]) => ({ Key, Value }));
 }
 
 /** The API view of a stored repository. */
@@ -178,22 +179,31 @@ export function repositoryOperations(ecr: EcrContext): Provider<Operations> {
 
     DescribeRegistry: (_input, ctx) => ({ registryId: ctx.account, replicationConfiguration: { rules: [] } }),
 
-    TagResource: (input, ctx) => {
+    ...repositoryTagOperations(ecr),
+  };
+}
+
+/**
+ * TagResource / UntagResource / ListTagsForResource on a repository named by its ARN, the same
+ * for ECR and ECR Public (their inputs and outputs have the same members).
+ */
+export function repositoryTagOperations(ecr: EcrContext) {
+  return {
+    TagResource: (input: { resourceArn: string; tags: Tag[] }, ctx: Scope) => {
       checkTags(input.tags);
       const r = byArn(ecr, ctx, input.resourceArn);
-      const tags = mergeTags(r.tags, input.tags);
-      checkTags(tags);
-      ecr.save(ctx, { ...r, tags });
+      ecr.save(ctx, { ...r, tags: mergeTags(r.tags, input.tags, TAG_LIMIT) });
       return {};
     },
-    UntagResource: (input, ctx) => {
+    UntagResource: (input: { resourceArn: string; tagKeys: string[] }, ctx: Scope) => {
       const r = byArn(ecr, ctx, input.resourceArn);
-      const drop = new Set(input.tagKeys);
-      ecr.save(ctx, { ...r, tags: r.tags.filter((t) => !drop.has(t.Key)) });
+      ecr.save(ctx, { ...r, tags: removeTags(r.tags, input.tagKeys) });
       return {};
     },
-    ListTagsForResource: (input, ctx) => ({ tags: byArn(ecr, ctx, input.resourceArn).tags }),
-  };
+    ListTagsForResource: (input: { resourceArn: string }, ctx: Scope) => ({
+      tags: byArn(ecr, ctx, input.resourceArn).tags,
+    }),
+  } satisfies Partial<Provider<Operations>>;
 }
 
 export function byArn(ecr: EcrContext, scope: Scope, resourceArn: string): RepositoryRecord {

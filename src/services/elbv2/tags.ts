@@ -1,9 +1,17 @@
 import { ServiceError } from "../../core/errors.js";
+import { type TagLimit, mergeTags as mergeTagList, removeTags } from "../../core/tags.js";
 import type { Operations, Tag } from "../../protocol/generated/types/elbv2.js";
 import type { Provider } from "../../protocol/service.js";
 import { type ElbContext, lbNotFound, listenerNotFound, tgNotFound } from "./context.js";
+import { parseArn } from "../../core/ids.js";
 
-const MAX_TAGS = 50;
+/** ELB's quota of 50 tags a resource. */
+const TAG_LIMIT: TagLimit = {
+  max: 50,
+  tooMany: (count) =>
+    new ServiceError("TooManyTags", `A resource can have at most 50 tags; this request would give it ${count}`),
+  missingValue: "",
+};
 
 /** Merges `added` into `existing` (same key: new value), with AWS's limits. Pure. */
 export function mergeTags(existing: Tag[], added: Tag[]): Tag[] {
@@ -14,14 +22,7 @@ export function mergeTags(existing: Tag[], added: Tag[]): Tag[] {
     if (t.Key.toLowerCase().startsWith("aws:"))
       throw new ServiceError("ValidationError", `Tag key '${t.Key}' is not valid: the 'aws:' prefix is reserved`);
   }
-  const map = new Map(existing.map((t) => [t.Key, t.Value ?? ""]));
-  for (const t of added) map.set(t.Key, t.Value ?? "");
-  if (map.size > MAX_TAGS)
-    throw new ServiceError(
-      "TooManyTags",
-      `A resource can have at most ${MAX_TAGS} tags; this request would give it ${map.size}`,
-    );
-  return [...map].map(([Key, Value]) => ({ Key, Value }));
+  return mergeTagList(existing, added, TAG_LIMIT);
 }
 
 interface Tagged {
@@ -32,7 +33,7 @@ interface Tagged {
 /** AddTags / RemoveTags / DescribeTags for load balancers, target groups, listeners and rules. */
 export function tagOperations(elb: ElbContext): Provider<Operations> {
   const find = (resourceArn: string): Tagged => {
-    const resource = resourceArn.split(":")[5] ?? "";
+    const resource = parseArn(resourceArn)?.resource ?? "";
     if (resource.startsWith("loadbalancer/")) {
       const hit = elb.loadBalancers.byArn(resourceArn);
       if (!hit) throw lbNotFound(`Load balancer '${resourceArn}' not found`);
@@ -75,9 +76,8 @@ export function tagOperations(elb: ElbContext): Provider<Operations> {
     },
     RemoveTags: (input) => {
       const found = findAll(input.ResourceArns);
-      const drop = new Set(input.TagKeys);
       elb.store.transaction(() => {
-        for (const f of found) f.resource.save(f.resource.tags.filter((t) => !drop.has(t.Key)));
+        for (const f of found) f.resource.save(removeTags(f.resource.tags, input.TagKeys));
       });
       return {};
     },

@@ -1,5 +1,7 @@
 import type { Clock } from "../../core/clock.js";
 import { ServiceError } from "../../core/errors.js";
+import { pageByOffset, pageSize } from "../../core/paginate.js";
+import { type TagLimit, duplicateTagKey, mergeTags as mergeTagList, removeTags } from "../../core/tags.js";
 import type { Credentials } from "../../iam/credentials.js";
 import { MalformedPolicy, type PolicyKind, parsePolicy, policySize } from "../../iam/policy.js";
 import type { IamStore } from "../../iam/store.js";
@@ -56,25 +58,17 @@ export function checkPolicyDocument(text: string, kind: PolicyKind, quota: { nam
 export const encodeDocument = (text: string) =>
   encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
+const invalidMarker = () => invalidInput("Invalid Marker.");
+
 /** IAM's Marker/MaxItems paging over an already sorted list. */
 export function page<T>(items: T[], marker: string | undefined, maxItems: number | undefined) {
-  const size = maxItems ?? 100;
-  if (!Number.isInteger(size) || size < 1 || size > 1000)
-    throw validationError(
-      `1 validation error detected: Value '${size}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000`,
-    );
-  let start = 0;
-  if (marker !== undefined) {
-    start = Number(Buffer.from(marker, "base64url").toString("utf8"));
-    if (!Number.isInteger(start) || start < 0) throw invalidInput("Invalid Marker.");
-  }
-  const slice = items.slice(start, start + size);
-  const truncated = start + size < items.length;
-  return {
-    items: slice,
-    IsTruncated: truncated,
-    Marker: truncated ? Buffer.from(String(start + size)).toString("base64url") : undefined,
-  };
+  const size = pageSize(maxItems, { default: 100, max: 1000 }, (n) =>
+    validationError(
+      `1 validation error detected: Value '${n}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000`,
+    ),
+  );
+  const { page, nextToken } = pageByOffset(items, { nextToken: marker, limit: size, invalidToken: invalidMarker });
+  return { items: page, IsTruncated: nextToken !== undefined, Marker: nextToken };
 }
 
 export const byName =
@@ -82,22 +76,20 @@ export const byName =
   (a: T, b: T) =>
     key(a).toLowerCase() < key(b).toLowerCase() ? -1 : key(a).toLowerCase() > key(b).toLowerCase() ? 1 : 0;
 
+/** IAM's quota of 50 tags an entity. */
+const TAG_LIMIT: TagLimit = {
+  max: 50,
+  tooMany: () => limitExceeded("Cannot exceed quota for TagsPerResource: 50"),
+  missingValue: "",
+};
+
 /** Merges tags (new values win) and checks IAM's quota of 50. */
-export function mergeTags(existing: Tag[], added: Tag[] | undefined): Tag[] {
-  const out = new Map(existing.map((t) => [t.Key, t]));
-  for (const t of added ?? []) out.set(t.Key, { Key: t.Key, Value: t.Value ?? "" });
-  if (out.size > 50) throw limitExceeded("Cannot exceed quota for TagsPerResource: 50");
-  return [...out.values()];
-}
+export const mergeTags = (existing: Tag[], added: Tag[] | undefined): Tag[] => mergeTagList(existing, added, TAG_LIMIT);
 
 export function checkNewTags(tags: Tag[] | undefined): Tag[] {
-  const keys = new Set<string>();
-  for (const t of tags ?? []) {
-    const k = t.Key.toLowerCase();
-    if (keys.has(k)) throw invalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.");
-    keys.add(k);
-  }
+  if (duplicateTagKey(tags, true) !== undefined)
+    throw invalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.");
   return mergeTags([], tags);
 }
 
-export const removeTags = (existing: Tag[], keys: string[]) => existing.filter((t) => !keys.includes(t.Key));
+export { removeTags };

@@ -11,11 +11,10 @@ import {
   checkPath,
   deleteConflict,
   limitExceeded,
-  mergeTags,
   noSuchEntity,
   page,
-  removeTags,
 } from "./common.js";
+import { pageByPath, tagOperations } from "./entities.js";
 import { requireRole, roleView } from "./roles.js";
 
 /** Instance profiles: the EC2 launch type's container instances carry one (a role for the host). */
@@ -39,6 +38,12 @@ export function instanceProfileOperations(c: IamContext): Provider<Operations> {
     return p;
   };
   return {
+    ...tagOperations({
+      kind: "InstanceProfile",
+      member: "InstanceProfileName",
+      find: (a, n) => requireProfile(a, n),
+      save,
+    }),
     CreateInstanceProfile: (input, ctx) => {
       const name = checkName(input.InstanceProfileName, "instanceProfileName");
       const path = checkPath(input.Path);
@@ -62,12 +67,7 @@ export function instanceProfileOperations(c: IamContext): Provider<Operations> {
       InstanceProfile: view(ctx.account, requireProfile(ctx.account, input.InstanceProfileName)),
     }),
     ListInstanceProfiles: (input, ctx) => {
-      const prefix = input.PathPrefix ?? "/";
-      const all = c.iam.instanceProfiles
-        .list(iamScope(ctx.account))
-        .filter((p) => p.Path.startsWith(prefix))
-        .sort(byName((p) => p.InstanceProfileName));
-      const pg = page(all, input.Marker, input.MaxItems);
+      const pg = pageByPath(c.iam.instanceProfiles.list(iamScope(ctx.account)), (p) => p.InstanceProfileName, input);
       return {
         InstanceProfiles: pg.items.map((p) => view(ctx.account, p, false)),
         IsTruncated: pg.IsTruncated,
@@ -110,21 +110,6 @@ export function instanceProfileOperations(c: IamContext): Provider<Operations> {
         IsTruncated: pg.IsTruncated,
         Marker: pg.Marker,
       };
-    },
-    TagInstanceProfile: (input, ctx) => {
-      const p = requireProfile(ctx.account, input.InstanceProfileName);
-      save(ctx.account, { ...p, Tags: mergeTags(p.Tags, input.Tags) });
-      return {};
-    },
-    UntagInstanceProfile: (input, ctx) => {
-      const p = requireProfile(ctx.account, input.InstanceProfileName);
-      save(ctx.account, { ...p, Tags: removeTags(p.Tags, input.TagKeys) });
-      return {};
-    },
-    ListInstanceProfileTags: (input, ctx) => {
-      const p = requireProfile(ctx.account, input.InstanceProfileName);
-      const pg = page(p.Tags, input.Marker, input.MaxItems);
-      return { Tags: pg.items, IsTruncated: pg.IsTruncated, Marker: pg.Marker };
     },
   };
 }

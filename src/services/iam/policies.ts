@@ -10,7 +10,7 @@ import {
 } from "../../iam/managed-policies.js";
 import { MalformedPolicy, parsePolicy } from "../../iam/policy.js";
 import { ServiceError } from "../../core/errors.js";
-import { type ManagedPolicyRecord, iamScope, policyArn } from "../../iam/store.js";
+import { type ManagedPolicyRecord, iamScope, policyArn, userArn } from "../../iam/store.js";
 import type {
   ContextEntry,
   EvaluationResult,
@@ -31,28 +31,15 @@ import {
   encodeDocument,
   invalidInput,
   limitExceeded,
-  mergeTags,
   noSuchEntity,
   page,
-  removeTags,
 } from "./common.js";
+import { tagOperations } from "./entities.js";
 
 const MANAGED_QUOTA = { name: "PolicySize", size: 6144 };
 
-/** A managed policy as both kinds look in responses. */
-interface AnyPolicy {
-  PolicyName: string;
-  PolicyId: string;
-  Arn: string;
-  Path: string;
-  Description?: string;
-  CreateDate: Date;
-  UpdateDate: Date;
-  DefaultVersionId: string;
-  versions: { VersionId: string; Document: string; CreateDate: Date }[];
-  Tags: { Key: string; Value: string }[];
-  aws: boolean;
-}
+/** A managed policy as both kinds look in responses: the stored record's fields, and whether AWS owns it. */
+type AnyPolicy = Omit<ManagedPolicyRecord, "nextVersion"> & { aws: boolean };
 
 const fromAws = (p: AwsManagedPolicy): AnyPolicy => ({
   PolicyName: p.name,
@@ -135,6 +122,13 @@ export function policyOperations(c: IamContext): Provider<Operations> {
   });
 
   return {
+    ...tagOperations({
+      kind: "Policy",
+      member: "PolicyArn",
+      find: requireCustomer,
+      findForList: requireFound,
+      save,
+    }),
     CreatePolicy: (input, ctx) => {
       const name = checkName(input.PolicyName, "policyName");
       const path = checkPath(input.Path);
@@ -263,22 +257,6 @@ export function policyOperations(c: IamContext): Provider<Operations> {
         IsTruncated: false,
       };
     },
-    TagPolicy: (input, ctx) => {
-      const p = requireCustomer(ctx.account, input.PolicyArn);
-      save(ctx.account, { ...p, Tags: mergeTags(p.Tags, input.Tags) });
-      return {};
-    },
-    UntagPolicy: (input, ctx) => {
-      const p = requireCustomer(ctx.account, input.PolicyArn);
-      save(ctx.account, { ...p, Tags: removeTags(p.Tags, input.TagKeys) });
-      return {};
-    },
-    ListPolicyTags: (input, ctx) => {
-      const p = requireFound(ctx.account, input.PolicyArn);
-      const pg = page(p.Tags, input.Marker, input.MaxItems);
-      return { Tags: pg.items, IsTruncated: pg.IsTruncated, Marker: pg.Marker };
-    },
-
     // ---- the policy simulator: Berth's evaluator, answering like IAM's ----
     SimulatePrincipalPolicy: (input, ctx) => {
       const arn = input.PolicySourceArn;
@@ -327,7 +305,7 @@ export function policyOperations(c: IamContext): Provider<Operations> {
       const set: PolicySet = { identity: input.PolicyInputList.map(parseInput) };
       const boundary = input.PermissionsBoundaryPolicyInputList?.[0];
       if (boundary) set.boundary = parseInput(boundary);
-      return simulate(set, input, input.CallerArn ?? `arn:aws:iam::${ctx.account}:user/simulated`, ctx.account, "user");
+      return simulate(set, input, input.CallerArn ?? userArn(ctx.account, "/", "simulated"), ctx.account, "user");
     },
   };
 }

@@ -1,10 +1,13 @@
 import { awsManagedPolicy } from "../../iam/managed-policies.js";
 import { policySize } from "../../iam/policy.js";
 import { iamScope } from "../../iam/store.js";
+import type { Operations } from "../../protocol/generated/types/iam.js";
+import type { Provider, RequestContext } from "../../protocol/service.js";
 import {
   type IamContext,
   checkName,
   checkPolicyDocument,
+  deleteConflict,
   encodeDocument,
   invalidInput,
   limitExceeded,
@@ -36,6 +39,12 @@ export function attach<T extends Holder>(c: IamContext, h: T, arn: string, q: { 
 export function detach<T extends Holder>(h: T, arn: string): T {
   if (!h.attached.includes(arn)) throw noSuchEntity(`Policy ${arn} was not found.`);
   return { ...h, attached: h.attached.filter((a) => a !== arn) };
+}
+
+/** DeleteConflict unless the holder has no attached and no inline policies (checked in IAM's order). */
+export function checkHoldsNoPolicies(h: Holder) {
+  if (h.attached.length) throw deleteConflict("Cannot delete entity, must detach all policies first.");
+  if (Object.keys(h.inline).length) throw deleteConflict("Cannot delete entity, must delete policies first.");
 }
 
 /** Inline policy names are case-insensitive; the first spelling is kept. */
@@ -135,4 +144,54 @@ export function holderPolicies<T extends Holder>(c: IamContext, k: HolderKind<T>
       return attachedList(k.find(account, holder).attached, input.PathPrefix, input.Marker, input.MaxItems);
     },
   };
+}
+
+type HolderInput = Record<string, unknown> & {
+  PolicyName: string;
+  PolicyDocument: string;
+  PolicyArn: string;
+  PathPrefix?: string;
+  Marker?: string;
+  MaxItems?: number;
+};
+type HolderHandler = (input: HolderInput, ctx: RequestContext) => unknown;
+
+/**
+ * The seven policy operations of one holder kind under IAM's names, from the kind's name:
+ * "Role" → Put/Get/Delete RolePolicy, ListRolePolicies, Attach/Detach RolePolicy and
+ * ListAttachedRolePolicies, the holder named by the input's RoleName.
+ */
+export function holderPolicyOperations<T extends Holder>(
+  c: IamContext,
+  name: "Role" | "User" | "Group",
+  k: HolderKind<T>,
+): Provider<Operations> {
+  const p = holderPolicies(c, k);
+  const member = `${name}Name`;
+  const holder = (input: HolderInput) => input[member] as string;
+  const handlers: Record<string, HolderHandler> = {
+    [`Put${name}Policy`]: (input, ctx) => {
+      p.put(ctx.account, holder(input), input.PolicyName, input.PolicyDocument);
+      return {};
+    },
+    [`Get${name}Policy`]: (input, ctx) => {
+      const { holder: h, ...doc } = p.get(ctx.account, holder(input), input.PolicyName);
+      return { [member]: h, ...doc };
+    },
+    [`List${name}Policies`]: (input, ctx) => p.list(ctx.account, holder(input), input.Marker, input.MaxItems),
+    [`Delete${name}Policy`]: (input, ctx) => {
+      p.remove(ctx.account, holder(input), input.PolicyName);
+      return {};
+    },
+    [`Attach${name}Policy`]: (input, ctx) => {
+      p.attach(ctx.account, holder(input), input.PolicyArn);
+      return {};
+    },
+    [`Detach${name}Policy`]: (input, ctx) => {
+      p.detach(ctx.account, holder(input), input.PolicyArn);
+      return {};
+    },
+    [`ListAttached${name}Policies`]: (input, ctx) => p.listAttached(ctx.account, holder(input), input),
+  };
+  return handlers as Provider<Operations>;
 }

@@ -4,7 +4,6 @@ import type { Operations, Role } from "../../protocol/generated/types/iam.js";
 import type { Provider } from "../../protocol/service.js";
 import {
   type IamContext,
-  byName,
   checkName,
   checkNewTags,
   checkPath,
@@ -12,13 +11,11 @@ import {
   deleteConflict,
   alreadyExists,
   encodeDocument,
-  mergeTags,
   noSuchEntity,
-  page,
-  removeTags,
   validationError,
 } from "./common.js";
-import { holderPolicies, requirePolicy } from "./policy-holders.js";
+import { boundaryOperations, pageByPath, tagOperations } from "./entities.js";
+import { checkHoldsNoPolicies, holderPolicyOperations, requirePolicy } from "./policy-holders.js";
 
 const TRUST_QUOTA = { name: "ACLSizePerRole", size: 2048 };
 
@@ -62,7 +59,7 @@ function checkDuration(value: number | undefined): number {
 
 export function roleOperations(c: IamContext): Provider<Operations> {
   const save = (account: string, r: RoleRecord) => c.iam.roles.put(iamScope(account), r);
-  const policies = holderPolicies(c, {
+  const policies = holderPolicyOperations(c, "Role", {
     kind: "role",
     find: (account, name) => requireRole(c, account, name),
     nameOf: (r) => r.RoleName,
@@ -71,6 +68,15 @@ export function roleOperations(c: IamContext): Provider<Operations> {
     attachQuota: { quotaName: "PoliciesPerRole", quota: 20 },
   });
   return {
+    ...policies,
+    ...tagOperations({ kind: "Role", member: "RoleName", find: (a, n) => requireRole(c, a, n), save }),
+    ...boundaryOperations(c, {
+      kind: "Role",
+      member: "RoleName",
+      find: (a, n) => requireRole(c, a, n),
+      save,
+      noBoundary: (r) => noSuchEntity(`The role with name ${r.RoleName} has no permissions boundary.`),
+    }),
     CreateRole: (input, ctx) => {
       const name = checkName(input.RoleName, "roleName");
       const path = checkPath(input.Path);
@@ -101,12 +107,7 @@ export function roleOperations(c: IamContext): Provider<Operations> {
     },
     GetRole: (input, ctx) => ({ Role: roleView(requireRole(c, ctx.account, input.RoleName)) }),
     ListRoles: (input, ctx) => {
-      const prefix = input.PathPrefix ?? "/";
-      const all = c.iam.roles
-        .list(iamScope(ctx.account))
-        .filter((r) => r.Path.startsWith(prefix))
-        .sort(byName((r) => r.RoleName));
-      const p = page(all, input.Marker, input.MaxItems);
+      const p = pageByPath(c.iam.roles.list(iamScope(ctx.account)), (r) => r.RoleName, input);
       return { Roles: p.items.map((r) => roleView(r, false)), IsTruncated: p.IsTruncated, Marker: p.Marker };
     },
     UpdateRole: (input, ctx) => {
@@ -133,8 +134,7 @@ export function roleOperations(c: IamContext): Provider<Operations> {
     DeleteRole: (input, ctx) =>
       c.iam.store.transaction(() => {
         const r = requireRole(c, ctx.account, input.RoleName);
-        if (r.attached.length) throw deleteConflict("Cannot delete entity, must detach all policies first.");
-        if (Object.keys(r.inline).length) throw deleteConflict("Cannot delete entity, must delete policies first.");
+        checkHoldsNoPolicies(r);
         const inProfile = c.iam.instanceProfiles
           .list(iamScope(ctx.account))
           .some((p) => p.roles.includes(r.RoleName.toLowerCase()));
@@ -142,54 +142,5 @@ export function roleOperations(c: IamContext): Provider<Operations> {
         c.iam.roles.delete(iamScope(ctx.account), r.RoleName.toLowerCase());
         return {};
       }),
-    TagRole: (input, ctx) => {
-      const r = requireRole(c, ctx.account, input.RoleName);
-      save(ctx.account, { ...r, Tags: mergeTags(r.Tags, input.Tags) });
-      return {};
-    },
-    UntagRole: (input, ctx) => {
-      const r = requireRole(c, ctx.account, input.RoleName);
-      save(ctx.account, { ...r, Tags: removeTags(r.Tags, input.TagKeys) });
-      return {};
-    },
-    ListRoleTags: (input, ctx) => {
-      const r = requireRole(c, ctx.account, input.RoleName);
-      const p = page(r.Tags, input.Marker, input.MaxItems);
-      return { Tags: p.items, IsTruncated: p.IsTruncated, Marker: p.Marker };
-    },
-    PutRolePermissionsBoundary: (input, ctx) => {
-      requirePolicy(c, input.PermissionsBoundary);
-      const r = requireRole(c, ctx.account, input.RoleName);
-      save(ctx.account, { ...r, permissionsBoundary: input.PermissionsBoundary });
-      return {};
-    },
-    DeleteRolePermissionsBoundary: (input, ctx) => {
-      const r = requireRole(c, ctx.account, input.RoleName);
-      if (!r.permissionsBoundary) throw noSuchEntity(`The role with name ${r.RoleName} has no permissions boundary.`);
-      save(ctx.account, { ...r, permissionsBoundary: undefined });
-      return {};
-    },
-    PutRolePolicy: (input, ctx) => {
-      policies.put(ctx.account, input.RoleName, input.PolicyName, input.PolicyDocument);
-      return {};
-    },
-    GetRolePolicy: (input, ctx) => {
-      const { holder, ...doc } = policies.get(ctx.account, input.RoleName, input.PolicyName);
-      return { RoleName: holder, ...doc };
-    },
-    ListRolePolicies: (input, ctx) => policies.list(ctx.account, input.RoleName, input.Marker, input.MaxItems),
-    DeleteRolePolicy: (input, ctx) => {
-      policies.remove(ctx.account, input.RoleName, input.PolicyName);
-      return {};
-    },
-    AttachRolePolicy: (input, ctx) => {
-      policies.attach(ctx.account, input.RoleName, input.PolicyArn);
-      return {};
-    },
-    DetachRolePolicy: (input, ctx) => {
-      policies.detach(ctx.account, input.RoleName, input.PolicyArn);
-      return {};
-    },
-    ListAttachedRolePolicies: (input, ctx) => policies.listAttached(ctx.account, input.RoleName, input),
   };
 }

@@ -12,13 +12,12 @@ import {
   checkPath,
   deleteConflict,
   limitExceeded,
-  mergeTags,
   noSuchEntity,
   page,
-  removeTags,
   validationError,
 } from "./common.js";
-import { holderPolicies, requirePolicy } from "./policy-holders.js";
+import { boundaryOperations, pageByPath, tagOperations } from "./entities.js";
+import { checkHoldsNoPolicies, holderPolicyOperations, requirePolicy } from "./policy-holders.js";
 
 export const userView = (u: UserRecord, full = true): User => ({
   Path: u.Path,
@@ -65,7 +64,7 @@ export function userOperations(c: IamContext): Provider<Operations> {
   const scope = (account: string) => iamScope(account);
   const save = (account: string, u: UserRecord) => c.iam.users.put(scope(account), u);
   const saveGroup = (account: string, g: GroupRecord) => c.iam.groups.put(scope(account), g);
-  const userPolicies = holderPolicies(c, {
+  const userPolicies = holderPolicyOperations(c, "User", {
     kind: "user",
     find: (account, name) => requireUser(c, account, name),
     nameOf: (u) => u.UserName,
@@ -73,7 +72,7 @@ export function userOperations(c: IamContext): Provider<Operations> {
     inlineQuota: 2048,
     attachQuota: { quotaName: "PoliciesPerUser", quota: 20 },
   });
-  const groupPolicies = holderPolicies(c, {
+  const groupPolicies = holderPolicyOperations(c, "Group", {
     kind: "group",
     find: (account, name) => requireGroup(c, account, name),
     nameOf: (g) => g.GroupName,
@@ -85,6 +84,10 @@ export function userOperations(c: IamContext): Provider<Operations> {
     c.iam.groups.list(scope(account)).filter((g) => g.members.includes(u.UserName.toLowerCase()));
 
   return {
+    ...userPolicies,
+    ...groupPolicies,
+    ...tagOperations({ kind: "User", member: "UserName", find: (a, n) => requireUser(c, a, n), save }),
+    ...boundaryOperations(c, { kind: "User", member: "UserName", find: (a, n) => requireUser(c, a, n), save }),
     CreateUser: (input, ctx) => {
       const name = checkName(input.UserName, "userName");
       const path = checkPath(input.Path);
@@ -119,12 +122,7 @@ export function userOperations(c: IamContext): Provider<Operations> {
       throw validationError("Must specify userName when calling with non-User credentials");
     },
     ListUsers: (input, ctx) => {
-      const prefix = input.PathPrefix ?? "/";
-      const all = c.iam.users
-        .list(scope(ctx.account))
-        .filter((u) => u.Path.startsWith(prefix))
-        .sort(byName((u) => u.UserName));
-      const p = page(all, input.Marker, input.MaxItems);
+      const p = pageByPath(c.iam.users.list(scope(ctx.account)), (u) => u.UserName, input);
       return { Users: p.items.map((u) => userView(u, false)), IsTruncated: p.IsTruncated, Marker: p.Marker };
     },
     UpdateUser: (input, ctx) =>
@@ -150,62 +148,12 @@ export function userOperations(c: IamContext): Provider<Operations> {
         const u = requireUser(c, ctx.account, input.UserName);
         if (c.iam.keysOf(ctx.account, u.UserName).length)
           throw deleteConflict("Cannot delete entity, must delete access keys first.");
-        if (u.attached.length) throw deleteConflict("Cannot delete entity, must detach all policies first.");
-        if (Object.keys(u.inline).length) throw deleteConflict("Cannot delete entity, must delete policies first.");
+        checkHoldsNoPolicies(u);
         if (groupsOf(ctx.account, u).length)
           throw deleteConflict("Cannot delete entity, must remove users from group first.");
         c.iam.users.delete(scope(ctx.account), u.UserName.toLowerCase());
         return {};
       }),
-    TagUser: (input, ctx) => {
-      const u = requireUser(c, ctx.account, input.UserName);
-      save(ctx.account, { ...u, Tags: mergeTags(u.Tags, input.Tags) });
-      return {};
-    },
-    UntagUser: (input, ctx) => {
-      const u = requireUser(c, ctx.account, input.UserName);
-      save(ctx.account, { ...u, Tags: removeTags(u.Tags, input.TagKeys) });
-      return {};
-    },
-    ListUserTags: (input, ctx) => {
-      const u = requireUser(c, ctx.account, input.UserName);
-      const p = page(u.Tags, input.Marker, input.MaxItems);
-      return { Tags: p.items, IsTruncated: p.IsTruncated, Marker: p.Marker };
-    },
-    PutUserPermissionsBoundary: (input, ctx) => {
-      requirePolicy(c, input.PermissionsBoundary);
-      const u = requireUser(c, ctx.account, input.UserName);
-      save(ctx.account, { ...u, permissionsBoundary: input.PermissionsBoundary });
-      return {};
-    },
-    DeleteUserPermissionsBoundary: (input, ctx) => {
-      const u = requireUser(c, ctx.account, input.UserName);
-      save(ctx.account, { ...u, permissionsBoundary: undefined });
-      return {};
-    },
-    PutUserPolicy: (input, ctx) => {
-      userPolicies.put(ctx.account, input.UserName, input.PolicyName, input.PolicyDocument);
-      return {};
-    },
-    GetUserPolicy: (input, ctx) => {
-      const { holder, ...doc } = userPolicies.get(ctx.account, input.UserName, input.PolicyName);
-      return { UserName: holder, ...doc };
-    },
-    ListUserPolicies: (input, ctx) => userPolicies.list(ctx.account, input.UserName, input.Marker, input.MaxItems),
-    DeleteUserPolicy: (input, ctx) => {
-      userPolicies.remove(ctx.account, input.UserName, input.PolicyName);
-      return {};
-    },
-    AttachUserPolicy: (input, ctx) => {
-      userPolicies.attach(ctx.account, input.UserName, input.PolicyArn);
-      return {};
-    },
-    DetachUserPolicy: (input, ctx) => {
-      userPolicies.detach(ctx.account, input.UserName, input.PolicyArn);
-      return {};
-    },
-    ListAttachedUserPolicies: (input, ctx) => userPolicies.listAttached(ctx.account, input.UserName, input),
-
     // ---- access keys ----
     CreateAccessKey: (input, ctx) =>
       c.iam.store.transaction(() => {
@@ -308,19 +256,13 @@ export function userOperations(c: IamContext): Provider<Operations> {
       };
     },
     ListGroups: (input, ctx) => {
-      const prefix = input.PathPrefix ?? "/";
-      const all = c.iam.groups
-        .list(scope(ctx.account))
-        .filter((g) => g.Path.startsWith(prefix))
-        .sort(byName((g) => g.GroupName));
-      const p = page(all, input.Marker, input.MaxItems);
+      const p = pageByPath(c.iam.groups.list(scope(ctx.account)), (g) => g.GroupName, input);
       return { Groups: p.items.map(groupView), IsTruncated: p.IsTruncated, Marker: p.Marker };
     },
     DeleteGroup: (input, ctx) => {
       const g = requireGroup(c, ctx.account, input.GroupName);
       if (g.members.length) throw deleteConflict("Cannot delete entity, must remove users from group first.");
-      if (g.attached.length) throw deleteConflict("Cannot delete entity, must detach all policies first.");
-      if (Object.keys(g.inline).length) throw deleteConflict("Cannot delete entity, must delete policies first.");
+      checkHoldsNoPolicies(g);
       c.iam.groups.delete(scope(ctx.account), g.GroupName.toLowerCase());
       return {};
     },
@@ -344,27 +286,5 @@ export function userOperations(c: IamContext): Provider<Operations> {
       const p = page(groupsOf(ctx.account, u).sort(byName((g) => g.GroupName)), input.Marker, input.MaxItems);
       return { Groups: p.items.map(groupView), IsTruncated: p.IsTruncated, Marker: p.Marker };
     },
-    PutGroupPolicy: (input, ctx) => {
-      groupPolicies.put(ctx.account, input.GroupName, input.PolicyName, input.PolicyDocument);
-      return {};
-    },
-    GetGroupPolicy: (input, ctx) => {
-      const { holder, ...doc } = groupPolicies.get(ctx.account, input.GroupName, input.PolicyName);
-      return { GroupName: holder, ...doc };
-    },
-    ListGroupPolicies: (input, ctx) => groupPolicies.list(ctx.account, input.GroupName, input.Marker, input.MaxItems),
-    DeleteGroupPolicy: (input, ctx) => {
-      groupPolicies.remove(ctx.account, input.GroupName, input.PolicyName);
-      return {};
-    },
-    AttachGroupPolicy: (input, ctx) => {
-      groupPolicies.attach(ctx.account, input.GroupName, input.PolicyArn);
-      return {};
-    },
-    DetachGroupPolicy: (input, ctx) => {
-      groupPolicies.detach(ctx.account, input.GroupName, input.PolicyArn);
-      return {};
-    },
-    ListAttachedGroupPolicies: (input, ctx) => groupPolicies.listAttached(ctx.account, input.GroupName, input),
   };
 }

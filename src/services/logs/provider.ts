@@ -13,6 +13,7 @@ import { sweepRetention } from "./retention.js";
 import { checkGroupName, checkStreamName } from "./rules.js";
 import { LogsState, groupNotFound } from "./state.js";
 import { streamOperations } from "./streams.js";
+import { periodic } from "../../core/periodic.js";
 
 export interface LogsDeps {
   db: Db;
@@ -70,18 +71,17 @@ export function logsService(deps: LogsDeps) {
 
   const sweep = () => sweepRetention(state);
   const every = deps.retentionSweepMs ?? 60_000;
-  const timer =
+  const loop =
     every > 0
-      ? setInterval(() => {
-          try {
+      ? periodic(
+          () => {
             const n = sweep();
             if (n > 0) deps.logger?.debug({ deleted: n }, "logs retention sweep");
-          } catch (err) {
-            deps.logger?.warn({ err }, "logs retention sweep failed; retrying at the next interval");
-          }
-        }, every)
+          },
+          { name: "logs retention sweep", everyMs: every, logger: deps.logger, clock: deps.clock },
+        )
       : undefined;
-  timer?.unref();
+  void loop?.start();
 
   return {
     service: defineService("logs", provider, { validationCode: "InvalidParameterException" }),
@@ -90,7 +90,7 @@ export function logsService(deps: LogsDeps) {
     sweepRetention: sweep,
     /** Stops the periodic sweep. */
     close: () => {
-      if (timer) clearInterval(timer);
+      loop?.stop();
     },
   };
 }

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../../core/clock.js";
 import { ServiceError } from "../../core/errors.js";
-import { type Scope, parseArn } from "../../core/ids.js";
+import { type Scope, arn, parseArn } from "../../core/ids.js";
 import type { SecretBox } from "../../iam/secret-box.js";
 import type { Tag } from "../../protocol/generated/types/secretsmanager.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
+import { SealedStore, type SealedStoreOptions } from "../sealed-store.js";
 
 export interface SecretVersionRecord {
   VersionId: string;
@@ -48,7 +49,7 @@ export const markedForDeletion = () =>
 export function newSecretArn(s: Scope, name: string) {
   const bytes = randomBytes(6);
   const suffix = [...bytes].map((b) => SUFFIX_CHARS[b % SUFFIX_CHARS.length]).join("");
-  return `arn:aws:secretsmanager:${s.region}:${s.account}:secret:${name}-${suffix}`;
+  return arn("secretsmanager", s, `secret:${name}-${suffix}`);
 }
 
 /** A task definition's secret reference: ARN with `:json-key:version-stage:version-id`, or a name. */
@@ -78,29 +79,24 @@ export function parseSecretSelector(scope: Scope, valueFrom: string): SecretSele
 }
 
 /** Secrets in the store, values sealed at rest. */
-export class SecretStore {
+const SEALING: SealedStoreOptions<SecretRecord> = {
+  kind: SECRET_KIND,
+  purpose: PURPOSE,
+  name: (s) => s.Name,
+  arn: (s) => s.ARN,
+  undecryptable: () =>
+    new ServiceError(
+      "DecryptionFailure",
+      "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
+    ),
+};
+
+export class SecretStore extends SealedStore<SecretRecord> {
   readonly secrets: Collection<SecretRecord>;
 
-  constructor(
-    readonly store: DocumentStore,
-    private readonly box: SecretBox,
-    readonly clock: Clock,
-  ) {
-    this.secrets = store.collection<SecretRecord>(SECRET_KIND, { id: (s) => s.Name, arn: (s) => s.ARN });
-  }
-
-  seal(value: string) {
-    return this.box.seal(value, PURPOSE);
-  }
-
-  open(v: SecretVersionRecord): string {
-    const plain = this.box.openText(v.sealed, PURPOSE);
-    if (plain === undefined)
-      throw new ServiceError(
-        "DecryptionFailure",
-        "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
-      );
-    return plain;
+  constructor(store: DocumentStore, box: SecretBox, clock: Clock) {
+    super(store, box, clock, SEALING);
+    this.secrets = this.records;
   }
 
   /**

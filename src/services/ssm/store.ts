@@ -1,9 +1,10 @@
 import type { Clock } from "../../core/clock.js";
 import { ServiceError } from "../../core/errors.js";
-import { type Scope, parseArn } from "../../core/ids.js";
+import { type Scope, arn, parseArn } from "../../core/ids.js";
 import type { SecretBox } from "../../iam/secret-box.js";
 import type { Tag } from "../../protocol/generated/types/ssm.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
+import { SealedStore, type SealedStoreOptions } from "../sealed-store.js";
 
 export type ParameterType = "String" | "StringList" | "SecureString";
 
@@ -38,7 +39,7 @@ export const parameterNotFound = (name: string) =>
 
 /** `name` → `arn:aws:ssm:<region>:<acct>:parameter/<name without its leading slash>`. */
 export const arnOfParameter = (s: Scope, name: string) =>
-  `arn:aws:ssm:${s.region}:${s.account}:parameter${name.startsWith("/") ? name : `/${name}`}`;
+  arn("ssm", s, `parameter${name.startsWith("/") ? name : `/${name}`}`);
 
 /** A name, `name:selector` or ARN as GetParameter takes them. */
 export interface ParameterRef {
@@ -77,30 +78,25 @@ export function parseParameterRef(scope: Scope, ref: string): ParameterRef {
 }
 
 /** Parameters in the store, values sealed with the data directory's key. */
-export class ParameterStore {
+const SEALING: SealedStoreOptions<ParameterRecord> = {
+  kind: PARAMETER_KIND,
+  purpose: PURPOSE,
+  name: (p) => p.Name,
+  arn: (p) => p.ARN,
+  undecryptable: () =>
+    new ServiceError(
+      "InternalServerError",
+      "A stored parameter value could not be decrypted with this data directory's key.",
+      500,
+    ),
+};
+
+export class ParameterStore extends SealedStore<ParameterRecord> {
   readonly parameters: Collection<ParameterRecord>;
 
-  constructor(
-    readonly store: DocumentStore,
-    private readonly box: SecretBox,
-    readonly clock: Clock,
-  ) {
-    this.parameters = store.collection<ParameterRecord>(PARAMETER_KIND, { id: (p) => p.Name, arn: (p) => p.ARN });
-  }
-
-  seal(value: string) {
-    return this.box.seal(value, PURPOSE);
-  }
-
-  open(v: ParameterVersionRecord): string {
-    const plain = this.box.openText(v.sealed, PURPOSE);
-    if (plain === undefined)
-      throw new ServiceError(
-        "InternalServerError",
-        "A stored parameter value could not be decrypted with this data directory's key.",
-        500,
-      );
-    return plain;
+  constructor(store: DocumentStore, box: SecretBox, clock: Clock) {
+    super(store, box, clock, SEALING);
+    this.parameters = this.records;
   }
 
   find(ref: ParameterRef): ParameterRecord | undefined {
