@@ -10,6 +10,8 @@ import { systemClock } from "./core/clock.js";
 import { createLogger } from "./core/logger.js";
 import { createEdgeServer } from "./edge/server.js";
 import { createIdentity } from "./iam/index.js";
+import { localDockerHost } from "./hosts/local.js";
+import { HostRegistry } from "./hosts/registry.js";
 import { DataPlane } from "./lb/plane.js";
 import { composeMonitoring } from "./metrics/compose.js";
 import { createRegistry, createRegistryRoute } from "./registry/index.js";
@@ -59,7 +61,8 @@ async function main() {
   const logs = logsService({ db, store, clock, logger });
   // Load balancing for ECS services; set once ELBv2 is built below.
   let loadBalancing: LoadBalancing | undefined;
-  const ecs = ecsService({ store, clock, state: () => ecsState, loadBalancing: () => loadBalancing });
+  const hosts = new HostRegistry([localDockerHost(runtime)]);
+  const ecs = ecsService({ store, clock, hosts, state: () => ecsState, loadBalancing: () => loadBalancing });
   // Task and execution roles; the credential and metadata endpoint at 169.254.170.2 (src/task-endpoint).
   identity.authorizer.resourcePoliciesFrom(
     "ecr",

@@ -4,7 +4,7 @@ import { parseArn } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
 import type { ContainerRuntime, ContainerStats } from "../runtime/runtime.js";
 import type { EcsContext } from "../services/ecs/context.js";
-import { taskReservation } from "../services/ecs/placement.js";
+import { taskReservation } from "../scheduler/reservation.js";
 import { type TaskUsage, cpuUnitsUsed, utilization } from "./ecs-utilization.js";
 import type { MetricStore } from "./store.js";
 

@@ -2,7 +2,8 @@ import type { Clock } from "../../core/clock.js";
 import { ServiceError } from "../../core/errors.js";
 import { type Scope, arn, parseArn } from "../../core/ids.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
-import { type HostResources, localHostResources, localInstance } from "./container-instances.js";
+import type { HostRegistry } from "../../hosts/registry.js";
+import { hostInstance } from "./container-instances.js";
 import {
   CLUSTER_KIND,
   CONTAINER_INSTANCE_KIND,
@@ -27,8 +28,8 @@ export class EcsContext {
   constructor(
     readonly store: DocumentStore,
     readonly clock: Clock,
-    /** What the local Docker host offers EC2-launch-type tasks. */
-    readonly host: HostResources = localHostResources(),
+    /** The hosts that run containers; container instances are their memberships in clusters. */
+    readonly hosts: HostRegistry,
   ) {
     this.clusters = store.collection<ClusterRecord>(CLUSTER_KIND, {
       id: (c) => c.clusterName,
@@ -115,13 +116,16 @@ export class EcsContext {
   }
 
   /**
-   * The cluster's ACTIVE container instances for EC2-launch-type tasks. The local Docker host
-   * joins a cluster the first time it needs EC2 capacity; once deregistered it stays out.
+   * The cluster's ACTIVE container instances for EC2-launch-type tasks. Each registered host joins
+   * a cluster the first time it needs EC2 capacity; once deregistered it stays out.
    */
   ec2Instances(scope: Scope, cluster: ClusterRecord): ContainerInstanceRecord[] {
     const all = this.containerInstances.children(scope, cluster.clusterArn);
-    if (all.length === 0)
-      return [this.containerInstances.put(scope, localInstance(scope, cluster, this.host, this.clock.now()))];
+    const now = this.clock.now();
+    for (const host of this.hosts.list()) {
+      const joined = hostInstance(scope, cluster, host, now);
+      if (!all.some((i) => i.id === joined.id)) all.push(this.containerInstances.put(scope, joined));
+    }
     return all.filter((i) => i.status === "ACTIVE");
   }
 

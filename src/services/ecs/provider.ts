@@ -1,4 +1,5 @@
 import type { Clock } from "../../core/clock.js";
+import type { HostRegistry } from "../../hosts/registry.js";
 import type { Operations } from "../../protocol/generated/types/ecs.js";
 import type { DocumentStore } from "../../store/documents.js";
 import { defineService } from "../define.js";
@@ -15,10 +16,11 @@ import { taskOperations } from "./tasks.js";
 export function ecsService(deps: {
   store: DocumentStore;
   clock: Clock;
+  hosts: HostRegistry;
   state?: () => ServiceState;
   loadBalancing?: () => ServiceLoadBalancing | undefined;
 }) {
-  const ecs = new EcsContext(deps.store, deps.clock);
+  const ecs = new EcsContext(deps.store, deps.clock, deps.hosts);
   const provider: Provider<Operations> = {
     ...clusterOperations(ecs),
     ...taskDefinitionOperations(ecs),
