@@ -71,18 +71,29 @@ const refusal = (filters: Filter[], room: HostRoom, ctx: FilterContext) => {
   return undefined;
 };
 
-/** The candidate the scorers rank first (lexicographic over the scorers' keys; ties keep input order). */
-function best(candidates: HostRoom[], all: HostRoom[], scorers: Scorer[]): HostRoom {
-  const keys = scorers.map((s) => s(candidates, all));
-  let winner = 0;
+/**
+ * The candidate the scorers rank first: lexicographic over the scorers' keys, ties keep input
+ * order. Each key is computed at most once per candidate (random keys must not change mid-comparison).
+ */
+function best(candidates: HostRoom[], all: HostRoom[], scorers: Scorer[]): number {
+  const keyOf = scorers.map((s) => s(all));
+  let w = 0;
+  let winner = candidates[0];
+  let winnerKeys = keyOf.map((k) => k(winner));
   for (let i = 1; i < candidates.length; i++) {
-    for (const k of keys) {
-      if (k[i] === k[winner]) continue;
-      if (k[i] < k[winner]) winner = i;
+    const c = candidates[i];
+    for (let j = 0; j < keyOf.length; j++) {
+      const k = keyOf[j](c);
+      if (k === winnerKeys[j]) continue;
+      if (k < winnerKeys[j]) {
+        w = i;
+        winner = c;
+        winnerKeys = [...winnerKeys.slice(0, j), k, ...keyOf.slice(j + 1).map((f) => f(c))];
+      }
       break;
     }
   }
-  return candidates[winner];
+  return w;
 }
 
 /** Places `count` tasks one after another; stops at the first that no host can take. */
@@ -92,7 +103,9 @@ export function planPlacement(
   count: number,
   opts: PlacementOptions = {},
 ): PlacementPlan {
-  const rooms = hosts.map(copyRoom);
+  // Copy on write: only the hosts the plan takes from are copied, never the caller's rooms.
+  const rooms = hosts.slice();
+  const copied = new Set<number>();
   const filters = filtersFor(opts.placementConstraints);
   const scorers = scorersFor(opts.strategy, opts.random ?? Math.random);
   const used = new Set<string>();
@@ -101,13 +114,21 @@ export function planPlacement(
   const ctx: FilterContext = { needs, used };
   for (let taskIndex = 0; taskIndex < count; taskIndex++) {
     const fitting: HostRoom[] = [];
-    for (const r of rooms) {
-      const why = refusal(filters, r, ctx);
-      if (!why) fitting.push(r);
-      else if (!failures.has(r.id)) failures.set(r.id, why);
+    const at: number[] = [];
+    for (let i = 0; i < rooms.length; i++) {
+      const why = refusal(filters, rooms[i], ctx);
+      if (!why) {
+        fitting.push(rooms[i]);
+        at.push(i);
+      } else if (!failures.has(rooms[i].id)) failures.set(rooms[i].id, why);
     }
     if (fitting.length === 0) break;
-    const chosen = best(fitting, rooms, scorers);
+    const index = at[best(fitting, rooms, scorers)];
+    if (!copied.has(index)) {
+      rooms[index] = copyRoom(rooms[index]);
+      copied.add(index);
+    }
+    const chosen = rooms[index];
     take(chosen, needs);
     used.add(chosen.id);
     placements.push({ taskIndex, hostId: chosen.id });

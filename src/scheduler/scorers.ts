@@ -5,19 +5,26 @@ import type { HostRoom } from "./room.js";
  * strategies in the order given (the first decides, the next break its ties), as ECS does.
  */
 
-/** A strategy's key for each candidate host (all candidates at once: spread needs them all). */
-export type Scorer = (candidates: HostRoom[], all: HostRoom[]) => number[];
+/**
+ * A strategy: given every host as it stands before this task, the key of a candidate host.
+ * (Spread needs all hosts to count tasks per attribute value; the rest ignore them.)
+ */
+export type Scorer = (all: HostRoom[]) => (room: HostRoom) => number;
 
 export interface Strategy {
   type?: string;
   field?: string;
 }
 
+const cpuLeft = (r: HostRoom) => r.cpu;
+const memoryLeft = (r: HostRoom) => r.memory;
+const tasksOn = (r: HostRoom) => r.tasks;
+
 /** binpack(cpu|memory): the host with the least of that left. */
 export const binpack =
   (field: "cpu" | "memory"): Scorer =>
-  (candidates) =>
-    candidates.map((r) => r[field]);
+  () =>
+    field === "cpu" ? cpuLeft : memoryLeft;
 
 /**
  * spread(field): the host whose value of the field carries the fewest tasks. `instanceId` (or
@@ -25,22 +32,23 @@ export const binpack =
  */
 export function spread(field: string | undefined): Scorer {
   const attribute = /^attribute:(.+)$/i.exec(field ?? "")?.[1];
-  if (!attribute) return (candidates) => candidates.map((r) => r.tasks);
-  return (candidates, all) => {
+  if (!attribute) return () => tasksOn;
+  return (all) => {
     const perValue = new Map<string | undefined, number>();
     for (const r of all) {
       const v = r.attributes?.[attribute];
       perValue.set(v, (perValue.get(v) ?? 0) + r.tasks);
     }
-    return candidates.map((r) => perValue.get(r.attributes?.[attribute]) ?? 0);
+    return (r) => perValue.get(r.attributes?.[attribute]) ?? 0;
   };
 }
 
 /** random: any feasible host. */
 export const random =
   (rng: () => number): Scorer =>
-  (candidates) =>
-    candidates.map(() => rng());
+  () =>
+  () =>
+    rng();
 
 /** The scorer for one ECS placement strategy; undefined for a type ECS does not have. */
 export function scorerFor(s: Strategy, rng: () => number): Scorer | undefined {
