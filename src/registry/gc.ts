@@ -38,15 +38,13 @@ export interface GcDeps {
   blobs: BlobStore;
   uploads: UploadStore;
   locks: KeyedMutex;
-  /** Digest → last time a request looked at it (ms). */
-  recent: Map<string, number>;
 }
 
 export async function collectGarbage(deps: GcDeps, now: number, opts: GcOptions): Promise<GcResult> {
-  const { meta, blobs, locks, recent } = deps;
+  const { meta, blobs, locks } = deps;
   const before = now - opts.graceMs;
-  for (const [d, t] of recent) if (t < before) recent.delete(d);
-  const fresh = (digest: string) => (recent.get(digest) ?? 0) >= before;
+  meta.forgetTouchedBefore(before);
+  const fresh = (digest: string) => meta.touchedSince(digest, before);
 
   const uploadsExpired = await deps.uploads.expire(now - opts.uploadTtlMs);
 

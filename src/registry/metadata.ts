@@ -92,6 +92,11 @@ export class RegistryMetadata {
          ON CONFLICT (account, region, repo, tag) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`,
       ),
       deleteTag: p(`DELETE FROM registry_tags WHERE ${REPO} AND tag = ?`),
+      touch: p(
+        "INSERT INTO registry_recent (digest, touched_at) VALUES (?, ?) ON CONFLICT (digest) DO UPDATE SET touched_at = excluded.touched_at",
+      ),
+      touchedAt: p("SELECT touched_at FROM registry_recent WHERE digest = ?"),
+      forgetTouched: p("DELETE FROM registry_recent WHERE touched_at < ?"),
       tags: p(`SELECT tag, digest FROM registry_tags WHERE ${REPO} ORDER BY tag`),
       tagsAfter: p(`SELECT tag FROM registry_tags WHERE ${REPO} AND tag > ? ORDER BY tag LIMIT ?`),
       manifests: p(`SELECT * FROM registry_manifests WHERE ${REPO} ORDER BY pushed_at, digest`),
@@ -119,6 +124,19 @@ export class RegistryMetadata {
            AND NOT EXISTS (SELECT 1 FROM registry_manifest_refs r WHERE r.ref = b.digest)`,
       ),
     };
+  }
+
+  /** Records that a request looked at a digest (ms). */
+  touch(digest: string, at: number) {
+    this.s.touch.run(digest, at);
+  }
+
+  touchedSince(digest: string, since: number): boolean {
+    return ((this.s.touchedAt.get(digest) as { touched_at: number } | undefined)?.touched_at ?? 0) >= since;
+  }
+
+  forgetTouchedBefore(before: number) {
+    this.s.forgetTouched.run(before);
   }
 
   transaction<T>(fn: () => T): T {

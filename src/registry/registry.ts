@@ -63,8 +63,6 @@ export class OciRegistry implements Registry {
   private readonly blobs: BlobStore;
   private readonly uploads: UploadStore;
   private readonly locks = new KeyedMutex();
-  /** Digests a request looked at recently: the collector leaves them alone. */
-  private readonly recent = new Map<string, number>();
   private readonly gcOptions: GcOptions;
   private gcRunning?: Promise<GcResult>;
 
@@ -79,8 +77,9 @@ export class OciRegistry implements Registry {
     return this.deps.clock.now().getTime();
   }
 
+  /** A request looked at the digest: the collector leaves it alone for its grace period. */
   private touch(digest: string) {
-    this.recent.set(digest, this.now());
+    this.meta.touch(digest, this.now());
   }
 
   // Manifests
@@ -299,7 +298,6 @@ export class OciRegistry implements Registry {
           blobs: this.blobs,
           uploads: this.uploads,
           locks: this.locks,
-          recent: this.recent,
         },
         this.now(),
         this.gcOptions,

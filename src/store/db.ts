@@ -23,6 +23,7 @@ export function openDb(file: string): Db {
     if (applied.has(m.version)) continue;
     db.transaction(() => {
       for (const sql of m.sql) db.exec(sql);
+      m.run?.(db);
       db.prepare("INSERT INTO schema_migrations (version) VALUES (?)").run(m.version);
     })();
   }

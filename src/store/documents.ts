@@ -1,74 +1,88 @@
-import { EventEmitter } from "node:events";
 import type { Scope } from "../core/ids.js";
+import type { ChangeRow, Expect, ResourceBackend, StoredRow } from "./backend.js";
+import { decodeDocument, encodeDocument } from "./codec.js";
 import type { Db } from "./db.js";
+import { SqliteBackend } from "./sqlite-backend.js";
+import { type Watch, type WatchOptions, Watcher } from "./watch.js";
 
-/** A change to one stored resource, announced after it is durable. */
-export interface Change {
+export { RevisionConflict } from "./backend.js";
+
+/** A change to one stored resource, read from the change log after it committed. */
+export interface Change<T = unknown> {
+  seq: number;
   kind: string;
   account: string;
   region: string;
   id: string;
+  op: "put" | "delete";
+  /** The document as written, or as it was when deleted. */
+  doc: T;
 }
 
-/** Resources as JSON documents keyed by (kind, account, region, id), with an ARN index and a parent key. */
+export interface DocumentStoreOptions {
+  /** Change log entries kept for watchers that fall behind or restart (older ones are compacted). */
+  retainChanges?: number;
+}
+
+const COMPACT_EVERY = 512;
+
+/**
+ * Resources as JSON documents keyed by (kind, account, region, id), with an ARN index, a parent
+ * key, a revision per document, compare-and-put, and a durable, ordered change log that watchers
+ * read from a position.
+ */
 export class DocumentStore {
-  readonly changes = new EventEmitter();
-  private readonly stmts;
+  readonly backend: ResourceBackend;
+  private readonly retain: number;
 
-  constructor(private readonly db: Db) {
-    this.stmts = {
-      get: db.prepare("SELECT doc FROM resources WHERE kind = ? AND account = ? AND region = ? AND id = ?"),
-      byArn: db.prepare("SELECT kind, account, region, id, doc FROM resources WHERE arn = ?"),
-      list: db.prepare("SELECT doc FROM resources WHERE kind = ? AND account = ? AND region = ? ORDER BY id"),
-      listAll: db.prepare("SELECT account, region, id, doc FROM resources WHERE kind = ? ORDER BY account, region, id"),
-      children: db.prepare(
-        "SELECT doc FROM resources WHERE kind = ? AND account = ? AND region = ? AND parent = ? ORDER BY id",
-      ),
-      upsert: db.prepare(
-        `INSERT INTO resources (kind, account, region, id, arn, parent, doc, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (kind, account, region, id) DO UPDATE SET arn = excluded.arn, parent = excluded.parent, doc = excluded.doc, updated_at = excluded.updated_at`,
-      ),
-      delete: db.prepare("DELETE FROM resources WHERE kind = ? AND account = ? AND region = ? AND id = ?"),
-    };
+  constructor(db: Db | ResourceBackend, opts: DocumentStoreOptions = {}) {
+    this.backend = "prepare" in db ? new SqliteBackend(db) : db;
+    this.retain = opts.retainChanges ?? 10_000;
   }
 
-  /** Runs fn in one transaction; changes are announced only after it commits. */
+  /** Runs fn in one transaction; watchers hear of its writes only after it commits. */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.backend.transaction(fn);
   }
 
-  collection<T>(kind: string, keys: { id: (doc: T) => string; arn?: (doc: T) => string; parent?: (doc: T) => string }) {
+  collection<T>(kind: string, keys: CollectionKeys<T>) {
     return new Collection<T>(this, kind, keys);
   }
 
-  /** @internal */ raw = {
-    get: (kind: string, s: Scope, id: string) =>
-      (this.stmts.get.get(kind, s.account, s.region, id) as { doc: string } | undefined)?.doc,
-    byArn: (arn: string) =>
-      this.stmts.byArn.get(arn) as
-        | { kind: string; account: string; region: string; id: string; doc: string }
-        | undefined,
-    list: (kind: string, s: Scope) =>
-      (this.stmts.list.all(kind, s.account, s.region) as { doc: string }[]).map((r) => r.doc),
-    listAll: (kind: string) =>
-      this.stmts.listAll.all(kind) as { account: string; region: string; id: string; doc: string }[],
-    children: (kind: string, s: Scope, parent: string) =>
-      (this.stmts.children.all(kind, s.account, s.region, parent) as { doc: string }[]).map((r) => r.doc),
-    put: (kind: string, s: Scope, id: string, arn: string | null, parent: string | null, doc: string) => {
-      this.stmts.upsert.run(kind, s.account, s.region, id, arn, parent, doc, Date.now());
-      this.announce({ kind, account: s.account, region: s.region, id });
-    },
-    delete: (kind: string, s: Scope, id: string) => {
-      const n = this.stmts.delete.run(kind, s.account, s.region, id).changes;
-      if (n) this.announce({ kind, account: s.account, region: s.region, id });
-      return n > 0;
-    },
-  };
-
-  private announce(change: Change) {
-    // Defer so listeners see committed state even when the write ran inside a transaction.
-    queueMicrotask(() => this.changes.emit("change", change));
+  /** The newest change sequence number (a watcher started from it sees only what follows). */
+  head(): number {
+    return this.backend.head();
   }
+
+  /** Change log entries after seq, oldest first, decoded. */
+  changesSince(seq: number, limit = 500): Change[] {
+    return this.backend.changesSince(seq, limit).map(decodeChange);
+  }
+
+  /**
+   * Delivers every change after a position, in order, once committed. A named watch keeps its
+   * position in the store and resumes there after a restart (at-least-once: a batch whose handler
+   * did not finish is delivered again).
+   */
+  watch(opts: WatchOptions, handler: (changes: Change[]) => void | Promise<void>): Watch {
+    return new Watcher(this, opts, handler).start();
+  }
+
+  /** @internal */ afterWrite(seq: number) {
+    if (seq % COMPACT_EVERY === 0) this.backend.compact(this.retain);
+  }
+}
+
+export interface CollectionKeys<T> {
+  id: (doc: T) => string;
+  arn?: (doc: T) => string;
+  parent?: (doc: T) => string;
+}
+
+/** A document with the revision of its last write. */
+export interface Versioned<T> {
+  doc: T;
+  rev: number;
 }
 
 /** A typed view of one kind of resource. */
@@ -76,54 +90,78 @@ export class Collection<T> {
   constructor(
     private readonly store: DocumentStore,
     readonly kind: string,
-    private readonly keys: { id: (doc: T) => string; arn?: (doc: T) => string; parent?: (doc: T) => string },
+    private readonly keys: CollectionKeys<T>,
   ) {}
 
   get(scope: Scope, id: string): T | undefined {
-    const doc = this.store.raw.get(this.kind, scope, id);
-    return doc === undefined ? undefined : revive<T>(doc);
+    return this.getVersioned(scope, id)?.doc;
+  }
+
+  getVersioned(scope: Scope, id: string): Versioned<T> | undefined {
+    const row = this.store.backend.get(this.kind, scope, id);
+    return row && { doc: decode<T>(row), rev: row.rev };
   }
 
   byArn(arn: string): { scope: Scope; doc: T } | undefined {
-    const row = this.store.raw.byArn(arn);
+    const row = this.store.backend.byArn(arn);
     if (!row || row.kind !== this.kind) return undefined;
-    return { scope: { account: row.account, region: row.region }, doc: revive<T>(row.doc) };
+    return { scope: scopeOf(row), doc: decode<T>(row) };
   }
 
   list(scope: Scope): T[] {
-    return this.store.raw.list(this.kind, scope).map((d) => revive<T>(d));
+    return this.store.backend.list(this.kind, scope).map((r) => decode<T>(r));
   }
 
   /** Every resource of this kind in every account and region (controllers use this). */
   listAll(): { scope: Scope; doc: T }[] {
-    return this.store.raw
-      .listAll(this.kind)
-      .map((r) => ({ scope: { account: r.account, region: r.region }, doc: revive<T>(r.doc) }));
+    return this.store.backend.listAll(this.kind).map((r) => ({ scope: scopeOf(r), doc: decode<T>(r) }));
   }
 
   children(scope: Scope, parent: string): T[] {
-    return this.store.raw.children(this.kind, scope, parent).map((d) => revive<T>(d));
+    return this.store.backend.children(this.kind, scope, parent).map((r) => decode<T>(r));
   }
 
-  put(scope: Scope, doc: T): T {
-    this.store.raw.put(
-      this.kind,
-      scope,
-      this.keys.id(doc),
-      this.keys.arn?.(doc) ?? null,
-      this.keys.parent?.(doc) ?? null,
-      JSON.stringify(doc),
-    );
+  /**
+   * Writes the document. With `expect` the write is compare-and-put: it throws RevisionConflict
+   * unless the stored revision is `expect` (0: unless there is none).
+   */
+  put(scope: Scope, doc: T, opts: { expect?: Expect } = {}): T {
+    this.putVersioned(scope, doc, opts);
     return doc;
   }
 
-  delete(scope: Scope, id: string): boolean {
-    return this.store.raw.delete(this.kind, scope, id);
+  /** put, returning the new revision. */
+  putVersioned(scope: Scope, doc: T, opts: { expect?: Expect } = {}): number {
+    const { body, dates } = encodeDocument(doc);
+    const rev = this.store.backend.put(
+      {
+        kind: this.kind,
+        scope,
+        id: this.keys.id(doc),
+        arn: this.keys.arn?.(doc) ?? null,
+        parent: this.keys.parent?.(doc) ?? null,
+        body,
+        dates,
+      },
+      opts.expect,
+    );
+    this.store.afterWrite(rev);
+    return rev;
+  }
+
+  delete(scope: Scope, id: string, opts: { expect?: Expect } = {}): boolean {
+    return this.store.backend.delete(this.kind, scope, id, opts.expect);
   }
 }
 
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-const TIME_KEY = /(At|Time|Date|Timestamp)$/;
-/** JSON → document, turning timestamp members (ISO text under a time-named key) back into Dates. */
-const revive = <T>(doc: string): T =>
-  JSON.parse(doc, (k, v) => (typeof v === "string" && TIME_KEY.test(k) && ISO.test(v) ? new Date(v) : v));
+const decode = <T>(row: StoredRow): T => decodeDocument<T>(row.body, row.dates);
+const scopeOf = (row: { account: string; region: string }): Scope => ({ account: row.account, region: row.region });
+const decodeChange = (row: ChangeRow): Change => ({
+  seq: row.seq,
+  kind: row.kind,
+  account: row.account,
+  region: row.region,
+  id: row.id,
+  op: row.op,
+  doc: decodeDocument(row.body, row.dates),
+});

@@ -1,8 +1,12 @@
+import { encodeDocument, reviveLegacyDocument } from "./codec.js";
+import type { Db } from "./db.js";
+
 /**
  * Schema migrations, applied in order and recorded in schema_migrations. Keep the SQL portable
  * (TEXT / BIGINT / plain indexes, no SQLite-only functions): PostgreSQL will run the same list.
+ * `run` is a data step in code, after the SQL, in the same transaction.
  */
-export const MIGRATIONS: { version: number; sql: string[] }[] = [
+export const MIGRATIONS: { version: number; sql: string[]; run?: (db: Db) => void }[] = [
   {
     version: 1,
     sql: [
@@ -133,6 +137,66 @@ export const MIGRATIONS: { version: number; sql: string[] }[] = [
          dims TEXT NOT NULL,
          last_ts BIGINT NOT NULL,
          PRIMARY KEY (account, region, namespace, name, dims)
+       )`,
+    ],
+  },
+  {
+    // The revisioned store (src/store/documents.ts): every document carries the revision (change
+    // sequence number) of its last write and the paths that hold Dates; `changes` is the ordered,
+    // durable change log written in the same transaction as each write; `watch_cursors` is where a
+    // named watcher resumes after a restart.
+    version: 5,
+    sql: [
+      "ALTER TABLE resources ADD COLUMN rev BIGINT NOT NULL DEFAULT 0",
+      "ALTER TABLE resources ADD COLUMN dates TEXT NOT NULL DEFAULT '[]'",
+      `CREATE TABLE changes (
+         seq BIGINT PRIMARY KEY,
+         kind TEXT NOT NULL,
+         account TEXT NOT NULL,
+         region TEXT NOT NULL,
+         id TEXT NOT NULL,
+         op TEXT NOT NULL,
+         doc TEXT NOT NULL,
+         dates TEXT NOT NULL,
+         at BIGINT NOT NULL
+       )`,
+      `CREATE TABLE watch_cursors (
+         name TEXT PRIMARY KEY,
+         seq BIGINT NOT NULL
+       )`,
+      "INSERT INTO counters (name, value) VALUES ('changes', 0)",
+    ],
+    run: (db) => {
+      // Documents written before dates were explicit: read them the old way once, write them the
+      // new way, and give each a revision.
+      const rows = db
+        .prepare("SELECT kind, account, region, id, doc FROM resources ORDER BY kind, account, region, id")
+        .all() as {
+        kind: string;
+        account: string;
+        region: string;
+        id: string;
+        doc: string;
+      }[];
+      const update = db.prepare(
+        "UPDATE resources SET doc = ?, dates = ?, rev = ? WHERE kind = ? AND account = ? AND region = ? AND id = ?",
+      );
+      let seq = 0;
+      for (const r of rows) {
+        const { body, dates } = encodeDocument(reviveLegacyDocument(r.doc));
+        update.run(body, dates, ++seq, r.kind, r.account, r.region, r.id);
+      }
+      db.prepare("UPDATE counters SET value = ? WHERE name = 'changes'").run(seq);
+    },
+  },
+  {
+    // The registry's garbage-collection grace (src/registry/metadata.ts): digests a request looked
+    // at recently, so a blob checked by one replica is not collected by another before its manifest.
+    version: 6,
+    sql: [
+      `CREATE TABLE registry_recent (
+         digest TEXT PRIMARY KEY,
+         touched_at BIGINT NOT NULL
        )`,
     ],
   },

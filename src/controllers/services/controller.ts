@@ -5,7 +5,8 @@ import type { EcsContext } from "../../services/ecs/context.js";
 import { SERVICE_KIND, type ServiceRecord, TASK_KIND, type TaskRecord } from "../../services/ecs/records.js";
 import type { ServiceLoadBalancing } from "../../services/ecs/services.js";
 import { launchTasks, serviceLaunchType, stopping } from "../../services/ecs/tasks.js";
-import type { Change } from "../../store/documents.js";
+import { RevisionConflict } from "../../store/documents.js";
+import type { Watch } from "../../store/watch.js";
 import { WorkQueue } from "../work-queue.js";
 import { type TargetState, planService } from "./plan.js";
 
@@ -33,6 +34,7 @@ const parseKey = (key: string) => {
 export class ServiceController {
   private readonly queue: WorkQueue;
   private timer?: NodeJS.Timeout;
+  private changes?: Watch;
 
   constructor(private readonly d: ServiceControllerDeps) {
     this.queue = new WorkQueue(
@@ -43,14 +45,22 @@ export class ServiceController {
   }
 
   start() {
-    this.d.ecs.store.changes.on("change", (c: Change) => {
-      if (c.kind === SERVICE_KIND) this.queue.add(keyOf(c, c.id));
-      else if (c.kind === TASK_KIND) {
-        const t = this.d.ecs.tasks.get(c, c.id);
-        if (t?.group?.startsWith("service:"))
-          this.queue.add(keyOf(c, `${t.clusterArn.split("/").pop()}/${t.group.slice("service:".length)}`));
-      }
-    });
+    this.changes = this.d.ecs.store.watch(
+      {
+        kinds: [SERVICE_KIND, TASK_KIND],
+        onError: (err) => this.d.logger.warn({ err: (err as Error).message }, "service change feed"),
+      },
+      (changes) => {
+        for (const c of changes) {
+          if (c.kind === SERVICE_KIND) this.queue.add(keyOf(c, c.id));
+          else {
+            const t = c.doc as TaskRecord;
+            if (t.group?.startsWith("service:"))
+              this.queue.add(keyOf(c, `${t.clusterArn.split("/").pop()}/${t.group.slice("service:".length)}`));
+          }
+        }
+      },
+    );
     const resync = () => {
       for (const { scope, doc } of this.d.ecs.services.listAll())
         if (doc.status !== "INACTIVE")
@@ -63,14 +73,16 @@ export class ServiceController {
 
   stop() {
     clearInterval(this.timer);
+    this.changes?.stop();
     this.queue.close();
   }
 
   private async reconcile(key: string) {
     const { scope, id } = parseKey(key);
     const { ecs } = this.d;
-    const service = ecs.services.get(scope, id);
-    if (!service || service.status === "INACTIVE") return undefined;
+    const read = ecs.services.getVersioned(scope, id);
+    if (!read || read.doc.status === "INACTIVE") return undefined;
+    const service = read.doc;
     const tasks = ecs.tasks
       .children(scope, service.clusterArn)
       .filter((t) => t.group === `service:${service.serviceName}`);
@@ -82,13 +94,12 @@ export class ServiceController {
     const plan = planService({ service, tasks, targets, now, healthyAfterMs: this.d.healthyAfterMs });
 
     if (plan.next) {
-      const saved = ecs.store.transaction(() => {
-        const current = ecs.services.get(scope, id);
-        if (JSON.stringify(current) !== JSON.stringify(service)) return false; // changed by the API meanwhile
-        ecs.services.put(scope, plan.next!);
-        return true;
-      });
-      if (!saved) return { requeueAfterMs: 0 };
+      try {
+        ecs.services.put(scope, plan.next, { expect: read.rev });
+      } catch (err) {
+        if (err instanceof RevisionConflict) return { requeueAfterMs: 0 }; // changed by the API meanwhile
+        throw err;
+      }
     }
     for (const r of plan.register) elb?.register(r.targetGroupArn, [{ id: r.id, port: r.port }]);
     for (const r of plan.deregister) elb?.deregister(r.targetGroupArn, [{ id: r.id, port: r.port }]);

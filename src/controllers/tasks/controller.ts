@@ -7,7 +7,8 @@ import type { ContainerRuntime, LogFollower, ObservedContainer, RegistryAuth } f
 import type { PreparedContainer, TaskIdentityHooks } from "../../task-endpoint/task-identity.js";
 import type { LogsBackend } from "../../services/logs/provider.js";
 import { TASK_KIND, type TaskRecord } from "../../services/ecs/records.js";
-import type { Collection, DocumentStore } from "../../store/documents.js";
+import { type Collection, type DocumentStore, RevisionConflict, type Versioned } from "../../store/documents.js";
+import type { Watch } from "../../store/watch.js";
 import { WorkQueue } from "../work-queue.js";
 import { LABEL, PAUSE, type Placement, containerSpec, pauseSpec, taskId, taskVolumeName } from "./container-spec.js";
 import { type Action, type ObservedTask, failed, planTask } from "./plan.js";
@@ -57,6 +58,7 @@ export class TaskController {
   private readonly cursors: Collection<LogCursor>;
   private readonly placement: Placement;
   private unwatch?: () => void;
+  private changes?: Watch;
   private resync?: NodeJS.Timeout;
   private pauseImage?: Promise<string>;
 
@@ -79,9 +81,16 @@ export class TaskController {
     await this.d.runtime.ensureNetwork(this.d.network);
     this.pauseImage = this.d.runtime.ensurePauseImage();
     await this.pauseImage;
-    this.d.store.changes.on("change", (c: { kind: string; id: string }) => {
-      if (c.kind === TASK_KIND) this.queue.add(c.id);
-    });
+    // From the head: the sweep below queues every live task, the change log what follows.
+    this.changes = this.d.store.watch(
+      {
+        kinds: [TASK_KIND],
+        onError: (err) => this.d.logger.warn({ err: (err as Error).message }, "task change feed"),
+      },
+      (changes) => {
+        for (const c of changes) this.queue.add(c.id);
+      },
+    );
     this.unwatch = this.d.runtime.watch({ [LABEL.store]: this.d.storeId }, (e) => {
       const arn = e.labels[LABEL.taskArn];
       if (arn) this.queue.add(arn);
@@ -92,6 +101,7 @@ export class TaskController {
 
   async stop() {
     clearInterval(this.resync);
+    this.changes?.stop();
     this.unwatch?.();
     this.queue.close();
     for (const f of this.followers.values()) f.stop();
@@ -138,28 +148,30 @@ export class TaskController {
     return obs;
   }
 
-  /** Writes the next task state unless someone (StopTask) changed it since we read it. */
-  private save(scope: Scope, read: TaskRecord, next: TaskRecord): TaskRecord | undefined {
-    return this.d.store.transaction(() => {
-      const current = this.d.tasks.get(scope, read.taskArn);
-      if (!current || current.version !== read.version) return undefined;
-      return this.d.tasks.put(scope, { ...next, version: (current.version ?? 1) + 1 });
-    });
+  /** Writes the next task state unless someone (StopTask) changed it since we read it (compare-and-put). */
+  private save(scope: Scope, read: Versioned<TaskRecord>, next: TaskRecord): TaskRecord | undefined {
+    try {
+      return this.d.tasks.put(scope, { ...next, version: (read.doc.version ?? 1) + 1 }, { expect: read.rev });
+    } catch (err) {
+      if (err instanceof RevisionConflict) return undefined;
+      throw err;
+    }
   }
 
   private async reconcile(arn: string): Promise<{ requeueAfterMs?: number } | undefined> {
     const scope = scopeOf(arn);
     const list = await this.d.runtime.list({ [LABEL.store]: this.d.storeId, [LABEL.taskArn]: arn });
-    const task = this.d.tasks.get(scope, arn);
-    if (!task) {
+    const read = this.d.tasks.getVersioned(scope, arn);
+    if (!read) {
       await Promise.all(list.map((c) => this.d.runtime.removeContainer(c.id)));
       return undefined;
     }
+    const task = read.doc;
     const obs = this.observe(list);
     const plan = planTask(task, obs, this.d.clock.now());
     let current = task;
     if (plan.next) {
-      const saved = this.save(scope, task, plan.next);
+      const saved = this.save(scope, read, plan.next);
       if (!saved) return { requeueAfterMs: 0 };
       current = saved;
       if (saved.lastStatus !== task.lastStatus)
@@ -174,8 +186,8 @@ export class TaskController {
       await this.apply(current, scope, obs, plan.actions);
     } catch (err) {
       if (!(err instanceof StartFailure)) throw err;
-      const reread = this.d.tasks.get(scope, arn);
-      if (reread) this.save(scope, reread, failed(reread, this.d.clock.now(), "TaskFailedToStart", err.message));
+      const reread = this.d.tasks.getVersioned(scope, arn);
+      if (reread) this.save(scope, reread, failed(reread.doc, this.d.clock.now(), "TaskFailedToStart", err.message));
     }
     return { requeueAfterMs: 0 };
   }

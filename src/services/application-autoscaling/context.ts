@@ -53,6 +53,13 @@ export const TARGET_KIND = "aas.scalableTarget";
 export const POLICY_KIND = "aas.scalingPolicy";
 export const SCHEDULED_KIND = "aas.scheduledAction";
 export const ACTIVITY_KIND = "aas.activity";
+export const NEWEST_ACTIVITY_KIND = "aas.newestActivity";
+
+/** Points at a target's newest activity. */
+interface NewestActivity {
+  target: string;
+  activity: string;
+}
 
 /** AWS keeps scaling activities six weeks; Berth also keeps at most this many per target. */
 export const ACTIVITY_RETENTION_MS = 42 * 24 * 3600 * 1000;
@@ -77,9 +84,8 @@ export class AasContext {
   readonly policies: Collection<PolicyRecord>;
   readonly scheduled: Collection<ScheduledActionRecord>;
   readonly activities: Collection<ActivityRecord>;
-  private seq = 0;
-  /** The newest activity id per target (scope + key), so repeats are found without listing all. */
-  private readonly newest = new Map<string, string>();
+  /** The newest activity id per target, so repeats are found without listing all. */
+  private readonly newest: Collection<NewestActivity>;
 
   constructor(
     readonly store: DocumentStore,
@@ -108,6 +114,7 @@ export class AasContext {
       id: (a) => a.id,
       parent: (a) => a.target,
     });
+    this.newest = store.collection<NewestActivity>(NEWEST_ACTIVITY_KIND, { id: (n) => n.target });
   }
 
   /** The registered target, or ObjectNotFoundException in AWS's words. */
@@ -143,23 +150,26 @@ export class AasContext {
     a: Omit<ScalingActivity, "ActivityId" | "ServiceNamespace" | "ResourceId" | "ScalableDimension">,
   ) {
     const key = targetKey(target.ServiceNamespace, target.ResourceId, target.ScalableDimension);
-    this.seq = (this.seq + 1) % 1_000_000;
-    const id = `${key}|${String(a.StartTime.getTime()).padStart(15, "0")}-${String(this.seq).padStart(6, "0")}`;
-    const record: ActivityRecord = {
-      ...a,
-      id,
-      target: key,
-      ActivityId: uuid(),
-      ServiceNamespace: target.ServiceNamespace,
-      ResourceId: target.ResourceId,
-      ScalableDimension: target.ScalableDimension,
-    };
-    this.activities.put(scope, record);
-    this.newest.set(`${scope.account}|${scope.region}|${key}`, id);
-    const all = this.activities.children(scope, key);
-    for (const old of all.slice(0, Math.max(0, all.length - ACTIVITIES_PER_TARGET)))
-      this.activities.delete(scope, old.id);
-    return record;
+    return this.store.transaction(() => {
+      // The store's next sequence number orders activities of the same millisecond, on any replica.
+      const seq = this.store.head() + 1;
+      const id = `${key}|${String(a.StartTime.getTime()).padStart(15, "0")}-${String(seq).padStart(15, "0")}`;
+      const record: ActivityRecord = {
+        ...a,
+        id,
+        target: key,
+        ActivityId: uuid(),
+        ServiceNamespace: target.ServiceNamespace,
+        ResourceId: target.ResourceId,
+        ScalableDimension: target.ScalableDimension,
+      };
+      this.activities.put(scope, record);
+      this.newest.put(scope, { target: key, activity: id });
+      const all = this.activities.children(scope, key);
+      for (const old of all.slice(0, Math.max(0, all.length - ACTIVITIES_PER_TARGET)))
+        this.activities.delete(scope, old.id);
+      return record;
+    });
   }
 
   sweepActivities() {
@@ -213,8 +223,8 @@ export class AasContext {
     notScaled: { reason: NonNullable<ScalingActivity["NotScaledReasons"]>[number]; proposed: number },
   ) {
     const key = targetKey(target.ServiceNamespace, target.ResourceId, target.ScalableDimension);
-    const known = this.newest.get(`${scope.account}|${scope.region}|${key}`);
-    // One point read while Berth runs; after a restart, the target's list once.
+    const known = this.newest.get(scope, key)?.activity;
+    // Two point reads; the target's whole list only for data written before the pointer existed.
     const latest = known ? this.activities.get(scope, known) : this.activities.children(scope, key).at(-1);
     if (
       latest &&

@@ -130,11 +130,8 @@ export function elbv2Service(deps: Elbv2Deps) {
         resolveInstance,
       ),
     subscribe(onChange) {
-      const listener = (c: { kind: string }) => {
-        if (c.kind.startsWith("elbv2.")) onChange();
-      };
-      deps.store.changes.on("change", listener);
-      return () => deps.store.changes.off("change", listener);
+      const watch = deps.store.watch({ kinds: (kind) => kind.startsWith("elbv2.") }, () => onChange());
+      return () => watch.stop();
     },
     setHealth(tgArn: string, key: string, health: StoredHealth) {
       const tg = elb.targetGroups.byArn(tgArn);
