@@ -1,4 +1,5 @@
 import type { ContainerRuntime } from "../runtime/runtime.js";
+import type { HostCapacity } from "../scheduler/room.js";
 
 /**
  * A place that runs containers: the local Docker host today; agent hosts, EC2 instances, EKS
@@ -25,4 +26,15 @@ export type HostKind = "local-docker";
 export interface HostResources {
   cpuUnits: number;
   memoryMiB: number;
+}
+
+/** What a host offers placement before any task (scheduler/room.ts derives what is left from its tasks). */
+export function hostCapacity(host: Host): HostCapacity {
+  return {
+    id: host.id,
+    cpu: host.resources.cpuUnits,
+    memory: host.resources.memoryMiB,
+    reservedPorts: [...host.reservedPorts.tcp.map((p) => `tcp:${p}`), ...host.reservedPorts.udp.map((p) => `udp:${p}`)],
+    attributes: Object.fromEntries(host.attributes.map((a) => [a.name, a.value ?? ""])),
+  };
 }
