@@ -320,8 +320,8 @@ export function taskOperations(ecs: EcsContext): Provider<Operations> {
       const spec = checkLaunch(def, input, "EC2");
       const needs = taskNeeds(spec);
       const now = ecs.clock.now();
-      // The named instances that can take tasks, and a plan for one task on each.
-      const draft = () => {
+      // The named instances that can take tasks, and what each has left.
+      const resolve = () => {
         const all = ecs.tasks.children(ctx, cluster.clusterArn);
         const named = refs.map((ref) => {
           const instance = ecs.containerInstance(ctx, cluster, ref);
@@ -329,14 +329,16 @@ export function taskOperations(ecs: EcsContext): Provider<Operations> {
         });
         const found = named.filter((i) => i !== undefined);
         const rooms = [...new Map(found.map((i) => [i.containerInstanceArn, instanceRoom(i, all)])).values()];
-        const hostIds = found.map((i) => i.containerInstanceArn);
-        return { named, rooms, hostIds, plan: planOnHosts(rooms, needs, hostIds) };
+        return { named, rooms, hostIds: found.map((i) => i.containerInstanceArn) };
       };
-      const snapshot = draft();
+      const snapshot = resolve();
+      const draft = planOnHosts(snapshot.rooms, needs, snapshot.hostIds);
       return ecs.store.transaction(() => {
-        const current = draft();
-        const same = current.hostIds.join() === snapshot.hostIds.join();
-        const { named, plan } = same && !revalidate(snapshot.plan, current.rooms, needs) ? snapshot : current;
+        const { named, rooms, hostIds } = resolve();
+        // The draft stands if the same instances resolve and every task still fits; else plan again now.
+        const stands =
+          hostIds.join() === snapshot.hostIds.join() && draft.failures.length === 0 && !revalidate(draft, rooms, needs);
+        const plan = stands ? draft : planOnHosts(rooms, needs, hostIds);
         return startOutcome(refs, named, plan, (instance) => {
           const placement = {
             launchType: "EC2" as const,
