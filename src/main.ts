@@ -18,12 +18,13 @@ import { createRegistry, createRegistryRoute } from "./registry/index.js";
 import { DockerRuntime } from "./runtime/docker/docker-runtime.js";
 import { ecrServices, pullCredentials } from "./services/ecr/provider.js";
 import { ecsService } from "./services/ecs/provider.js";
+import { launchTasks } from "./services/ecs/tasks.js";
 import type { LoadBalancing } from "./services/elbv2/index.js";
 import { elbv2Service } from "./services/elbv2/provider.js";
 import { iamService } from "./services/iam/provider.js";
 import { logsService } from "./services/logs/provider.js";
 import { secretsManagerService } from "./services/secretsmanager/provider.js";
-import type { ServiceState } from "./services/service.js";
+import type { ServiceState } from "./protocol/service.js";
 import { ssmService } from "./services/ssm/provider.js";
 import { stsService } from "./services/sts/provider.js";
 import { openDb } from "./store/db.js";
@@ -125,6 +126,7 @@ async function main() {
   await startController();
   const serviceScheduler = new ServiceController({
     ecs: ecs.ecs,
+    launchTasks: (...args) => launchTasks(ecs.ecs, ...args),
     clock,
     logger,
     loadBalancing: () => loadBalancing,
@@ -146,7 +148,7 @@ async function main() {
     resolveInstance: () => config.publishHost,
   });
   loadBalancing = elbv2.loadBalancing;
-  lbPlane = new DataPlane({ source: elbv2.planeSource, logger });
+  lbPlane = new DataPlane({ source: elbv2.planeSource, logger, clock });
   await lbPlane.start();
   monitoring.addLoadBalancers(lbPlane);
 

@@ -7,7 +7,7 @@ import { errorStatus } from "../protocol/model.js";
 import { type SigV4Claim, parseAmzDate, readClaim, signatureMatches } from "../protocol/sigv4.js";
 import type { KeyLookup } from "../iam/credentials.js";
 import { type CallerIdentity, rootIdentity } from "../iam/identity.js";
-import type { RequestContext, ServiceDefinition } from "../services/service.js";
+import type { RequestContext, ServiceDefinition } from "../protocol/service.js";
 
 /** State one request accumulates as it passes the chain's steps in order. */
 export interface Exchange {

@@ -1,7 +1,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { Logger } from "../core/logger.js";
 import type { WireRequest, WireResponse } from "../protocol/http.js";
-import type { ServiceDefinition } from "../services/service.js";
+import type { ServiceDefinition } from "../protocol/service.js";
 import { buildChain, type ChainDeps } from "./chain.js";
 
 const MAX_BODY = 64 * 1024 * 1024;

@@ -1,4 +1,4 @@
-import type { Principal, RequestContext } from "../services/service.js";
+import type { Principal, RequestContext } from "../protocol/service.js";
 import type { RequestPrincipal } from "./evaluate.js";
 import type { SecretBox } from "./secret-box.js";
 

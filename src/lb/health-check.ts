@@ -1,7 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect } from "node:net";
-import type { HealthCheckSettings } from "../services/elbv2/records.js";
+import type { HealthCheckSettings } from "../store/schema/elbv2.js";
 import { parseHttpCodeMatcher } from "../services/elbv2/validate.js";
 import { type CheckResult, codeMismatch, failedCheck, timedOut } from "./health.js";
 

@@ -1,4 +1,4 @@
-import type { StoredHealth } from "../services/elbv2/records.js";
+import type { StoredHealth } from "../store/schema/elbv2.js";
 
 /**
  * The target health state machine, pure. A target starts `initial`; one passing check makes it

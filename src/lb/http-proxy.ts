@@ -1,77 +1,48 @@
-import { randomBytes } from "node:crypto";
 import { type Server, type Socket, connect, createServer } from "node:net";
 import {
+  type ElbResponseOptions,
+  HttpDate,
+  elbClosesConnection,
+  elbResponse,
+  fixedResponseOptions,
+} from "./elb-responses.js";
+import {
+  type ForwardContext,
+  TraceIds,
+  clientResponseHead,
+  forwardRequestHead,
+  forwardedLines,
+  forwardedSuffix,
+  responseConnectionLine,
+} from "./forward-head.js";
+import {
   CRLF2,
-  ChunkedScanner,
   HttpError,
   MAX_HEAD,
-  REASONS,
   type RequestHead,
   type ScannedResponse,
-  elbErrorBody,
   hostOnly,
   headerValues,
   scanResponseHead,
   scanRequestHead,
   splitTarget,
 } from "./http1.js";
-import {
-  type LoadBalancerCounters,
-  type TargetGroupCounters,
-  countElbStatus,
-  countTargetStatus,
-  recordResponseTime,
-} from "./metrics.js";
-import { type CompiledRule, type RequestView, selectAction } from "./rules.js";
-import { pickWeighted } from "./select.js";
-import type { TargetGroupRuntime, TargetRuntime } from "./target-group.js";
+import { BodyEnd } from "./body-end.js";
+import { listenExclusive } from "./listen.js";
+import { countElbStatus, countTargetStatus, recordResponseTime } from "./metrics.js";
+import { redirectLocation } from "./redirect.js";
+import type { FixedAction, ForwardAction, ForwardGroup, LbRuntime, RedirectAction, Routing } from "./routing.js";
+import { type RequestView, selectAction } from "./rules.js";
+import { chooseForward } from "./stickiness.js";
+import type { TargetRuntime } from "./target-group.js";
 
 /**
  * The ALB data plane: an HTTP/1.1 reverse proxy on raw sockets. It parses only message heads,
  * forwards body bytes unchanged, keeps client connections alive and reuses idle connections to
- * targets, so a request costs two small parses and two writes.
+ * targets, so a request costs two small parses and two writes. What it writes is decided by pure
+ * modules beside it (stickiness.ts, forward-head.ts, redirect.ts, elb-responses.ts); this file is
+ * the I/O state machine.
  */
-
-/** Per load balancer settings and counters, shared by its listeners. */
-export interface LbRuntime {
-  arn: string;
-  idleTimeoutMs: number;
-  xffMode: "append" | "preserve" | "remove";
-  xffClientPort: boolean;
-  counters: LoadBalancerCounters;
-}
-
-export interface ForwardGroup {
-  tg: TargetGroupRuntime;
-  counters: TargetGroupCounters;
-}
-
-export type RouteAction =
-  | {
-      kind: "forward";
-      groups: ForwardGroup[];
-      weights: number[];
-      /** Smooth weighted round robin state, one per group. */
-      current: number[];
-      /** Forward-action target group stickiness (AWSALBTG cookie), seconds; 0 = off. */
-      groupStickySeconds: number;
-    }
-  | {
-      kind: "redirect";
-      status: 301 | 302;
-      protocol: string;
-      host: string;
-      port: string;
-      path: string;
-      query: string;
-    }
-  | { kind: "fixed"; status: number; contentType?: string; body: Buffer };
-
-export interface Routing {
-  /** In priority order. */
-  rules: CompiledRule<RouteAction>[];
-  fallback: RouteAction;
-}
 
 /** How long to wait for a TCP connection to a target before answering 504 (ALB: 10 s). */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -81,52 +52,9 @@ const NO_PARTS: Buffer[] = [];
 const REPLAY_LIMIT = 64 * 1024;
 
 // Caches (not state): the Date header changes once a second; trace ids are a random prefix and a counter.
-let dateSecond = -1;
-let dateText = "";
-function httpDate(): string {
-  const now = Date.now();
-  const s = Math.floor(now / 1000);
-  if (s !== dateSecond) {
-    dateSecond = s;
-    dateText = new Date(now).toUTCString();
-  }
-  return dateText;
-}
-const tracePrefix = randomBytes(6).toString("hex");
-let traceCounter = 0;
-let traceSecond = -1;
-let traceEpoch = "";
-function traceId(): string {
-  traceCounter = (traceCounter + 1) % 0x1000000000000;
-  const s = Math.floor(Date.now() / 1000);
-  if (s !== traceSecond) {
-    traceSecond = s;
-    traceEpoch = `Root=1-${s.toString(16)}-${tracePrefix}`;
-  }
-  return traceEpoch + traceCounter.toString(16).padStart(12, "0");
-}
-
-const STICKY_COOKIE = "AWSALB";
-const GROUP_COOKIE = "AWSALBTG";
-
-function cookieValue(head: RequestHead, name: string): string | undefined {
-  for (const value of headerValues(head, "cookie")) {
-    for (const part of value.split(";")) {
-      const eq = part.indexOf("=");
-      if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-    }
-  }
-  return undefined;
-}
-
-const encodeSticky = (key: string) => Buffer.from(key).toString("base64url");
-const decodeSticky = (value: string) => {
-  try {
-    return Buffer.from(value, "base64url").toString();
-  } catch {
-    return "";
-  }
-};
+const httpDate = new HttpDate();
+const traceIds = new TraceIds();
+const nextTraceId = () => traceIds.next(Date.now());
 
 /**
  * Idle timeouts are enforced by a sweep over connections rather than per-socket timers, which
@@ -150,7 +78,7 @@ export class HttpListener {
     public lb: LbRuntime,
     readonly port: number,
   ) {
-    this.forwardedSuffix = `X-Forwarded-Proto: http\r\nX-Forwarded-Port: ${port}\r\n`;
+    this.forwardedSuffix = forwardedSuffix(port);
     this.server = createServer({ noDelay: true }, (socket) => {
       const conn = new ClientConn(this, socket);
       this.conns.add(conn);
@@ -174,16 +102,9 @@ export class HttpListener {
     this.sweepTimer.unref();
   }
 
-  listen(address: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.server.once("error", onError);
-      this.server.listen({ host: address, port: this.port, exclusive: true, backlog: 1024 }, () => {
-        this.server.off("error", onError);
-        this.armSweep();
-        resolve();
-      });
-    });
+  async listen(address: string): Promise<void> {
+    await listenExclusive(this.server, address, this.port);
+    this.armSweep();
   }
 
   /** Stops listening and closes every client connection and every connection it opened to targets. */
@@ -371,8 +292,8 @@ enum Res {
 class Exchange {
   /** More request body bytes are expected from the client. */
   bodyOpen = false;
-  private bodyRemaining = 0;
-  private scanner: ChunkedScanner | null = null;
+  /** Where the request body ends (while bodyOpen). */
+  private bodyEnd: BodyEnd | null = null;
   private pending: Buffer[] | null = null;
   private replay: Buffer[] | null = null;
   private replayBytes = 0;
@@ -395,8 +316,8 @@ class Exchange {
   private res = Res.Head;
   private resBuf: Buffer | null = null;
   private resHead: ScannedResponse | null = null;
-  private resRemaining = 0;
-  private resScanner: ChunkedScanner | null = null;
+  /** Where the response body ends (while res is Body). */
+  private resEnd: BodyEnd | null = null;
   private gotResponseBytes = false;
   private headPending: { src: Buffer; head: ScannedResponse; extra: string } | null = null;
   private finished = false;
@@ -408,13 +329,9 @@ class Exchange {
 
   start() {
     const head = this.head;
-    const f = head.framing;
-    if (f.kind === "length") {
+    if (head.framing.kind !== "none") {
       this.bodyOpen = true;
-      this.bodyRemaining = f.length;
-    } else if (f.kind === "chunked") {
-      this.bodyOpen = true;
-      this.scanner = new ChunkedScanner();
+      this.bodyEnd = new BodyEnd(head.framing);
     }
     const listener = this.conn.listener;
     const routing = listener.routing;
@@ -454,31 +371,20 @@ class Exchange {
   clientBody(chunk: Buffer) {
     let part = chunk;
     let leftover: Buffer | null = null;
-    if (this.scanner) {
-      let end: number;
-      try {
-        end = this.scanner.scan(chunk);
-      } catch {
-        this.bodyOpen = false;
-        this.abortBoth();
-        return;
+    let end: number;
+    try {
+      end = this.bodyEnd!.find(chunk);
+    } catch {
+      this.bodyOpen = false;
+      this.abortBoth();
+      return;
+    }
+    if (end >= 0) {
+      this.bodyOpen = false;
+      if (end < chunk.length) {
+        part = chunk.subarray(0, end);
+        leftover = chunk.subarray(end);
       }
-      if (end >= 0) {
-        this.bodyOpen = false;
-        if (end < chunk.length) {
-          part = chunk.subarray(0, end);
-          leftover = chunk.subarray(end);
-        }
-      }
-    } else {
-      if (chunk.length >= this.bodyRemaining) {
-        if (chunk.length > this.bodyRemaining) {
-          part = chunk.subarray(0, this.bodyRemaining);
-          leftover = chunk.subarray(this.bodyRemaining);
-        }
-        this.bodyRemaining = 0;
-        this.bodyOpen = false;
-      } else this.bodyRemaining -= chunk.length;
     }
     if (leftover) this.conn.buf = this.conn.buf ? Buffer.concat([this.conn.buf, leftover]) : leftover;
     if (!this.discard) this.sendBody(part);
@@ -506,80 +412,35 @@ class Exchange {
 
   // ---- actions ------------------------------------------------------------------------------
 
-  private forward(action: Extract<RouteAction, { kind: "forward" }>) {
-    const now = Date.now();
-    let gi = -1;
-    if (action.groups.length === 1) gi = action.weights[0] > 0 ? 0 : -1;
-    else {
-      if (action.groupStickySeconds > 0) {
-        const v = cookieValue(this.head, GROUP_COOKIE);
-        if (v) {
-          const arn = decodeSticky(v);
-          const i = action.groups.findIndex((g) => g.tg.arn === arn);
-          if (i >= 0 && action.weights[i] > 0) gi = i;
-        }
-      }
-      if (gi < 0) gi = pickWeighted(action.weights, action.current);
-      if (gi >= 0 && action.groupStickySeconds > 0)
-        this.setCookies += `Set-Cookie: ${GROUP_COOKIE}=${encodeSticky(action.groups[gi].tg.arn)}; Expires=${new Date(now + action.groupStickySeconds * 1000).toUTCString()}; Path=/\r\n`;
-    }
-    if (gi < 0) return this.elb(503);
-    const group = action.groups[gi];
-    const tg = group.tg;
-    let target: TargetRuntime | undefined;
-    const sticky = tg.spec.stickiness;
-    if (sticky.enabled) {
-      const v = cookieValue(this.head, STICKY_COOKIE);
-      if (v) {
-        const key = decodeSticky(v);
-        const t = tg.targets.get(key);
-        if (t && tg.eligible.includes(t)) target = t;
-      }
-    }
-    target ??= tg.pick(now);
-    if (!target) return this.elb(503);
-    if (sticky.enabled)
-      this.setCookies += `Set-Cookie: ${STICKY_COOKIE}=${encodeSticky(target.key)}; Expires=${new Date(now + sticky.durationSeconds * 1000).toUTCString()}; Path=/\r\n`;
+  private forward(action: ForwardAction) {
+    const choice = chooseForward(action, () => headerValues(this.head, "cookie"), Date.now());
+    this.setCookies = choice.setCookies;
+    const { group, target } = choice;
+    if (!group || !target) return this.elb(503);
     this.group = group;
     this.target = target;
     target.inflight++;
     group.counters.requestCount++;
-    this.headOut = this.forwardHead();
+    this.headOut = forwardRequestHead(this.head, forwardedLines(this.head, this.forwardContext()));
     // Requests whose body can be kept (none, or a Content-Length) can be retried; chunked ones stream.
     const kind = this.head.framing.kind;
     this.replay = kind === "none" ? NO_PARTS : kind === "length" ? [] : null;
     this.dispatch();
   }
 
-  /**
-   * The request head as sent to the target: the request line as HTTP/1.1, the client's header
-   * lines minus hop-by-hop and X-Forwarded-* ones (copied as bytes), then X-Forwarded-For/Proto/
-   * Port, Host when an HTTP/1.0 client sent none, and a trace id when the client sent none.
-   */
-  private forwardHead(): Buffer {
-    const head = this.head;
+  private forwardContext(): ForwardContext {
     const listener = this.conn.listener;
-    const lb = listener.lb;
     const socket = this.conn.socket;
-    let xff = lb.xffMode === "remove" ? "" : head.xff;
-    if (lb.xffMode === "append") {
-      const client = lb.xffClientPort ? `${socket.remoteAddress}:${socket.remotePort}` : `${socket.remoteAddress}`;
-      xff = xff ? `${xff}, ${client}` : client;
-    }
-    let extra = xff ? `X-Forwarded-For: ${xff}\r\n${listener.forwardedSuffix}` : listener.forwardedSuffix;
-    if (!head.host) extra += `Host: ${socket.localAddress}:${listener.port}\r\n`;
-    if (!head.trace) extra += `X-Amzn-Trace-Id: ${traceId()}\r\n`;
-    extra += "\r\n";
-    const { buf, forward } = head;
-    const line = head.method.length + 1 + head.target.length; // "METHOD TARGET", as sent
-    let size = line + 11 + extra.length;
-    for (let i = 0; i < forward.length; i += 2) size += forward[i + 1] - forward[i];
-    const out = Buffer.allocUnsafe(size);
-    let at = buf.copy(out, 0, head.start, head.start + line);
-    at += out.write(" HTTP/1.1\r\n", at, "latin1");
-    for (let i = 0; i < forward.length; i += 2) at += buf.copy(out, at, forward[i], forward[i + 1]);
-    out.write(extra, at, "latin1");
-    return out;
+    return {
+      xffMode: listener.lb.xffMode,
+      xffClientPort: listener.lb.xffClientPort,
+      remoteAddress: socket.remoteAddress,
+      remotePort: socket.remotePort,
+      localAddress: socket.localAddress,
+      listenerPort: listener.port,
+      suffix: listener.forwardedSuffix,
+      traceId: nextTraceId,
+    };
   }
 
   private dispatch() {
@@ -695,47 +556,30 @@ class Exchange {
     const closeClient = this.head.close || head.framing.kind === "close";
     if (closeClient) this.keepAliveAfter = false;
     const tunnel = head.status === 101;
-    let extra = this.setCookies;
-    if (!tunnel) {
-      if (closeClient) extra += "Connection: close\r\n";
-      else if (this.head.minor === 0) extra += "Connection: keep-alive\r\n";
-    }
+    const extra = this.setCookies + responseConnectionLine(closeClient, tunnel, this.head.minor);
     this.headPending = { src, head, extra }; // written together with the first body bytes
     const f = head.framing;
     if (f.kind === "none") this.res = Res.Done;
     else {
       this.res = Res.Body;
-      if (f.kind === "length") this.resRemaining = f.length;
-      else if (f.kind === "chunked") this.resScanner = new ChunkedScanner();
+      this.resEnd = new BodyEnd(f);
     }
     if (this.res === Res.Done && !tunnel) this.complete();
   }
 
   private responseBody(chunk: Buffer) {
-    const f = this.resHead!.framing;
     let part = chunk;
-    if (f.kind === "length") {
-      if (chunk.length >= this.resRemaining) {
-        if (chunk.length > this.resRemaining) {
-          part = chunk.subarray(0, this.resRemaining);
-          this.upstream!.broken = true; // the target sent more than it announced
-        }
-        this.resRemaining = 0;
-        this.res = Res.Done;
-      } else this.resRemaining -= chunk.length;
-    } else if (f.kind === "chunked") {
-      let end: number;
-      try {
-        end = this.resScanner!.scan(chunk);
-      } catch {
-        return this.abortBoth();
-      }
-      if (end >= 0) {
-        this.res = Res.Done;
-        if (end < chunk.length) {
-          part = chunk.subarray(0, end);
-          this.upstream!.broken = true;
-        }
+    let end: number;
+    try {
+      end = this.resEnd!.find(chunk);
+    } catch {
+      return this.abortBoth();
+    }
+    if (end >= 0) {
+      this.res = Res.Done;
+      if (end < chunk.length) {
+        part = chunk.subarray(0, end);
+        this.upstream!.broken = true; // the target sent more than it announced: not reusable
       }
     }
     const client = this.conn.socket;
@@ -756,26 +600,8 @@ class Exchange {
     this.headPending = null;
     const client = this.conn.socket;
     if (pending === null) return body ? client.write(body) : true;
-    const { src, head, extra } = pending;
-    const r = head.ranges;
-    let size = 9 + (head.reasonEnd - 9) + 2 + extra.length + 2;
-    for (let i = 0; i < r.length; i += 2) size += r[i + 1] - r[i];
-    const bodyLen = body ? body.length : 0;
-    const together = body !== null && size + bodyLen <= COALESCE_LIMIT;
-    const out = Buffer.allocUnsafe(together ? size + bodyLen : size);
-    let at = out.write("HTTP/1.1 ", 0, "latin1");
-    at += src.copy(out, at, 9, head.reasonEnd); // "200 OK"
-    out[at++] = 13;
-    out[at++] = 10;
-    for (let i = 0; i < r.length; i += 2) at += src.copy(out, at, r[i], r[i + 1]);
-    if (extra) at += out.write(extra, at, "latin1");
-    out[at++] = 13;
-    out[at++] = 10;
-    if (together) {
-      body!.copy(out, at);
-      return client.write(out);
-    }
-    if (!body) return client.write(out);
+    const { bytes: out, withBody } = clientResponseHead(pending.src, pending.head, pending.extra, body, COALESCE_LIMIT);
+    if (withBody || !body) return client.write(out);
     client.cork();
     client.write(out);
     const ok = client.write(body);
@@ -916,35 +742,25 @@ class Exchange {
     this.sendElb(status, { body: true });
   }
 
-  private fixed(action: Extract<RouteAction, { kind: "fixed" }>) {
-    this.sendElb(action.status, {
-      contentType: action.contentType ?? "text/plain; charset=utf-8",
-      payload: action.body,
-    });
+  private fixed(action: FixedAction) {
+    this.sendElb(action.status, fixedResponseOptions(action));
   }
 
-  private redirect(a: Extract<RouteAction, { kind: "redirect" }>) {
-    const { path, query } = splitTarget(this.head.target);
-    const host = hostOnly(this.head.host);
-    const port = String(this.conn.listener.port);
-    const sub = (s: string) =>
-      s
-        .replaceAll("#{protocol}", "http")
-        .replaceAll("#{host}", host)
-        .replaceAll("#{port}", port)
-        .replaceAll("#{path}", path.slice(1))
-        .replaceAll("#{query}", query);
-    const protocol = a.protocol === "#{protocol}" ? "http" : a.protocol.toLowerCase();
-    const q = sub(a.query);
-    const location = `${protocol}://${sub(a.host)}:${sub(a.port)}${sub(a.path)}${q ? `?${q}` : ""}`;
+  private redirect(a: RedirectAction) {
+    const head = this.head;
+    const location = redirectLocation(a, {
+      target: head.target,
+      host: head.host,
+      listenerPort: this.conn.listener.port,
+    });
     this.sendElb(a.status, { location, body: true });
   }
 
-  private sendElb(status: number, opts: { contentType?: string; payload?: Buffer; location?: string; body?: boolean }) {
+  private sendElb(status: number, opts: ElbResponseOptions) {
     const lb = this.conn.listener.lb.counters;
     lb.requestCount++;
     countElbStatus(lb, status);
-    const close = this.head.close || (this.bodyOpen && this.head.framing.kind !== "length");
+    const close = elbClosesConnection(this.head, this.bodyOpen);
     if (close) this.keepAliveAfter = false;
     writeElbResponse(this.conn.socket, status, {
       ...opts,
@@ -958,26 +774,9 @@ class Exchange {
 }
 
 /** Writes a response the load balancer generates (errors, redirects, fixed responses), as ALB formats them. */
-function writeElbResponse(
-  socket: Socket,
-  status: number,
-  opts: {
-    contentType?: string;
-    payload?: Buffer;
-    location?: string;
-    body?: boolean;
-    close?: boolean;
-    head?: boolean;
-    extra?: string;
-  },
-) {
-  const payload = opts.payload ?? (opts.body ? Buffer.from(elbErrorBody(status)) : Buffer.alloc(0));
-  let out = `HTTP/1.1 ${status} ${REASONS[status] ?? ""}\r\nServer: awselb/2.0\r\nDate: ${httpDate()}\r\n`;
-  out += `Content-Type: ${opts.contentType ?? "text/html"}\r\nContent-Length: ${payload.length}\r\n`;
-  if (opts.location) out += `Location: ${opts.location}\r\n`;
-  if (opts.extra) out += opts.extra;
-  out += `Connection: ${opts.close ? "close" : "keep-alive"}\r\n\r\n`;
-  writeMessage(socket, out, opts.head || payload.length === 0 ? null : [payload]);
+function writeElbResponse(socket: Socket, status: number, opts: ElbResponseOptions) {
+  const { head, body } = elbResponse(status, opts, httpDate.at(Date.now()));
+  writeMessage(socket, head, body ? [body] : null);
 }
 
 /** Bodies up to this size are copied into the head's buffer so a small message costs one write. */

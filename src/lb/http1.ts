@@ -122,13 +122,7 @@ export function scanRequestHead(buf: Buffer, start: number, end: number): Reques
     let colon = pos;
     while (colon < end && TOKEN[buf[colon]]) colon++;
     if (colon === pos || buf[colon] !== 58) throw bad400("malformed header line");
-    let lineEnd = colon;
-    while (lineEnd < end && buf[lineEnd] !== 13) {
-      // A bare LF or NUL in a header line could make the target read the head differently.
-      if (buf[lineEnd] === 10 || buf[lineEnd] === 0) throw bad400("invalid character in a header line");
-      lineEnd++;
-    }
-    if (lineEnd < end && buf[lineEnd + 1] !== 10) throw bad400("bare CR in a header line");
+    const lineEnd = headerLineEnd(buf, colon, end, bad400);
     const len = colon - pos;
     let keep = true;
     switch (len) {
@@ -214,14 +208,30 @@ export function scanRequestHead(buf: Buffer, start: number, end: number): Reques
     head.forward = all.flat();
   }
   const extra = connection.filter((t) => t !== "close" && t !== "keep-alive" && t !== "upgrade");
-  if (extra.length) {
-    // Connection names more hop-by-hop headers (rare): drop those lines too.
-    const names = new Set(extra);
-    head.forward = splitRanges(buf, head.forward)
-      .filter(([a]) => !names.has(buf.toString("latin1", a, buf.indexOf(58, a)).toLowerCase()))
-      .flat();
-  }
+  // Connection names more hop-by-hop headers (rare): drop those lines too.
+  if (extra.length) head.forward = withoutNamedLines(buf, head.forward, new Set(extra));
   return head;
+}
+
+/**
+ * Where the header line whose name ends at `colon` ends (its CR, or `end`). Throws `fail(why)`
+ * for a bare LF or NUL, which could make the next hop read the head differently, or a bare CR.
+ */
+function headerLineEnd(buf: Buffer, colon: number, end: number, fail: (why: string) => HttpError): number {
+  let lineEnd = colon;
+  while (lineEnd < end && buf[lineEnd] !== 13) {
+    if (buf[lineEnd] === 10 || buf[lineEnd] === 0) throw fail("invalid character in a header line");
+    lineEnd++;
+  }
+  if (lineEnd < end && buf[lineEnd + 1] !== 10) throw fail("bare CR in a header line");
+  return lineEnd;
+}
+
+/** Header line ranges minus the lines whose (lowercase) name is in `names`, one range per line. */
+function withoutNamedLines(buf: Buffer, ranges: number[], names: Set<string>): number[] {
+  return splitRanges(buf, ranges)
+    .filter(([a]) => !names.has(buf.toString("latin1", a, buf.indexOf(58, a)).toLowerCase()))
+    .flat();
 }
 
 /** Ranges that may hold several lines → one [start, end) per line. */
@@ -344,13 +354,7 @@ export function scanResponseHead(buf: Buffer, end: number, method: string): Scan
     let colon = pos;
     while (colon < end && buf[colon] !== 58 && buf[colon] !== 13) colon++;
     if (colon === pos || buf[colon] !== 58) throw bad("malformed header line");
-    let lineEnd = colon;
-    while (lineEnd < end && buf[lineEnd] !== 13) {
-      // A bare LF or NUL in a header line could make the target read the head differently.
-      if (buf[lineEnd] === 10 || buf[lineEnd] === 0) throw bad("invalid character in a header line");
-      lineEnd++;
-    }
-    if (lineEnd < end && buf[lineEnd + 1] !== 10) throw bad("bare CR in a header line");
+    const lineEnd = headerLineEnd(buf, colon, end, bad);
     const len = colon - pos;
     if (buf[colon - 1] === 32 || buf[colon - 1] === 9) throw bad("whitespace before a colon");
     let keep = true;
@@ -420,24 +424,8 @@ export function scanResponseHead(buf: Buffer, end: number, method: string): Scan
     }
     pos = lineEnd + 2;
   }
-  if (extraHop) {
-    // Connection names more hop-by-hop headers (rare): split the kept ranges into lines and drop those.
-    const names = new Set(extraHop);
-    const lines: number[] = [];
-    for (let i = 0; i < ranges.length; i += 2) {
-      let start = ranges[i];
-      for (let j = start; j < ranges[i + 1]; j++)
-        if (buf[j] === 10) {
-          lines.push(start, j + 1);
-          start = j + 1;
-        }
-    }
-    ranges.length = 0;
-    for (let i = 0; i < lines.length; i += 2) {
-      const colon = buf.indexOf(58, lines[i]);
-      if (!names.has(buf.toString("latin1", lines[i], colon).toLowerCase())) ranges.push(lines[i], lines[i + 1]);
-    }
-  }
+  // Connection names more hop-by-hop headers (rare): drop those lines too.
+  const kept = extraHop ? withoutNamedLines(buf, ranges, new Set(extraHop)) : ranges;
   if (te && contentLength >= 0) throw bad("both Transfer-Encoding and Content-Length");
   if (te && !chunked) throw bad("unsupported Transfer-Encoding");
   const bodiless = method === "HEAD" || status < 200 || status === 204 || status === 304;
@@ -451,7 +439,7 @@ export function scanResponseHead(buf: Buffer, end: number, method: string): Scan
           : { kind: "length", length: contentLength }
         : { kind: "close" };
   const close = framing.kind === "close" || (minor === 0 ? !keepAliveToken : closeToken);
-  return { status, minor, framing, close, reasonStart: 12, reasonEnd: statusEnd, ranges };
+  return { status, minor, framing, close, reasonStart: 12, reasonEnd: statusEnd, ranges: kept };
 }
 
 /** The path and query of a request target ("/a/b?x=1" → ["/a/b", "x=1"]); absolute-form is reduced to its path. */
@@ -575,37 +563,3 @@ export class ChunkedScanner {
     return -1;
   }
 }
-
-/** The reason phrases ELB-generated responses use. */
-export const REASONS: Record<number, string> = {
-  200: "OK",
-  201: "Created",
-  202: "Accepted",
-  204: "No Content",
-  301: "Moved Permanently",
-  302: "Found",
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  408: "Request Timeout",
-  413: "Payload Too Large",
-  414: "URI Too Long",
-  429: "Too Many Requests",
-  431: "Request Header Fields Too Large",
-  460: "",
-  463: "",
-  500: "Internal Server Error",
-  501: "Not Implemented",
-  502: "Bad Gateway",
-  503: "Service Temporarily Unavailable",
-  504: "Gateway Time-out",
-  505: "HTTP Version Not Supported",
-};
-
-/** The HTML body ALB sends with its own error responses. */
-export const elbErrorBody = (status: number) => {
-  const title = `${status} ${REASONS[status] ?? ""}`.trim();
-  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n</body>\r\n</html>\r\n`;
-};

@@ -1,5 +1,5 @@
 import type { Action, RuleCondition } from "../protocol/generated/types/elbv2.js";
-import type { HealthCheckSettings, StoredHealth } from "../services/elbv2/records.js";
+import type { HealthCheckSettings, StoredHealth } from "../store/schema/elbv2.js";
 
 /**
  * The desired state the data plane runs on: plain data, rebuilt from the store whenever an

@@ -1,11 +1,13 @@
 import { createServer } from "node:net";
+import { type CancelTimer, type TimerClock, systemClock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
 import type { Action } from "../protocol/generated/types/elbv2.js";
 import type { CheckTarget } from "./health-check.js";
 import type { CheckResult } from "./health.js";
-import { HttpListener, type LbRuntime, type RouteAction, type Routing } from "./http-proxy.js";
+import { HttpListener } from "./http-proxy.js";
 import { type LoadBalancerMetricsSource, MetricsRegistry, type MetricsSnapshot } from "./metrics.js";
 import type { PlaneListener, PlaneSnapshot, PlaneSource } from "./model.js";
+import type { LbRuntime, RouteAction, Routing } from "./routing.js";
 import { compileConditions } from "./rules.js";
 import { TargetGroupRuntime } from "./target-group.js";
 import { TcpListener } from "./tcp-proxy.js";
@@ -13,6 +15,8 @@ import { TcpListener } from "./tcp-proxy.js";
 export interface DataPlaneDeps {
   source: PlaneSource;
   logger: Logger;
+  /** Time and timers (resync, deregistration delay, health-check intervals). Default: the system clock. */
+  clock?: TimerClock;
   /** How often to reconcile even without a change (retries failed binds, ends draining). Default 5 s. */
   resyncMs?: number;
   /** Replaces the real health checks (tests). */
@@ -45,26 +49,31 @@ export class DataPlane implements LoadBalancerMetricsSource {
   private again = false;
   private stopped = false;
   private unsubscribe?: () => void;
-  private resyncTimer?: NodeJS.Timeout;
-  private drainTimer?: NodeJS.Timeout;
+  private cancelResync?: CancelTimer;
+  private cancelDrain?: CancelTimer;
+  private readonly clock: TimerClock;
 
   constructor(private readonly deps: DataPlaneDeps) {
+    this.clock = deps.clock ?? systemClock;
     this.metrics = new MetricsRegistry((arn) => this.tgs.get(arn)?.counts() ?? { healthy: 0, unhealthy: 0 });
   }
 
   async start() {
     this.unsubscribe = this.deps.source.subscribe(() => this.schedule());
     const every = this.deps.resyncMs ?? 5000;
-    this.resyncTimer = setInterval(() => this.schedule(), every);
-    this.resyncTimer.unref();
+    const resync = () => {
+      this.schedule();
+      this.cancelResync = this.clock.after(every, resync);
+    };
+    this.cancelResync = this.clock.after(every, resync);
     await this.reconcile();
   }
 
   async stop() {
     this.stopped = true;
     this.unsubscribe?.();
-    if (this.resyncTimer) clearInterval(this.resyncTimer);
-    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.cancelResync?.();
+    this.cancelDrain?.();
     if (this.running) await this.running.catch(() => undefined);
     await Promise.all([...this.listeners.values()].map((l) => l.server.close()));
     this.listeners.clear();
@@ -138,7 +147,7 @@ export class DataPlane implements LoadBalancerMetricsSource {
   private async pass() {
     if (this.stopped) return;
     const snap = this.deps.source.read();
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     this.syncLoadBalancers(snap);
     this.syncTargetGroups(snap, now);
     await this.syncListeners(snap);
@@ -181,6 +190,7 @@ export class DataPlane implements LoadBalancerMetricsSource {
           { ...spec, targets: [], loadBalancerArns: [] },
           { health: (tgArn, key, health) => this.deps.source.setHealth(tgArn, key, health) },
           this.deps.healthCheck,
+          this.clock,
         );
         created.update(spec, now);
         this.tgs.set(spec.arn, created);
@@ -323,11 +333,8 @@ export class DataPlane implements LoadBalancerMetricsSource {
         if (at <= now) this.deps.source.removeTarget(tg.arn, t.key);
         else next = Math.min(next, at);
       }
-    if (this.drainTimer) clearTimeout(this.drainTimer);
-    this.drainTimer = undefined;
-    if (Number.isFinite(next)) {
-      this.drainTimer = setTimeout(() => this.schedule(), Math.max(1, next - now + 5));
-      this.drainTimer.unref();
-    }
+    this.cancelDrain?.();
+    this.cancelDrain = undefined;
+    if (Number.isFinite(next)) this.cancelDrain = this.clock.after(Math.max(1, next - now + 5), () => this.schedule());
   }
 }

@@ -1,4 +1,5 @@
-import { REGISTERING, type StoredHealth } from "../services/elbv2/records.js";
+import { type CancelTimer, type TimerClock, systemClock } from "../core/clock.js";
+import { REGISTERING, type StoredHealth } from "../store/schema/elbv2.js";
 import { type CheckTarget, runHealthCheck } from "./health-check.js";
 import { type CheckResult, type HealthState, nextHealth, startState } from "./health.js";
 import type { PlaneTarget, PlaneTargetGroup } from "./model.js";
@@ -29,7 +30,7 @@ export class TargetRuntime implements SelectableTarget {
   /** Connections carrying a request or a flow right now. */
   readonly active = new Set<Closable>();
   drainEndsAt?: number;
-  private checkTimer?: NodeJS.Timeout;
+  private cancelCheck?: CancelTimer;
   private generation = 0;
   private runningGeneration = -1;
   removed = false;
@@ -59,8 +60,8 @@ export class TargetRuntime implements SelectableTarget {
   }
 
   stopChecks() {
-    if (this.checkTimer) clearTimeout(this.checkTimer);
-    this.checkTimer = undefined;
+    this.cancelCheck?.();
+    this.cancelCheck = undefined;
     this.generation++;
   }
 
@@ -72,22 +73,25 @@ export class TargetRuntime implements SelectableTarget {
    * Starts periodic checks, the first right away; `onResult` applies each result. Stopping
    * (or restarting) discards the result of a check still in flight.
    */
-  startChecks(intervalMs: () => number, check: () => Promise<CheckResult>, onResult: (r: CheckResult) => void) {
+  startChecks(
+    clock: TimerClock,
+    intervalMs: () => number,
+    check: () => Promise<CheckResult>,
+    onResult: (r: CheckResult) => void,
+  ) {
     if (this.checksRunning) return;
     const generation = this.generation;
     this.runningGeneration = generation;
     const tick = async () => {
-      this.checkTimer = undefined;
+      this.cancelCheck = undefined;
       if (this.removed || this.draining || generation !== this.generation) return;
-      const started = Date.now();
+      const started = clock.now().getTime();
       const result = await check();
       if (this.removed || this.draining || generation !== this.generation) return;
       onResult(result);
-      this.checkTimer = setTimeout(tick, Math.max(0, intervalMs() - (Date.now() - started)));
-      this.checkTimer.unref();
+      this.cancelCheck = clock.after(Math.max(0, intervalMs() - (clock.now().getTime() - started)), tick);
     };
-    this.checkTimer = setTimeout(tick, 0);
-    this.checkTimer.unref();
+    this.cancelCheck = clock.after(0, tick);
   }
 }
 
@@ -112,6 +116,7 @@ export class TargetGroupRuntime {
     public spec: PlaneTargetGroup,
     private readonly events: TargetGroupEvents,
     private readonly check: (t: CheckTarget) => Promise<CheckResult> = runHealthCheck,
+    private readonly clock: TimerClock = systemClock,
   ) {}
 
   get arn() {
@@ -193,6 +198,7 @@ export class TargetGroupRuntime {
 
   private startChecks(t: TargetRuntime) {
     t.startChecks(
+      this.clock,
       () => this.spec.healthCheck.intervalSeconds * 1000,
       () =>
         this.check({
@@ -206,7 +212,7 @@ export class TargetGroupRuntime {
   }
 
   /** Feeds one check result through the state machine; persists and reroutes on a change. */
-  applyCheck(t: TargetRuntime, result: CheckResult, now = Date.now()) {
+  applyCheck(t: TargetRuntime, result: CheckResult, now = this.clock.now().getTime()) {
     if (t.removed || t.draining) return;
     const before = t.health.health;
     t.health = nextHealth(t.health, result, this.spec.healthCheck);

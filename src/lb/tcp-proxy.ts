@@ -1,4 +1,5 @@
 import { type Server, type Socket, connect, createServer } from "node:net";
+import { listenExclusive } from "./listen.js";
 import type { LoadBalancerCounters, TargetGroupCounters } from "./metrics.js";
 import type { TargetGroupRuntime, TargetRuntime } from "./target-group.js";
 
@@ -50,14 +51,7 @@ export class TcpListener {
   }
 
   listen(address: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.server.once("error", onError);
-      this.server.listen({ host: address, port: this.port, exclusive: true, backlog: 1024 }, () => {
-        this.server.off("error", onError);
-        resolve();
-      });
-    });
+    return listenExclusive(this.server, address, this.port);
   }
 
   close(): Promise<void> {

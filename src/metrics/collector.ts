@@ -3,8 +3,8 @@ import type { Scope } from "../core/ids.js";
 import { parseArn } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
 import type { ContainerRuntime, ContainerStats } from "../runtime/runtime.js";
-import type { EcsContext } from "../services/ecs/context.js";
 import { taskReservation } from "../scheduler/reservation.js";
+import type { EcsCollections } from "../store/schema/ecs.js";
 import { type TaskUsage, cpuUnitsUsed, utilization } from "./ecs-utilization.js";
 import type { MetricStore } from "./store.js";
 
@@ -23,7 +23,7 @@ export class EcsMetricsCollector implements MetricSource {
 
   constructor(
     private readonly d: {
-      ecs: EcsContext;
+      ecs: EcsCollections;
       runtime: ContainerRuntime;
       metrics: MetricStore;
       clock: Clock;

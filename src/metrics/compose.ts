@@ -10,7 +10,7 @@ import { ecsScalableResources } from "../services/application-autoscaling/ecs-re
 import { applicationAutoScalingService } from "../services/application-autoscaling/provider.js";
 import { cloudwatchService } from "../services/cloudwatch/provider.js";
 import type { EcsContext } from "../services/ecs/context.js";
-import type { ServiceDefinition } from "../services/service.js";
+import type { ServiceDefinition } from "../protocol/service.js";
 import type { Db } from "../store/db.js";
 import type { DocumentStore } from "../store/documents.js";
 import { EcsMetricsCollector, MetricCollection, type MetricSource } from "./collector.js";
@@ -53,6 +53,7 @@ export function composeMonitoring(deps: MonitoringDeps) {
   const actionHandlers: AlarmActionHandler[] = [policyActionHandler(autoscaling.aas, logger)];
   const alarms = new AlarmController({
     cw: cloudwatch.state,
+    metrics,
     clock,
     logger,
     actions: () => actionHandlers,

@@ -5,7 +5,7 @@ import { type ServiceModel, loadModel } from "../protocol/model.js";
 import { awsQueryProtocol } from "../protocol/query/protocol.js";
 import { restJsonProtocol } from "../protocol/restjson/protocol.js";
 import { perRequestProtocol } from "../protocol/select.js";
-import type { Provider, ServiceDefinition, ServiceState } from "./service.js";
+import type { Provider, ServiceDefinition, ServiceState } from "../protocol/service.js";
 
 /** The protocol of one of the model's protocol names, or undefined when Berth does not speak it. */
 function protocolFor(kind: string, model: ServiceModel, validationCode: string): Protocol | undefined {

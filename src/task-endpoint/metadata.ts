@@ -1,7 +1,7 @@
 import { LABEL } from "../controllers/tasks/container-spec.js";
 import type { Scope } from "../core/ids.js";
 import type { ContainerStats, ObservedContainer } from "../runtime/runtime.js";
-import type { TaskRecord } from "../services/ecs/records.js";
+import type { TaskRecord } from "../store/schema/ecs.js";
 
 /**
  * Task metadata endpoint v3/v4 documents (what the ECS agent serves at

@@ -5,7 +5,7 @@ import type { Clock } from "../core/clock.js";
 import { parseArn } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
 import type { ContainerRuntime, ContainerStats, ObservedContainer } from "../runtime/runtime.js";
-import type { TaskRecord } from "../services/ecs/records.js";
+import type { TaskRecord } from "../store/schema/ecs.js";
 import type { Collection } from "../store/documents.js";
 import type { EndpointIds } from "./endpoint-ids.js";
 import { containerMetadata, statsDocument, taskMetadata } from "./metadata.js";

@@ -4,10 +4,8 @@ import { type CallerIdentity, sessionIdentity } from "../iam/identity.js";
 import type { RoleSessions } from "../iam/sessions.js";
 import type { ContainerDefinition } from "../protocol/generated/types/ecs.js";
 import type { RegistryAuth } from "../runtime/runtime.js";
-import type { TaskRecord } from "../services/ecs/records.js";
-import type { SecretStore } from "../services/secretsmanager/store.js";
+import type { TaskRecord } from "../store/schema/ecs.js";
 import { parameterArn } from "../iam/resources.js";
-import type { ParameterStore } from "../services/ssm/store.js";
 import type { EndpointIds } from "./endpoint-ids.js";
 
 /** What a container gets from identity before it is created. */
@@ -38,11 +36,18 @@ export interface TaskEndpointInfo {
   relativeUri: boolean;
 }
 
+/** Where container `secrets` come from: SSM parameters and Secrets Manager secrets by `valueFrom`. */
+export interface SecretValues {
+  /** The value a `valueFrom` names and the ARN it resolves to; throws a ServiceError when there is none. */
+  resolve(scope: Scope, valueFrom: string): { arn: string; value: string };
+}
+
 export interface TaskIdentityDeps {
   authorizer: Authorizer;
   sessions: RoleSessions;
-  parameters: ParameterStore;
-  secrets: SecretStore;
+  parameters: SecretValues;
+  /** Secrets Manager also finds a secret by its ARN without version suffixes (for the permission check). */
+  secrets: SecretValues & { find(scope: Scope, id: string): { ARN: string } | undefined };
   ids: EndpointIds;
   endpoint: () => TaskEndpointInfo | undefined;
   /** The account and region of an image in Berth's own registry (ECR), else undefined. */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CheckResult } from "../../src/lb/health.js";
 import type { PlaneSnapshot, PlaneSource, PlaneTargetGroup } from "../../src/lb/model.js";
 import { DataPlane } from "../../src/lb/plane.js";
-import type { StoredHealth } from "../../src/services/elbv2/records.js";
+import type { StoredHealth } from "../../src/store/schema/elbv2.js";
 
 /**
  * The data plane in-process, on real loopback sockets, against a static desired state: HTTP/1.1

@@ -5,7 +5,7 @@ import { localDockerHost } from "../../src/hosts/local.js";
 import { HostRegistry } from "../../src/hosts/registry.js";
 import type { ContainerRuntime } from "../../src/runtime/runtime.js";
 import { ecsService } from "../../src/services/ecs/provider.js";
-import type { RequestContext } from "../../src/services/service.js";
+import type { RequestContext } from "../../src/protocol/service.js";
 import { type Db, openDb } from "../../src/store/db.js";
 import { DocumentStore } from "../../src/store/documents.js";
 

@@ -6,7 +6,7 @@ import {
   failureThreshold,
   planService,
 } from "../../src/controllers/services/plan.js";
-import type { DeploymentRecord, ServiceRecord, TaskRecord } from "../../src/services/ecs/records.js";
+import type { DeploymentRecord, ServiceRecord, TaskRecord } from "../../src/store/schema/ecs.js";
 
 const now = new Date("2026-01-01T00:10:00Z");
 const old = new Date("2026-01-01T00:00:00Z");

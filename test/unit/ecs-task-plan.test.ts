@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { type ObservedTask, dependencies, planTask, taskHealth } from "../../src/controllers/tasks/plan.js";
 import type { ContainerDefinition } from "../../src/protocol/generated/types/ecs.js";
 import type { ObservedContainer } from "../../src/runtime/runtime.js";
-import type { TaskRecord } from "../../src/services/ecs/records.js";
+import type { TaskRecord } from "../../src/store/schema/ecs.js";
 
 const now = new Date("2026-01-01T00:00:00Z");
 

@@ -10,7 +10,7 @@ import {
   startState,
   timedOut,
 } from "../../src/lb/health.js";
-import { REGISTERING } from "../../src/services/elbv2/records.js";
+import { REGISTERING } from "../../src/store/schema/elbv2.js";
 import { targetHealthView } from "../../src/services/elbv2/target-health.js";
 
 const thresholds = { healthyThresholdCount: 3, unhealthyThresholdCount: 2 };

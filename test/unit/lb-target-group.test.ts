@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { failedCheck } from "../../src/lb/health.js";
 import type { PlaneTarget, PlaneTargetGroup } from "../../src/lb/model.js";
 import { TargetGroupRuntime } from "../../src/lb/target-group.js";
-import type { StoredHealth } from "../../src/services/elbv2/records.js";
+import type { StoredHealth } from "../../src/store/schema/elbv2.js";
 
 const target = (
   port: number,

@@ -8,7 +8,7 @@ import type {
   PutLogEventsRequest,
   PutLogEventsResponse,
 } from "../../src/protocol/generated/types/logs.js";
-import type { RequestContext } from "../../src/services/service.js";
+import type { RequestContext } from "../../src/protocol/service.js";
 import { logsService } from "../../src/services/logs/provider.js";
 import { DAY, HOUR } from "../../src/services/logs/rules.js";
 import { type Db, openDb } from "../../src/store/db.js";

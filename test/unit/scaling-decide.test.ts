@@ -1,3 +1,4 @@
+import type { PolicyRecord } from "../../src/store/schema/application-autoscaling.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -10,8 +11,7 @@ import {
 } from "../../src/controllers/scaling/decide.js";
 import { planPolicy } from "../../src/controllers/scaling/executor.js";
 import { cpuUnitsUsed, utilization } from "../../src/metrics/ecs-utilization.js";
-import type { AlarmRecord } from "../../src/services/cloudwatch/state.js";
-import type { PolicyRecord } from "../../src/services/application-autoscaling/context.js";
+import type { AlarmRecord } from "../../src/store/schema/cloudwatch.js";
 
 describe("target tracking capacity", () => {
   it.each([

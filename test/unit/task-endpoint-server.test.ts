@@ -7,7 +7,7 @@ import { TaskEndpoint, expiration } from "../../src/task-endpoint/server.js";
 import type { TaskIdentity } from "../../src/task-endpoint/task-identity.js";
 import { createLogger } from "../../src/core/logger.js";
 import type { ContainerRuntime, ObservedContainer } from "../../src/runtime/runtime.js";
-import type { TaskRecord } from "../../src/services/ecs/records.js";
+import type { TaskRecord } from "../../src/store/schema/ecs.js";
 import { openDb } from "../../src/store/db.js";
 import { DocumentStore } from "../../src/store/documents.js";
 

@@ -8,7 +8,7 @@ import { newUniqueId } from "../../src/iam/keys.js";
 import { createIdentity } from "../../src/iam/index.js";
 import { iamScope } from "../../src/iam/store.js";
 import type { ContainerDefinition } from "../../src/protocol/generated/types/ecs.js";
-import type { TaskRecord } from "../../src/services/ecs/records.js";
+import type { TaskRecord } from "../../src/store/schema/ecs.js";
 import { secretsManagerService } from "../../src/services/secretsmanager/provider.js";
 import { ssmService } from "../../src/services/ssm/provider.js";
 import { openDb } from "../../src/store/db.js";

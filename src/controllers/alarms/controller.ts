@@ -2,9 +2,9 @@ import type { Clock } from "../../core/clock.js";
 import type { Scope } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
 import { parseStatistic, statistic } from "../../metrics/statistics.js";
-import { changeState } from "../../services/cloudwatch/alarms.js";
-import { metricBuckets, runQueries } from "../../services/cloudwatch/query.js";
-import type { AlarmRecord, CloudWatchState } from "../../services/cloudwatch/state.js";
+import type { MetricStore } from "../../metrics/store.js";
+import { metricBuckets, runQueries } from "../../metrics/query.js";
+import { type AlarmRecord, type CloudWatchState, changeState } from "../../store/schema/cloudwatch.js";
 import { type Comparison, type EvaluatedPoint, type Evaluation, evaluateAlarm, evaluationRange } from "./evaluate.js";
 
 /** What an alarm hands to the action it invokes. */
@@ -29,6 +29,7 @@ export interface AlarmActionHandler {
 
 export interface AlarmControllerDeps {
   cw: CloudWatchState;
+  metrics: MetricStore;
   clock: Clock;
   logger: Logger;
   actions: () => AlarmActionHandler[];
@@ -99,12 +100,12 @@ export class AlarmController {
     const to = starts[starts.length - 1] + periodSec * 1000;
     const byStart = new Map<number, number>();
     if (alarm.Metrics) {
-      const result = runQueries(this.d.cw.metrics, scope, alarm.Metrics, from, to).find((r) => r.returnData);
+      const result = runQueries(this.d.metrics, scope, alarm.Metrics, from, to).find((r) => r.returnData);
       if (result) for (const [i, t] of result.series.timestamps.entries()) byStart.set(t, result.series.values[i]);
     } else {
       const spec = parseStatistic(alarm.ExtendedStatistic ?? alarm.Statistic ?? "Average")!;
       const key = { namespace: alarm.Namespace!, name: alarm.MetricName!, dimensions: alarm.Dimensions ?? [] };
-      for (const [t, agg] of metricBuckets(this.d.cw.metrics, scope, key, periodSec, from, to, alarm.Unit)) {
+      for (const [t, agg] of metricBuckets(this.d.metrics, scope, key, periodSec, from, to, alarm.Unit)) {
         const v = statistic(agg, spec);
         if (v !== undefined && Number.isFinite(v)) byStart.set(t, v);
       }

@@ -1,3 +1,4 @@
+import type { CooldownState } from "../../store/schema/application-autoscaling.js";
 /**
  * Application Auto Scaling decisions, pure: target-tracking capacity, step selection and
  * adjustment, cooldowns, and clamping to the scalable target's bounds.
@@ -104,16 +105,6 @@ export function aggregateMetric(
   if (type === "Minimum") return Math.min(...values);
   if (type === "Maximum") return Math.max(...values);
   return values.reduce((a, b) => a + b, 0) / values.length;
-}
-
-/** Cooldown bookkeeping kept on the scalable target (epoch ms). */
-export interface CooldownState {
-  /** A scale-out cooldown runs until then… */
-  scaleOutUntil?: number;
-  /** …counting from this capacity (before the scale-out that started it). */
-  scaleOutBase?: number;
-  /** Scale-in is blocked until then. */
-  scaleInUntil?: number;
 }
 
 /** AWS's machine-readable reason when a policy's answer changes nothing (DescribeScalingActivities). */

@@ -1,6 +1,6 @@
+import { type PolicyRecord, type TargetRecord, targetKey } from "../../store/schema/application-autoscaling.js";
 import type { Logger } from "../../core/logger.js";
-import type { AasContext, PolicyRecord, TargetRecord } from "../../services/application-autoscaling/context.js";
-import { targetKey } from "../../services/application-autoscaling/context.js";
+import type { ScalingState } from "./state.js";
 import type { AlarmActionHandler, AlarmInvocation } from "../alarms/controller.js";
 import { adjustCapacity, aggregateMetric, decideScaling, selectStep, targetTrackingCapacity } from "./decide.js";
 
@@ -41,7 +41,7 @@ export function planPolicy(
 }
 
 /** Runs scaling policies when alarms invoke them by ARN (`arn:aws:autoscaling:…:scalingPolicy:…`). */
-export function policyActionHandler(aas: AasContext, logger: Logger): AlarmActionHandler {
+export function policyActionHandler(aas: ScalingState, logger: Logger): AlarmActionHandler {
   return {
     repeats: true,
     matches: (arn) => /^arn:aws[a-z-]*:autoscaling:[^:]*:\d{12}:scalingPolicy:/.test(arn),

@@ -1,8 +1,8 @@
+import { type ScheduledActionRecord, targetKey } from "../../store/schema/application-autoscaling.js";
 import type { Clock } from "../../core/clock.js";
 import type { Scope } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
-import type { AasContext, ScheduledActionRecord } from "../../services/application-autoscaling/context.js";
-import { targetKey } from "../../services/application-autoscaling/context.js";
+import type { ScalingState } from "./state.js";
 import { latestDue, parseSchedule } from "./schedule.js";
 
 /**
@@ -13,7 +13,7 @@ export class ScheduleController {
   private timer?: NodeJS.Timeout;
   private swept = 0;
 
-  constructor(private readonly d: { aas: AasContext; clock: Clock; logger: Logger; tickMs: number }) {}
+  constructor(private readonly d: { aas: ScalingState; clock: Clock; logger: Logger; tickMs: number }) {}
 
   start() {
     this.timer = setInterval(() => this.tick(), this.d.tickMs);

@@ -1,17 +1,42 @@
 import type { Clock } from "../../core/clock.js";
 import type { Scope } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
-import type { EcsContext } from "../../services/ecs/context.js";
-import { SERVICE_KIND, type ServiceRecord, TASK_KIND, type TaskRecord } from "../../services/ecs/records.js";
-import type { ServiceLoadBalancing } from "../../services/ecs/services.js";
-import { launchTasks, serviceLaunchType, stopping } from "../../services/ecs/tasks.js";
+import type { Failure, RunTaskRequest } from "../../protocol/generated/types/ecs.js";
 import { RevisionConflict } from "../../store/documents.js";
+import {
+  type ClusterRecord,
+  type EcsCollections,
+  SERVICE_KIND,
+  type ServiceRecord,
+  TASK_KIND,
+  type TaskDefinitionRecord,
+  type TaskRecord,
+  serviceLaunchType,
+  stopping,
+} from "../../store/schema/ecs.js";
 import type { Watch } from "../../store/watch.js";
+import type { ServiceLoadBalancing } from "./load-balancing.js";
 import { WorkQueue } from "../work-queue.js";
 import { type TargetState, planService } from "./plan.js";
 
+/** What the scheduler needs of ECS beyond its collections (the ECS context provides it). */
+export interface SchedulerEcs extends EcsCollections {
+  activeCluster(scope: Scope, ref: string | undefined): ClusterRecord;
+  taskDefinition(scope: Scope, ref: string): TaskDefinitionRecord;
+}
+
+/** Creates tasks as RunTask does (the ECS module's launchTasks): the created tasks and AWS's placement failures. */
+export type LaunchTasks = (
+  scope: Scope,
+  cluster: ClusterRecord,
+  def: TaskDefinitionRecord,
+  input: RunTaskRequest,
+  count: number,
+) => { tasks: TaskRecord[]; failures: Failure[] };
+
 export interface ServiceControllerDeps {
-  ecs: EcsContext;
+  ecs: SchedulerEcs;
+  launchTasks: LaunchTasks;
   clock: Clock;
   logger: Logger;
   loadBalancing: () => ServiceLoadBalancing | undefined;
@@ -143,7 +168,7 @@ export class ServiceController {
         placementStrategy: service.placementStrategy,
         tags: service.propagateTags === "SERVICE" ? service.tags : undefined,
       };
-      const out = launchTasks(ecs, scope, cluster, def, input, s.count);
+      const out = this.d.launchTasks(scope, cluster, def, input, s.count);
       created.push(...out.tasks);
       for (const f of out.failures) unplaced.push(unplacedMessage(service.serviceName, f));
     }

@@ -1,4 +1,4 @@
-import type { DeploymentRecord, ServiceRecord, TaskRecord } from "../../services/ecs/records.js";
+import type { DeploymentRecord, ServiceRecord, TaskRecord } from "../../store/schema/ecs.js";
 
 /** Health of one registered target as the load balancer reports it. */
 export interface TargetState {

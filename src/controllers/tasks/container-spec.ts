@@ -1,6 +1,6 @@
 import type { ContainerDefinition } from "../../protocol/generated/types/ecs.js";
 import type { ContainerSpec, NetworkAttachment } from "../../runtime/runtime.js";
-import type { TaskRecord } from "../../services/ecs/records.js";
+import type { TaskRecord } from "../../store/schema/ecs.js";
 
 export const LABEL = {
   managed: "berth.managed",

@@ -1,6 +1,6 @@
 import type { Container, ContainerDefinition, TaskStopCode } from "../../protocol/generated/types/ecs.js";
 import type { ObservedContainer } from "../../runtime/runtime.js";
-import type { TaskRecord } from "../../services/ecs/records.js";
+import type { TaskRecord } from "../../store/schema/ecs.js";
 
 /** What Docker says about one task: its namespace holder and its containers by definition name. */
 export interface ObservedTask {

@@ -1,7 +1,7 @@
+import type { ScalableResources } from "../../store/schema/application-autoscaling.js";
 import type { Scope } from "../../core/ids.js";
 import type { EcsContext } from "../ecs/context.js";
 import { setServiceDesiredCount } from "../ecs/services.js";
-import type { ScalableResources } from "./context.js";
 
 const ECS_DIMENSION = "ecs:service:DesiredCount";
 

@@ -1,3 +1,4 @@
+import { type PolicyRecord, targetKey } from "../../store/schema/application-autoscaling.js";
 import { stepAdjustmentsProblem } from "../../controllers/scaling/decide.js";
 import { type Scope, uuid } from "../../core/ids.js";
 import type { MetricDataQuery, MetricStat, PutMetricAlarmInput } from "../../protocol/generated/types/cloudwatch.js";
@@ -6,8 +7,8 @@ import type {
   PutScalingPolicyRequest,
   TargetTrackingScalingPolicyConfiguration,
 } from "../../protocol/generated/types/application-autoscaling.js";
-import type { Provider } from "../service.js";
-import { type AasContext, type PolicyRecord, objectNotFound, targetKey, validation } from "./context.js";
+import type { Provider } from "../../protocol/service.js";
+import { type AasContext, objectNotFound, validation } from "./context.js";
 import { page } from "./targets.js";
 
 /** Predefined metrics for ECS services: namespace, metric, statistic and dimensions. */

@@ -1,11 +1,12 @@
+import type { ScalableResources } from "../../store/schema/application-autoscaling.js";
 import type { Clock } from "../../core/clock.js";
 import type { Scope } from "../../core/ids.js";
 import type { Operations } from "../../protocol/generated/types/application-autoscaling.js";
 import type { DocumentStore } from "../../store/documents.js";
 import type { AlarmWriter } from "../cloudwatch/alarms.js";
 import { defineService } from "../define.js";
-import type { Provider } from "../service.js";
-import { AasContext, type AasTimings, type ScalableResources } from "./context.js";
+import type { Provider } from "../../protocol/service.js";
+import { AasContext, type AasTimings } from "./context.js";
 import { policyOperations } from "./policies.js";
 import { scheduledOperations } from "./scheduled.js";
 import { targetOperations } from "./targets.js";

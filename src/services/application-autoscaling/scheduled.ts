@@ -1,14 +1,8 @@
+import { type ScheduledActionRecord, isNotScaled, targetKey } from "../../store/schema/application-autoscaling.js";
 import { ScheduleError, parseSchedule, validTimezone } from "../../controllers/scaling/schedule.js";
 import type { Operations } from "../../protocol/generated/types/application-autoscaling.js";
-import type { Provider } from "../service.js";
-import {
-  type AasContext,
-  type ScheduledActionRecord,
-  isNotScaled,
-  objectNotFound,
-  targetKey,
-  validation,
-} from "./context.js";
+import type { Provider } from "../../protocol/service.js";
+import { type AasContext, objectNotFound, validation } from "./context.js";
 import { page } from "./targets.js";
 
 const describeAction = ({ handledUntil: _, ...a }: ScheduledActionRecord) => a;

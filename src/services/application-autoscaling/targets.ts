@@ -1,9 +1,10 @@
+import { type TargetRecord, targetKey } from "../../store/schema/application-autoscaling.js";
 import { ServiceError } from "../../core/errors.js";
 import { type Scope, parseArn } from "../../core/ids.js";
 import { pageByKey } from "../../core/paginate.js";
 import type { Operations } from "../../protocol/generated/types/application-autoscaling.js";
-import type { Provider } from "../service.js";
-import { type AasContext, type TargetRecord, objectNotFound, targetKey, validation } from "./context.js";
+import type { Provider } from "../../protocol/service.js";
+import { type AasContext, objectNotFound, validation } from "./context.js";
 import { deletePolicy } from "./policies.js";
 
 /** A page of items for the Describe operations (MaxResults 1–50, default 50). */

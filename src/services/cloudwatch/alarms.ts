@@ -4,9 +4,14 @@ import { pageByKey } from "../../core/paginate.js";
 import { parseStatistic } from "../../metrics/statistics.js";
 import { dimensionsKey } from "../../metrics/store.js";
 import type { Operations, PutMetricAlarmInput } from "../../protocol/generated/types/cloudwatch.js";
-import type { Provider } from "../service.js";
-import { checkQueries, invalidCombination, invalidValue, missingParameter } from "./query.js";
-import type { AlarmHistoryRecord, AlarmRecord, CloudWatchState } from "./state.js";
+import type { Provider } from "../../protocol/service.js";
+import { checkQueries, invalidCombination, invalidValue, missingParameter } from "../../metrics/query.js";
+import {
+  type AlarmHistoryRecord,
+  type AlarmRecord,
+  type CloudWatchState,
+  changeState,
+} from "../../store/schema/cloudwatch.js";
 
 const validationError = (message: string) => new ServiceError("ValidationError", message);
 const notFound = (message: string) => new ServiceError("ResourceNotFound", message, 404);
@@ -196,45 +201,6 @@ export function alarmWriter(cw: CloudWatchState): AlarmWriter {
       });
     },
   };
-}
-
-/** Records a state change (history item, new state) and returns the updated alarm. */
-export function changeState(
-  cw: CloudWatchState,
-  scope: Scope,
-  alarm: AlarmRecord,
-  state: AlarmRecord["StateValue"],
-  reason: string,
-  reasonData: string | undefined,
-  extra: Partial<AlarmRecord> = {},
-): AlarmRecord {
-  const now = cw.clock.now();
-  const updated: AlarmRecord = {
-    ...alarm,
-    ...extra,
-    StateValue: state,
-    StateReason: reason,
-    StateReasonData: reasonData,
-    StateUpdatedTimestamp: now,
-    StateTransitionedTimestamp: state !== alarm.StateValue ? now : alarm.StateTransitionedTimestamp,
-  };
-  cw.alarms.put(scope, updated);
-  if (state !== alarm.StateValue)
-    cw.record(scope, {
-      AlarmName: alarm.AlarmName,
-      HistoryItemType: "StateUpdate",
-      HistorySummary: `Alarm updated from ${alarm.StateValue} to ${state}`,
-      HistoryData: JSON.stringify({
-        version: "1.0",
-        oldState: { stateValue: alarm.StateValue, stateReason: alarm.StateReason },
-        newState: {
-          stateValue: state,
-          stateReason: reason,
-          stateReasonData: reasonData ? (JSON.parse(reasonData) as unknown) : undefined,
-        },
-      }),
-    });
-  return updated;
 }
 
 const tagsNotFound = (arn: string) =>

@@ -1,9 +1,9 @@
 import { decodeKey, encodeKey } from "../../core/paginate.js";
 import { ServiceError } from "../../core/errors.js";
 import { type Sample, parseStatistic, statistic, validQueryPeriod } from "../../metrics/statistics.js";
-import type { MetricKey } from "../../metrics/store.js";
+import type { MetricKey, MetricStore } from "../../metrics/store.js";
 import type { Datapoint, MetricDatum, Operations } from "../../protocol/generated/types/cloudwatch.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import {
   checkQueries,
   invalidCombination,
@@ -11,8 +11,8 @@ import {
   metricBuckets,
   missingParameter,
   runQueries,
-} from "./query.js";
-import type { CloudWatchState } from "./state.js";
+} from "../../metrics/query.js";
+import type { CloudWatchState } from "../../store/schema/cloudwatch.js";
 
 const TWO_WEEKS_MS = 14 * 24 * 3600 * 1000;
 const TWO_HOURS_MS = 2 * 3600 * 1000;
@@ -90,7 +90,7 @@ function checkDimensions(dims: { Name: string; Value: string }[] | undefined, at
   }
 }
 
-export function metricOperations(cw: CloudWatchState): Provider<Operations> {
+export function metricOperations(cw: CloudWatchState, metrics: MetricStore): Provider<Operations> {
   return {
     PutMetricData(input, ctx) {
       if (input.Namespace.startsWith("AWS/"))
@@ -111,7 +111,7 @@ export function metricOperations(cw: CloudWatchState): Provider<Operations> {
         };
       });
       cw.store.transaction(() => {
-        for (const p of prepared) cw.metrics.put(ctx, p.key, [p.sample], p.hires);
+        for (const p of prepared) metrics.put(ctx, p.key, [p.sample], p.hires);
       });
       return {};
     },
@@ -146,7 +146,7 @@ export function metricOperations(cw: CloudWatchState): Provider<Operations> {
       checkDimensions(input.Dimensions, "");
       const key = keyOf(input.Namespace, input.MetricName, input.Dimensions);
       const datapoints: Datapoint[] = [];
-      for (const [t, agg] of metricBuckets(cw.metrics, ctx, key, input.Period, from, to, input.Unit)) {
+      for (const [t, agg] of metricBuckets(metrics, ctx, key, input.Period, from, to, input.Unit)) {
         const dp: Datapoint = {
           Timestamp: new Date(t),
           Unit: (input.Unit ?? (agg.units.size === 1 ? [...agg.units][0] : "None")) as Datapoint["Unit"],
@@ -191,7 +191,7 @@ export function metricOperations(cw: CloudWatchState): Provider<Operations> {
       let budget = max;
       let position = 0;
       let truncated = false;
-      const results = runQueries(cw.metrics, ctx, queries, from, to)
+      const results = runQueries(metrics, ctx, queries, from, to)
         .filter((r) => r.returnData)
         .map((r) => {
           let points = r.series.timestamps.map((t, i) => [t, r.series.values[i]] as const);
@@ -222,7 +222,7 @@ export function metricOperations(cw: CloudWatchState): Provider<Operations> {
           ? cw.clock.now().getTime() - 3 * 3600_000
           : cw.clock.now().getTime() - TWO_WEEKS_MS;
       const filters = input.Dimensions ?? [];
-      const matches = cw.metrics.listSeries(ctx, since).filter(({ key }) => {
+      const matches = metrics.listSeries(ctx, since).filter(({ key }) => {
         if (input.Namespace !== undefined && key.namespace !== input.Namespace) return false;
         if (input.MetricName !== undefined && key.name !== input.MetricName) return false;
         return filters.every((f) =>

@@ -4,10 +4,10 @@ import type { MetricStore } from "../../metrics/store.js";
 import type { Operations } from "../../protocol/generated/types/cloudwatch.js";
 import type { DocumentStore } from "../../store/documents.js";
 import { defineService } from "../define.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { type AlarmWriter, alarmOperations, alarmWriter } from "./alarms.js";
 import { metricOperations } from "./metrics.js";
-import { type AlarmRecord, CloudWatchState } from "./state.js";
+import { type AlarmRecord, CloudWatchState } from "../../store/schema/cloudwatch.js";
 
 export interface CloudWatchDeps {
   store: DocumentStore;
@@ -22,11 +22,11 @@ export interface CloudWatchDeps {
  * query-compatible errors (current SDKs and CLIs) and in awsQuery (older ones).
  */
 export function cloudwatchService(deps: CloudWatchDeps) {
-  const state = new CloudWatchState(deps.store, deps.metrics, deps.clock);
+  const state = new CloudWatchState(deps.store, deps.clock);
   const alarms: AlarmWriter = alarmWriter(state);
   let onStateSet = deps.onStateSet ?? (() => {});
   const provider: Provider<Operations> = {
-    ...metricOperations(state),
+    ...metricOperations(state, deps.metrics),
     ...alarmOperations(state, alarms, (scope, alarm, previous) => onStateSet(scope, alarm, previous)),
   };
   return {

@@ -9,7 +9,7 @@ import type {
   Operations,
 } from "../../protocol/generated/types/ecr.js";
 import type { ImageSummary } from "../../registry/api.js";
-import type { Provider, RequestContext } from "../service.js";
+import type { Provider, RequestContext } from "../../protocol/service.js";
 import { type EcrContext, type RepositoryRecord, toEcrError } from "./context.js";
 
 const DIGEST = /^sha(256:[a-f0-9]{64}|512:[a-f0-9]{128})$/;

@@ -1,6 +1,6 @@
 import { ServiceError } from "../../core/errors.js";
 import type { Layer, LayerFailure, Operations } from "../../protocol/generated/types/ecr.js";
-import type { Provider, RequestContext } from "../service.js";
+import type { Provider, RequestContext } from "../../protocol/service.js";
 import { type EcrContext, toEcrError } from "./context.js";
 
 const LAYER_MEDIA_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip";

@@ -2,7 +2,7 @@ import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
 import type { Operations } from "../../protocol/generated/types/ecr.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import type { EcrContext, RepositoryRecord } from "./context.js";
 import { expiredImages, parseLifecyclePolicy } from "./lifecycle.js";
 

@@ -3,7 +3,7 @@ import type { Operations as PublicOperations } from "../../protocol/generated/ty
 import { ServiceError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { defineService } from "../define.js";
-import type { Provider, RequestContext } from "../service.js";
+import type { Provider, RequestContext } from "../../protocol/service.js";
 import { TOKEN_LIFETIME_MS, imageRegistryHost, mintPassword } from "./auth.js";
 import { EcrContext, type EcrDeps, type RepositoryRecord } from "./context.js";
 import { imageOperations } from "./images.js";

@@ -2,7 +2,7 @@ import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { Operations, Repository, Tag } from "../../protocol/generated/types/ecr.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { type EcrContext, PUBLIC_PREFIX, REPOSITORY_NAME, type RepositoryRecord } from "./context.js";
 
 export function checkRepositoryName(name: string) {

@@ -2,9 +2,9 @@ import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { Cluster, Operations } from "../../protocol/generated/types/ecs.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import type { EcsContext } from "./context.js";
-import type { ClusterRecord } from "./records.js";
+import type { ClusterRecord } from "../../store/schema/ecs.js";
 
 const ACTIVE_TASK = (s: string) => s !== "STOPPED";
 const PENDING = new Set(["PROVISIONING", "PENDING", "ACTIVATING"]);

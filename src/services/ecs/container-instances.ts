@@ -5,10 +5,10 @@ import { LOCAL_HOST_ID } from "../../hosts/local.js";
 import { type Scope, arn } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { ContainerInstance, Failure, Operations, Resource } from "../../protocol/generated/types/ecs.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import type { EcsContext } from "./context.js";
 import { type HostRoom, hostRoom } from "../../scheduler/room.js";
-import type { ClusterRecord, ContainerInstanceRecord, TaskRecord } from "./records.js";
+import type { ClusterRecord, ContainerInstanceRecord, TaskRecord } from "../../store/schema/ecs.js";
 
 const invalid = (message: string) => new ServiceError("InvalidParameterException", message);
 

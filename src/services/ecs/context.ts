@@ -1,60 +1,26 @@
 import type { Clock } from "../../core/clock.js";
 import { ServiceError } from "../../core/errors.js";
 import { type Scope, arn, parseArn } from "../../core/ids.js";
-import type { Collection, DocumentStore } from "../../store/documents.js";
 import type { HostRegistry } from "../../hosts/registry.js";
+import type { DocumentStore } from "../../store/documents.js";
 import { hostInstance } from "./container-instances.js";
 import {
-  CLUSTER_KIND,
-  CONTAINER_INSTANCE_KIND,
   type ClusterRecord,
   type ContainerInstanceRecord,
-  SERVICE_KIND,
-  type ServiceRecord,
-  TASK_DEFINITION_KIND,
-  TASK_KIND,
+  EcsCollections,
   type TaskDefinitionRecord,
   type TaskRecord,
-} from "./records.js";
+} from "../../store/schema/ecs.js";
 
-/** What every ECS operation module shares: collections, clock, and resolution of names/ARNs. */
-export class EcsContext {
-  readonly clusters: Collection<ClusterRecord>;
-  readonly taskDefinitions: Collection<TaskDefinitionRecord>;
-  readonly tasks: Collection<TaskRecord>;
-  readonly services: Collection<ServiceRecord>;
-  readonly containerInstances: Collection<ContainerInstanceRecord>;
-
+/** What every ECS operation module shares: the collections, clock, and resolution of names/ARNs. */
+export class EcsContext extends EcsCollections {
   constructor(
-    readonly store: DocumentStore,
+    store: DocumentStore,
     readonly clock: Clock,
     /** The hosts that run containers; container instances are their memberships in clusters. */
     readonly hosts: HostRegistry,
   ) {
-    this.clusters = store.collection<ClusterRecord>(CLUSTER_KIND, {
-      id: (c) => c.clusterName,
-      arn: (c) => c.clusterArn,
-    });
-    this.taskDefinitions = store.collection<TaskDefinitionRecord>(TASK_DEFINITION_KIND, {
-      id: (d) => `${d.family}:${d.revision}`,
-      arn: (d) => d.taskDefinitionArn,
-      parent: (d) => d.family,
-    });
-    this.tasks = store.collection<TaskRecord>(TASK_KIND, {
-      id: (t) => t.taskArn,
-      arn: (t) => t.taskArn,
-      parent: (t) => t.clusterArn,
-    });
-    this.containerInstances = store.collection<ContainerInstanceRecord>(CONTAINER_INSTANCE_KIND, {
-      id: (i) => `${i.clusterArn.split("/").pop()}/${i.id}`,
-      arn: (i) => i.containerInstanceArn,
-      parent: (i) => i.clusterArn,
-    });
-    this.services = store.collection<ServiceRecord>(SERVICE_KIND, {
-      id: (s) => `${s.clusterArn.split("/").pop()}/${s.serviceName}`,
-      arn: (s) => s.serviceArn,
-      parent: (s) => s.clusterArn,
-    });
+    super(store);
   }
 
   clusterArn(scope: Scope, name: string) {

@@ -1,13 +1,14 @@
+import type { ServiceLoadBalancing } from "../../controllers/services/load-balancing.js";
 import type { Clock } from "../../core/clock.js";
 import type { HostRegistry } from "../../hosts/registry.js";
 import type { Operations } from "../../protocol/generated/types/ecs.js";
 import type { DocumentStore } from "../../store/documents.js";
 import { defineService } from "../define.js";
-import type { Provider, ServiceState } from "../service.js";
+import type { Provider, ServiceState } from "../../protocol/service.js";
 import { clusterOperations } from "./clusters.js";
 import { containerInstanceOperations } from "./container-instances.js";
 import { EcsContext } from "./context.js";
-import { type ServiceLoadBalancing, serviceOperations } from "./services.js";
+import { serviceOperations } from "./services.js";
 import { tagOperations } from "./tags.js";
 import { taskDefinitionOperations } from "./task-definitions.js";
 import { taskOperations } from "./tasks.js";

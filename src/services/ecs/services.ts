@@ -1,21 +1,14 @@
+import { serviceLaunchType } from "../../store/schema/ecs.js";
 import { randomInt } from "node:crypto";
 import { ServiceError } from "../../core/errors.js";
 import { arn } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { CreateServiceRequest, Failure, Operations, Service } from "../../protocol/generated/types/ecs.js";
-import type { Provider } from "../service.js";
+import type { ServiceLoadBalancing } from "../../controllers/services/load-balancing.js";
+import type { Provider } from "../../protocol/service.js";
 import type { EcsContext } from "./context.js";
-import type { DeploymentRecord, ServiceRecord, TaskDefinitionRecord } from "./records.js";
-import { checkLaunch, launchTypeOf, serviceLaunchType } from "./tasks.js";
-
-/** What ECS services need from the load balancers (ELBv2 provides it). */
-export interface ServiceLoadBalancing {
-  /** The target group's port and type, or undefined when it does not exist. */
-  targetGroup(arn: string): { targetType: string; loadBalancerArns: string[] } | undefined;
-  register(targetGroupArn: string, targets: { id: string; port: number }[]): void;
-  deregister(targetGroupArn: string, targets: { id: string; port: number }[]): void;
-  health(targetGroupArn: string): { id: string; port: number; state: string }[];
-}
+import type { DeploymentRecord, ServiceRecord, TaskDefinitionRecord } from "../../store/schema/ecs.js";
+import { checkLaunch, launchTypeOf } from "./tasks.js";
 
 const invalid = (message: string) => new ServiceError("InvalidParameterException", message);
 export const deploymentId = () =>

@@ -1,7 +1,7 @@
 import { ServiceError } from "../../core/errors.js";
 import type { Operations, Tag } from "../../protocol/generated/types/ecs.js";
 import type { Collection } from "../../store/documents.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import type { EcsContext } from "./context.js";
 
 interface TaggedResource {

@@ -2,9 +2,9 @@ import { ServiceError } from "../../core/errors.js";
 import { arn } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { Operations, TaskDefinition } from "../../protocol/generated/types/ecs.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import type { EcsContext } from "./context.js";
-import type { TaskDefinitionRecord } from "./records.js";
+import type { TaskDefinitionRecord } from "../../store/schema/ecs.js";
 import { checkTaskDefinition } from "./task-definition-rules.js";
 
 const publicView = (d: TaskDefinitionRecord): TaskDefinition => ({ ...d });

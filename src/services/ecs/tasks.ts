@@ -8,15 +8,22 @@ import type {
   Operations,
   RunTaskRequest,
   Task,
-  TaskStopCode,
 } from "../../protocol/generated/types/ecs.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { type PlacementPlan, planOnHosts, planPlacement, revalidate } from "../../scheduler/plan.js";
 import { taskNeeds } from "../../scheduler/reservation.js";
 import type { HostRoom } from "../../scheduler/room.js";
 import { instanceRoom } from "./container-instances.js";
 import type { EcsContext } from "./context.js";
-import type { ClusterRecord, ContainerInstanceRecord, TaskDefinitionRecord, TaskRecord, TaskSpec } from "./records.js";
+import {
+  type ClusterRecord,
+  type ContainerInstanceRecord,
+  type LaunchType,
+  type TaskDefinitionRecord,
+  type TaskRecord,
+  type TaskSpec,
+  stopping,
+} from "../../store/schema/ecs.js";
 import { isValidFargateSize, parseCpu, parseMemory } from "./sizes.js";
 
 const invalid = (message: string) => new ServiceError("InvalidParameterException", message);
@@ -59,8 +66,6 @@ export function taskSpec(def: TaskDefinitionRecord, input: RunTaskRequest): Task
   };
 }
 
-export type LaunchType = "FARGATE" | "EC2";
-
 /**
  * The launch type a RunTask or CreateService call asks for: its launchType, FARGATE for a
  * FARGATE(_SPOT) capacity provider, otherwise EC2 (AWS's default for a cluster without a default
@@ -79,10 +84,6 @@ export function launchTypeOf(input: Pick<RunTaskRequest, "launchType" | "capacit
     );
   return providers.length > 0 ? "FARGATE" : "EC2";
 }
-
-/** The launch type a service's tasks use (services stored before EC2 support were all FARGATE). */
-export const serviceLaunchType = (service: { launchType?: string }): LaunchType =>
-  service.launchType === "EC2" ? "EC2" : "FARGATE";
 
 /** Checks that a task definition can launch as asked (compatibility, awsvpc configuration, Fargate sizes); returns its spec. */
 export function checkLaunch(def: TaskDefinitionRecord, input: RunTaskRequest, launchType: LaunchType): TaskSpec {
@@ -182,19 +183,6 @@ export function newTask(
     version: 1,
     ephemeralStorage: { sizeInGiB: 20 },
     spec,
-  };
-}
-
-/** The task asked to stop with a stop code and reason (StopTask, the service scheduler). */
-export function stopping(task: TaskRecord, stopCode: TaskStopCode, reason: string, now: Date): TaskRecord {
-  if (task.desiredStatus === "STOPPED") return task;
-  return {
-    ...task,
-    desiredStatus: "STOPPED",
-    stopCode,
-    stoppedReason: reason,
-    stoppingAt: now,
-    version: (task.version ?? 1) + 1,
   };
 }
 

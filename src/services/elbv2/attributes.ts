@@ -1,5 +1,5 @@
 import { ServiceError } from "../../core/errors.js";
-import type { LoadBalancerType } from "./records.js";
+import type { LoadBalancerType } from "../../store/schema/elbv2.js";
 
 /**
  * Load balancer and target group attributes: AWS's keys with their defaults, and validation of

@@ -16,7 +16,7 @@ import {
   type TargetGroupRecord,
   type TargetRecord,
   targetKey,
-} from "./records.js";
+} from "../../store/schema/elbv2.js";
 import { forwardedTargetGroups } from "./validate.js";
 
 const SERVICE = "elasticloadbalancing";

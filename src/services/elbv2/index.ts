@@ -75,5 +75,5 @@ export interface LoadBalancing {
   health(arn: string): TargetHealthInfo[];
 }
 
-export { TARGET_KIND } from "./records.js";
+export { TARGET_KIND } from "../../store/schema/elbv2.js";
 export { elbv2Service } from "./provider.js";

@@ -1,9 +1,9 @@
 import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { Action, Listener, Operations } from "../../protocol/generated/types/elbv2.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { ElbContext, pageOf } from "./context.js";
-import type { ListenerRecord, LoadBalancerRecord } from "./records.js";
+import type { ListenerRecord, LoadBalancerRecord } from "../../store/schema/elbv2.js";
 import { mergeTags } from "./tags.js";
 import { type ActionContext, normalizeActions } from "./validate.js";
 

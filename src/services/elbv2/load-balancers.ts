@@ -1,10 +1,10 @@
 import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { LoadBalancer, Operations } from "../../protocol/generated/types/elbv2.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { attributeList, loadBalancerAttributeDefaults, modifyLoadBalancerAttributes } from "./attributes.js";
 import { ElbContext, lbNotFound, pageOf } from "./context.js";
-import type { LoadBalancerRecord } from "./records.js";
+import type { LoadBalancerRecord } from "../../store/schema/elbv2.js";
 import { mergeTags } from "./tags.js";
 import { checkLoadBalancerName } from "./validate.js";
 

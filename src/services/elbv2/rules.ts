@@ -1,10 +1,10 @@
 import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { Operations, Rule } from "../../protocol/generated/types/elbv2.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { ElbContext, pageOf } from "./context.js";
 import { actionContext } from "./listeners.js";
-import type { ListenerRecord, RuleRecord } from "./records.js";
+import type { ListenerRecord, RuleRecord } from "../../store/schema/elbv2.js";
 import { mergeTags } from "./tags.js";
 import { normalizeActions, normalizeConditions } from "./validate.js";
 

@@ -1,7 +1,13 @@
 import type { PlaneSnapshot, PlaneTargetGroup } from "../../lb/model.js";
 import { currentAttributes } from "./load-balancers.js";
-import type { ListenerRecord, LoadBalancerRecord, RuleRecord, TargetGroupRecord, TargetRecord } from "./records.js";
-import { targetKey } from "./records.js";
+import type {
+  ListenerRecord,
+  LoadBalancerRecord,
+  RuleRecord,
+  TargetGroupRecord,
+  TargetRecord,
+} from "../../store/schema/elbv2.js";
+import { targetKey } from "../../store/schema/elbv2.js";
 import { currentTargetGroupAttributes } from "./target-groups.js";
 import type { InstanceResolver } from "./targets.js";
 import { forwardedTargetGroups } from "./validate.js";

@@ -1,6 +1,6 @@
 import { ServiceError } from "../../core/errors.js";
 import type { Operations, Tag } from "../../protocol/generated/types/elbv2.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { type ElbContext, lbNotFound, listenerNotFound, tgNotFound } from "./context.js";
 
 const MAX_TAGS = 50;

@@ -1,10 +1,10 @@
 import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { Operations, TargetGroup } from "../../protocol/generated/types/elbv2.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { attributeList, modifyTargetGroupAttributes, targetGroupAttributeDefaults } from "./attributes.js";
 import { ElbContext, pageOf } from "./context.js";
-import type { TargetGroupRecord } from "./records.js";
+import type { TargetGroupRecord } from "../../store/schema/elbv2.js";
 import { mergeTags } from "./tags.js";
 import { checkTargetGroupName, healthCheckSettings } from "./validate.js";
 

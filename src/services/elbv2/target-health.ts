@@ -1,5 +1,5 @@
 import type { TargetHealth } from "../../protocol/generated/types/elbv2.js";
-import type { TargetRecord } from "./records.js";
+import type { TargetRecord } from "../../store/schema/elbv2.js";
 
 /**
  * What DescribeTargetHealth reports for a target, pure: AWS's states and reason codes from the

@@ -1,10 +1,10 @@
 import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { Operations, TargetDescription, TargetHealthDescription } from "../../protocol/generated/types/elbv2.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { currentTargetGroupAttributes } from "./target-groups.js";
 import type { ElbContext } from "./context.js";
-import { REGISTERING, type TargetGroupRecord, type TargetRecord, targetKey } from "./records.js";
+import { REGISTERING, type TargetGroupRecord, type TargetRecord, targetKey } from "../../store/schema/elbv2.js";
 import { targetHealthView } from "./target-health.js";
 import { INSTANCE_ID, isIpv4 } from "./validate.js";
 

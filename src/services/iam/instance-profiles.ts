@@ -1,7 +1,7 @@
 import { newUniqueId } from "../../iam/keys.js";
 import { type InstanceProfileRecord, type RoleRecord, iamScope, instanceProfileArn } from "../../iam/store.js";
 import type { InstanceProfile, Operations } from "../../protocol/generated/types/iam.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import {
   type IamContext,
   alreadyExists,

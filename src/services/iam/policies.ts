@@ -18,7 +18,7 @@ import type {
   Policy,
   PolicyVersion,
 } from "../../protocol/generated/types/iam.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import {
   type IamContext,
   alreadyExists,

@@ -5,7 +5,7 @@ import { iamResolver } from "../../iam/resources.js";
 import { type IamStore, groupArn, instanceProfileArn, roleArn, userArn } from "../../iam/store.js";
 import type { Operations } from "../../protocol/generated/types/iam.js";
 import { defineService } from "../define.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import type { IamContext } from "./common.js";
 import { instanceProfileOperations } from "./instance-profiles.js";
 import { policyOperations } from "./policies.js";

@@ -1,7 +1,7 @@
 import { newUniqueId } from "../../iam/keys.js";
 import { type RoleRecord, iamScope, roleArn } from "../../iam/store.js";
 import type { Operations, Role } from "../../protocol/generated/types/iam.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import {
   type IamContext,
   byName,

@@ -2,7 +2,7 @@ import { callerOf } from "../../iam/identity.js";
 import { newUniqueId } from "../../iam/keys.js";
 import { type GroupRecord, type UserRecord, groupArn, iamScope, userArn } from "../../iam/store.js";
 import type { Group, Operations, User } from "../../protocol/generated/types/iam.js";
-import type { Provider, RequestContext } from "../service.js";
+import type { Provider, RequestContext } from "../../protocol/service.js";
 import {
   type IamContext,
   alreadyExists,

@@ -2,7 +2,7 @@ import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { Operations } from "../../protocol/generated/types/logs.js";
 import type { Boundary, EventQuery, StoredLogEvent } from "../../store/log-events.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { FilterPatternError, compileFilterPattern } from "./filter-pattern.js";
 import {
   after,

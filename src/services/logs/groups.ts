@@ -1,7 +1,7 @@
 import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { LogGroup, Operations } from "../../protocol/generated/types/logs.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { pageByKey } from "../../core/paginate.js";
 import { checkGroupName, checkRetention, checkTags } from "./rules.js";
 import { type GroupDoc, type LogsState, groupArn, groupNameFromIdentifier } from "./state.js";

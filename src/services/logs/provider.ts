@@ -1,39 +1,18 @@
 import type { Clock } from "../../core/clock.js";
-import type { Scope } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
 import type { Operations } from "../../protocol/generated/types/logs.js";
+import type { LogsBackend } from "../../controllers/tasks/logs-backend.js";
 import type { Db } from "../../store/db.js";
 import type { DocumentStore } from "../../store/documents.js";
 import { LogEventRepository } from "../../store/log-events.js";
 import { defineService } from "../define.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { eventOperations, ingest } from "./events.js";
 import { groupOperations } from "./groups.js";
 import { sweepRetention } from "./retention.js";
 import { checkGroupName, checkStreamName } from "./rules.js";
 import { LogsState, groupNotFound } from "./state.js";
 import { streamOperations } from "./streams.js";
-
-/**
- * What other parts of Berth (the awslogs driver in the task controller) use to write logs. Every
- * method is synchronous and durable when it returns; failures are ServiceErrors with AWS codes.
- */
-export interface LogsBackend {
-  /**
-   * Makes sure the log group exists. With create=true a missing group is created (like the
-   * awslogs-create-group option); with create=false a missing group throws
-   * ResourceNotFoundException. An invalid name throws InvalidParameterException.
-   */
-  ensureGroup(scope: Scope, group: string, create: boolean): void;
-  /** Creates the stream when missing. A missing group throws ResourceNotFoundException. */
-  ensureStream(scope: Scope, group: string, stream: string): void;
-  /**
-   * Appends events (timestamps in epoch ms) to an existing stream. They are stored in timestamp
-   * order (stable for equal timestamps); empty messages are skipped. None of PutLogEvents' batch
-   * limits apply. A missing group or stream throws ResourceNotFoundException.
-   */
-  append(scope: Scope, group: string, stream: string, events: { timestamp: number; message: string }[]): void;
-}
 
 export interface LogsDeps {
   db: Db;

@@ -1,6 +1,6 @@
 import { ServiceError } from "../../core/errors.js";
 import type { Operations } from "../../protocol/generated/types/logs.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import { pageByKey } from "../../core/paginate.js";
 import { checkGroupName, checkStreamName } from "./rules.js";
 import { type LogsState, sequenceToken, streamArn, streamNotFound } from "./state.js";

@@ -8,7 +8,7 @@ import type { SecretBox } from "../../iam/secret-box.js";
 import type { Operations, SecretListEntry, Tag } from "../../protocol/generated/types/secretsmanager.js";
 import type { DocumentStore } from "../../store/documents.js";
 import { defineService } from "../define.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import {
   type SecretRecord,
   SecretStore,

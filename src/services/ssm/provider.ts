@@ -12,7 +12,7 @@ import type {
 } from "../../protocol/generated/types/ssm.js";
 import type { DocumentStore } from "../../store/documents.js";
 import { defineService } from "../define.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 import {
   type ParameterRecord,
   ParameterStore,

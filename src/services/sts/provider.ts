@@ -6,7 +6,7 @@ import type { RoleSessions } from "../../iam/sessions.js";
 import type { IamStore } from "../../iam/store.js";
 import type { Operations } from "../../protocol/generated/types/sts.js";
 import { defineService } from "../define.js";
-import type { Provider } from "../service.js";
+import type { Provider } from "../../protocol/service.js";
 
 export interface StsDeps {
   iam: IamStore;

@@ -1,6 +1,6 @@
 import type { Scope } from "../core/ids.js";
-import type { Protocol } from "../protocol/http.js";
-import type { ServiceModel } from "../protocol/model.js";
+import type { Protocol } from "./http.js";
+import type { ServiceModel } from "./model.js";
 
 /** Who is calling, as authentication established it. */
 export interface Principal {

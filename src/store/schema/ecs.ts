@@ -8,7 +8,9 @@ import type {
   Tag,
   Task,
   TaskDefinition,
+  TaskStopCode,
 } from "../../protocol/generated/types/ecs.js";
+import type { Collection, DocumentStore } from "../documents.js";
 
 /** A cluster as stored; counts are computed when described. */
 export interface ClusterRecord extends Cluster {
@@ -57,6 +59,19 @@ export interface TaskRecord extends Task {
   ec2InstanceId?: string;
 }
 
+/** The task asked to stop with a stop code and reason (StopTask, the service scheduler). */
+export function stopping(task: TaskRecord, stopCode: TaskStopCode, reason: string, now: Date): TaskRecord {
+  if (task.desiredStatus === "STOPPED") return task;
+  return {
+    ...task,
+    desiredStatus: "STOPPED",
+    stopCode,
+    stoppedReason: reason,
+    stoppingAt: now,
+    version: (task.version ?? 1) + 1,
+  };
+}
+
 /** A container instance (EC2 launch type): a host of the registry (src/hosts) as one cluster sees it. */
 export interface ContainerInstanceRecord extends ContainerInstance {
   id: string;
@@ -86,6 +101,12 @@ export interface DeploymentRecord extends Deployment {
   rolloutState: "IN_PROGRESS" | "COMPLETED" | "FAILED";
 }
 
+export type LaunchType = "FARGATE" | "EC2";
+
+/** The launch type a service's tasks use (services stored before EC2 support were all FARGATE). */
+export const serviceLaunchType = (service: { launchType?: string }): LaunchType =>
+  service.launchType === "EC2" ? "EC2" : "FARGATE";
+
 /** A service as stored: the ECS Service shape plus what the scheduler keeps between passes. */
 export interface ServiceRecord extends Service {
   serviceArn: string;
@@ -105,3 +126,39 @@ export interface ServiceRecord extends Service {
 }
 
 export const SERVICE_KIND = "ecs.service";
+
+/** The ECS collections: what the ECS operations, the controllers and the task endpoint read and write. */
+export class EcsCollections {
+  readonly clusters: Collection<ClusterRecord>;
+  readonly taskDefinitions: Collection<TaskDefinitionRecord>;
+  readonly tasks: Collection<TaskRecord>;
+  readonly services: Collection<ServiceRecord>;
+  readonly containerInstances: Collection<ContainerInstanceRecord>;
+
+  constructor(readonly store: DocumentStore) {
+    this.clusters = store.collection<ClusterRecord>(CLUSTER_KIND, {
+      id: (c) => c.clusterName,
+      arn: (c) => c.clusterArn,
+    });
+    this.taskDefinitions = store.collection<TaskDefinitionRecord>(TASK_DEFINITION_KIND, {
+      id: (d) => `${d.family}:${d.revision}`,
+      arn: (d) => d.taskDefinitionArn,
+      parent: (d) => d.family,
+    });
+    this.tasks = store.collection<TaskRecord>(TASK_KIND, {
+      id: (t) => t.taskArn,
+      arn: (t) => t.taskArn,
+      parent: (t) => t.clusterArn,
+    });
+    this.containerInstances = store.collection<ContainerInstanceRecord>(CONTAINER_INSTANCE_KIND, {
+      id: (i) => `${i.clusterArn.split("/").pop()}/${i.id}`,
+      arn: (i) => i.containerInstanceArn,
+      parent: (i) => i.clusterArn,
+    });
+    this.services = store.collection<ServiceRecord>(SERVICE_KIND, {
+      id: (s) => `${s.clusterArn.split("/").pop()}/${s.serviceName}`,
+      arn: (s) => s.serviceArn,
+      parent: (s) => s.clusterArn,
+    });
+  }
+}

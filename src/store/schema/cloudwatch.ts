@@ -1,8 +1,7 @@
 import type { Clock } from "../../core/clock.js";
 import { type Scope, arn, uuid } from "../../core/ids.js";
-import type { MetricStore } from "../../metrics/store.js";
 import type { AlarmHistoryItem, MetricAlarm, Tag } from "../../protocol/generated/types/cloudwatch.js";
-import type { Collection, DocumentStore } from "../../store/documents.js";
+import type { Collection, DocumentStore } from "../documents.js";
 
 export const ALARM_KIND = "cloudwatch.alarm";
 export const ALARM_HISTORY_KIND = "cloudwatch.alarmHistory";
@@ -33,7 +32,7 @@ export interface AlarmHistoryRecord extends AlarmHistoryItem {
 export const HISTORY_RETENTION_MS = 30 * 24 * 3600 * 1000;
 export const HISTORY_MAX_PER_ALARM = 1000;
 
-/** What the CloudWatch operations and the alarm controller share. */
+/** The alarm records the CloudWatch operations and the alarm controller share (metrics live in metrics/). */
 export class CloudWatchState {
   readonly alarms: Collection<AlarmRecord>;
   readonly history: Collection<AlarmHistoryRecord>;
@@ -41,7 +40,6 @@ export class CloudWatchState {
 
   constructor(
     readonly store: DocumentStore,
-    readonly metrics: MetricStore,
     readonly clock: Clock,
   ) {
     this.alarms = store.collection<AlarmRecord>(ALARM_KIND, { id: (a) => a.AlarmName, arn: (a) => a.AlarmArn });
@@ -71,4 +69,43 @@ export class CloudWatchState {
     for (const { scope, doc } of this.history.listAll())
       if (doc.Timestamp.getTime() < cutoff) this.history.delete(scope, doc.id);
   }
+}
+
+/** Records a state change (history item, new state) and returns the updated alarm. */
+export function changeState(
+  cw: CloudWatchState,
+  scope: Scope,
+  alarm: AlarmRecord,
+  state: AlarmRecord["StateValue"],
+  reason: string,
+  reasonData: string | undefined,
+  extra: Partial<AlarmRecord> = {},
+): AlarmRecord {
+  const now = cw.clock.now();
+  const updated: AlarmRecord = {
+    ...alarm,
+    ...extra,
+    StateValue: state,
+    StateReason: reason,
+    StateReasonData: reasonData,
+    StateUpdatedTimestamp: now,
+    StateTransitionedTimestamp: state !== alarm.StateValue ? now : alarm.StateTransitionedTimestamp,
+  };
+  cw.alarms.put(scope, updated);
+  if (state !== alarm.StateValue)
+    cw.record(scope, {
+      AlarmName: alarm.AlarmName,
+      HistoryItemType: "StateUpdate",
+      HistorySummary: `Alarm updated from ${alarm.StateValue} to ${state}`,
+      HistoryData: JSON.stringify({
+        version: "1.0",
+        oldState: { stateValue: alarm.StateValue, stateReason: alarm.StateReason },
+        newState: {
+          stateValue: state,
+          stateReason: reason,
+          stateReasonData: reasonData ? (JSON.parse(reasonData) as unknown) : undefined,
+        },
+      }),
+    });
+  return updated;
 }

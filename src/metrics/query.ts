@@ -1,17 +1,9 @@
-import { ServiceError } from "../../core/errors.js";
-import type { Scope } from "../../core/ids.js";
-import {
-  MathError,
-  type MathValue,
-  type Series,
-  asSeries,
-  evaluate,
-  parseExpression,
-  referencedIds,
-} from "../../metrics/math.js";
-import { type Aggregate, bucketize, parseStatistic, statistic, validQueryPeriod } from "../../metrics/statistics.js";
-import type { MetricKey, MetricStore } from "../../metrics/store.js";
-import type { MetricDataQuery, MetricStat } from "../../protocol/generated/types/cloudwatch.js";
+import { ServiceError } from "../core/errors.js";
+import type { Scope } from "../core/ids.js";
+import { MathError, type MathValue, type Series, asSeries, evaluate, parseExpression, referencedIds } from "./math.js";
+import { type Aggregate, bucketize, parseStatistic, statistic, validQueryPeriod } from "./statistics.js";
+import type { MetricKey, MetricStore } from "./store.js";
+import type { MetricDataQuery, MetricStat } from "../protocol/generated/types/cloudwatch.js";
 
 export const invalidValue = (message: string) => new ServiceError("InvalidParameterValue", message);
 export const invalidCombination = (message: string) => new ServiceError("InvalidParameterCombination", message);
