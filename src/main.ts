@@ -6,6 +6,8 @@ import { createLogger } from "./core/logger.js";
 import { EdgeLink } from "./edge/link.js";
 import { createEdgeServer } from "./edge/server.js";
 import { createIdentity } from "./iam/index.js";
+import { localDockerHost } from "./hosts/local.js";
+import { HostRegistry } from "./hosts/registry.js";
 import { createRegistry } from "./registry/index.js";
 import { DockerRuntime } from "./runtime/docker/docker-runtime.js";
 import { applicationAutoScalingModule } from "./services/application-autoscaling/module.js";
@@ -55,8 +57,10 @@ async function main() {
   });
   const logs = logsModule({ db, store, clock, logger });
   const elbv2 = elbv2Module({ store, clock, logger, publishHost: config.publishHost });
+  const hosts = new HostRegistry([localDockerHost(runtime)]);
   const ecs = ecsModule({
     config,
+    hosts,
     store,
     clock,
     logger,

@@ -1,45 +1,32 @@
 import { createHash } from "node:crypto";
-import { cpus, totalmem } from "node:os";
 import { ServiceError } from "../../core/errors.js";
+import type { Host } from "../../hosts/host.js";
+import { LOCAL_HOST_ID } from "../../hosts/local.js";
 import { type Scope, arn } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { ContainerInstance, Failure, Operations, Resource } from "../../protocol/generated/types/ecs.js";
 import type { Provider } from "../../protocol/service.js";
 import type { EcsContext } from "./context.js";
-import { type InstanceRoom, taskNeeds } from "./placement.js";
+import { type HostRoom, hostRoom } from "../../scheduler/room.js";
 import type { ClusterRecord, ContainerInstanceRecord, TaskRecord } from "../../store/schema/ecs.js";
-
-/** CPU units and memory the local Docker host offers to EC2-launch-type tasks. */
-export interface HostResources {
-  cpuUnits: number;
-  memoryMiB: number;
-}
-
-export const localHostResources = (): HostResources => ({
-  cpuUnits: cpus().length * 1024,
-  memoryMiB: Math.floor(totalmem() / 1024 / 1024),
-});
-
-/** Ports the ECS agent reserves on every instance (SSH, Docker, the agent's own). */
-const RESERVED_PORTS = ["22", "2375", "2376", "51678", "51679"];
 
 const invalid = (message: string) => new ServiceError("InvalidParameterException", message);
 
 /**
- * The container instance that stands for the local Docker host in a cluster. Berth's host joins
- * a cluster the first time the cluster needs EC2 capacity, as an instance with the ECS-optimized
- * AMI would join at boot; DeregisterContainerInstance takes it out for good.
+ * A host's membership in a cluster, as the container instance ECS shows: a view of a host in the
+ * registry (src/hosts). A host joins a cluster the first time the cluster needs EC2 capacity, as
+ * an instance with the ECS-optimized AMI would join at boot; DeregisterContainerInstance takes it
+ * out for good. The local host's id and ARN derive from the cluster alone, as they always have,
+ * so existing data dirs keep their instances; other hosts add their own id.
  */
-export function localInstance(
-  scope: Scope,
-  cluster: ClusterRecord,
-  host: HostResources,
-  now: Date,
-): ContainerInstanceRecord {
-  const digest = createHash("sha256").update(`${scope.account}/${scope.region}/${cluster.clusterArn}`).digest("hex");
+export function hostInstance(scope: Scope, cluster: ClusterRecord, host: Host, now: Date): ContainerInstanceRecord {
+  const local = host.id === LOCAL_HOST_ID;
+  const key = `${scope.account}/${scope.region}/${cluster.clusterArn}${local ? "" : `/${host.id}`}`;
+  const digest = createHash("sha256").update(key).digest("hex");
   const id = digest.slice(0, 32);
   return {
     id,
+    hostId: host.id,
     clusterArn: cluster.clusterArn,
     containerInstanceArn: arn("ecs", scope, `container-instance/${cluster.clusterName}/${id}`),
     ec2InstanceId: `i-${digest.slice(32, 49)}`,
@@ -48,24 +35,31 @@ export function localInstance(
     status: "ACTIVE",
     agentConnected: true,
     registeredResources: [
-      { name: "CPU", type: "INTEGER", integerValue: host.cpuUnits, doubleValue: 0, longValue: 0 },
-      { name: "MEMORY", type: "INTEGER", integerValue: host.memoryMiB, doubleValue: 0, longValue: 0 },
+      { name: "CPU", type: "INTEGER", integerValue: host.resources.cpuUnits, doubleValue: 0, longValue: 0 },
+      { name: "MEMORY", type: "INTEGER", integerValue: host.resources.memoryMiB, doubleValue: 0, longValue: 0 },
       {
         name: "PORTS",
         type: "STRINGSET",
-        stringSetValue: RESERVED_PORTS,
+        stringSetValue: host.reservedPorts.tcp,
         doubleValue: 0,
         longValue: 0,
         integerValue: 0,
       },
-      { name: "PORTS_UDP", type: "STRINGSET", stringSetValue: [], doubleValue: 0, longValue: 0, integerValue: 0 },
+      {
+        name: "PORTS_UDP",
+        type: "STRINGSET",
+        stringSetValue: host.reservedPorts.udp,
+        doubleValue: 0,
+        longValue: 0,
+        integerValue: 0,
+      },
     ],
     attributes: [
-      { name: "ecs.os-type", value: "linux" },
-      { name: "ecs.os-family", value: "LINUX" },
-      { name: "ecs.cpu-architecture", value: process.arch === "arm64" ? "arm64" : "x86_64" },
+      { name: "ecs.os-type", value: host.platform.os },
+      { name: "ecs.os-family", value: host.platform.os.toUpperCase() },
+      { name: "ecs.cpu-architecture", value: host.platform.arch },
       { name: "ecs.availability-zone", value: `${scope.region}a` },
-      { name: "ecs.instance-type", value: "berth.local" },
+      { name: "ecs.instance-type", value: host.platform.instanceType },
       { name: "ecs.capability.task-eni" },
       { name: "ecs.capability.execution-role-awslogs" },
       { name: "ecs.capability.execution-role-ecr-pull" },
@@ -76,6 +70,7 @@ export function localInstance(
       { name: "com.amazonaws.ecs.capability.task-iam-role" },
       { name: "com.amazonaws.ecs.capability.logging-driver.awslogs" },
       { name: "com.amazonaws.ecs.capability.docker-remote-api.1.41" },
+      ...host.attributes,
     ],
     registeredAt: now,
     attachments: [],
@@ -86,22 +81,22 @@ export function localInstance(
 const live = (t: TaskRecord) => t.lastStatus !== "STOPPED";
 
 /** What an instance has left, from its registered resources and the tasks placed on it. */
-export function instanceRoom(instance: ContainerInstanceRecord, tasks: TaskRecord[]): InstanceRoom {
+export function instanceRoom(instance: ContainerInstanceRecord, tasks: TaskRecord[]): HostRoom {
   const mine = tasks.filter((t) => t.containerInstanceArn === instance.containerInstanceArn && live(t));
   const reg = (name: string) => instance.registeredResources?.find((r) => r.name === name);
-  const ports = new Set<string>([
-    ...(reg("PORTS")?.stringSetValue ?? []).map((p) => `tcp:${p}`),
-    ...(reg("PORTS_UDP")?.stringSetValue ?? []).map((p) => `udp:${p}`),
-  ]);
-  let cpu = reg("CPU")?.integerValue ?? 0;
-  let memory = reg("MEMORY")?.integerValue ?? 0;
-  for (const t of mine) {
-    const needs = taskNeeds(t.spec);
-    cpu -= needs.cpu;
-    memory -= needs.memory;
-    for (const p of needs.ports) ports.add(p);
-  }
-  return { arn: instance.containerInstanceArn, cpu, memory, ports, tasks: mine.length };
+  return hostRoom(
+    {
+      id: instance.containerInstanceArn,
+      cpu: reg("CPU")?.integerValue ?? 0,
+      memory: reg("MEMORY")?.integerValue ?? 0,
+      reservedPorts: [
+        ...(reg("PORTS")?.stringSetValue ?? []).map((p) => `tcp:${p}`),
+        ...(reg("PORTS_UDP")?.stringSetValue ?? []).map((p) => `udp:${p}`),
+      ],
+      attributes: Object.fromEntries((instance.attributes ?? []).map((a) => [a.name, a.value ?? ""])),
+    },
+    mine.map((t) => t.spec),
+  );
 }
 
 /** The instance as DescribeContainerInstances shows it: remaining resources and task counts now. */
@@ -123,7 +118,7 @@ export function instanceView(instance: ContainerInstanceRecord, tasks: TaskRecor
       integerValue: 0,
     },
   ];
-  const { id: _id, clusterArn: _c, ...shape } = instance;
+  const { id: _id, clusterArn: _c, hostId: _h, ...shape } = instance;
   return {
     ...shape,
     remainingResources: remaining,

@@ -1,8 +1,9 @@
 import { ecsErrors } from "../../protocol/generated/errors/ecs.js";
 import type { Clock } from "../../core/clock.js";
 import { type Scope, arn, parseArn } from "../../core/ids.js";
+import type { HostRegistry } from "../../hosts/registry.js";
 import type { DocumentStore } from "../../store/documents.js";
-import { type HostResources, localHostResources, localInstance } from "./container-instances.js";
+import { hostInstance } from "./container-instances.js";
 import {
   type ClusterRecord,
   type ContainerInstanceRecord,
@@ -16,8 +17,8 @@ export class EcsContext extends EcsCollections {
   constructor(
     store: DocumentStore,
     readonly clock: Clock,
-    /** What the local Docker host offers EC2-launch-type tasks. */
-    readonly host: HostResources = localHostResources(),
+    /** The hosts that run containers; container instances are their memberships in clusters. */
+    readonly hosts: HostRegistry,
   ) {
     super(store);
   }
@@ -77,13 +78,16 @@ export class EcsContext extends EcsCollections {
   }
 
   /**
-   * The cluster's ACTIVE container instances for EC2-launch-type tasks. The local Docker host
-   * joins a cluster the first time it needs EC2 capacity; once deregistered it stays out.
+   * The cluster's ACTIVE container instances for EC2-launch-type tasks. Each registered host joins
+   * a cluster the first time it needs EC2 capacity; once deregistered it stays out.
    */
   ec2Instances(scope: Scope, cluster: ClusterRecord): ContainerInstanceRecord[] {
     const all = this.containerInstances.children(scope, cluster.clusterArn);
-    if (all.length === 0)
-      return [this.containerInstances.put(scope, localInstance(scope, cluster, this.host, this.clock.now()))];
+    const now = this.clock.now();
+    for (const host of this.hosts.list()) {
+      const joined = hostInstance(scope, cluster, host, now);
+      if (!all.some((i) => i.id === joined.id)) all.push(this.containerInstances.put(scope, joined));
+    }
     return all.filter((i) => i.status === "ACTIVE");
   }
 

@@ -1,3 +1,4 @@
+import type { HostRegistry } from "../../hosts/registry.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../../config/config.js";
 import type { ServiceLoadBalancing } from "../../controllers/services/load-balancing.js";
@@ -33,6 +34,8 @@ export interface EcsModuleDeps {
   clock: TimerClock;
   logger: Logger;
   runtime: ContainerRuntime;
+  /** The places that run containers (the local Docker host today); ECS container instances are a view of them. */
+  hosts: HostRegistry;
   identity: { authorizer: Authorizer; sessions: RoleSessions };
   logs: LogsBackend;
   loadBalancing: ServiceLoadBalancing;
@@ -58,7 +61,13 @@ export function ecsModule(deps: EcsModuleDeps) {
   const { config, store, clock, logger, runtime } = deps;
   let state: ServiceState = "starting";
   let retry: CancelTimer | undefined;
-  const ecs = ecsService({ store, clock, state: () => state, loadBalancing: () => deps.loadBalancing });
+  const ecs = ecsService({
+    store,
+    clock,
+    hosts: deps.hosts,
+    state: () => state,
+    loadBalancing: () => deps.loadBalancing,
+  });
   const storeId = storeIdentity(store);
   const ids = new EndpointIds(store, storeSecret(store, "task-endpoint-ids"));
   const identity = new TaskIdentity({

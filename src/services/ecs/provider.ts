@@ -1,5 +1,6 @@
 import type { ServiceLoadBalancing } from "../../controllers/services/load-balancing.js";
 import type { Clock } from "../../core/clock.js";
+import type { HostRegistry } from "../../hosts/registry.js";
 import type { Operations } from "../../protocol/generated/types/ecs.js";
 import type { DocumentStore } from "../../store/documents.js";
 import { defineService } from "../define.js";
@@ -16,10 +17,11 @@ import { taskOperations } from "./tasks.js";
 export function ecsService(deps: {
   store: DocumentStore;
   clock: Clock;
+  hosts: HostRegistry;
   state?: () => ServiceState;
   loadBalancing?: () => ServiceLoadBalancing | undefined;
 }) {
-  const ecs = new EcsContext(deps.store, deps.clock);
+  const ecs = new EcsContext(deps.store, deps.clock, deps.hosts);
   const provider: Provider<Operations> = {
     ...clusterOperations(ecs),
     ...taskDefinitionOperations(ecs),

@@ -10,11 +10,14 @@ import type {
   Task,
 } from "../../protocol/generated/types/ecs.js";
 import type { Provider } from "../../protocol/service.js";
+import { type PlacementPlan, planOnHosts, planPlacement, revalidate } from "../../scheduler/plan.js";
+import { taskNeeds } from "../../scheduler/reservation.js";
+import type { HostRoom } from "../../scheduler/room.js";
 import { instanceRoom } from "./container-instances.js";
-import { misfit, placeTasks, taskNeeds } from "./placement.js";
 import type { EcsContext } from "./context.js";
 import {
   type ClusterRecord,
+  type ContainerInstanceRecord,
   type LaunchType,
   type TaskDefinitionRecord,
   type TaskRecord,
@@ -190,10 +193,25 @@ const sameInstance = (taskInstance: string | undefined, ref: string) =>
 /** A task's public view: the stored record minus nothing (the serializer drops non-shape members). */
 const view = (t: TaskRecord): Task => t;
 
+/** The cluster's ACTIVE container instances and what each has left: the snapshot placement plans from. */
+function ec2Snapshot(ecs: EcsContext, scope: Scope, cluster: ClusterRecord) {
+  const instances = ecs.ec2Instances(scope, cluster);
+  const all = ecs.tasks.children(scope, cluster.clusterArn);
+  return { instances, rooms: instances.map((i) => instanceRoom(i, all)) };
+}
+
+const noInstances = (cluster: ClusterRecord, count: number): Failure[] =>
+  Array.from({ length: count }, () => ({
+    arn: cluster.clusterArn,
+    reason: "No Container Instances were found in your cluster.",
+  }));
+
 /**
  * Creates `count` tasks of a definition as RunTask and the service scheduler launch them: on
  * Fargate, or placed on the cluster's container instances (EC2), with AWS's failures for those
- * that do not fit. Checks first, so bad input writes nothing.
+ * that do not fit. Checks first, so bad input writes nothing. Placement is planned from a snapshot
+ * outside the write transaction; inside it the plan is re-validated against the instances as they
+ * are then, and planned again from that state if some instance no longer fits.
  */
 export function launchTasks(
   ecs: EcsContext,
@@ -206,36 +224,55 @@ export function launchTasks(
   const launchType = launchTypeOf(input);
   const spec = checkLaunch(def, input, launchType);
   const now = ecs.clock.now();
-  return ecs.store.transaction(() => {
-    if (launchType === "FARGATE") {
+  if (launchType === "FARGATE")
+    return ecs.store.transaction(() => {
       const tasks = Array.from({ length: count }, () =>
         ecs.tasks.put(scope, newTask(scope, cluster, def, spec, input, now)),
       );
       return { tasks, failures: [] };
-    }
-    const instances = ecs.ec2Instances(scope, cluster);
-    if (instances.length === 0)
-      return {
-        tasks: [],
-        failures: Array.from({ length: count }, () => ({
-          arn: cluster.clusterArn,
-          reason: "No Container Instances were found in your cluster.",
-        })),
-      };
-    const all = ecs.tasks.children(scope, cluster.clusterArn);
-    const result = placeTasks(
-      instances.map((i) => instanceRoom(i, all)),
-      taskNeeds(spec),
-      count,
-      { strategy: input.placementStrategy, constraints: input.placementConstraints },
-    );
-    const tasks = result.placed.map((containerInstanceArn) => {
-      const ec2InstanceId = instances.find((i) => i.containerInstanceArn === containerInstanceArn)?.ec2InstanceId;
-      const placement = { launchType, containerInstanceArn, ec2InstanceId };
+    });
+  const needs = taskNeeds(spec);
+  const opts = { strategy: input.placementStrategy, placementConstraints: input.placementConstraints };
+  const planned = (rooms: HostRoom[]) => planPlacement(rooms, needs, count, opts);
+  const snapshot = ec2Snapshot(ecs, scope, cluster);
+  const draft = snapshot.instances.length > 0 ? planned(snapshot.rooms) : undefined;
+  return ecs.store.transaction(() => {
+    const current = ec2Snapshot(ecs, scope, cluster);
+    if (current.instances.length === 0) return { tasks: [], failures: noInstances(cluster, count) };
+    // A complete draft that still fits stands; otherwise plan again from the state as it is now.
+    const stands = draft?.failures.length === 0 && !revalidate(draft, current.rooms, needs, opts.placementConstraints);
+    const plan = stands && draft ? draft : planned(current.rooms);
+    const tasks = plan.placements.map(({ hostId }) => {
+      const ec2InstanceId = current.instances.find((i) => i.containerInstanceArn === hostId)?.ec2InstanceId;
+      const placement = { launchType, containerInstanceArn: hostId, ec2InstanceId };
       return ecs.tasks.put(scope, newTask(scope, cluster, def, spec, input, now, placement));
     });
-    return { tasks, failures: result.failures };
+    return { tasks, failures: plan.failures.map((f) => ({ arn: f.hostId, reason: f.reason })) };
   });
+}
+
+/** StartTask's answer in the order the instances were named: a task, MISSING, or why it did not fit. */
+function startOutcome(
+  refs: string[],
+  named: (ContainerInstanceRecord | undefined)[],
+  plan: PlacementPlan,
+  start: (instance: ContainerInstanceRecord) => Task,
+): { tasks: Task[]; failures: Failure[] } {
+  const tasks: Task[] = [];
+  const failures: Failure[] = [];
+  let taskIndex = 0;
+  refs.forEach((ref, i) => {
+    const instance = named[i];
+    if (!instance) {
+      failures.push({ arn: ref, reason: "MISSING" });
+      return;
+    }
+    const refused = plan.failures.find((f) => f.taskIndex === taskIndex);
+    taskIndex += 1;
+    if (refused) failures.push({ arn: instance.containerInstanceArn, reason: refused.reason });
+    else tasks.push(start(instance));
+  });
+  return { tasks, failures };
 }
 
 export function taskOperations(ecs: EcsContext): Provider<Operations> {
@@ -271,28 +308,33 @@ export function taskOperations(ecs: EcsContext): Provider<Operations> {
       const spec = checkLaunch(def, input, "EC2");
       const needs = taskNeeds(spec);
       const now = ecs.clock.now();
-      return ecs.store.transaction(() => {
-        const tasks: Task[] = [];
-        const failures: Failure[] = [];
-        for (const ref of refs) {
+      // The named instances that can take tasks, and what each has left.
+      const resolve = () => {
+        const all = ecs.tasks.children(ctx, cluster.clusterArn);
+        const named = refs.map((ref) => {
           const instance = ecs.containerInstance(ctx, cluster, ref);
-          if (instance?.status !== "ACTIVE") {
-            failures.push({ arn: ref, reason: "MISSING" });
-            continue;
-          }
-          const why = misfit(instanceRoom(instance, ecs.tasks.children(ctx, cluster.clusterArn)), needs);
-          if (why) {
-            failures.push({ arn: instance.containerInstanceArn, reason: why });
-            continue;
-          }
+          return instance?.status === "ACTIVE" ? instance : undefined;
+        });
+        const found = named.filter((i) => i !== undefined);
+        const rooms = [...new Map(found.map((i) => [i.containerInstanceArn, instanceRoom(i, all)])).values()];
+        return { named, rooms, hostIds: found.map((i) => i.containerInstanceArn) };
+      };
+      const snapshot = resolve();
+      const draft = planOnHosts(snapshot.rooms, needs, snapshot.hostIds);
+      return ecs.store.transaction(() => {
+        const { named, rooms, hostIds } = resolve();
+        // The draft stands if the same instances resolve and every task still fits; else plan again now.
+        const stands =
+          hostIds.join() === snapshot.hostIds.join() && draft.failures.length === 0 && !revalidate(draft, rooms, needs);
+        const plan = stands ? draft : planOnHosts(rooms, needs, hostIds);
+        return startOutcome(refs, named, plan, (instance) => {
           const placement = {
             launchType: "EC2" as const,
             containerInstanceArn: instance.containerInstanceArn,
             ec2InstanceId: instance.ec2InstanceId,
           };
-          tasks.push(view(ecs.tasks.put(ctx, newTask(ctx, cluster, def, spec, input, now, placement))));
-        }
-        return { tasks, failures };
+          return view(ecs.tasks.put(ctx, newTask(ctx, cluster, def, spec, input, now, placement)));
+        });
       });
     },
 

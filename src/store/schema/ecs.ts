@@ -72,9 +72,11 @@ export function stopping(task: TaskRecord, stopCode: TaskStopCode, reason: strin
   };
 }
 
-/** A container instance (EC2 launch type): the local Docker host as one cluster sees it. */
+/** A container instance (EC2 launch type): a host of the registry (src/hosts) as one cluster sees it. */
 export interface ContainerInstanceRecord extends ContainerInstance {
   id: string;
+  /** The host it stands for; records written before hosts had ids are the local Docker host. */
+  hostId?: string;
   clusterArn: string;
   containerInstanceArn: string;
   status: "ACTIVE" | "DRAINING" | "INACTIVE";

@@ -1,10 +1,9 @@
-import type { PlacementConstraint, PlacementStrategy } from "../../protocol/generated/types/ecs.js";
-import type { TaskSpec } from "../../store/schema/ecs.js";
+import type { PlacementConstraint, PlacementStrategy } from "../../src/protocol/generated/types/ecs.js";
 
 /**
- * Task placement on container instances (EC2 launch type), pure: what a task reserves, what an
- * instance has left, and which instance each new task goes to — or AWS's failure reason
- * (RESOURCE:CPU, RESOURCE:MEMORY, RESOURCE:PORTS) when none can take it.
+ * The baseline: Berth's placement before src/scheduler, copied verbatim from
+ * src/services/ecs/placement.ts (one function, hard-wired filters, only the first binpack read).
+ * Kept here only as the benchmark's peer; nothing in src/ uses it.
  */
 
 /** What a task reserves on its instance. */
@@ -26,36 +25,6 @@ export interface InstanceRoom {
 }
 
 export type PlacementFailure = "RESOURCE:CPU" | "RESOURCE:MEMORY" | "RESOURCE:PORTS";
-
-/**
- * A task's reservation as ECS counts it (placement, and utilization metrics): the task-level size
- * when given, else the sum of its containers' cpu and memory (memoryReservation when memory is unset).
- */
-export function taskReservation(spec: Pick<TaskSpec, "cpuUnits" | "memoryMiB" | "containers">): {
-  cpu: number;
-  memory: number;
-} {
-  const sum = (f: (c: TaskSpec["containers"][number]) => number | undefined) =>
-    spec.containers.reduce((n, c) => n + (f(c) ?? 0), 0);
-  return {
-    cpu: spec.cpuUnits ?? sum((c) => c.cpu),
-    memory: spec.memoryMiB ?? sum((c) => c.memory ?? c.memoryReservation),
-  };
-}
-
-/** What a task reserves on its instance: its reservation and its fixed host ports. */
-export function taskNeeds(spec: Pick<TaskSpec, "cpuUnits" | "memoryMiB" | "containers" | "networkMode">): TaskNeeds {
-  const ports =
-    spec.networkMode === "bridge" || spec.networkMode === "host"
-      ? spec.containers.flatMap((c) =>
-          (c.portMappings ?? []).flatMap((m) => {
-            const port = spec.networkMode === "host" ? (m.hostPort ?? m.containerPort) : m.hostPort;
-            return port ? [`${m.protocol ?? "tcp"}:${port}`] : [];
-          }),
-        )
-      : [];
-  return { ...taskReservation(spec), ports };
-}
 
 /** Why an instance cannot take a task, in the order ECS checks, or undefined when it can. */
 export function misfit(room: InstanceRoom, needs: TaskNeeds): PlacementFailure | undefined {

@@ -1,15 +1,33 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type InstanceRoom, misfit, placeTasks, taskNeeds } from "../../src/services/ecs/placement.js";
+import { misfit } from "../../src/scheduler/filters.js";
+import { type PlacementOptions, planPlacement } from "../../src/scheduler/plan.js";
+import { type TaskNeeds, taskNeeds } from "../../src/scheduler/reservation.js";
+import type { HostRoom } from "../../src/scheduler/room.js";
 
-const room = (arn: string, over: Partial<InstanceRoom> = {}): InstanceRoom => ({
-  arn,
+type InstanceRoom = HostRoom;
+const room = (id: string, over: Partial<InstanceRoom> = {}): InstanceRoom => ({
+  id,
   cpu: 2048,
   memory: 4096,
   ports: new Set(["tcp:22"]),
   tasks: 0,
   ...over,
 });
+
+/** The plan in the shape these assertions were written for: host per placed task, failures by host. */
+const placeTasks = (
+  rooms: InstanceRoom[],
+  needs: TaskNeeds,
+  count: number,
+  opts: { strategy?: PlacementOptions["strategy"]; constraints?: PlacementOptions["placementConstraints"] } = {},
+) => {
+  const plan = planPlacement(rooms, needs, count, { strategy: opts.strategy, placementConstraints: opts.constraints });
+  return {
+    placed: plan.placements.map((p) => p.hostId),
+    failures: plan.failures.map((f) => ({ arn: f.hostId, reason: f.reason })),
+  };
+};
 
 describe("taskNeeds", () => {
   it.each<[string, Parameters<typeof taskNeeds>[0], object]>([
@@ -132,7 +150,7 @@ describe("placement", () => {
           expect(out.placed.length).toBeLessThanOrEqual(count);
           expect(out.failures.length === 0).toBe(out.placed.length === count);
           for (const r of rooms) {
-            const n = out.placed.filter((a) => a === r.arn).length;
+            const n = out.placed.filter((a) => a === r.id).length;
             expect(n * needs.cpu).toBeLessThanOrEqual(r.cpu);
             expect(n * needs.memory).toBeLessThanOrEqual(r.memory);
             if (needs.ports.length > 0) expect(n).toBeLessThanOrEqual(needs.ports.some((p) => r.ports.has(p)) ? 0 : 1);
