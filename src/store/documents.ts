@@ -8,16 +8,10 @@ import { type Watch, type WatchOptions, Watcher } from "./watch.js";
 export { RevisionConflict } from "./backend.js";
 
 /** A change to one stored resource, read from the change log after it committed. */
-export interface Change<T = unknown> {
-  seq: number;
-  kind: string;
-  account: string;
-  region: string;
-  id: string;
-  op: "put" | "delete";
+export type Change<T = unknown> = Omit<ChangeRow, "body" | "dates" | "at"> & {
   /** The document as written, or as it was when deleted. */
   doc: T;
-}
+};
 
 export interface DocumentStoreOptions {
   /** Change log entries kept for watchers that fall behind or restart (older ones are compacted). */

@@ -1,3 +1,4 @@
+import { type Periodic, periodic } from "../core/periodic.js";
 import type { Change, DocumentStore } from "./documents.js";
 
 export interface WatchOptions {
@@ -37,7 +38,7 @@ export class Watcher implements Watch {
   private again = false;
   private stopped = false;
   private unsubscribe?: () => void;
-  private timer?: NodeJS.Timeout;
+  private poll?: Periodic;
   private readonly match: (kind: string) => boolean;
 
   constructor(
@@ -53,8 +54,8 @@ export class Watcher implements Watch {
 
   start(): this {
     this.unsubscribe = this.store.backend.onCommit(() => this.wake());
-    this.timer = setInterval(() => this.wake(), this.opts.pollMs ?? 1000);
-    this.timer.unref();
+    this.poll = periodic(() => this.wake(), { name: "change log poll", everyMs: this.opts.pollMs ?? 1000 });
+    void this.poll.start();
     this.wake();
     return this;
   }
@@ -77,7 +78,7 @@ export class Watcher implements Watch {
   stop() {
     this.stopped = true;
     this.unsubscribe?.();
-    clearInterval(this.timer);
+    this.poll?.stop();
   }
 
   private wake() {

@@ -24,6 +24,7 @@
  * InvalidTarget, ValidationError.
  */
 import type { TargetHealthReasonEnum, TargetHealthStateEnum } from "../../protocol/generated/types/elbv2.js";
+import type { HealthCheckSettings } from "../../store/schema/elbv2.js";
 
 export interface TargetRef {
   /** An IPv4 address for `ip` target groups; an instance id for `instance` ones. */
@@ -41,19 +42,8 @@ export interface TargetHealthInfo {
   description?: string;
 }
 
-export interface HealthCheckInfo {
-  enabled: boolean;
-  protocol: "HTTP" | "HTTPS" | "TCP";
-  /** "traffic-port" or a port number as text, as in AWS. */
-  port: string;
-  path?: string;
-  intervalSeconds: number;
-  timeoutSeconds: number;
-  healthyThresholdCount: number;
-  unhealthyThresholdCount: number;
-  /** HTTP codes, e.g. "200" or "200-399". */
-  matcher?: string;
-}
+/** A target group's health check as ECS sees it: the stored settings. */
+export type HealthCheckInfo = HealthCheckSettings;
 
 export interface TargetGroupInfo {
   arn: string;
