@@ -3,15 +3,11 @@ import type { ChangeRow, Expect, ResourceBackend, StoredRow } from "./backend.js
 import { decodeDocument, encodeDocument } from "./codec.js";
 import type { Db } from "./db.js";
 import { SqliteBackend } from "./sqlite-backend.js";
-import { type Watch, type WatchOptions, Watcher } from "./watch.js";
+import { type Change, type Watch, type WatchOptions, Watcher } from "./watch.js";
 
 export { RevisionConflict } from "./backend.js";
 
-/** A change to one stored resource, read from the change log after it committed. */
-export type Change<T = unknown> = Omit<ChangeRow, "body" | "dates" | "at"> & {
-  /** The document as written, or as it was when deleted. */
-  doc: T;
-};
+export type { Change } from "./watch.js";
 
 export interface DocumentStoreOptions {
   /** Change log entries kept for watchers that fall behind or restart (older ones are compacted). */

@@ -1,12 +1,12 @@
 import { encodeDocument, reviveLegacyDocument } from "./codec.js";
-import type { Db } from "./db.js";
+import type Database from "better-sqlite3";
 
 /**
  * Schema migrations, applied in order and recorded in schema_migrations. Keep the SQL portable
  * (TEXT / BIGINT / plain indexes, no SQLite-only functions): PostgreSQL will run the same list.
  * `run` is a data step in code, after the SQL, in the same transaction.
  */
-export const MIGRATIONS: { version: number; sql: string[]; run?: (db: Db) => void }[] = [
+export const MIGRATIONS: { version: number; sql: string[]; run?: (db: Database.Database) => void }[] = [
   {
     version: 1,
     sql: [

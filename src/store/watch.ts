@@ -1,5 +1,18 @@
 import { type Periodic, periodic } from "../core/periodic.js";
-import type { Change, DocumentStore } from "./documents.js";
+import type { ChangeRow, ResourceBackend } from "./backend.js";
+
+/** A change to one stored resource, read from the change log after it committed. */
+export type Change<T = unknown> = Omit<ChangeRow, "body" | "dates" | "at"> & {
+  /** The document as written, or as it was when deleted. */
+  doc: T;
+};
+
+/** What a watcher reads: the change log, decoded, and where watch positions are kept. */
+export interface ChangeSource {
+  readonly backend: Pick<ResourceBackend, "cursor" | "saveCursor" | "oldest" | "onCommit">;
+  head(): number;
+  changesSince(seq: number, limit: number): Change[];
+}
 
 export interface WatchOptions {
   /**
@@ -42,7 +55,7 @@ export class Watcher implements Watch {
   private readonly match: (kind: string) => boolean;
 
   constructor(
-    private readonly store: DocumentStore,
+    private readonly store: ChangeSource,
     private readonly opts: WatchOptions,
     private readonly handler: (changes: Change[]) => void | Promise<void>,
   ) {

@@ -1,7 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ServiceError } from "../../src/core/errors.js";
-import { type TagLimit, duplicateTagKey, mergeTags, removeTags } from "../../src/core/tags.js";
+import {
+  type TagLimit,
+  duplicateTagKey,
+  keyValueFields,
+  lowercaseFields,
+  mergeTags,
+  removeTags,
+} from "../../src/core/tags.js";
 
 const limit = (max: number, missingValue?: string): TagLimit => ({
   max,
@@ -64,6 +71,38 @@ describe("mergeTags", () => {
         }
         const left = removeTags(merged, drop);
         expect(left.map((t) => t.Key)).toEqual(keys.filter((k) => !drop.includes(k as string)));
+      }),
+    );
+  });
+});
+
+describe("tag fields", () => {
+  it("merges and removes lowercase key/value tags (ECS) as it does Key/Value ones", () => {
+    const merged = mergeTags(
+      [
+        { key: "a", value: "1" },
+        { key: "b", value: "2" },
+      ],
+      [{ key: "a", value: "3" }, { key: "c" }],
+      limit(50),
+      lowercaseFields,
+    );
+    expect(merged).toEqual([
+      { key: "a", value: "3" },
+      { key: "b", value: "2" },
+      { key: "c", value: undefined },
+    ]);
+    expect(removeTags(merged, ["a", "c"], lowercaseFields)).toEqual([{ key: "b", value: "2" }]);
+    expect(() => mergeTags(merged, [{ key: "d" }], limit(3), lowercaseFields)).toThrow("would carry 4");
+  });
+
+  it("property: lowercase tags merge exactly as their Key/Value spelling does", () => {
+    fc.assert(
+      fc.property(fc.array(tag), fc.array(tag), (existing, added) => {
+        const lower = (ts: readonly { Key?: string; Value?: string }[]) =>
+          ts.map((t) => ({ key: t.Key, value: t.Value }));
+        const upper = mergeTags(existing, added, limit(50), keyValueFields);
+        expect(mergeTags(lower(existing), lower(added), limit(50), lowercaseFields)).toEqual(lower(upper));
       }),
     );
   });

@@ -1,5 +1,5 @@
 import { cloudwatchErrors } from "../../protocol/generated/errors/cloudwatch.js";
-import { decodeKey, encodeKey } from "../../core/paginate.js";
+import { decodeKey, encodeKey, pageByOffset } from "../../core/paginate.js";
 import { type Sample, parseStatistic, statistic, validQueryPeriod } from "../../metrics/statistics.js";
 import type { MetricKey, MetricStore } from "../../metrics/store.js";
 import type { Datapoint, MetricDatum, Operations } from "../../protocol/generated/types/cloudwatch.js";
@@ -229,25 +229,18 @@ export function metricOperations(cw: CloudWatchState, metrics: MetricStore): Pro
           key.dimensions.some((d) => d.Name === f.Name && (f.Value === undefined || d.Value === f.Value)),
         );
       });
-      const PAGE = 500;
-      let start = 0;
-      if (input.NextToken !== undefined) {
-        let key: (string | number)[];
-        try {
-          key = decodeKey(input.NextToken);
-        } catch {
-          throw cloudwatchErrors.InvalidNextToken("The NextToken is not valid.");
-        }
-        start = typeof key[0] === "number" ? key[0] : 0;
-      }
-      const page = matches.slice(start, start + PAGE);
+      const { page, nextToken } = pageByOffset(matches, {
+        nextToken: input.NextToken,
+        limit: 500,
+        invalidToken: () => cloudwatchErrors.InvalidNextToken("The NextToken is not valid."),
+      });
       return {
         Metrics: page.map(({ key }) => ({
           Namespace: key.namespace,
           MetricName: key.name,
           Dimensions: key.dimensions,
         })),
-        NextToken: start + PAGE < matches.length ? encodeKey([start + PAGE]) : undefined,
+        NextToken: nextToken,
       };
     },
   };

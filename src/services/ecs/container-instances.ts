@@ -1,5 +1,5 @@
+import { ecsErrors } from "../../protocol/generated/errors/ecs.js";
 import { createHash } from "node:crypto";
-import { ServiceError } from "../../core/errors.js";
 import type { Host } from "../../hosts/host.js";
 import { LOCAL_HOST_ID } from "../../hosts/local.js";
 import { type Scope, arn } from "../../core/ids.js";
@@ -10,7 +10,7 @@ import type { EcsContext } from "./context.js";
 import { type HostRoom, hostRoom } from "../../scheduler/room.js";
 import type { ClusterRecord, ContainerInstanceRecord, TaskRecord } from "../../store/schema/ecs.js";
 
-const invalid = (message: string) => new ServiceError("InvalidParameterException", message);
+const invalid = (message: string) => ecsErrors.InvalidParameterException(message);
 
 /**
  * A host's membership in a cluster, as the container instance ECS shows: a view of a host in the

@@ -1,8 +1,15 @@
+import { type TagLimit, lowercaseFields, mergeTags, removeTags } from "../../core/tags.js";
 import { ecsErrors } from "../../protocol/generated/errors/ecs.js";
 import type { Operations, Tag } from "../../protocol/generated/types/ecs.js";
 import type { Collection } from "../../store/documents.js";
 import type { Provider } from "../../protocol/service.js";
 import type { EcsContext } from "./context.js";
+
+/** ECS's own limit and wording; the merge is core/tags.ts's. */
+const TAG_LIMIT: TagLimit = {
+  max: 50,
+  tooMany: () => ecsErrors.InvalidParameterException("A resource can have at most 50 tags."),
+};
 
 interface TaggedResource {
   tags: Tag[];
@@ -31,16 +38,12 @@ export function tagOperations(ecs: EcsContext): Provider<Operations> {
       const resource = find(input.resourceArn);
       if (input.tags.some((t) => t.key?.toLowerCase().startsWith("aws:")))
         throw ecsErrors.InvalidParameterException("Tag keys with the prefix 'aws:' are reserved for AWS use.");
-      const tags = new Map(resource.tags.map((t) => [t.key, t.value]));
-      for (const t of input.tags) tags.set(t.key, t.value);
-      if (tags.size > 50) throw ecsErrors.InvalidParameterException("A resource can have at most 50 tags.");
-      resource.save([...tags].map(([key, value]) => ({ key, value })));
+      resource.save(mergeTags(resource.tags, input.tags, TAG_LIMIT, lowercaseFields));
       return {};
     },
     UntagResource: (input) => {
       const resource = find(input.resourceArn);
-      const drop = new Set(input.tagKeys);
-      resource.save(resource.tags.filter((t) => !drop.has(t.key ?? "")));
+      resource.save(removeTags(resource.tags, input.tagKeys, lowercaseFields));
       return {};
     },
     ListTagsForResource: (input) => ({ tags: find(input.resourceArn).tags }),

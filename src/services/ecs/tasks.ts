@@ -1,4 +1,4 @@
-import { ServiceError } from "../../core/errors.js";
+import { ecsErrors } from "../../protocol/generated/errors/ecs.js";
 import { type Scope, arn, hexId, uuid } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type {
@@ -26,7 +26,7 @@ import {
 } from "../../store/schema/ecs.js";
 import { isValidFargateSize, parseCpu, parseMemory } from "./sizes.js";
 
-const invalid = (message: string) => new ServiceError("InvalidParameterException", message);
+const invalid = (message: string) => ecsErrors.InvalidParameterException(message);
 
 /** Applies RunTask overrides to a task definition: the containers and sizes the task will really get. */
 export function taskSpec(def: TaskDefinitionRecord, input: RunTaskRequest): TaskSpec {
@@ -88,8 +88,7 @@ export function launchTypeOf(input: Pick<RunTaskRequest, "launchType" | "capacit
 /** Checks that a task definition can launch as asked (compatibility, awsvpc configuration, Fargate sizes); returns its spec. */
 export function checkLaunch(def: TaskDefinitionRecord, input: RunTaskRequest, launchType: LaunchType): TaskSpec {
   if (!def.compatibilities?.includes(launchType))
-    throw new ServiceError(
-      "ClientException",
+    throw ecsErrors.ClientException(
       `Task definition ${def.family}:${def.revision} does not support launch_type ${launchType}.`,
     );
   if (def.networkMode === "awsvpc" && !input.networkConfiguration?.awsvpcConfiguration)
@@ -103,8 +102,7 @@ export function checkLaunch(def: TaskDefinitionRecord, input: RunTaskRequest, la
     spec.memoryMiB !== undefined &&
     !isValidFargateSize(spec.cpuUnits, spec.memoryMiB)
   )
-    throw new ServiceError(
-      "ClientException",
+    throw ecsErrors.ClientException(
       `No Fargate configuration exists for given values: ${spec.cpuUnits} CPU, ${spec.memoryMiB} memory. See the Amazon ECS documentation for the valid values.`,
     );
   return spec;
@@ -280,8 +278,7 @@ export function taskOperations(ecs: EcsContext): Provider<Operations> {
   const activeDefinition = (scope: Scope, input: { taskDefinition: string; startedBy?: string }) => {
     const def = ecs.taskDefinition(scope, input.taskDefinition);
     if (def.status !== "ACTIVE")
-      throw new ServiceError(
-        "ClientException",
+      throw ecsErrors.ClientException(
         `TaskDefinition ${def.family}:${def.revision} is ${def.status}; register a new revision or use an ACTIVE one.`,
       );
     if (input.startedBy && input.startedBy.length > 128) throw invalid("startedBy can be at most 128 characters.");

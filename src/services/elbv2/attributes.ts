@@ -1,4 +1,5 @@
-import { ServiceError } from "../../core/errors.js";
+import { elbv2Errors } from "../../protocol/generated/errors/elbv2.js";
+import { commonErrors } from "../../core/errors.js";
 import type { LoadBalancerType } from "../../store/schema/elbv2.js";
 
 /**
@@ -132,15 +133,14 @@ function apply(
   const next = { ...current };
   const seen = new Set<string>();
   for (const { Key, Value } of changes) {
-    if (!Key) throw new ServiceError("ValidationError", `${what} attribute key must be specified`);
-    if (seen.has(Key))
-      throw new ServiceError("ValidationError", `${what} attribute '${Key}' is specified more than once`);
+    if (!Key) throw commonErrors.ValidationError(`${what} attribute key must be specified`);
+    if (seen.has(Key)) throw commonErrors.ValidationError(`${what} attribute '${Key}' is specified more than once`);
     seen.add(Key);
     const spec = Object.hasOwn(specs, Key) ? specs[Key] : undefined;
-    if (!spec) throw new ServiceError("ValidationError", `${what} attribute key '${Key}' is not recognized`);
+    if (!spec) throw commonErrors.ValidationError(`${what} attribute key '${Key}' is not recognized`);
     const value = Value ?? "";
     const problem = spec.check(value);
-    if (problem) throw new ServiceError("ValidationError", `${what} attribute '${Key}' ${problem}; got '${value}'`);
+    if (problem) throw commonErrors.ValidationError(`${what} attribute '${Key}' ${problem}; got '${value}'`);
     next[Key] = value;
   }
   return next;
@@ -165,8 +165,7 @@ export function modifyTargetGroupAttributes(
     next["slow_start.duration_seconds"] !== "0" &&
     next["load_balancing.algorithm.type"] !== "round_robin"
   )
-    throw new ServiceError(
-      "InvalidConfigurationRequest",
+    throw elbv2Errors.InvalidConfigurationRequestException(
       "Slow start mode is supported only with the round_robin load balancing algorithm",
     );
   return next;

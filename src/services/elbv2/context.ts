@@ -1,6 +1,7 @@
+import { elbv2Errors } from "../../protocol/generated/errors/elbv2.js";
+import { commonErrors } from "../../core/errors.js";
 import { createHash, randomBytes } from "node:crypto";
 import type { Clock } from "../../core/clock.js";
-import { ServiceError } from "../../core/errors.js";
 import { type Scope, arn, parseArn } from "../../core/ids.js";
 import { type SortKey, pageByKey } from "../../core/paginate.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
@@ -22,12 +23,12 @@ import { forwardedTargetGroups } from "./validate.js";
 const SERVICE = "elasticloadbalancing";
 
 export const lbNotFound = (message = "One or more load balancers not found") =>
-  new ServiceError("LoadBalancerNotFound", message);
+  elbv2Errors.LoadBalancerNotFoundException(message);
 export const listenerNotFound = (message = "One or more listeners not found") =>
-  new ServiceError("ListenerNotFound", message);
-export const ruleNotFound = (message = "One or more rules not found") => new ServiceError("RuleNotFound", message);
+  elbv2Errors.ListenerNotFoundException(message);
+export const ruleNotFound = (message = "One or more rules not found") => elbv2Errors.RuleNotFoundException(message);
 export const tgNotFound = (message = "One or more target groups not found") =>
-  new ServiceError("TargetGroupNotFound", message);
+  elbv2Errors.TargetGroupNotFoundException(message);
 
 /** Checks whether a loopback address and port can be listened on (no other process holds it). */
 export type PortProbe = (address: string, port: number) => Promise<string | undefined>;
@@ -179,15 +180,11 @@ export function pageOf<T>(
   marker: string | undefined,
   pageSize: number | undefined,
 ): { page: T[]; next?: string } {
-  try {
-    const { page, nextToken } = pageByKey(items, keyOf, { nextToken: marker, limit: pageSize ?? 400 });
-    return { page, next: nextToken };
-  } catch (err) {
-    if (err instanceof ServiceError && err.code === "InvalidParameterException")
-      throw new ServiceError(
-        "ValidationError",
-        "The marker is not valid; pass the NextMarker of the previous response",
-      );
-    throw err;
-  }
+  const { page, nextToken } = pageByKey(items, keyOf, {
+    nextToken: marker,
+    limit: pageSize ?? 400,
+    invalidToken: () =>
+      commonErrors.ValidationError("The marker is not valid; pass the NextMarker of the previous response"),
+  });
+  return { page, next: nextToken };
 }

@@ -66,4 +66,3 @@ export interface LoadBalancing {
 }
 
 export { TARGET_KIND } from "../../store/schema/elbv2.js";
-export { elbv2Service } from "./provider.js";

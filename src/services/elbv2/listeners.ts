@@ -1,4 +1,5 @@
-import { ServiceError } from "../../core/errors.js";
+import { elbv2Errors } from "../../protocol/generated/errors/elbv2.js";
+import { commonErrors } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { Action, Listener, Operations } from "../../protocol/generated/types/elbv2.js";
 import type { Provider } from "../../protocol/service.js";
@@ -37,26 +38,23 @@ export function actionContext(
 
 /** The listener protocol a load balancer accepts, or the error AWS gives. */
 function listenerProtocol(lb: LoadBalancerRecord, protocol: string | undefined): "HTTP" | "TCP" {
-  if (protocol === undefined) throw new ServiceError("ValidationError", "A listener protocol must be specified");
+  if (protocol === undefined) throw commonErrors.ValidationError("A listener protocol must be specified");
   if (lb.type === "application") {
     if (protocol === "HTTP") return "HTTP";
     if (protocol === "HTTPS")
-      throw new ServiceError(
-        "UnsupportedProtocol",
+      throw elbv2Errors.UnsupportedProtocolException(
         "Berth does not terminate TLS yet: HTTPS listeners are not supported; use an HTTP listener",
       );
-    throw new ServiceError(
-      "UnsupportedProtocol",
+    throw elbv2Errors.UnsupportedProtocolException(
       `Protocol '${protocol}' is not supported for Application Load Balancers`,
     );
   }
   if (protocol === "TCP") return "TCP";
   if (["TLS", "UDP", "TCP_UDP", "QUIC", "TCP_QUIC"].includes(protocol))
-    throw new ServiceError(
-      "UnsupportedProtocol",
+    throw elbv2Errors.UnsupportedProtocolException(
       `Berth's Network Load Balancers support only TCP listeners; '${protocol}' is not supported yet`,
     );
-  throw new ServiceError("UnsupportedProtocol", `Protocol '${protocol}' is not supported for Network Load Balancers`);
+  throw elbv2Errors.UnsupportedProtocolException(`Protocol '${protocol}' is not supported for Network Load Balancers`);
 }
 
 const sameActions = (a: Action[], b: Action[]) => JSON.stringify(a) === JSON.stringify(b);
@@ -66,8 +64,7 @@ export function listenerOperations(elb: ElbContext): Provider<Operations> {
   const checkPortFree = async (lb: LoadBalancerRecord, port: number) => {
     const problem = await elb.probePort(lb.address, port);
     if (problem)
-      throw new ServiceError(
-        "InvalidConfigurationRequest",
+      throw elbv2Errors.InvalidConfigurationRequestException(
         `Port ${port} cannot be listened on at ${lb.address}: ${problem}`,
       );
   };
@@ -76,12 +73,9 @@ export function listenerOperations(elb: ElbContext): Provider<Operations> {
     CreateListener: async (input) => {
       const { scope, doc: lb } = elb.loadBalancer(input.LoadBalancerArn);
       const protocol = listenerProtocol(lb, input.Protocol);
-      if (input.Port === undefined) throw new ServiceError("ValidationError", "A listener port must be specified");
+      if (input.Port === undefined) throw commonErrors.ValidationError("A listener port must be specified");
       if (input.Certificates?.length || input.SslPolicy)
-        throw new ServiceError(
-          "ValidationError",
-          "Certificates and SSL policies apply only to HTTPS and TLS listeners",
-        );
+        throw commonErrors.ValidationError("Certificates and SSL policies apply only to HTTPS and TLS listeners");
       const defaultActions = normalizeActions(input.DefaultActions, actionContext(elb, scope, lb, protocol));
       const tags = mergeTags([], input.Tags ?? []);
       const clash = () => elb.listeners.children(scope, lb.arn).find((l) => l.port === input.Port);
@@ -89,19 +83,17 @@ export function listenerOperations(elb: ElbContext): Provider<Operations> {
       if (existing) {
         if (existing.protocol === protocol && sameActions(existing.defaultActions, defaultActions))
           return { Listeners: [describeListener(existing)] }; // idempotent, as in AWS
-        throw new ServiceError(
-          "DuplicateListener",
+        throw elbv2Errors.DuplicateListenerException(
           `A listener already exists on port ${input.Port} of this load balancer`,
         );
       }
       if (elb.listeners.children(scope, lb.arn).length >= 50)
-        throw new ServiceError("TooManyListeners", "A load balancer can have at most 50 listeners");
+        throw elbv2Errors.TooManyListenersException("A load balancer can have at most 50 listeners");
       await checkPortFree(lb, input.Port);
       if (!elb.loadBalancers.byArn(lb.arn))
-        throw new ServiceError("LoadBalancerNotFound", "The load balancer was deleted");
+        throw elbv2Errors.LoadBalancerNotFoundException("The load balancer was deleted");
       if (clash())
-        throw new ServiceError(
-          "DuplicateListener",
+        throw elbv2Errors.DuplicateListenerException(
           `A listener already exists on port ${input.Port} of this load balancer`,
         );
       const arn = elb.listenerArn(scope, lb.arn, ElbContext.newId());
@@ -121,8 +113,7 @@ export function listenerOperations(elb: ElbContext): Provider<Operations> {
 
     DescribeListeners: (input) => {
       if (input.LoadBalancerArn && input.ListenerArns?.length)
-        throw new ServiceError(
-          "ValidationError",
+        throw commonErrors.ValidationError(
           "Listener ARNs and a load balancer ARN cannot be specified at the same time",
         );
       let found: ListenerRecord[];
@@ -131,7 +122,7 @@ export function listenerOperations(elb: ElbContext): Provider<Operations> {
       } else if (input.LoadBalancerArn) {
         found = elb.listeners.children(elb.loadBalancer(input.LoadBalancerArn).scope, input.LoadBalancerArn);
       } else {
-        throw new ServiceError("ValidationError", "You must specify either listener ARNs or a load balancer ARN");
+        throw commonErrors.ValidationError("You must specify either listener ARNs or a load balancer ARN");
       }
       const { page, next } = pageOf(found, (l) => [l.loadBalancerArn, l.port], input.Marker, input.PageSize);
       return { Listeners: page.map(describeListener), NextMarker: next };
@@ -142,22 +133,19 @@ export function listenerOperations(elb: ElbContext): Provider<Operations> {
       const { doc: lb } = elb.loadBalancer(listener.loadBalancerArn);
       const protocol = input.Protocol !== undefined ? listenerProtocol(lb, input.Protocol) : listener.protocol;
       if (input.Certificates?.length || input.SslPolicy)
-        throw new ServiceError(
-          "ValidationError",
-          "Certificates and SSL policies apply only to HTTPS and TLS listeners",
-        );
+        throw commonErrors.ValidationError("Certificates and SSL policies apply only to HTTPS and TLS listeners");
       const defaultActions = input.DefaultActions
         ? normalizeActions(input.DefaultActions, actionContext(elb, scope, lb, protocol))
         : listener.defaultActions;
       const port = input.Port ?? listener.port;
       const clash = () => elb.listeners.children(scope, lb.arn).some((l) => l.port === port && l.arn !== listener.arn);
       if (clash())
-        throw new ServiceError("DuplicateListener", `A listener already exists on port ${port} of this load balancer`);
+        throw elbv2Errors.DuplicateListenerException(`A listener already exists on port ${port} of this load balancer`);
       if (port !== listener.port) await checkPortFree(lb, port);
       const current = elb.listeners.byArn(listener.arn);
-      if (!current) throw new ServiceError("ListenerNotFound", `Listener '${listener.arn}' not found`);
+      if (!current) throw elbv2Errors.ListenerNotFoundException(`Listener '${listener.arn}' not found`);
       if (clash())
-        throw new ServiceError("DuplicateListener", `A listener already exists on port ${port} of this load balancer`);
+        throw elbv2Errors.DuplicateListenerException(`A listener already exists on port ${port} of this load balancer`);
       const record: ListenerRecord = { ...current.doc, port, protocol, defaultActions };
       elb.listeners.put(scope, record);
       await elb.settle();

@@ -1,4 +1,5 @@
-import { ServiceError } from "../../core/errors.js";
+import { elbv2Errors } from "../../protocol/generated/errors/elbv2.js";
+import { commonErrors } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { LoadBalancer, Operations } from "../../protocol/generated/types/elbv2.js";
 import type { Provider } from "../../protocol/service.js";
@@ -60,30 +61,26 @@ export function loadBalancerOperations(elb: ElbContext): Provider<Operations> {
       checkLoadBalancerName(input.Name);
       const type = input.Type ?? "application";
       if (type !== "application" && type !== "network")
-        throw new ServiceError(
-          "InvalidConfigurationRequest",
+        throw elbv2Errors.InvalidConfigurationRequestException(
           `Load balancer type '${type}' is not supported by Berth; use application or network`,
         );
       const scheme = input.Scheme ?? "internet-facing";
       const ipAddressType = input.IpAddressType ?? "ipv4";
       if (ipAddressType !== "ipv4")
-        throw new ServiceError(
-          "InvalidConfigurationRequest",
+        throw elbv2Errors.InvalidConfigurationRequestException(
           `IP address type '${ipAddressType}' is not supported by Berth; its load balancers listen on IPv4 loopback addresses`,
         );
       if (input.Subnets?.length && input.SubnetMappings?.length)
-        throw new ServiceError("ValidationError", "You can specify subnets or subnet mappings, not both");
+        throw commonErrors.ValidationError("You can specify subnets or subnet mappings, not both");
       const given = input.Subnets?.length
         ? input.Subnets
         : (input.SubnetMappings ?? []).map((m) => m.SubnetId ?? "").filter(Boolean);
       if (new Set(given).size !== given.length)
-        throw new ServiceError(
-          "ValidationError",
+        throw commonErrors.ValidationError(
           "Duplicate subnets are not allowed; specify one subnet per Availability Zone",
         );
       if (type === "application" && given.length === 1)
-        throw new ServiceError(
-          "ValidationError",
+        throw commonErrors.ValidationError(
           "At least two subnets in two different Availability Zones must be specified",
         );
       const defaults = elb.defaultVpc(scope);
@@ -92,8 +89,7 @@ export function loadBalancerOperations(elb: ElbContext): Provider<Operations> {
       if (existing) {
         if (existing.type === type && existing.scheme === scheme)
           return { LoadBalancers: [describeLoadBalancer(scope, existing)] };
-        throw new ServiceError(
-          "DuplicateLoadBalancerName",
+        throw elbv2Errors.DuplicateLoadBalancerNameException(
           `A load balancer with the name '${input.Name}' already exists with different settings`,
         );
       }
@@ -123,7 +119,7 @@ export function loadBalancerOperations(elb: ElbContext): Provider<Operations> {
 
     DescribeLoadBalancers: (input, scope) => {
       if (input.LoadBalancerArns?.length && input.Names?.length)
-        throw new ServiceError("ValidationError", "Load balancer ARNs and names cannot be specified at the same time");
+        throw commonErrors.ValidationError("Load balancer ARNs and names cannot be specified at the same time");
       let found = elb.loadBalancers.list(scope);
       if (input.LoadBalancerArns?.length) {
         const wanted = new Set(input.LoadBalancerArns);
@@ -143,8 +139,7 @@ export function loadBalancerOperations(elb: ElbContext): Provider<Operations> {
       const hit = elb.loadBalancers.byArn(input.LoadBalancerArn);
       if (!hit) return {}; // AWS: deleting a missing load balancer succeeds
       if (currentAttributes(hit.doc)["deletion_protection.enabled"] === "true")
-        throw new ServiceError(
-          "OperationNotPermitted",
+        throw elbv2Errors.OperationNotPermittedException(
           `Load balancer '${input.LoadBalancerArn}' cannot be deleted because deletion protection is enabled`,
         );
       deleteLoadBalancerRecords(elb, hit.scope, hit.doc);

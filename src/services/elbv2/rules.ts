@@ -1,4 +1,5 @@
-import { ServiceError } from "../../core/errors.js";
+import { elbv2Errors } from "../../protocol/generated/errors/elbv2.js";
+import { commonErrors } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { Operations, Rule } from "../../protocol/generated/types/elbv2.js";
 import type { Provider } from "../../protocol/service.js";
@@ -32,13 +33,12 @@ export function listenerRules(elb: ElbContext, scope: Scope, l: ListenerRecord):
   return [...rules.map(describeRule), describeDefaultRule(l)];
 }
 
-const priorityInUse = (p: number) => new ServiceError("PriorityInUse", `Priority '${p}' is currently in use`);
+const priorityInUse = (p: number) => elbv2Errors.PriorityInUseException(`Priority '${p}' is currently in use`);
 
 export function ruleOperations(elb: ElbContext): Provider<Operations> {
   const rulesOnly = (listener: ListenerRecord) => {
     if (listener.protocol !== "HTTP")
-      throw new ServiceError(
-        "InvalidConfigurationRequest",
+      throw elbv2Errors.InvalidConfigurationRequestException(
         "Rules can only be added to listeners of Application Load Balancers; this listener has only a default action",
       );
   };
@@ -49,15 +49,14 @@ export function ruleOperations(elb: ElbContext): Provider<Operations> {
       const { doc: lb } = elb.loadBalancer(listener.loadBalancerArn);
       rulesOnly(listener);
       if (input.Transforms?.length)
-        throw new ServiceError("ValidationError", "Rule transforms are not supported by Berth yet");
+        throw commonErrors.ValidationError("Rule transforms are not supported by Berth yet");
       const conditions = normalizeConditions(input.Conditions);
       const actions = normalizeActions(input.Actions, actionContext(elb, scope, lb, listener.protocol));
       const tags = mergeTags([], input.Tags ?? []);
       const existing = elb.rules.children(scope, listener.arn);
       if (existing.some((r) => r.priority === input.Priority)) throw priorityInUse(input.Priority);
       if (existing.length >= MAX_RULES)
-        throw new ServiceError(
-          "TooManyRules",
+        throw elbv2Errors.TooManyRulesException(
           `A listener can have at most ${MAX_RULES} rules besides the default rule`,
         );
       const record: RuleRecord = {
@@ -75,7 +74,7 @@ export function ruleOperations(elb: ElbContext): Provider<Operations> {
 
     DescribeRules: (input) => {
       if (input.ListenerArn && input.RuleArns?.length)
-        throw new ServiceError("ValidationError", "Rule ARNs and a listener ARN cannot be specified at the same time");
+        throw commonErrors.ValidationError("Rule ARNs and a listener ARN cannot be specified at the same time");
       let rules: Rule[];
       if (input.ListenerArn) {
         const { scope, doc } = elb.listener(input.ListenerArn);
@@ -86,7 +85,7 @@ export function ruleOperations(elb: ElbContext): Provider<Operations> {
           return rule ? describeRule(rule) : describeDefaultRule(defaultOf!);
         });
       } else {
-        throw new ServiceError("ValidationError", "You must specify either a listener ARN or rule ARNs");
+        throw commonErrors.ValidationError("You must specify either a listener ARN or rule ARNs");
       }
       const indexed = rules.map((r, i) => ({ r, i }));
       const { page, next } = pageOf(indexed, (x) => [x.i], input.Marker, input.PageSize);
@@ -96,10 +95,10 @@ export function ruleOperations(elb: ElbContext): Provider<Operations> {
     ModifyRule: (input) => {
       const { scope, rule, defaultOf } = elb.rule(input.RuleArn);
       if (input.Transforms?.length)
-        throw new ServiceError("ValidationError", "Rule transforms are not supported by Berth yet");
+        throw commonErrors.ValidationError("Rule transforms are not supported by Berth yet");
       if (defaultOf) {
         if (input.Conditions?.length)
-          throw new ServiceError("OperationNotPermitted", "The conditions of a default rule cannot be modified");
+          throw elbv2Errors.OperationNotPermittedException("The conditions of a default rule cannot be modified");
         if (!input.Actions) return { Rules: [describeDefaultRule(defaultOf)] };
         const { doc: lb } = elb.loadBalancer(defaultOf.loadBalancerArn);
         const defaultActions = normalizeActions(input.Actions, actionContext(elb, scope, lb, defaultOf.protocol));
@@ -121,25 +120,24 @@ export function ruleOperations(elb: ElbContext): Provider<Operations> {
 
     DeleteRule: (input) => {
       const { scope, rule } = elb.rule(input.RuleArn);
-      if (!rule) throw new ServiceError("OperationNotPermitted", "The default rule of a listener cannot be deleted");
+      if (!rule) throw elbv2Errors.OperationNotPermittedException("The default rule of a listener cannot be deleted");
       elb.rules.delete(scope, rule.arn);
       return {};
     },
 
     SetRulePriorities: (input) => {
       const changes = input.RulePriorities.map((p) => {
-        if (!p.RuleArn) throw new ServiceError("ValidationError", "Each rule priority pair must have a RuleArn");
+        if (!p.RuleArn) throw commonErrors.ValidationError("Each rule priority pair must have a RuleArn");
         if (p.Priority === undefined)
-          throw new ServiceError("ValidationError", "Each rule priority pair must have a Priority");
+          throw commonErrors.ValidationError("Each rule priority pair must have a Priority");
         const found = elb.rule(p.RuleArn);
         if (!found.rule)
-          throw new ServiceError("OperationNotPermitted", "The priority of a default rule cannot be changed");
+          throw elbv2Errors.OperationNotPermittedException("The priority of a default rule cannot be changed");
         return { scope: found.scope, rule: found.rule, priority: p.Priority };
       });
       const seen = new Set<string>();
       for (const c of changes) {
-        if (seen.has(c.rule.arn))
-          throw new ServiceError("ValidationError", `Rule '${c.rule.arn}' is listed more than once`);
+        if (seen.has(c.rule.arn)) throw commonErrors.ValidationError(`Rule '${c.rule.arn}' is listed more than once`);
         seen.add(c.rule.arn);
       }
       // The priorities every affected listener would end up with must be unique.

@@ -1,4 +1,5 @@
-import { ServiceError } from "../../core/errors.js";
+import { elbv2Errors } from "../../protocol/generated/errors/elbv2.js";
+import { commonErrors } from "../../core/errors.js";
 import { type TagLimit, mergeTags as mergeTagList, removeTags } from "../../core/tags.js";
 import type { Operations, Tag } from "../../protocol/generated/types/elbv2.js";
 import type { Provider } from "../../protocol/service.js";
@@ -9,7 +10,7 @@ import { parseArn } from "../../core/ids.js";
 const TAG_LIMIT: TagLimit = {
   max: 50,
   tooMany: (count) =>
-    new ServiceError("TooManyTags", `A resource can have at most 50 tags; this request would give it ${count}`),
+    elbv2Errors.TooManyTagsException(`A resource can have at most 50 tags; this request would give it ${count}`),
   missingValue: "",
 };
 
@@ -17,10 +18,10 @@ const TAG_LIMIT: TagLimit = {
 export function mergeTags(existing: Tag[], added: Tag[]): Tag[] {
   const keys = new Set<string>();
   for (const t of added) {
-    if (keys.has(t.Key)) throw new ServiceError("DuplicateTagKeys", `Tag key '${t.Key}' is duplicated`);
+    if (keys.has(t.Key)) throw elbv2Errors.DuplicateTagKeysException(`Tag key '${t.Key}' is duplicated`);
     keys.add(t.Key);
     if (t.Key.toLowerCase().startsWith("aws:"))
-      throw new ServiceError("ValidationError", `Tag key '${t.Key}' is not valid: the 'aws:' prefix is reserved`);
+      throw commonErrors.ValidationError(`Tag key '${t.Key}' is not valid: the 'aws:' prefix is reserved`);
   }
   return mergeTagList(existing, added, TAG_LIMIT);
 }
@@ -61,8 +62,8 @@ export function tagOperations(elb: ElbContext): Provider<Operations> {
     throw lbNotFound(`Load balancer '${resourceArn}' not found`);
   };
   const findAll = (arns: string[]) => {
-    if (arns.length === 0) throw new ServiceError("ValidationError", "At least one resource ARN must be specified");
-    if (arns.length > 20) throw new ServiceError("ValidationError", "At most 20 resource ARNs can be specified");
+    if (arns.length === 0) throw commonErrors.ValidationError("At least one resource ARN must be specified");
+    if (arns.length > 20) throw commonErrors.ValidationError("At most 20 resource ARNs can be specified");
     return arns.map((a) => ({ arn: a, resource: find(a) }));
   };
   return {

@@ -1,4 +1,5 @@
-import { ServiceError } from "../../core/errors.js";
+import { elbv2Errors } from "../../protocol/generated/errors/elbv2.js";
+import { commonErrors } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { Operations, TargetGroup } from "../../protocol/generated/types/elbv2.js";
 import type { Provider } from "../../protocol/service.js";
@@ -37,7 +38,7 @@ export const currentTargetGroupAttributes = (tg: TargetGroupRecord) => ({
   ...tg.attributes,
 });
 
-const unsupported = (message: string) => new ServiceError("InvalidConfigurationRequest", message);
+const unsupported = (message: string) => elbv2Errors.InvalidConfigurationRequestException(message);
 
 export function targetGroupOperations(elb: ElbContext): Provider<Operations> {
   const describeAll = (scope: Scope, tgs: TargetGroupRecord[]) => {
@@ -52,12 +53,9 @@ export function targetGroupOperations(elb: ElbContext): Provider<Operations> {
       if (targetType !== "ip" && targetType !== "instance")
         throw unsupported(`Target type '${targetType}' is not supported by Berth; use ip or instance`);
       if (input.Protocol === undefined)
-        throw new ServiceError(
-          "ValidationError",
-          "A protocol must be specified for target groups of type ip or instance",
-        );
+        throw commonErrors.ValidationError("A protocol must be specified for target groups of type ip or instance");
       if (input.Port === undefined)
-        throw new ServiceError("ValidationError", "A port must be specified for target groups of type ip or instance");
+        throw commonErrors.ValidationError("A port must be specified for target groups of type ip or instance");
       const protocol = input.Protocol;
       if (protocol !== "HTTP" && protocol !== "TCP")
         throw unsupported(
@@ -69,10 +67,7 @@ export function targetGroupOperations(elb: ElbContext): Provider<Operations> {
         if (protocolVersion !== "HTTP1")
           throw unsupported(`Protocol version '${input.ProtocolVersion}' is not supported by Berth yet; use HTTP1`);
       } else if (input.ProtocolVersion !== undefined)
-        throw new ServiceError(
-          "ValidationError",
-          "A protocol version can only be specified for HTTP and HTTPS target groups",
-        );
+        throw commonErrors.ValidationError("A protocol version can only be specified for HTTP and HTTPS target groups");
       if ((input.IpAddressType ?? "ipv4") !== "ipv4")
         throw unsupported("Only IPv4 target groups are supported by Berth");
       if (input.TargetControlPort !== undefined) throw unsupported("Target control ports are not supported by Berth");
@@ -88,8 +83,7 @@ export function targetGroupOperations(elb: ElbContext): Provider<Operations> {
           existing.vpcId === vpcId &&
           JSON.stringify(existing.healthCheck) === JSON.stringify(healthCheck);
         if (same) return { TargetGroups: describeAll(scope, [existing]) }; // idempotent, as in AWS
-        throw new ServiceError(
-          "DuplicateTargetGroupName",
+        throw elbv2Errors.DuplicateTargetGroupNameException(
           `A target group with the name '${input.Name}' already exists with different settings`,
         );
       }
@@ -113,10 +107,7 @@ export function targetGroupOperations(elb: ElbContext): Provider<Operations> {
     DescribeTargetGroups: (input, scope) => {
       const filters = [input.LoadBalancerArn, input.TargetGroupArns?.length, input.Names?.length].filter(Boolean);
       if (filters.length > 1)
-        throw new ServiceError(
-          "ValidationError",
-          "Only one of LoadBalancerArn, TargetGroupArns and Names can be specified",
-        );
+        throw commonErrors.ValidationError("Only one of LoadBalancerArn, TargetGroupArns and Names can be specified");
       let found = elb.targetGroups.list(scope);
       if (input.LoadBalancerArn) {
         const lb = elb.loadBalancer(input.LoadBalancerArn);
@@ -127,7 +118,7 @@ export function targetGroupOperations(elb: ElbContext): Provider<Operations> {
       } else if (input.Names?.length) {
         const missing = input.Names.filter((n) => !found.some((tg) => tg.name === n));
         if (missing.length)
-          throw new ServiceError("TargetGroupNotFound", `Target groups '[${missing.join(", ")}]' not found`);
+          throw elbv2Errors.TargetGroupNotFoundException(`Target groups '[${missing.join(", ")}]' not found`);
         const wanted = new Set(input.Names);
         found = found.filter((tg) => wanted.has(tg.name));
       }
@@ -147,8 +138,7 @@ export function targetGroupOperations(elb: ElbContext): Provider<Operations> {
       const hit = elb.targetGroups.byArn(input.TargetGroupArn);
       if (!hit) return {}; // AWS: deleting a missing target group succeeds
       if (elb.loadBalancerArnsOf(hit.scope, hit.doc.arn).length)
-        throw new ServiceError(
-          "ResourceInUse",
+        throw elbv2Errors.ResourceInUseException(
           `Target group '${input.TargetGroupArn}' is currently in use by a listener or a rule`,
         );
       elb.store.transaction(() => {

@@ -1,4 +1,5 @@
-import { ServiceError } from "../../core/errors.js";
+import { elbv2Errors } from "../../protocol/generated/errors/elbv2.js";
+import { commonErrors } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { Operations, TargetDescription, TargetHealthDescription } from "../../protocol/generated/types/elbv2.js";
 import type { Provider } from "../../protocol/service.js";
@@ -16,14 +17,14 @@ export type InstanceResolver = (instanceId: string) => string | undefined;
 const portOf = (tg: TargetGroupRecord, t: TargetDescription) => t.Port ?? tg.port;
 
 function checkTargets(tg: TargetGroupRecord, targets: TargetDescription[]) {
-  if (targets.length === 0) throw new ServiceError("ValidationError", "At least one target must be specified");
+  if (targets.length === 0) throw commonErrors.ValidationError("At least one target must be specified");
   for (const t of targets) {
     if (tg.targetType === "ip" && !isIpv4(t.Id))
-      throw new ServiceError("ValidationError", `The IP address '${t.Id}' is not a valid IPv4 address`);
+      throw commonErrors.ValidationError(`The IP address '${t.Id}' is not a valid IPv4 address`);
     if (tg.targetType === "instance" && !INSTANCE_ID.test(t.Id))
-      throw new ServiceError("ValidationError", `The instance ID '${t.Id}' is not valid`);
+      throw commonErrors.ValidationError(`The instance ID '${t.Id}' is not valid`);
     if (t.QuicServerId !== undefined)
-      throw new ServiceError("ValidationError", "QUIC server IDs can only be specified for QUIC target groups");
+      throw commonErrors.ValidationError("QUIC server IDs can only be specified for QUIC target groups");
   }
 }
 
@@ -34,7 +35,7 @@ export function registerTargets(elb: ElbContext, scope: Scope, tg: TargetGroupRe
   const live = elb.liveTargets(scope, tg.arn, now);
   const added = targets.filter((t) => !live.some((r) => r.id === t.Id && r.port === portOf(tg, t) && !r.drainEndsAt));
   if (live.length + added.length > MAX_TARGETS)
-    throw new ServiceError("TooManyTargets", `A target group can have at most ${MAX_TARGETS} targets`);
+    throw elbv2Errors.TooManyTargetsException(`A target group can have at most ${MAX_TARGETS} targets`);
   elb.store.transaction(() => {
     for (const t of added) {
       const record: TargetRecord = {
@@ -58,8 +59,7 @@ export function deregisterTargets(elb: ElbContext, scope: Scope, tg: TargetGroup
   const found = targets.map((t) => ({ t, record: live.find((r) => r.id === t.Id && r.port === portOf(tg, t)) }));
   const missing = found.filter((f) => !f.record);
   if (missing.length)
-    throw new ServiceError(
-      "InvalidTarget",
+    throw elbv2Errors.InvalidTargetException(
       `The following targets are not registered in target group '${tg.arn}': ${missing.map((m) => `'${m.t.Id}:${portOf(tg, m.t)}'`).join(", ")}`,
     );
   const inUse = elb.loadBalancerArnsOf(scope, tg.arn).length > 0;

@@ -1,4 +1,4 @@
-import { ServiceError } from "../../../core/errors.js";
+import { elbv2Errors } from "../../../protocol/generated/errors/elbv2.js";
 import type { Action } from "../../../protocol/generated/types/elbv2.js";
 import type { LoadBalancerType } from "../../../store/schema/elbv2.js";
 import { invalid } from "./invalid.js";
@@ -17,7 +17,7 @@ export interface ActionContext {
   targetGroup(arn: string): { protocol: string; loadBalancerArns: string[] } | undefined;
 }
 
-const badAction = (message: string) => new ServiceError("InvalidLoadBalancerAction", message);
+const badAction = (message: string) => elbv2Errors.InvalidLoadBalancerActionException(message);
 
 /**
  * Validates a listener's or rule's actions and returns them as DescribeListeners/DescribeRules
@@ -36,8 +36,7 @@ export function normalizeActions(actions: Action[], ctx: ActionContext): Action[
     if (orders.some((o) => o === undefined))
       throw invalid("An order must be specified for every action when a rule has more than one action");
     if (new Set(orders).size !== orders.length) throw invalid("Action orders must be unique");
-    throw new ServiceError(
-      "TooManyActions",
+    throw elbv2Errors.TooManyActionsException(
       "A rule can have only one forward, redirect or fixed-response action (authentication actions need HTTPS)",
     );
   }
@@ -88,16 +87,14 @@ function forward(a: Action, ctx: ActionContext): Action {
   }
   const missing = list.filter((t) => !ctx.targetGroup(t.TargetGroupArn));
   if (missing.length)
-    throw new ServiceError(
-      "TargetGroupNotFound",
+    throw elbv2Errors.TargetGroupNotFoundException(
       `Target groups '${missing.map((t) => t.TargetGroupArn).join(", ")}' not found`,
     );
   const allowedProtocols = ctx.listenerProtocol === "HTTP" ? ["HTTP", "HTTPS"] : ["TCP", "TCP_UDP"];
   for (const t of list) {
     const tg = ctx.targetGroup(t.TargetGroupArn)!;
     if (!allowedProtocols.includes(tg.protocol))
-      throw new ServiceError(
-        "IncompatibleProtocols",
+      throw elbv2Errors.IncompatibleProtocolsException(
         `Listener protocol '${ctx.listenerProtocol}' is not supported with a target group with the protocol '${tg.protocol}'`,
       );
   }
@@ -105,8 +102,7 @@ function forward(a: Action, ctx: ActionContext): Action {
     ctx.targetGroup(t.TargetGroupArn)!.loadBalancerArns.some((lb) => lb !== ctx.loadBalancerArn),
   );
   if (taken.length)
-    throw new ServiceError(
-      "TargetGroupAssociationLimit",
+    throw elbv2Errors.TargetGroupAssociationLimitException(
       `The following target groups cannot be associated with more than one load balancer: ${taken.map((t) => t.TargetGroupArn).join(", ")}`,
     );
   const sticky = a.ForwardConfig?.TargetGroupStickinessConfig;
