@@ -58,11 +58,25 @@ export const commonErrors = {
   AccessDenied: errorFactory("AccessDenied", 403),
   /** awsJson services' authorization failure where the model lacks the shape. */
   AccessDeniedException: errorFactory("AccessDeniedException"),
+  /** restJson services' authorization failure where the model lacks the shape: same code, sent with 403. */
+  RestJsonAccessDeniedException: errorFactory("AccessDeniedException", 403),
   SerializationException: errorFactory("SerializationException"),
   UnknownOperationException: errorFactory("UnknownOperationException"),
   InvalidAction: errorFactory("InvalidAction"),
   NotImplemented: errorFactory("NotImplemented", 501, "Receiver"),
   InternalFailure: errorFactory("InternalFailure", 500, "Receiver"),
+  /** Berth's own: the edge could not tell which service a request is for. */
+  UnknownService: errorFactory("UnknownService"),
+  // SigV4 authentication failures: awsQuery front ends send the first of each pair with 403,
+  // JSON front ends the `…Exception` spelling with 400.
+  SignatureDoesNotMatch: errorFactory("SignatureDoesNotMatch", 403),
+  InvalidSignatureException: errorFactory("InvalidSignatureException"),
+  MissingAuthenticationToken: errorFactory("MissingAuthenticationToken", 403),
+  MissingAuthenticationTokenException: errorFactory("MissingAuthenticationTokenException"),
+  ExpiredToken: errorFactory("ExpiredToken", 403),
+  ExpiredTokenException: errorFactory("ExpiredTokenException"),
+  InvalidClientTokenId: errorFactory("InvalidClientTokenId", 403),
+  UnrecognizedClientException: errorFactory("UnrecognizedClientException"),
 } as const;
 
 export const notImplemented = (service: string, operation: string) =>

@@ -1,7 +1,7 @@
 import type { Config } from "../config/config.js";
 import type { EdgeIdentity } from "../iam/index.js";
 import { type Clock, systemClock } from "../core/clock.js";
-import { ServiceError, internalError, notImplemented } from "../core/errors.js";
+import { ServiceError, commonErrors, internalError, notImplemented } from "../core/errors.js";
 import { uuid } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
 import type { Protocol, WireRequest, WireResponse } from "../protocol/http.js";
@@ -60,10 +60,8 @@ export function buildChain({ config, services, logger, identity, clock = systemC
     ex.claim = readClaim(ex.req);
     if (!ex.service && ex.claim) ex.service = bySigningName.get(ex.claim.service);
     if (!ex.service)
-      throw new ServiceError(
-        "UnknownService",
+      throw commonErrors.UnknownService(
         `Berth could not tell which AWS service this request is for (X-Amz-Target ${target ?? "absent"}, signing name ${ex.claim?.service ?? "absent"}). Served: ${services.map((s) => s.id).join(", ")}.`,
-        400,
       );
     ex.protocol = ex.service.protocol.forRequest?.(ex.req) ?? ex.service.protocol;
   };
@@ -71,6 +69,9 @@ export function buildChain({ config, services, logger, identity, clock = systemC
   const authenticate: Step = async (ex) => {
     const { claim } = ex;
     const json = ex.protocol!.kind !== "query";
+    // The query wire's code (403) or the JSON wire's `…Exception` spelling (400).
+    const signatureMismatch = json ? commonErrors.InvalidSignatureException : commonErrors.SignatureDoesNotMatch;
+    const unrecognizedKey = json ? commonErrors.UnrecognizedClientException : commonErrors.InvalidClientTokenId;
     const region = claim?.region ?? config.defaultRegion;
     let account = config.defaultAccount;
     let caller: CallerIdentity | undefined;
@@ -78,16 +79,12 @@ export function buildChain({ config, services, logger, identity, clock = systemC
       const date = parseAmzDate(c.amzDate);
       const now = clock.now();
       if (!date || Math.abs(date.getTime() - now.getTime()) > SKEW_MS)
-        throw new ServiceError(
-          json ? "InvalidSignatureException" : "SignatureDoesNotMatch",
+        throw signatureMismatch(
           `Signature expired or X-Amz-Date missing: ${c.amzDate || "(none)"} is not within 15 minutes of the server time ${now.toISOString()}.`,
-          json ? 400 : 403,
         );
       if (!(await signatureMatches(ex.req, c, secret)))
-        throw new ServiceError(
-          json ? "InvalidSignatureException" : "SignatureDoesNotMatch",
+        throw signatureMismatch(
           "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
-          json ? 400 : 403,
         );
     };
     const found =
@@ -96,10 +93,8 @@ export function buildChain({ config, services, logger, identity, clock = systemC
         : undefined;
     if (!claim) {
       if (config.auth === "strict")
-        throw new ServiceError(
-          json ? "MissingAuthenticationTokenException" : "MissingAuthenticationToken",
+        throw (json ? commonErrors.MissingAuthenticationTokenException : commonErrors.MissingAuthenticationToken)(
           "Request is missing Authentication Token",
-          json ? 400 : 403,
         );
     } else if (claim.accessKeyId === config.rootAccessKeyId) {
       await verify(claim, config.rootSecretAccessKey);
@@ -110,20 +105,12 @@ export function buildChain({ config, services, logger, identity, clock = systemC
       account = caller.account;
     } else if (found?.kind === "refused") {
       if (found.reason === "expired")
-        throw new ServiceError(json ? "ExpiredTokenException" : "ExpiredToken", found.message, json ? 400 : 403);
-      throw new ServiceError(
-        json ? "UnrecognizedClientException" : "InvalidClientTokenId",
-        found.message,
-        json ? 400 : 403,
-      );
+        throw (json ? commonErrors.ExpiredTokenException : commonErrors.ExpiredToken)(found.message);
+      throw unrecognizedKey(found.message);
     } else if (/^\d{12}$/.test(claim.accessKeyId)) {
       account = claim.accessKeyId; // a 12-digit key id selects that account
     } else if (config.auth === "strict") {
-      throw new ServiceError(
-        json ? "UnrecognizedClientException" : "InvalidClientTokenId",
-        "The security token included in the request is invalid.",
-        json ? 400 : 403,
-      );
+      throw unrecognizedKey("The security token included in the request is invalid.");
     }
     ex.caller = caller ?? rootIdentity(account, claim?.accessKeyId ?? "anonymous");
     ex.ctx = { requestId: ex.requestId, account, region, principal: ex.caller };

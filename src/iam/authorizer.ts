@@ -1,5 +1,5 @@
 import type { Clock } from "../core/clock.js";
-import { ServiceError } from "../core/errors.js";
+import { type ServiceError, commonErrors } from "../core/errors.js";
 import { type Scope, rootArn } from "../core/ids.js";
 import type { RequestContext as ConditionContext } from "./conditions.js";
 import { type Evaluation, type PolicySet, evaluate, evaluateTrust } from "./evaluate.js";
@@ -49,9 +49,9 @@ export function deniedMessage(callerArn: string, action: string, resource: strin
 
 /** The error code and status AWS uses for an authorisation failure in each wire protocol. */
 export function accessDenied(protocol: string, message: string): ServiceError {
-  if (protocol === "query") return new ServiceError("AccessDenied", message, 403);
-  if (protocol === "rest-json") return new ServiceError("AccessDeniedException", message, 403);
-  return new ServiceError("AccessDeniedException", message, 400);
+  if (protocol === "query") return commonErrors.AccessDenied(message);
+  if (protocol === "rest-json") return commonErrors.RestJsonAccessDeniedException(message);
+  return commonErrors.AccessDeniedException(message);
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { Clock } from "../../core/clock.js";
-import { ServiceError } from "../../core/errors.js";
 import { type Scope, arn } from "../../core/ids.js";
 import type { Repository, Tag } from "../../protocol/generated/types/ecr.js";
 import { type RepoRef, type RepositoryInfo, type Registry, RegistryError } from "../../registry/api.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
+import { ecrErrors } from "../../protocol/generated/errors/ecr.js";
 
 /** A repository as stored (private or public); the API views are derived from it. */
 export interface RepositoryRecord extends Repository {
@@ -113,8 +113,7 @@ export class EcrContext {
   get(scope: Scope, name: string, registryId: string | undefined, isPublic: boolean): RepositoryRecord {
     const found = registryId && registryId !== scope.account ? undefined : this.find(scope, name, isPublic);
     if (!found)
-      throw new ServiceError(
-        "RepositoryNotFoundException",
+      throw ecrErrors.RepositoryNotFoundException(
         `The repository with name '${name}' does not exist in the registry with id '${registryId ?? scope.account}'`,
       );
     return found;
@@ -130,27 +129,26 @@ export function toEcrError(e: unknown, context: { repository: string; tag?: stri
   if (!(e instanceof RegistryError)) return e;
   switch (e.code) {
     case "MANIFEST_BLOB_UNKNOWN":
-      return new ServiceError(
-        "LayersNotFoundException",
+      return ecrErrors.LayersNotFoundException(
         `Layers referenced by the manifest are not in repository '${context.repository}': ${e.message}`,
       );
     case "TAG_INVALID":
-      return new ServiceError("ImageTagAlreadyExistsException", e.message);
+      return ecrErrors.ImageTagAlreadyExistsException(e.message);
     case "MANIFEST_INVALID":
     case "DIGEST_INVALID":
     case "UNSUPPORTED":
-      return new ServiceError("InvalidParameterException", e.message);
+      return ecrErrors.InvalidParameterException(e.message);
     case "BLOB_UPLOAD_UNKNOWN":
-      return new ServiceError("UploadNotFoundException", e.message);
+      return ecrErrors.UploadNotFoundException(e.message);
     case "BLOB_UPLOAD_INVALID":
     case "RANGE_INVALID":
     case "SIZE_INVALID":
-      return new ServiceError("InvalidLayerPartException", e.message);
+      return ecrErrors.InvalidLayerPartException(e.message);
     case "BLOB_UNKNOWN":
-      return new ServiceError("LayersNotFoundException", e.message);
+      return ecrErrors.LayersNotFoundException(e.message);
     case "NAME_UNKNOWN":
-      return new ServiceError("RepositoryNotFoundException", e.message);
+      return ecrErrors.RepositoryNotFoundException(e.message);
     default:
-      return new ServiceError("ServerException", e.message, 500, "Receiver");
+      return ecrErrors.ServerException(e.message);
   }
 }

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { ServiceError } from "../../core/errors.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type {
   Image,
@@ -11,6 +10,7 @@ import type {
 import type { ImageSummary } from "../../registry/api.js";
 import type { Provider, RequestContext } from "../../protocol/service.js";
 import { type EcrContext, type RepositoryRecord, toEcrError } from "./context.js";
+import { ecrErrors } from "../../protocol/generated/errors/ecr.js";
 
 const DIGEST = /^sha(256:[a-f0-9]{64}|512:[a-f0-9]{128})$/;
 const TAG = /^[\w][\w.-]{0,299}$/;
@@ -82,8 +82,7 @@ function declaredMediaType(manifest: string): string | undefined {
     const m = JSON.parse(manifest) as { mediaType?: unknown };
     return typeof m.mediaType === "string" ? m.mediaType : undefined;
   } catch {
-    throw new ServiceError(
-      "InvalidParameterException",
+    throw ecrErrors.InvalidParameterException(
       "Invalid parameter at 'imageManifest' failed to satisfy constraint: 'Invalid JSON syntax'",
     );
   }
@@ -120,8 +119,7 @@ export function imageOperations(ecr: EcrContext, isPublic: boolean): Provider<Op
         for (const id of input.imageIds) {
           const res = resolveImage(images, id);
           if ("failure" in res)
-            throw new ServiceError(
-              "ImageNotFoundException",
+            throw ecrErrors.ImageNotFoundException(
               `The image with imageId {imageDigest:'${id.imageDigest ?? "null"}', imageTag:'${id.imageTag ?? "null"}'} does not exist within the repository with name '${r.repositoryName}' in the registry with id '${ctx.account}'`,
             );
           if (!selected.includes(res.image)) selected.push(res.image);
@@ -201,13 +199,11 @@ export function imageOperations(ecr: EcrContext, isPublic: boolean): Provider<Op
       const body = Buffer.from(input.imageManifest, "utf8");
       const digest = `sha256:${createHash("sha256").update(body).digest("hex")}`;
       if (input.imageDigest && input.imageDigest !== digest)
-        throw new ServiceError(
-          "ImageDigestDoesNotMatchException",
+        throw ecrErrors.ImageDigestDoesNotMatchException(
           `The digest ${input.imageDigest} does not match the manifest's digest ${digest}.`,
         );
       if (input.imageTag && !TAG.test(input.imageTag))
-        throw new ServiceError(
-          "InvalidParameterException",
+        throw ecrErrors.InvalidParameterException(
           `Invalid parameter at 'imageTag' failed to satisfy constraint: '${input.imageTag}' is not a valid tag`,
         );
       const mediaType =
@@ -216,8 +212,7 @@ export function imageOperations(ecr: EcrContext, isPublic: boolean): Provider<Op
         "application/vnd.docker.distribution.manifest.v2+json";
       const existing = (await list(ctx, r)).find((i) => i.digest === digest);
       if (existing && (input.imageTag ? existing.tags.includes(input.imageTag) : true))
-        throw new ServiceError(
-          "ImageAlreadyExistsException",
+        throw ecrErrors.ImageAlreadyExistsException(
           `Image with digest '${digest}'${input.imageTag ? ` and tag '${input.imageTag}'` : ""} already exists in the repository with name '${r.repositoryName}' in registry with id '${ctx.account}'`,
         );
       try {

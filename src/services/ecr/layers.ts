@@ -1,7 +1,8 @@
-import { ServiceError } from "../../core/errors.js";
+import { isError } from "../../core/errors.js";
 import type { Layer, LayerFailure, Operations } from "../../protocol/generated/types/ecr.js";
 import type { Provider, RequestContext } from "../../protocol/service.js";
 import { type EcrContext, toEcrError } from "./context.js";
+import { ecrErrors } from "../../protocol/generated/errors/ecr.js";
 
 const LAYER_MEDIA_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 const DIGEST = /^sha(256:[a-f0-9]{64}|512:[a-f0-9]{128})$/;
@@ -53,8 +54,7 @@ export function layerOperations(ecr: EcrContext, isPublic: boolean): Provider<Op
       const { r, ref } = target(ctx, input.repositoryName, input.registryId);
       const blob = Buffer.from(input.layerPartBlob);
       if (input.partLastByte - input.partFirstByte + 1 !== blob.length)
-        throw new ServiceError(
-          "InvalidLayerPartException",
+        throw ecrErrors.InvalidLayerPartException(
           `partFirstByte ${input.partFirstByte} and partLastByte ${input.partLastByte} do not span the ${blob.length} bytes sent.`,
         );
       try {
@@ -73,19 +73,17 @@ export function layerOperations(ecr: EcrContext, isPublic: boolean): Provider<Op
     CompleteLayerUpload: async (input, ctx) => {
       const { r, ref } = target(ctx, input.repositoryName, input.registryId);
       const [digest] = input.layerDigests;
-      if (!DIGEST.test(digest ?? ""))
-        throw new ServiceError("InvalidLayerException", `Invalid layer digest '${digest}'.`);
+      if (!DIGEST.test(digest ?? "")) throw ecrErrors.InvalidLayerException(`Invalid layer digest '${digest}'.`);
       if ((await ecr.deps.registry.statBlob(ref, digest)) !== undefined)
-        throw new ServiceError(
-          "LayerAlreadyExistsException",
+        throw ecrErrors.LayerAlreadyExistsException(
           `The layer '${digest}' already exists in the repository with name '${r.repositoryName}'`,
         );
       try {
         await ecr.deps.registry.completeUpload(ref, input.uploadId, digest);
       } catch (e) {
         const mapped = toEcrError(e, { repository: r.repositoryName });
-        if (mapped instanceof ServiceError && mapped.code === "InvalidParameterException")
-          throw new ServiceError("InvalidLayerException", `The uploaded content does not match digest ${digest}.`);
+        if (isError(mapped, ecrErrors.InvalidParameterException))
+          throw ecrErrors.InvalidLayerException(`The uploaded content does not match digest ${digest}.`);
         throw mapped;
       }
       return {
@@ -99,8 +97,7 @@ export function layerOperations(ecr: EcrContext, isPublic: boolean): Provider<Op
     GetDownloadUrlForLayer: async (input, ctx) => {
       const { r, ref } = target(ctx, input.repositoryName, input.registryId);
       if ((await ecr.deps.registry.statBlob(ref, input.layerDigest)) === undefined)
-        throw new ServiceError(
-          "LayersNotFoundException",
+        throw ecrErrors.LayersNotFoundException(
           `The layer '${input.layerDigest}' does not exist in the repository with name '${r.repositoryName}'`,
         );
       return {

@@ -1,4 +1,3 @@
-import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
 import type { Operations } from "../../protocol/generated/types/ecr.js";
@@ -6,10 +5,10 @@ import type { Provider } from "../../protocol/service.js";
 import type { EcrContext, RepositoryRecord } from "./context.js";
 import { expiredImages, parseLifecyclePolicy } from "./lifecycle.js";
 import { periodic } from "../../core/periodic.js";
+import { ecrErrors } from "../../protocol/generated/errors/ecr.js";
 
 const noPolicy = (r: RepositoryRecord, account: string) =>
-  new ServiceError(
-    "LifecyclePolicyNotFoundException",
+  ecrErrors.LifecyclePolicyNotFoundException(
     `Lifecycle policy does not exist for the repository with name '${r.repositoryName}' in the registry with id '${account}'`,
   );
 
@@ -111,8 +110,7 @@ export function lifecycleOperations(ecr: EcrContext, runSoon: () => void): Provi
     GetLifecyclePolicyPreview: (input, ctx) => {
       const r = ecr.get(ctx, input.repositoryName, input.registryId, false);
       if (!r.preview)
-        throw new ServiceError(
-          "LifecyclePolicyPreviewNotFoundException",
+        throw ecrErrors.LifecyclePolicyPreviewNotFoundException(
           `There is no lifecycle policy preview for the repository with name '${r.repositoryName}'; start one with StartLifecyclePolicyPreview.`,
         );
       const wanted = input.imageIds?.map((i) => i.imageDigest);

@@ -1,4 +1,4 @@
-import { ServiceError } from "../../core/errors.js";
+import { ecrErrors } from "../../protocol/generated/errors/ecr.js";
 
 /** ECR lifecycle policies (AWS-FACTS §5): validation and image selection, pure. */
 
@@ -28,8 +28,7 @@ export interface Expiry {
 }
 
 const invalid = (message: string) =>
-  new ServiceError(
-    "InvalidParameterException",
+  ecrErrors.InvalidParameterException(
     `Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: '${message}'`,
   );
 

@@ -1,6 +1,5 @@
 import type { Operations } from "../../protocol/generated/types/ecr.js";
 import type { Operations as PublicOperations } from "../../protocol/generated/types/ecr-public.js";
-import { ServiceError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { defineService } from "../define.js";
 import type { Provider, RequestContext } from "../../protocol/service.js";
@@ -12,6 +11,7 @@ import { lifecycleOperations, startLifecycleRunner } from "./lifecycle-ops.js";
 import { registryPolicy } from "./policy.js";
 import { checkRepositoryName, checkTags, repositoryOperations, repositoryTagOperations } from "./repositories.js";
 import { globalArn } from "../../core/ids.js";
+import { ecrErrors } from "../../protocol/generated/errors/ecr.js";
 
 /** The `AWS:<password>` token for an account and region, valid 12 hours. */
 function authorization(ecr: EcrContext, ctx: RequestContext) {
@@ -60,8 +60,7 @@ export function ecrServices(deps: EcrDeps & { logger: Logger; lifecycleIntervalM
       checkRepositoryName(input.repositoryName);
       checkTags(input.tags as never);
       if (ecr.find(ctx, input.repositoryName, true))
-        throw new ServiceError(
-          "RepositoryAlreadyExistsException",
+        throw ecrErrors.RepositoryAlreadyExistsException(
           `The repository with name '${input.repositoryName}' already exists in the registry with id '${ctx.account}'`,
         );
       const { logoImageBlob: _logo, ...catalog } = input.catalogData ?? {};
@@ -82,8 +81,7 @@ export function ecrServices(deps: EcrDeps & { logger: Logger; lifecycleIntervalM
     DeleteRepository: async (input, ctx) => {
       const r = ecr.get(ctx, input.repositoryName, input.registryId, true);
       if (!input.force && (await deps.registry.listImages(ecr.ref(ctx, r))).length > 0)
-        throw new ServiceError(
-          "RepositoryNotEmptyException",
+        throw ecrErrors.RepositoryNotEmptyException(
           `The repository with name '${r.repositoryName}' cannot be deleted because it still contains images (use --force)`,
         );
       await deps.registry.deleteRepository(ecr.ref(ctx, r));

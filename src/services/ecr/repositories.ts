@@ -1,15 +1,14 @@
-import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import { type TagLimit, mergeTags, removeTags } from "../../core/tags.js";
 import type { Operations, Repository, Tag } from "../../protocol/generated/types/ecr.js";
 import type { Provider } from "../../protocol/service.js";
 import { type EcrContext, PUBLIC_PREFIX, REPOSITORY_NAME, type RepositoryRecord } from "./context.js";
+import { ecrErrors } from "../../protocol/generated/errors/ecr.js";
 
 export function checkRepositoryName(name: string) {
   if (!REPOSITORY_NAME.test(name) || name.startsWith(`${PUBLIC_PREFIX}/`))
-    throw new ServiceError(
-      "InvalidParameterException",
+    throw ecrErrors.InvalidParameterException(
       `Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(\\/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*' and be 2 to 256 characters' (got '${name}')`,
     );
 }
@@ -17,7 +16,7 @@ export function checkRepositoryName(name: string) {
 /** ECR's quota of 50 tags a repository. */
 const TAG_LIMIT: TagLimit = {
   max: 50,
-  tooMany: () => new ServiceError("TooManyTagsException", "A resource can have at most 50 tags."),
+  tooMany: () => ecrErrors.TooManyTagsException("A resource can have at most 50 tags."),
 };
 
 export function checkTags(tags: Tag[] | undefined) {
@@ -25,8 +24,7 @@ export function checkTags(tags: Tag[] | undefined) {
   if (tags.length > TAG_LIMIT.max) throw TAG_LIMIT.tooMany(tags.length);
   for (const t of tags)
     if (!t.Key || t.Key.startsWith("aws:"))
-      throw new ServiceError(
-        "InvalidTagParameterException",
+      throw ecrErrors.InvalidTagParameterException(
         `Invalid tag key '${t.Key}': keys are required and may not start with 'aws:'.`,
       );
 }
@@ -50,13 +48,11 @@ const mutabilityNeedsFilters = (m: string) => m.endsWith("_WITH_EXCLUSION");
 
 function checkMutability(mutability: string, filters: { filter: string }[] | undefined) {
   if (mutabilityNeedsFilters(mutability) && !filters?.length)
-    throw new ServiceError(
-      "InvalidParameterException",
+    throw ecrErrors.InvalidParameterException(
       `imageTagMutability ${mutability} needs imageTagMutabilityExclusionFilters.`,
     );
   if (!mutabilityNeedsFilters(mutability) && filters?.length)
-    throw new ServiceError(
-      "InvalidParameterException",
+    throw ecrErrors.InvalidParameterException(
       `imageTagMutabilityExclusionFilters are only allowed with *_WITH_EXCLUSION mutability.`,
     );
 }
@@ -68,15 +64,13 @@ export function repositoryOperations(ecr: EcrContext): Provider<Operations> {
       checkRepositoryName(input.repositoryName);
       checkTags(input.tags);
       if (input.registryId && input.registryId !== ctx.account)
-        throw new ServiceError(
-          "InvalidParameterException",
+        throw ecrErrors.InvalidParameterException(
           `registryId ${input.registryId} is not your account (${ctx.account}).`,
         );
       const mutability = input.imageTagMutability ?? "MUTABLE";
       checkMutability(mutability, input.imageTagMutabilityExclusionFilters);
       if (ecr.find(ctx, input.repositoryName, false))
-        throw new ServiceError(
-          "RepositoryAlreadyExistsException",
+        throw ecrErrors.RepositoryAlreadyExistsException(
           `The repository with name '${input.repositoryName}' already exists in the registry with id '${ctx.account}'`,
         );
       const record: RepositoryRecord = {
@@ -107,8 +101,7 @@ export function repositoryOperations(ecr: EcrContext): Provider<Operations> {
       const r = ecr.get(ctx, input.repositoryName, input.registryId, false);
       const images = await ecr.deps.registry.listImages(ecr.ref(ctx, r));
       if (images.length > 0 && !input.force)
-        throw new ServiceError(
-          "RepositoryNotEmptyException",
+        throw ecrErrors.RepositoryNotEmptyException(
           `The repository with name '${r.repositoryName}' in registry with id '${ctx.account}' cannot be deleted because it still contains images (use --force to delete them too)`,
         );
       await ecr.deps.registry.deleteRepository(ecr.ref(ctx, r));
@@ -147,8 +140,7 @@ export function repositoryOperations(ecr: EcrContext): Provider<Operations> {
       try {
         JSON.parse(input.policyText);
       } catch {
-        throw new ServiceError(
-          "InvalidParameterException",
+        throw ecrErrors.InvalidParameterException(
           "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'",
         );
       }
@@ -159,8 +151,7 @@ export function repositoryOperations(ecr: EcrContext): Provider<Operations> {
     GetRepositoryPolicy: (input, ctx) => {
       const r = ecr.get(ctx, input.repositoryName, input.registryId, false);
       if (!r.repositoryPolicyText)
-        throw new ServiceError(
-          "RepositoryPolicyNotFoundException",
+        throw ecrErrors.RepositoryPolicyNotFoundException(
           `Repository policy does not exist for the repository with name '${r.repositoryName}' in the registry with id '${ctx.account}'`,
         );
       return { registryId: r.registryId, repositoryName: r.repositoryName, policyText: r.repositoryPolicyText };
@@ -169,8 +160,7 @@ export function repositoryOperations(ecr: EcrContext): Provider<Operations> {
     DeleteRepositoryPolicy: (input, ctx) => {
       const r = ecr.get(ctx, input.repositoryName, input.registryId, false);
       if (!r.repositoryPolicyText)
-        throw new ServiceError(
-          "RepositoryPolicyNotFoundException",
+        throw ecrErrors.RepositoryPolicyNotFoundException(
           `Repository policy does not exist for the repository with name '${r.repositoryName}' in the registry with id '${ctx.account}'`,
         );
       ecr.save(ctx, { ...r, repositoryPolicyText: undefined });
@@ -209,6 +199,6 @@ export function repositoryTagOperations(ecr: EcrContext) {
 export function byArn(ecr: EcrContext, scope: Scope, resourceArn: string): RepositoryRecord {
   const hit = ecr.repositories.byArn(resourceArn);
   if (!hit || hit.scope.account !== scope.account)
-    throw new ServiceError("RepositoryNotFoundException", `The repository with ARN '${resourceArn}' does not exist.`);
+    throw ecrErrors.RepositoryNotFoundException(`The repository with ARN '${resourceArn}' does not exist.`);
   return hit.doc;
 }

@@ -1,10 +1,11 @@
 import type { Clock } from "../../core/clock.js";
-import { ServiceError } from "../../core/errors.js";
+import { commonErrors } from "../../core/errors.js";
 import { pageByOffset, pageSize } from "../../core/paginate.js";
 import { type TagLimit, duplicateTagKey, mergeTags as mergeTagList, removeTags } from "../../core/tags.js";
 import type { Credentials } from "../../iam/credentials.js";
 import { MalformedPolicy, type PolicyKind, parsePolicy, policySize } from "../../iam/policy.js";
 import type { IamStore } from "../../iam/store.js";
+import { iamErrors } from "../../protocol/generated/errors/iam.js";
 import type { Tag } from "../../protocol/generated/types/iam.js";
 
 /** What every IAM operation module shares. */
@@ -14,12 +15,12 @@ export interface IamContext {
   clock: Clock;
 }
 
-export const noSuchEntity = (message: string) => new ServiceError("NoSuchEntityException", message, 404);
-export const alreadyExists = (message: string) => new ServiceError("EntityAlreadyExistsException", message, 409);
-export const deleteConflict = (message: string) => new ServiceError("DeleteConflictException", message, 409);
-export const limitExceeded = (message: string) => new ServiceError("LimitExceededException", message, 409);
-export const invalidInput = (message: string) => new ServiceError("InvalidInputException", message, 400);
-export const validationError = (message: string) => new ServiceError("ValidationError", message, 400);
+export const noSuchEntity = iamErrors.NoSuchEntityException;
+export const alreadyExists = iamErrors.EntityAlreadyExistsException;
+export const deleteConflict = iamErrors.DeleteConflictException;
+export const limitExceeded = iamErrors.LimitExceededException;
+export const invalidInput = iamErrors.InvalidInputException;
+export const validationError = commonErrors.ValidationError;
 
 const NAME = /^[\w+=,.@-]+$/;
 const PATH = /^(\/|\/[\u0021-\u007E]+\/)$/;
@@ -47,7 +48,7 @@ export function checkPolicyDocument(text: string, kind: PolicyKind, quota: { nam
   try {
     parsePolicy(text, kind);
   } catch (e) {
-    if (e instanceof MalformedPolicy) throw new ServiceError("MalformedPolicyDocumentException", e.message, 400);
+    if (e instanceof MalformedPolicy) throw iamErrors.MalformedPolicyDocumentException(e.message);
     throw e;
   }
   if (policySize(text) > quota.size) throw limitExceeded(`Cannot exceed quota for ${quota.name}: ${quota.size}`);

@@ -9,7 +9,6 @@ import {
   awsManagedPolicyArn,
 } from "../../iam/managed-policies.js";
 import { MalformedPolicy, parsePolicy } from "../../iam/policy.js";
-import { ServiceError } from "../../core/errors.js";
 import { type ManagedPolicyRecord, iamScope, policyArn, userArn } from "../../iam/store.js";
 import type {
   ContextEntry,
@@ -18,6 +17,7 @@ import type {
   Policy,
   PolicyVersion,
 } from "../../protocol/generated/types/iam.js";
+import { iamErrors } from "../../protocol/generated/errors/iam.js";
 import type { Provider } from "../../protocol/service.js";
 import {
   type IamContext,
@@ -314,7 +314,7 @@ function parseInput(text: string) {
   try {
     return parsePolicy(text, "identity");
   } catch (e) {
-    if (e instanceof MalformedPolicy) throw new ServiceError("MalformedPolicyDocumentException", e.message);
+    if (e instanceof MalformedPolicy) throw iamErrors.MalformedPolicyDocumentException(e.message);
     throw e;
   }
 }
@@ -337,7 +337,7 @@ function simulate(
   try {
     resource = input.ResourcePolicy ? parsePolicy(input.ResourcePolicy, "resource") : undefined;
   } catch (e) {
-    if (e instanceof MalformedPolicy) throw new ServiceError("MalformedPolicyDocumentException", e.message);
+    if (e instanceof MalformedPolicy) throw iamErrors.MalformedPolicyDocumentException(e.message);
     throw e;
   }
   const results: EvaluationResult[] = [];

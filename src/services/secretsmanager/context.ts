@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../../core/clock.js";
-import { ServiceError } from "../../core/errors.js";
 import { type Scope, parseArn } from "../../core/ids.js";
 import { type SecretRecord, type SecretStore, type SecretVersionRecord, markedForDeletion, notFound } from "./store.js";
+import { secretsmanagerErrors } from "../../protocol/generated/errors/secretsmanager.js";
 
-export const invalidParameter = (m: string) => new ServiceError("InvalidParameterException", m);
-export const invalidRequest = (m: string) => new ServiceError("InvalidRequestException", m);
+export const invalidParameter = secretsmanagerErrors.InvalidParameterException;
+export const invalidRequest = secretsmanagerErrors.InvalidRequestException;
 export const DAY_MS = 24 * 60 * 60 * 1000;
 const MAX_VERSIONS = 100;
 

@@ -1,8 +1,8 @@
-import { ServiceError } from "../../core/errors.js";
 import { MalformedPolicy, parsePolicy } from "../../iam/policy.js";
 import type { Operations } from "../../protocol/generated/types/secretsmanager.js";
 import type { Provider } from "../../protocol/service.js";
 import type { SecretsContext } from "./context.js";
+import { secretsmanagerErrors } from "../../protocol/generated/errors/secretsmanager.js";
 
 /** Parses a resource policy; a syntax error is MalformedPolicyDocumentException. */
 const checkPolicy = (text: string) => {
@@ -10,8 +10,7 @@ const checkPolicy = (text: string) => {
     return parsePolicy(text, "resource");
   } catch (e) {
     if (e instanceof MalformedPolicy)
-      throw new ServiceError(
-        "MalformedPolicyDocumentException",
+      throw secretsmanagerErrors.MalformedPolicyDocumentException(
         `This resource policy contains a syntax error: ${e.message}`,
       );
     throw e;
@@ -30,8 +29,7 @@ export function policyOperations(c: SecretsContext): Provider<Operations> {
           !st.condition,
       );
       if ((input.BlockPublicPolicy ?? true) && isPublic)
-        throw new ServiceError(
-          "PublicPolicyException",
+        throw secretsmanagerErrors.PublicPolicyException(
           "You can't attach a resource-based policy that allows broad access to the secret.",
         );
       const s = c.require(ctx, input.SecretId);

@@ -1,4 +1,3 @@
-import { ServiceError } from "../../core/errors.js";
 import { parseArn } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { Operations, SecretListEntry, Tag } from "../../protocol/generated/types/secretsmanager.js";
@@ -13,6 +12,7 @@ import {
   secretValueOf,
 } from "./context.js";
 import { type SecretRecord, markedForDeletion, newSecretArn } from "./store.js";
+import { secretsmanagerErrors } from "../../protocol/generated/errors/secretsmanager.js";
 
 const NAME = /^[a-zA-Z0-9/_+=.@-]{1,512}$/;
 
@@ -82,8 +82,7 @@ export function secretOperations(c: SecretsContext): Provider<Operations> {
           const same = existing.versions.find((v) => v.VersionId === token);
           if (same && value && c.sm.open(same) === value.text)
             return { ARN: existing.ARN, Name: existing.Name, VersionId: same.VersionId };
-          throw new ServiceError(
-            "ResourceExistsException",
+          throw secretsmanagerErrors.ResourceExistsException(
             `The operation failed because the secret ${input.Name} already exists.`,
           );
         }
@@ -126,8 +125,7 @@ export function secretOperations(c: SecretsContext): Provider<Operations> {
         };
         if (value && token) {
           if (s.versions.some((v) => v.VersionId === token))
-            throw new ServiceError(
-              "ResourceExistsException",
+            throw secretsmanagerErrors.ResourceExistsException(
               `You can't modify an existing version, you can only create a new version. VersionId: ${token}`,
             );
           next = addVersion(next, {
@@ -158,7 +156,7 @@ export function secretOperations(c: SecretsContext): Provider<Operations> {
         descending: input.SortOrder === "desc",
         nextToken: input.NextToken,
         limit,
-        invalidToken: () => new ServiceError("InvalidNextTokenException", "You provided an invalid NextToken value."),
+        invalidToken: () => secretsmanagerErrors.InvalidNextTokenException("You provided an invalid NextToken value."),
       });
       return { SecretList: page.map((s) => entry(c, s)), NextToken: nextToken };
     },

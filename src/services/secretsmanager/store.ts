@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../../core/clock.js";
-import { ServiceError } from "../../core/errors.js";
+import { commonErrors } from "../../core/errors.js";
 import { type Scope, arn, parseArn } from "../../core/ids.js";
 import type { SecretBox } from "../../iam/secret-box.js";
 import type { Tag } from "../../protocol/generated/types/secretsmanager.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
 import { SealedStore, type SealedStoreOptions } from "../sealed-store.js";
+import { secretsmanagerErrors } from "../../protocol/generated/errors/secretsmanager.js";
 
 export interface SecretVersionRecord {
   VersionId: string;
@@ -38,11 +39,10 @@ const PURPOSE = "berth-secretsmanager-secret";
 const SUFFIX_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 export const notFound = () =>
-  new ServiceError("ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
+  secretsmanagerErrors.ResourceNotFoundException("Secrets Manager can't find the specified secret.");
 
 export const markedForDeletion = () =>
-  new ServiceError(
-    "InvalidRequestException",
+  secretsmanagerErrors.InvalidRequestException(
     "You can't perform this operation on the secret because it was marked for deletion.",
   );
 
@@ -67,7 +67,7 @@ export function parseSecretSelector(scope: Scope, valueFrom: string): SecretSele
   const base = parts.slice(0, 7).join(":");
   const p = parseArn(base);
   if (p?.service !== "secretsmanager" || !p.resource.startsWith("secret:"))
-    throw new ServiceError("ValidationException", `Invalid Secrets Manager ARN: ${valueFrom}`);
+    throw commonErrors.ValidationException(`Invalid Secrets Manager ARN: ${valueFrom}`);
   const opt = (v: string | undefined) => (v ? v : undefined);
   return {
     scope: { account: p.account, region: p.region },
@@ -85,8 +85,7 @@ const SEALING: SealedStoreOptions<SecretRecord> = {
   name: (s) => s.Name,
   arn: (s) => s.ARN,
   undecryptable: () =>
-    new ServiceError(
-      "DecryptionFailure",
+    secretsmanagerErrors.DecryptionFailure(
       "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
     ),
 };
@@ -132,8 +131,7 @@ export class SecretStore extends SealedStore<SecretRecord> {
     if (versionId) {
       const v = s.versions.find((x) => x.VersionId === versionId);
       if (!v || (stage && !v.stages.includes(stage)))
-        throw new ServiceError(
-          "ResourceNotFoundException",
+        throw secretsmanagerErrors.ResourceNotFoundException(
           `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`,
         );
       return v;
@@ -141,8 +139,7 @@ export class SecretStore extends SealedStore<SecretRecord> {
     const label = stage ?? "AWSCURRENT";
     const v = s.versions.find((x) => x.stages.includes(label));
     if (!v)
-      throw new ServiceError(
-        "ResourceNotFoundException",
+      throw secretsmanagerErrors.ResourceNotFoundException(
         `Secrets Manager can't find the specified secret value for staging label: ${label}`,
       );
     return v;
@@ -164,15 +161,13 @@ export class SecretStore extends SealedStore<SecretRecord> {
     try {
       doc = JSON.parse(text);
     } catch {
-      throw new ServiceError(
-        "InvalidRequestException",
+      throw secretsmanagerErrors.InvalidRequestException(
         `the secret ${s.ARN} is not a JSON document, so key ${sel.jsonKey} cannot be read from it`,
       );
     }
     const value = (doc as Record<string, unknown> | null)?.[sel.jsonKey];
     if (value === undefined)
-      throw new ServiceError(
-        "InvalidRequestException",
+      throw secretsmanagerErrors.InvalidRequestException(
         `retrieved secret from Secrets Manager did not contain json key ${sel.jsonKey}`,
       );
     return { arn: s.ARN, value: typeof value === "string" ? value : JSON.stringify(value) };

@@ -5,6 +5,7 @@ import type { Provider } from "../../protocol/service.js";
 import { DAY_MS, type SecretsContext, addVersion, checkToken, invalidParameter, secretValueOf } from "./context.js";
 import { matchesFilters } from "./secrets.js";
 import type { SecretRecord, SecretVersionRecord } from "./store.js";
+import { secretsmanagerErrors } from "../../protocol/generated/errors/secretsmanager.js";
 
 /** GetSecretValue, BatchGetSecretValue, PutSecretValue, ListSecretVersionIds, UpdateSecretVersionStage. */
 export function valueOperations(c: SecretsContext): Provider<Operations> {
@@ -67,8 +68,7 @@ export function valueOperations(c: SecretsContext): Provider<Operations> {
         const same = s.versions.find((v) => v.VersionId === token);
         if (same) {
           if (c.sm.open(same) !== value.text)
-            throw new ServiceError(
-              "ResourceExistsException",
+            throw secretsmanagerErrors.ResourceExistsException(
               `You can't modify an existing version, you can only create a new version. VersionId: ${token}`,
             );
           return { ARN: s.ARN, Name: s.Name, VersionId: token, VersionStages: same.stages };
@@ -108,13 +108,11 @@ export function valueOperations(c: SecretsContext): Provider<Operations> {
             `The staging label ${stage} is currently attached to version ${holder.VersionId}, so you must explicitly reference that version in RemoveFromVersionId.`,
           );
         if (input.RemoveFromVersionId && !s.versions.some((v) => v.VersionId === input.RemoveFromVersionId))
-          throw new ServiceError(
-            "ResourceNotFoundException",
+          throw secretsmanagerErrors.ResourceNotFoundException(
             `Secrets Manager can't find the specified secret value for VersionId: ${input.RemoveFromVersionId}`,
           );
         if (input.MoveToVersionId && !s.versions.some((v) => v.VersionId === input.MoveToVersionId))
-          throw new ServiceError(
-            "ResourceNotFoundException",
+          throw secretsmanagerErrors.ResourceNotFoundException(
             `Secrets Manager can't find the specified secret value for VersionId: ${input.MoveToVersionId}`,
           );
         const movingCurrent = stage === "AWSCURRENT" && input.MoveToVersionId && holder;

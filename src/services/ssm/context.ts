@@ -1,4 +1,3 @@
-import { ServiceError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { Parameter } from "../../protocol/generated/types/ssm.js";
@@ -9,9 +8,10 @@ import {
   parameterNotFound,
   parseParameterRef,
 } from "./store.js";
+import { ssmErrors } from "../../protocol/generated/errors/ssm.js";
 
-export const validation = (message: string) => new ServiceError("ValidationException", message);
-export const invalidNextToken = () => new ServiceError("InvalidNextToken", "The specified token isn't valid.");
+export const validation = ssmErrors.ValidationException;
+export const invalidNextToken = () => ssmErrors.InvalidNextToken("The specified token isn't valid.");
 export const maxResults = (limit: number) => (size: number) =>
   validation(
     `1 validation error detected: Value '${size}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${limit}`,

@@ -1,6 +1,6 @@
-import { ServiceError } from "../../core/errors.js";
 import type { ParameterStringFilter } from "../../protocol/generated/types/ssm.js";
 import type { ParameterRecord, ParameterVersionRecord } from "./store.js";
+import { ssmErrors } from "../../protocol/generated/errors/ssm.js";
 
 /** Whether a parameter (at version `v`) passes one ParameterStringFilter. */
 export function matches(
@@ -45,8 +45,7 @@ export function matches(
 export function checkFilters(filters: ParameterStringFilter[] | undefined, allowed: string[]) {
   for (const f of filters ?? []) {
     if (!allowed.includes(f.Key) && !f.Key.startsWith("tag:"))
-      throw new ServiceError(
-        "InvalidFilterKey",
+      throw ssmErrors.InvalidFilterKey(
         `The following filter key is not valid: ${f.Key}. Valid filter keys include: [${allowed.join(", ")}].`,
       );
     const opts =
@@ -58,14 +57,10 @@ export function checkFilters(filters: ParameterStringFilter[] | undefined, allow
             ? ["Equals"]
             : ["Equals", "BeginsWith"];
     if (f.Option !== undefined && !opts.includes(f.Option))
-      throw new ServiceError(
-        "InvalidFilterOption",
+      throw ssmErrors.InvalidFilterOption(
         `The following filter option is not valid: ${f.Option}. Valid options include: [${opts.join(", ")}].`,
       );
     if (!f.Key.startsWith("tag:") && (!f.Values || f.Values.length === 0))
-      throw new ServiceError(
-        "InvalidFilterValue",
-        `The following filter values are missing : null for filter key ${f.Key}.`,
-      );
+      throw ssmErrors.InvalidFilterValue(`The following filter values are missing : null for filter key ${f.Key}.`);
   }
 }

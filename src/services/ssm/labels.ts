@@ -1,8 +1,8 @@
-import { ServiceError } from "../../core/errors.js";
 import type { Operations } from "../../protocol/generated/types/ssm.js";
 import type { Provider } from "../../protocol/service.js";
 import { requireByName } from "./context.js";
 import type { ParameterStore } from "./store.js";
+import { ssmErrors } from "../../protocol/generated/errors/ssm.js";
 
 const LABEL = /^[a-zA-Z0-9_.-]+$/;
 
@@ -15,8 +15,7 @@ export function labelOperations(ps: ParameterStore): Provider<Operations> {
         const versionNo = input.ParameterVersion ?? p.versions[p.versions.length - 1].Version;
         const target = p.versions.find((v) => v.Version === versionNo);
         if (!target)
-          throw new ServiceError(
-            "ParameterVersionNotFound",
+          throw ssmErrors.ParameterVersionNotFound(
             `Systems Manager could not find version ${versionNo} of ${p.Name}. Verify the version and try again.`,
           );
         const invalid = input.Labels.filter(
@@ -25,8 +24,7 @@ export function labelOperations(ps: ParameterStore): Provider<Operations> {
         const valid = input.Labels.filter((l) => !invalid.includes(l));
         const labels = [...new Set([...target.Labels, ...valid])];
         if (labels.length > 10)
-          throw new ServiceError(
-            "ParameterVersionLabelLimitExceeded",
+          throw ssmErrors.ParameterVersionLabelLimitExceeded(
             "A parameter version can have maximum 10 labels.Move one or more labels to another version and try again.",
           );
         const versions = p.versions.map((v) =>
@@ -42,8 +40,7 @@ export function labelOperations(ps: ParameterStore): Provider<Operations> {
         const p = requireByName(ps, ctx, input.Name);
         const target = p.versions.find((v) => v.Version === input.ParameterVersion);
         if (!target)
-          throw new ServiceError(
-            "ParameterVersionNotFound",
+          throw ssmErrors.ParameterVersionNotFound(
             `Systems Manager could not find version ${input.ParameterVersion} of ${p.Name}. Verify the version and try again.`,
           );
         const RemovedLabels = input.Labels.filter((l) => target.Labels.includes(l));

@@ -1,4 +1,4 @@
-import { ServiceError } from "../../core/errors.js";
+import { isError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
 import { callerOf } from "../../iam/identity.js";
 import type { Operations, Parameter, ParameterMetadata, Tag } from "../../protocol/generated/types/ssm.js";
@@ -15,6 +15,7 @@ import {
   parseParameterRef,
 } from "./store.js";
 import { TAG_LIMIT } from "./tags.js";
+import { ssmErrors } from "../../protocol/generated/errors/ssm.js";
 
 const NAME = /^[a-zA-Z0-9_.\-/]+$/;
 const MAX_VERSIONS = 100;
@@ -32,7 +33,7 @@ function checkName(name: string): string {
   if (name.includes("//") || (name.length > 1 && name.endsWith("/")))
     throw validation(`Parameter name: "${name}" is not a valid hierarchy.`);
   if (name.split("/").length - 1 > 15)
-    throw new ServiceError("HierarchyLevelLimitExceededException", "Parameter name has more than 15 hierarchy levels.");
+    throw ssmErrors.HierarchyLevelLimitExceededException("Parameter name has more than 15 hierarchy levels.");
   return name;
 }
 
@@ -67,7 +68,7 @@ export function parameterOperations(ps: ParameterStore): Provider<Operations> {
       const name = checkName(input.Name);
       const type = input.Type as ParameterType | undefined;
       if (type !== undefined && !["String", "StringList", "SecureString"].includes(type))
-        throw new ServiceError("UnsupportedParameterType", `Parameter type ${type} is not supported.`);
+        throw ssmErrors.UnsupportedParameterType(`Parameter type ${type} is not supported.`);
       const tier = input.Tier ?? "Standard";
       const limit = tier === "Advanced" ? 8192 : 4096;
       if (input.Value.length > limit)
@@ -79,14 +80,12 @@ export function parameterOperations(ps: ParameterStore): Provider<Operations> {
         try {
           re = new RegExp(`^(?:${input.AllowedPattern})$`);
         } catch {
-          throw new ServiceError(
-            "InvalidAllowedPatternException",
+          throw ssmErrors.InvalidAllowedPatternException(
             `The allowed pattern ${input.AllowedPattern} is not a valid regular expression.`,
           );
         }
         if (!re.test(input.Value))
-          throw new ServiceError(
-            "ParameterPatternMismatchException",
+          throw ssmErrors.ParameterPatternMismatchException(
             `Parameter value, cannot be validated against allowedPattern: ${input.AllowedPattern}`,
           );
       }
@@ -99,8 +98,7 @@ export function parameterOperations(ps: ParameterStore): Provider<Operations> {
       return ps.store.transaction(() => {
         const existing = ps.parameters.get(ctx, name);
         if (existing && !input.Overwrite)
-          throw new ServiceError(
-            "ParameterAlreadyExists",
+          throw ssmErrors.ParameterAlreadyExists(
             "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.",
           );
         if (existing && input.Tags?.length)
@@ -126,8 +124,7 @@ export function parameterOperations(ps: ParameterStore): Provider<Operations> {
         let versions = [...(existing?.versions ?? []), version];
         if (versions.length > MAX_VERSIONS) {
           if (versions[0].Labels.length)
-            throw new ServiceError(
-              "ParameterMaxVersionLimitExceeded",
+            throw ssmErrors.ParameterMaxVersionLimitExceeded(
               `You attempted to create a new version of ${name} by calling the PutParameter API with the overwrite flag. Version ${versions[0].Version}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.`,
             );
           versions = versions.slice(1);
@@ -146,7 +143,7 @@ export function parameterOperations(ps: ParameterStore): Provider<Operations> {
         try {
           Parameters.push(get(ctx, name, input.WithDecryption ?? false));
         } catch (e) {
-          if (e instanceof ServiceError && (e.code === "ParameterNotFound" || e.code === "ParameterVersionNotFound"))
+          if (isError(e, ssmErrors.ParameterNotFound) || isError(e, ssmErrors.ParameterVersionNotFound))
             InvalidParameters.push(name);
           else throw e;
         }

@@ -1,10 +1,10 @@
 import type { Clock } from "../../core/clock.js";
-import { ServiceError } from "../../core/errors.js";
 import { type Scope, arn, parseArn } from "../../core/ids.js";
 import type { SecretBox } from "../../iam/secret-box.js";
 import type { Tag } from "../../protocol/generated/types/ssm.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
 import { SealedStore, type SealedStoreOptions } from "../sealed-store.js";
+import { ssmErrors } from "../../protocol/generated/errors/ssm.js";
 
 export type ParameterType = "String" | "StringList" | "SecureString";
 
@@ -34,8 +34,7 @@ export interface ParameterRecord {
 export const PARAMETER_KIND = "ssm.parameter";
 const PURPOSE = "berth-ssm-parameter";
 
-export const parameterNotFound = (name: string) =>
-  new ServiceError("ParameterNotFound", `Parameter ${name} not found.`, 400);
+export const parameterNotFound = (name: string) => ssmErrors.ParameterNotFound(`Parameter ${name} not found.`);
 
 /** `name` → `arn:aws:ssm:<region>:<acct>:parameter/<name without its leading slash>`. */
 export const arnOfParameter = (s: Scope, name: string) =>
@@ -55,7 +54,7 @@ export function parseParameterRef(scope: Scope, ref: string): ParameterRef {
   if (ref.startsWith("arn:")) {
     const p = parseArn(ref);
     if (p?.service !== "ssm" || !p.resource.startsWith("parameter/"))
-      throw new ServiceError("ValidationException", `Invalid parameter ARN: ${ref}`);
+      throw ssmErrors.ValidationException(`Invalid parameter ARN: ${ref}`);
     let rest = p.resource.slice("parameter".length);
     let selector: string | undefined;
     const colon = rest.lastIndexOf(":");
@@ -84,11 +83,7 @@ const SEALING: SealedStoreOptions<ParameterRecord> = {
   name: (p) => p.Name,
   arn: (p) => p.ARN,
   undecryptable: () =>
-    new ServiceError(
-      "InternalServerError",
-      "A stored parameter value could not be decrypted with this data directory's key.",
-      500,
-    ),
+    ssmErrors.InternalServerError("A stored parameter value could not be decrypted with this data directory's key."),
 };
 
 export class ParameterStore extends SealedStore<ParameterRecord> {
@@ -114,8 +109,7 @@ export class ParameterStore extends SealedStore<ParameterRecord> {
       ? p.versions.find((v) => v.Version === Number(selector))
       : p.versions.find((v) => v.Labels.includes(selector));
     if (!found)
-      throw new ServiceError(
-        "ParameterVersionNotFound",
+      throw ssmErrors.ParameterVersionNotFound(
         `Systems Manager could not find version ${selector} of ${display}. Verify the version and try again.`,
       );
     return found;
