@@ -1,0 +1,46 @@
+import type { Scope } from "../../core/ids.js";
+
+/**
+ * What the task controller needs of EFS to mount a task's `efsVolumeConfiguration` volumes
+ * (services/efs implements it; the module passes it in). One call per volume before the task's
+ * containers are created.
+ */
+export interface EfsVolumes {
+  /**
+   * Makes the volume's directory ready on the host and says how to bind it: checks the file
+   * system and access point exist (and are available), the access point belongs to the file
+   * system, and — with `iam` — that the task role may `elasticfilesystem:ClientMount` (else
+   * throws) and `ClientWrite` (else the mount is read-only). Creates an access point's root
+   * directory with its CreationInfo owner and permissions when missing. Throws `EfsMountError`
+   * with the reason AWS puts in the task's stoppedReason.
+   */
+  prepare(scope: Scope, volume: EfsVolumeRequest): Promise<EfsMount>;
+}
+
+export interface EfsVolumeRequest {
+  fileSystemId: string;
+  /** The directory inside the file system ("/" when unset); ignored when an access point is given. */
+  rootDirectory?: string;
+  accessPointId?: string;
+  /** authorizationConfig.iam === "ENABLED" */
+  iam: boolean;
+  /** The task's role, for IAM authorization. */
+  taskRoleArn?: string;
+}
+
+export interface EfsMount {
+  /** Absolute host directory to bind into the containers. */
+  hostPath: string;
+  /** True when IAM allows ClientMount but not ClientWrite. */
+  readOnly: boolean;
+  /** The access point's PosixUser, when it has one. */
+  posixUser?: { uid: number; gid: number; secondaryGids?: number[] };
+}
+
+/** A volume that cannot be mounted: `reason` is what the task's stoppedReason says. */
+export class EfsMountError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = "EfsMountError";
+  }
+}
