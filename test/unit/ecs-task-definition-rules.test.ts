@@ -148,3 +148,73 @@ describe("checkTaskDefinition", () => {
     );
   });
 });
+
+describe("EFS volumes", () => {
+  const withEfs = (efs: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    base({
+      volumes: [{ name: "data", efsVolumeConfiguration: efs as never, ...extra }],
+      containerDefinitions: [{ name: "a", image: "img", mountPoints: [{ sourceVolume: "data", containerPath: "/d" }] }],
+    });
+  const encrypted = { fileSystemId: "fs-1", transitEncryption: "ENABLED" };
+
+  it.each<[string, Record<string, unknown>]>([
+    ["a file system alone", { fileSystemId: "fs-1" }],
+    ["a root directory", { fileSystemId: "fs-1", rootDirectory: "/a/b" }],
+    ["transit encryption with a port", { ...encrypted, transitEncryptionPort: 2049 }],
+    ["an access point with rootDirectory unset", { ...encrypted, authorizationConfig: { accessPointId: "fsap-1" } }],
+    [
+      'an access point with rootDirectory "/"',
+      { ...encrypted, rootDirectory: "/", authorizationConfig: { accessPointId: "fsap-1", iam: "DISABLED" } },
+    ],
+    ["IAM with transit encryption", { ...encrypted, authorizationConfig: { iam: "ENABLED" } }],
+    ["IAM DISABLED without transit encryption", { fileSystemId: "fs-1", authorizationConfig: { iam: "DISABLED" } }],
+  ])("accepts %s", (_name, efs) => {
+    expect(() => checkTaskDefinition(withEfs(efs))).not.toThrow();
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ["no fileSystemId", { rootDirectory: "/" }, /fileSystemId should not be null or empty/],
+    ["an empty fileSystemId", { fileSystemId: " " }, /fileSystemId should not be null or empty/],
+    ["an unknown transitEncryption", { fileSystemId: "fs-1", transitEncryption: "ON" }, /ENABLED \| DISABLED/],
+    [
+      "a port without transit encryption",
+      { fileSystemId: "fs-1", transitEncryptionPort: 2049 },
+      /port can only be specified when transit encryption is enabled/,
+    ],
+    [
+      "a port with transit encryption DISABLED",
+      { fileSystemId: "fs-1", transitEncryption: "DISABLED", transitEncryptionPort: 2049 },
+      /port can only be specified/,
+    ],
+    ["a port out of range", { ...encrypted, transitEncryptionPort: 70000 }, /between 0 and 65535/],
+    [
+      "an access point without transit encryption",
+      { fileSystemId: "fs-1", authorizationConfig: { accessPointId: "fsap-1" } },
+      /Transit encryption must be enabled when using an EFS access point/,
+    ],
+    [
+      "an access point with a root directory",
+      { ...encrypted, rootDirectory: "/x", authorizationConfig: { accessPointId: "fsap-1" } },
+      /When using an EFS access point, the root directory must either be set to "\/" or be omitted/,
+    ],
+    [
+      "IAM without transit encryption",
+      { fileSystemId: "fs-1", authorizationConfig: { iam: "ENABLED" } },
+      /Transit encryption must be enabled when using EFS IAM authorization/,
+    ],
+    ["an unknown iam value", { ...encrypted, authorizationConfig: { iam: "YES" } }, /authorizationConfig.iam/],
+  ])("rejects %s with ClientException", (_name, efs, message) => {
+    expect(() => checkTaskDefinition(withEfs(efs))).toThrow(
+      expect.objectContaining({ code: "ClientException", message: expect.stringMatching(message) }),
+    );
+  });
+
+  it("rejects a volume with two configuration types", () => {
+    expect(() => checkTaskDefinition(withEfs({ fileSystemId: "fs-1" }, { host: { sourcePath: "/tmp" } }))).toThrow(
+      expect.objectContaining({
+        code: "ClientException",
+        message: expect.stringMatching(/only one volume configuration type/),
+      }),
+    );
+  });
+});

@@ -3,6 +3,7 @@ import type {
   Compatibility,
   ContainerDefinition,
   RegisterTaskDefinitionRequest,
+  Volume,
 } from "../../protocol/generated/types/ecs.js";
 import { isValidFargateSize, parseCpu, parseMemory } from "./sizes.js";
 
@@ -78,6 +79,7 @@ export function checkTaskDefinition(input: RegisterTaskDefinitionRequest): Norma
       `Invalid setting: the sum of container memory (${containerMemory} MiB) is greater than the task memory (${memory} MiB).`,
     );
 
+  for (const v of input.volumes ?? []) checkVolume(v);
   const volumeNames = new Set((input.volumes ?? []).map((v) => v.name));
   const ports = new Set<string>();
   for (const c of normalized) {
@@ -117,6 +119,65 @@ export function checkTaskDefinition(input: RegisterTaskDefinitionRequest): Norma
     containerDefinitions: normalized,
     compatibilities,
   };
+}
+
+/** ECS prefixes its task definition ClientExceptions about volume settings with this. */
+const INVALID = "Invalid request provided: Create TaskDefinition:";
+
+/**
+ * One volume: a single configuration type, and `efsVolumeConfiguration` as ECS checks it
+ * (transit encryption is what access points and IAM authorization ride on).
+ */
+export function checkVolume(v: Volume) {
+  const kinds = [
+    v.host,
+    v.dockerVolumeConfiguration,
+    v.efsVolumeConfiguration,
+    v.fsxWindowsFileServerVolumeConfiguration,
+  ];
+  if (kinds.filter((k) => k !== undefined).length > 1)
+    throw client("When the volume parameter is specified, only one volume configuration type should be used.");
+  const efs = v.efsVolumeConfiguration;
+  if (!efs) return;
+  if (!efs.fileSystemId?.trim())
+    throw client(
+      `${INVALID} EFSVolumeConfiguration.fileSystemId should not be null or empty (volume '${v.name ?? ""}').`,
+    );
+  const te = efs.transitEncryption ?? "DISABLED";
+  if (te !== "ENABLED" && te !== "DISABLED")
+    throw client(
+      `${INVALID} Invalid transitEncryption value '${te}' for volume '${v.name ?? ""}'. Valid values: ENABLED | DISABLED.`,
+    );
+  const encrypted = te === "ENABLED";
+  if (efs.transitEncryptionPort !== undefined) {
+    if (!encrypted)
+      throw client(
+        `${INVALID} Transit encryption port can only be specified when transit encryption is enabled (volume '${v.name ?? ""}').`,
+      );
+    if (
+      !Number.isInteger(efs.transitEncryptionPort) ||
+      efs.transitEncryptionPort < 0 ||
+      efs.transitEncryptionPort > 65535
+    )
+      throw client(
+        `${INVALID} Invalid transitEncryptionPort ${efs.transitEncryptionPort} for volume '${v.name ?? ""}': the value must be between 0 and 65535.`,
+      );
+  }
+  const auth = efs.authorizationConfig;
+  const iam = auth?.iam ?? "DISABLED";
+  if (iam !== "ENABLED" && iam !== "DISABLED")
+    throw client(
+      `${INVALID} Invalid authorizationConfig.iam value '${iam}' for volume '${v.name ?? ""}'. Valid values: ENABLED | DISABLED.`,
+    );
+  if (auth?.accessPointId) {
+    if (!encrypted) throw client(`${INVALID} Transit encryption must be enabled when using an EFS access point.`);
+    if (efs.rootDirectory !== undefined && efs.rootDirectory !== "/")
+      throw client(
+        `${INVALID} When using an EFS access point, the root directory must either be set to "/" or be omitted.`,
+      );
+  }
+  if (iam === "ENABLED" && !encrypted)
+    throw client(`${INVALID} Transit encryption must be enabled when using EFS IAM authorization.`);
 }
 
 const containerPathsAbsolute = (c: ContainerDefinition) =>
