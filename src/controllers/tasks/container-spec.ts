@@ -2,6 +2,7 @@ import type { ContainerDefinition } from "../../protocol/generated/types/ecs.js"
 import type { ContainerSpec, NetworkAttachment } from "../../runtime/runtime.js";
 import type { TaskRecord } from "../../store/schema/ecs.js";
 import { LABEL } from "../../runtime/labels.js";
+import { type EfsMounts, efsUser } from "./efs-mounts.js";
 
 /** Name the namespace-holding container carries in its berth.container label. */
 export const PAUSE = "~pause";
@@ -82,6 +83,8 @@ export function containerSpec(
   pauseId: string | undefined,
   /** From identity: `defaults` the definition's environment may override, `overrides` it may not. */
   extraEnv: { defaults?: Record<string, string>; overrides?: Record<string, string> } = {},
+  /** The task's prepared EFS volumes (EfsVolumes.prepare), by volume name. */
+  efs: EfsMounts = new Map(),
 ): ContainerSpec {
   const mode = task.spec.networkMode;
   // A one-container awsvpc task holds its own namespace and publishes its own ports.
@@ -108,6 +111,16 @@ export function containerSpec(
   const volumes = new Map((task.spec.volumes ?? []).map((v) => [v.name, v]));
   const mounts = (def.mountPoints ?? []).map((m) => {
     const v = volumes.get(m.sourceVolume)!;
+    if (v?.efsVolumeConfiguration) {
+      const mount = efs.get(v.name!);
+      if (!mount) throw new Error(`EFS volume '${v.name}' was not prepared before its container`);
+      return {
+        type: "bind" as const,
+        source: mount.hostPath,
+        target: m.containerPath!,
+        readOnly: (m.readOnly ?? false) || mount.readOnly,
+      };
+    }
     const hostPath = v?.host?.sourcePath;
     const named = v?.dockerVolumeConfiguration ? v.name! : undefined;
     return {
@@ -127,7 +140,7 @@ export function containerSpec(
     entryPoint: def.entryPoint,
     env,
     workingDir: def.workingDirectory,
-    user: def.user,
+    user: efsUser(def, task, efs),
     labels: { ...(def.dockerLabels ?? {}), ...taskLabels(task, scope, p, def.name!) },
     ports:
       mode === "bridge" || solo

@@ -12,6 +12,8 @@ import type { LogsBackend } from "./logs-backend.js";
 import { WorkQueue } from "../work-queue.js";
 import { LABEL } from "../../runtime/labels.js";
 import { PAUSE, type Placement, containerSpec, pauseSpec, taskId, taskVolumeName } from "./container-spec.js";
+import { EFS_UNAVAILABLE, type EfsMounts, efsVolumeRequests } from "./efs-mounts.js";
+import { type EfsMount, EfsMountError, type EfsVolumes } from "./efs-volumes.js";
 import { type Action, type ObservedTask, failed, planTask } from "./plan.js";
 import { type Periodic, periodic } from "../../core/periodic.js";
 
@@ -20,6 +22,11 @@ const STOPPED_RETENTION_MS = 3 * 60 * 60 * 1000;
 
 /** A start-up failure that stops the task with TaskFailedToStart and this reason. */
 class StartFailure extends Error {}
+
+type TaskVolume = NonNullable<TaskRecord["spec"]["volumes"]>[number];
+
+/** A volume Berth creates for the task alone (no host path, no named Docker volume, no EFS). */
+const taskScoped = (v: TaskVolume) => !v.host?.sourcePath && !v.dockerVolumeConfiguration && !v.efsVolumeConfiguration;
 
 interface LogCursor {
   id: string;
@@ -42,6 +49,8 @@ export interface TaskControllerDeps {
   registryAuth?: (image: string) => RegistryAuth | undefined;
   /** Execution-role checks, secrets and the credential/metadata endpoint env (src/task-endpoint). */
   identity?: TaskIdentityHooks;
+  /** EFS volumes (services/efs); without it a task mounting one fails to start. */
+  efs?: EfsVolumes;
 }
 
 const scopeOf = (taskArn: string): Scope => {
@@ -63,6 +72,8 @@ export class TaskController {
   private changes?: Watch;
   private resync?: Periodic;
   private pauseImage?: Promise<string>;
+  /** Each starting task's prepared EFS volumes, made once for all its containers; dropped at cleanup. */
+  private readonly efsMounts = new Map<string, Promise<EfsMounts>>();
 
   constructor(private readonly d: TaskControllerDeps) {
     this.queue = new WorkQueue(
@@ -189,6 +200,7 @@ export class TaskController {
           "task status",
         );
     }
+    if (current.lastStatus === "STOPPED") this.efsMounts.delete(arn);
     this.followLogs(current, scope, obs);
     if (plan.actions.length === 0) return plan.next ? { requeueAfterMs: 0 } : undefined;
     try {
@@ -205,6 +217,9 @@ export class TaskController {
     const rt = this.d.runtime;
     const stops: Promise<void>[] = [];
     const runs: Promise<void>[] = [];
+    // EFS first: a volume that cannot be mounted stops the task before anything is created.
+    const creates = actions.some((a) => a.type === "createPause" || a.type === "runContainer");
+    const efs = creates ? await this.prepareEfs(task, scope) : new Map();
     for (const a of actions) {
       switch (a.type) {
         case "createPause": {
@@ -214,7 +229,7 @@ export class TaskController {
           break;
         }
         case "runContainer":
-          runs.push(this.runContainer(task, scope, obs, a.name));
+          runs.push(this.runContainer(task, scope, obs, a.name, efs));
           break;
         case "startContainer":
           runs.push(
@@ -236,6 +251,33 @@ export class TaskController {
     if (failure) throw failure.reason;
   }
 
+  /** Prepares every EFS volume the task's containers mount (once per task); StartFailure when one cannot be. */
+  private prepareEfs(task: TaskRecord, scope: Scope): Promise<EfsMounts> {
+    const requests = efsVolumeRequests(task);
+    if (requests.length === 0) return Promise.resolve(new Map());
+    let prepared = this.efsMounts.get(task.taskArn);
+    if (!prepared) {
+      const efs = this.d.efs;
+      prepared = (async () => {
+        if (!efs) throw new StartFailure(EFS_UNAVAILABLE);
+        const mounts = new Map<string, EfsMount>();
+        for (const { volume, request } of requests) {
+          try {
+            mounts.set(volume, await efs.prepare(scope, request));
+          } catch (e) {
+            if (e instanceof EfsMountError) throw new StartFailure(e.reason);
+            throw e;
+          }
+        }
+        return mounts;
+      })();
+      this.efsMounts.set(task.taskArn, prepared);
+      // A failure is not kept: the task stops (StartFailure) or the pass is retried (anything else).
+      prepared.catch(() => this.efsMounts.delete(task.taskArn));
+    }
+    return prepared;
+  }
+
   private awslogs(task: TaskRecord, scope: Scope, name: string) {
     const def = task.spec.containers.find((c) => c.name === name);
     const cfg = def?.logConfiguration;
@@ -252,7 +294,7 @@ export class TaskController {
     };
   }
 
-  private async runContainer(task: TaskRecord, scope: Scope, obs: ObservedTask, name: string) {
+  private async runContainer(task: TaskRecord, scope: Scope, obs: ObservedTask, name: string, efs: EfsMounts) {
     const rt = this.d.runtime;
     const def = task.spec.containers.find((c) => c.name === name)!;
     const image = def.image!;
@@ -288,12 +330,11 @@ export class TaskController {
     }
     for (const m of def.mountPoints ?? []) {
       const v = task.spec.volumes?.find((x) => x.name === m.sourceVolume);
-      if (v && !v.host?.sourcePath && !v.dockerVolumeConfiguration)
-        await rt.ensureVolume(taskVolumeName(task, v.name!), this.placement.instanceLabels);
+      if (v && taskScoped(v)) await rt.ensureVolume(taskVolumeName(task, v.name!), this.placement.instanceLabels);
     }
     let id: string;
     try {
-      id = await rt.createContainer(containerSpec(task, def, scope, this.placement, obs.pause?.id, prepared));
+      id = await rt.createContainer(containerSpec(task, def, scope, this.placement, obs.pause?.id, prepared, efs));
     } catch (e) {
       throw new StartFailure(`CannotCreateContainerError: ${name}: ${(e as Error).message}`);
     }
@@ -344,7 +385,7 @@ export class TaskController {
     );
     await Promise.all(containers.map((c) => rt.removeContainer(c.id)));
     if (obs.pause) await rt.removeContainer(obs.pause.id);
-    for (const v of task.spec.volumes ?? [])
-      if (!v.host?.sourcePath && !v.dockerVolumeConfiguration) await rt.removeVolume(taskVolumeName(task, v.name!));
+    for (const v of task.spec.volumes ?? []) if (taskScoped(v)) await rt.removeVolume(taskVolumeName(task, v.name!));
+    this.efsMounts.delete(task.taskArn);
   }
 }

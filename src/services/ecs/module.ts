@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../../config/config.js";
 import type { ServiceLoadBalancing } from "../../controllers/services/load-balancing.js";
 import { ServiceController } from "../../controllers/services/controller.js";
+import type { EfsVolumes } from "../../controllers/tasks/efs-volumes.js";
 import type { LogsBackend } from "../../controllers/tasks/logs-backend.js";
 import { TaskController } from "../../controllers/tasks/controller.js";
 import type { CancelTimer, TimerClock } from "../../core/clock.js";
@@ -49,6 +50,8 @@ export interface EcsModuleDeps {
   };
   /** Where the task endpoint hands requests that are not for it: Berth's API (AWS_ENDPOINT_URL in tasks). */
   edge: (req: IncomingMessage, res: ServerResponse) => void;
+  /** EFS volumes for tasks' `efsVolumeConfiguration` (the EFS module); without it such tasks fail to start. */
+  efs?: EfsVolumes;
 }
 
 /**
@@ -104,6 +107,7 @@ export function ecsModule(deps: EcsModuleDeps) {
     resyncIntervalMs: config.resyncIntervalMs,
     registryAuth: deps.images.pullCredentials,
     identity,
+    efs: deps.efs,
   });
   const scheduler = new ServiceController({
     ecs: ecs.ecs,

@@ -1,0 +1,147 @@
+import { describe, expect, it } from "vitest";
+import { containerSpec } from "../../src/controllers/tasks/container-spec.js";
+import { type EfsMounts, efsUser, efsVolumeRequests } from "../../src/controllers/tasks/efs-mounts.js";
+import type { ContainerDefinition, Volume } from "../../src/protocol/generated/types/ecs.js";
+import type { TaskRecord } from "../../src/store/schema/ecs.js";
+
+const now = new Date("2026-01-01T00:00:00Z");
+const scope = { account: "000000000000", region: "us-east-1" };
+const placement = { instanceLabels: {}, publishHost: "127.0.0.1", network: "berth" };
+
+function task(defs: ContainerDefinition[], volumes: Volume[], taskRoleArn?: string): TaskRecord {
+  return {
+    taskArn: "arn:aws:ecs:us-east-1:000000000000:task/c/abc",
+    clusterArn: "arn:aws:ecs:us-east-1:000000000000:cluster/c",
+    lastStatus: "PENDING",
+    desiredStatus: "RUNNING",
+    createdAt: now,
+    spec: { family: "f", revision: 1, networkMode: "awsvpc", containers: defs, volumes, taskRoleArn },
+  };
+}
+
+const data: Volume = { name: "data", efsVolumeConfiguration: { fileSystemId: "fs-1", rootDirectory: "/sub" } };
+const viaAp: Volume = {
+  name: "ap",
+  efsVolumeConfiguration: {
+    fileSystemId: "fs-1",
+    transitEncryption: "ENABLED",
+    authorizationConfig: { accessPointId: "fsap-1", iam: "ENABLED" },
+  },
+};
+const scratch: Volume = { name: "scratch" };
+const role = "arn:aws:iam::000000000000:role/app";
+
+describe("efsVolumeRequests", () => {
+  it.each<[string, ContainerDefinition[], Volume[], ReturnType<typeof efsVolumeRequests>]>([
+    ["no volumes", [{ name: "a", image: "i" }], [], []],
+    ["an EFS volume no container mounts", [{ name: "a", image: "i" }], [data], []],
+    [
+      "a task-scoped volume",
+      [{ name: "a", image: "i", mountPoints: [{ sourceVolume: "scratch", containerPath: "/s" }] }],
+      [scratch],
+      [],
+    ],
+    [
+      "a root directory",
+      [{ name: "a", image: "i", mountPoints: [{ sourceVolume: "data", containerPath: "/d" }] }],
+      [data],
+      [{ volume: "data", request: { fileSystemId: "fs-1", rootDirectory: "/sub", iam: false, taskRoleArn: role } }],
+    ],
+    [
+      "an access point with IAM (root directory left to the access point)",
+      [{ name: "a", image: "i", mountPoints: [{ sourceVolume: "ap", containerPath: "/d" }] }],
+      [viaAp],
+      [{ volume: "ap", request: { fileSystemId: "fs-1", accessPointId: "fsap-1", iam: true, taskRoleArn: role } }],
+    ],
+    [
+      "one request for a volume two containers mount",
+      [
+        { name: "a", image: "i", mountPoints: [{ sourceVolume: "data", containerPath: "/d" }] },
+        { name: "b", image: "i", mountPoints: [{ sourceVolume: "data", containerPath: "/e" }] },
+      ],
+      [data],
+      [{ volume: "data", request: { fileSystemId: "fs-1", rootDirectory: "/sub", iam: false, taskRoleArn: role } }],
+    ],
+  ])("%s", (_name, defs, volumes, expected) => {
+    expect(efsVolumeRequests(task(defs, volumes, role))).toEqual(expected);
+  });
+
+  it("defaults the root directory to /", () => {
+    const v: Volume = { name: "data", efsVolumeConfiguration: { fileSystemId: "fs-2" } };
+    const t = task([{ name: "a", image: "i", mountPoints: [{ sourceVolume: "data", containerPath: "/d" }] }], [v]);
+    expect(efsVolumeRequests(t)[0].request.rootDirectory).toBe("/");
+  });
+});
+
+describe("container spec with EFS volumes", () => {
+  const mounts: EfsMounts = new Map([
+    ["data", { hostPath: "/var/berth/efs/fs-1/sub", readOnly: false }],
+    ["ap", { hostPath: "/var/berth/efs/fs-1/ap", readOnly: false, posixUser: { uid: 1000, gid: 2000 } }],
+  ]);
+
+  it.each<[string, boolean | undefined, boolean, boolean]>([
+    ["read-write", undefined, false, false],
+    ["read-only mount point", true, false, true],
+    ["read-only EFS mount (no ClientWrite)", false, true, true],
+  ])("binds the host directory: %s", (_name, mountReadOnly, efsReadOnly, readOnly) => {
+    const def: ContainerDefinition = {
+      name: "a",
+      image: "i",
+      mountPoints: [{ sourceVolume: "data", containerPath: "/d", readOnly: mountReadOnly }],
+    };
+    const efs: EfsMounts = new Map([["data", { hostPath: "/h", readOnly: efsReadOnly }]]);
+    const spec = containerSpec(task([def], [data]), def, scope, placement, undefined, {}, efs);
+    expect(spec.mounts).toEqual([{ type: "bind", source: "/h", target: "/d", readOnly }]);
+  });
+
+  it("keeps task-scoped and EFS volumes apart", () => {
+    const def: ContainerDefinition = {
+      name: "a",
+      image: "i",
+      mountPoints: [
+        { sourceVolume: "scratch", containerPath: "/s" },
+        { sourceVolume: "data", containerPath: "/d" },
+      ],
+    };
+    const spec = containerSpec(task([def], [scratch, data]), def, scope, placement, undefined, {}, mounts);
+    expect(spec.mounts.map((m) => [m.type, m.target])).toEqual([
+      ["volume", "/s"],
+      ["bind", "/d"],
+    ]);
+  });
+
+  it("refuses an EFS volume that was not prepared", () => {
+    const def: ContainerDefinition = {
+      name: "a",
+      image: "i",
+      mountPoints: [{ sourceVolume: "data", containerPath: "/d" }],
+    };
+    expect(() => containerSpec(task([def], [data]), def, scope, placement, undefined, {}, new Map())).toThrow(
+      /not prepared/,
+    );
+  });
+
+  it.each<[string, ContainerDefinition, string | undefined]>([
+    ["no EFS: the definition's user", { name: "a", image: "i", user: "nobody" }, "nobody"],
+    ["no EFS, no user", { name: "a", image: "i" }, undefined],
+    [
+      "EFS without an access point user",
+      { name: "a", image: "i", mountPoints: [{ sourceVolume: "data", containerPath: "/d" }] },
+      undefined,
+    ],
+    [
+      "an access point's PosixUser",
+      { name: "a", image: "i", mountPoints: [{ sourceVolume: "ap", containerPath: "/d" }] },
+      "1000:2000",
+    ],
+    [
+      "the definition's user over the PosixUser",
+      { name: "a", image: "i", user: "root", mountPoints: [{ sourceVolume: "ap", containerPath: "/d" }] },
+      "root",
+    ],
+  ])("runs as %s", (_name, def, user) => {
+    const t = task([def], [data, viaAp]);
+    expect(efsUser(def, t, mounts)).toBe(user);
+    expect(containerSpec(t, def, scope, placement, undefined, {}, mounts).user).toBe(user);
+  });
+});
