@@ -14,6 +14,7 @@ import { applicationAutoScalingModule } from "./services/application-autoscaling
 import { cloudwatchModule } from "./services/cloudwatch/module.js";
 import { ecrModule } from "./services/ecr/module.js";
 import { ecsModule } from "./services/ecs/module.js";
+import { efsModule } from "./services/efs/module.js";
 import { elbv2Module } from "./services/elbv2/module.js";
 import { iamModule } from "./services/iam/module.js";
 import { logsModule } from "./services/logs/module.js";
@@ -56,6 +57,7 @@ async function main() {
     lifecycleIntervalMs: config.ecrLifecycleIntervalMs,
   });
   const logs = logsModule({ db, store, clock, logger });
+  const efs = efsModule({ store, clock, dataDir: config.dataDir, authorizer: identity.authorizer, iam: identity.iam });
   const elbv2 = elbv2Module({ store, clock, logger, publishHost: config.publishHost });
   const hosts = new HostRegistry([localDockerHost(runtime)]);
   const ecs = ecsModule({
@@ -93,7 +95,7 @@ async function main() {
     ecs: ecs.ecs,
     cloudwatch,
   });
-  const modules: ServiceModule[] = [iam, sts, ssm, secrets, ecr, logs, elbv2, ecs, cloudwatch, autoscaling];
+  const modules: ServiceModule[] = [iam, sts, ssm, secrets, ecr, logs, efs, elbv2, ecs, cloudwatch, autoscaling];
 
   registerIam(identity.authorizer, modules);
   const server = createEdgeServer({

@@ -1,0 +1,18 @@
+import { serviceModule } from "../module.js";
+import { type EfsDeps, efsService } from "./provider.js";
+import { efsResources } from "./resources.js";
+
+/** EFS as a service module; `volumes` is what the ECS task controller mounts through. */
+export function efsModule(deps: EfsDeps) {
+  const efs = efsService(deps);
+  return serviceModule({
+    name: "efs",
+    definitions: [efs.service],
+    iam: {
+      prefixes: { efs: "elasticfilesystem" },
+      resources: { efs: efsResources },
+      resourcePolicies: { elasticfilesystem: (arn) => efs.context.records.fileSystems.byArn(arn)?.doc.Policy },
+    },
+    volumes: efs.volumes,
+  });
+}

@@ -1,0 +1,40 @@
+import type { Clock } from "../../core/clock.js";
+import type { Authorizer } from "../../iam/authorizer.js";
+import type { IamStore } from "../../iam/store.js";
+import type { Operations } from "../../protocol/generated/types/efs.js";
+import type { Provider } from "../../protocol/service.js";
+import type { DocumentStore } from "../../store/documents.js";
+import { defineService } from "../define.js";
+import { accessPointOperations } from "./access-points.js";
+import { EfsContext } from "./context.js";
+import { fileSystemOperations } from "./file-systems.js";
+import { mountTargetOperations } from "./mount-targets.js";
+import { policyOperations } from "./policies.js";
+import { EfsStorage } from "./storage.js";
+import { tagOperations } from "./tags.js";
+import { efsVolumes } from "./volumes.js";
+
+export interface EfsDeps {
+  store: DocumentStore;
+  clock: Clock;
+  dataDir: string;
+  authorizer: Authorizer;
+  iam: IamStore;
+}
+
+/** Amazon EFS (restJson): file systems as directories under the data dir, and the volumes ECS mounts. */
+export function efsService(deps: EfsDeps) {
+  const efs = new EfsContext(deps.store, new EfsStorage(deps.dataDir, deps.clock), deps.clock);
+  const provider: Provider<Operations> = {
+    ...fileSystemOperations(efs),
+    ...mountTargetOperations(efs),
+    ...accessPointOperations(efs),
+    ...policyOperations(efs),
+    ...tagOperations(efs),
+  };
+  return {
+    service: defineService("efs", provider, { validationCode: "BadRequest" }),
+    context: efs,
+    volumes: efsVolumes(efs, deps),
+  };
+}

@@ -1,0 +1,233 @@
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { EfsMountError } from "../../src/controllers/tasks/efs-volumes.js";
+import type { Clock } from "../../src/core/clock.js";
+import type { ServiceError } from "../../src/core/errors.js";
+import { createIdentity } from "../../src/iam/index.js";
+import type { RequestContext } from "../../src/protocol/service.js";
+import { efsModule } from "../../src/services/efs/module.js";
+import { iamService } from "../../src/services/iam/provider.js";
+import { registerIam } from "../../src/services/module.js";
+import { type Db, openDb } from "../../src/store/db.js";
+import { DocumentStore } from "../../src/store/documents.js";
+
+const ACCOUNT = "000000000000";
+const scope = { account: ACCOUNT, region: "us-east-1" };
+
+/** The EFS provider and its volumes over an in-memory store, a temp data dir and a clock the test moves. */
+describe("EFS service", () => {
+  let db: Db;
+  let dir: string;
+  let now: number;
+  let efs: ReturnType<typeof efsModule>;
+  let iam: ReturnType<typeof iamService>;
+  const clock: Clock = { now: () => new Date(now) };
+  const ctx: RequestContext = {
+    ...scope,
+    requestId: "t",
+    principal: { accessKeyId: "t", arn: `arn:aws:iam::${ACCOUNT}:root` },
+  };
+  // biome-ignore lint/suspicious/noExplicitAny: the test calls handlers by name
+  const call = async (op: string, input: any): Promise<any> => efs.definitions[0].provider[op]!(input, ctx);
+  // biome-ignore lint/suspicious/noExplicitAny: the test calls handlers by name
+  const iamCall = async (op: string, input: any): Promise<any> => iam.provider[op]!(input, ctx);
+  const fails = async (p: Promise<unknown>): Promise<ServiceError> => {
+    try {
+      await p;
+    } catch (e) {
+      return e as ServiceError;
+    }
+    throw new Error("expected a failure");
+  };
+  const available = () => {
+    now += 2_000;
+  };
+
+  beforeEach(() => {
+    now = Date.UTC(2026, 0, 1);
+    db = openDb(":memory:");
+    dir = mkdtempSync(join(tmpdir(), "efs-"));
+    const store = new DocumentStore(db);
+    const identity = createIdentity({ store, dataDir: dir, clock });
+    efs = efsModule({ store, clock, dataDir: dir, authorizer: identity.authorizer, iam: identity.iam });
+    iam = iamService({ ...identity, clock });
+    registerIam(identity.authorizer, [efs]);
+  });
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("creates a file system as a directory, idempotently by creation token, and removes it on delete", async () => {
+    const fs = await call("CreateFileSystem", { CreationToken: "t1", Tags: [{ Key: "Name", Value: "data" }] });
+    expect(fs.FileSystemId).toMatch(/^fs-[0-9a-f]{17}$/);
+    expect(fs.FileSystemArn).toBe(`arn:aws:elasticfilesystem:us-east-1:${ACCOUNT}:file-system/${fs.FileSystemId}`);
+    expect(fs.LifeCycleState).toBe("creating");
+    expect(fs.Name).toBe("data");
+    const root = join(dir, "efs", ACCOUNT, "us-east-1", fs.FileSystemId);
+    expect(statSync(root).isDirectory()).toBe(true);
+    expect((await call("CreateFileSystem", { CreationToken: "t1", Tags: [] })).FileSystemId).toBe(fs.FileSystemId);
+    const clash = await fails(call("CreateFileSystem", { CreationToken: "t1", PerformanceMode: "maxIO" }));
+    expect([clash.code, clash.status, clash.fields.FileSystemId]).toEqual([
+      "FileSystemAlreadyExists",
+      409,
+      fs.FileSystemId,
+    ]);
+    available();
+    writeFileSync(join(root, "f"), "12345");
+    now += 10_000; // past the size cache
+    const [d] = (await call("DescribeFileSystems", { CreationToken: "t1" })).FileSystems;
+    expect(d.LifeCycleState).toBe("available");
+    expect(d.SizeInBytes.Value).toBe(5);
+    expect(d.SizeInBytes.ValueInStandard).toBe(5);
+    await call("DeleteFileSystem", { FileSystemId: fs.FileSystemId });
+    expect(existsSync(root)).toBe(false);
+    expect((await fails(call("DescribeFileSystems", { FileSystemId: fs.FileSystemId }))).code).toBe(
+      "FileSystemNotFound",
+    );
+  });
+
+  it("pages DescribeFileSystems with Marker and MaxItems", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await call("CreateFileSystem", { CreationToken: `p${i}` })).FileSystemId);
+    const seen: string[] = [];
+    let Marker: string | undefined;
+    do {
+      const page = await call("DescribeFileSystems", { MaxItems: 2, Marker });
+      expect(page.FileSystems.length).toBeLessThanOrEqual(2);
+      seen.push(...page.FileSystems.map((f: { FileSystemId: string }) => f.FileSystemId));
+      Marker = page.NextMarker;
+    } while (Marker);
+    expect(seen).toEqual([...ids].sort());
+  });
+
+  it("keeps one mount target per zone and refuses to delete a file system in use", async () => {
+    const { FileSystemId } = await call("CreateFileSystem", { CreationToken: "m" });
+    const mt = await call("CreateMountTarget", { FileSystemId, SubnetId: "subnet-0123456789abcdef0" });
+    expect(mt.MountTargetId).toMatch(/^fsmt-[0-9a-f]{17}$/);
+    expect(mt.IpAddress).toMatch(/^172\.31\.\d+\.\d+$/);
+    expect(mt.AvailabilityZoneName).toMatch(/^us-east-1[abc]$/);
+    const again = await fails(call("CreateMountTarget", { FileSystemId, SubnetId: "subnet-0123456789abcdef0" }));
+    expect([again.code, again.status]).toEqual(["MountTargetConflict", 409]);
+    const inUse = await fails(call("DeleteFileSystem", { FileSystemId }));
+    expect([inUse.code, inUse.status]).toEqual(["FileSystemInUse", 409]);
+    expect(
+      (await call("DescribeMountTargetSecurityGroups", { MountTargetId: mt.MountTargetId })).SecurityGroups,
+    ).toHaveLength(1);
+    expect((await call("DescribeFileSystems", { FileSystemId })).FileSystems[0].NumberOfMountTargets).toBe(1);
+    await call("DeleteMountTarget", { MountTargetId: mt.MountTargetId });
+    expect((await fails(call("DeleteMountTarget", { MountTargetId: mt.MountTargetId }))).code).toBe(
+      "MountTargetNotFound",
+    );
+    await call("DeleteFileSystem", { FileSystemId });
+  });
+
+  it("rejects bad access points with BadRequest and changes nothing", async () => {
+    const { FileSystemId } = await call("CreateFileSystem", { CreationToken: "a" });
+    const bad = [
+      { PosixUser: { Uid: -1, Gid: 0 } },
+      { PosixUser: { Uid: 1, Gid: 4294967296 } },
+      { RootDirectory: { Path: "relative" } },
+      { RootDirectory: { Path: "/a/../b" } },
+      { RootDirectory: { Path: "/a/b/c/d/e" } },
+      { RootDirectory: { Path: "/x", CreationInfo: { OwnerUid: 1, OwnerGid: 1, Permissions: "999" } } },
+    ];
+    for (const [i, extra] of bad.entries()) {
+      const e = await fails(call("CreateAccessPoint", { ClientToken: `b${i}`, FileSystemId, ...extra }));
+      expect([e.code, e.status]).toEqual(["BadRequest", 400]);
+    }
+    expect((await call("DescribeAccessPoints", { FileSystemId })).AccessPoints).toEqual([]);
+    const missing = await fails(call("CreateAccessPoint", { ClientToken: "x", FileSystemId: "fs-00000000000000000" }));
+    expect([missing.code, missing.status]).toEqual(["FileSystemNotFound", 404]);
+  });
+
+  it("validates file system policies and stores lifecycle and backup settings", async () => {
+    const { FileSystemId } = await call("CreateFileSystem", { CreationToken: "pol" });
+    expect((await fails(call("DescribeFileSystemPolicy", { FileSystemId }))).code).toBe("PolicyNotFound");
+    const bad = await fails(call("PutFileSystemPolicy", { FileSystemId, Policy: "{not json" }));
+    expect([bad.code, bad.status]).toEqual(["InvalidPolicyException", 400]);
+    expect((await fails(call("DescribeFileSystemPolicy", { FileSystemId }))).code).toBe("PolicyNotFound");
+    await call("PutLifecycleConfiguration", { FileSystemId, LifecyclePolicies: [{ TransitionToIA: "AFTER_30_DAYS" }] });
+    expect((await call("DescribeLifecycleConfiguration", { FileSystemId })).LifecyclePolicies).toEqual([
+      { TransitionToIA: "AFTER_30_DAYS" },
+    ]);
+    await call("PutBackupPolicy", { FileSystemId, BackupPolicy: { Status: "ENABLED" } });
+    expect((await call("DescribeBackupPolicy", { FileSystemId })).BackupPolicy.Status).toBe("ENABLED");
+    await call("TagResource", { ResourceId: FileSystemId, Tags: [{ Key: "k", Value: "v" }] });
+    await call("UntagResource", { ResourceId: FileSystemId, TagKeys: ["k"] });
+    expect((await call("ListTagsForResource", { ResourceId: FileSystemId })).Tags).toEqual([]);
+  });
+
+  it("prepares volumes: access point roots with their owner and mode, stop reasons, and IAM", async () => {
+    const { FileSystemId, FileSystemArn } = await call("CreateFileSystem", { CreationToken: "v" });
+    const ap = await call("CreateAccessPoint", {
+      ClientToken: "ap",
+      FileSystemId,
+      PosixUser: { Uid: 1000, Gid: 1000 },
+      RootDirectory: {
+        Path: "/app/data",
+        CreationInfo: { OwnerUid: process.getuid?.() ?? 0, OwnerGid: process.getgid?.() ?? 0, Permissions: "750" },
+      },
+    });
+    const notYet = await fails(efs.volumes.prepare(scope, { fileSystemId: FileSystemId, iam: false }));
+    expect(notYet).toBeInstanceOf(EfsMountError);
+    available();
+    const m = await efs.volumes.prepare(scope, {
+      fileSystemId: FileSystemId,
+      accessPointId: ap.AccessPointId,
+      iam: false,
+    });
+    expect(m.hostPath).toBe(join(dir, "efs", ACCOUNT, "us-east-1", FileSystemId, "app", "data"));
+    expect(statSync(m.hostPath).mode & 0o777).toBe(0o750);
+    expect(m).toMatchObject({ readOnly: false, posixUser: { uid: 1000, gid: 1000 } });
+
+    const unknown = await fails(efs.volumes.prepare(scope, { fileSystemId: "fs-0123456789abcdef0", iam: false }));
+    expect((unknown as unknown as EfsMountError).reason).toMatch(
+      /^ResourceInitializationError: failed to invoke EFS utils commands/,
+    );
+    const noDir = await fails(
+      efs.volumes.prepare(scope, { fileSystemId: FileSystemId, rootDirectory: "/nope", iam: false }),
+    );
+    expect((noDir as unknown as EfsMountError).reason).toMatch(/No such file or directory/);
+
+    // A role that may only mount; a policy that grants nothing to anyone: read-only.
+    const trust = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    });
+    const role = (await iamCall("CreateRole", { RoleName: "reader", AssumeRolePolicyDocument: trust })).Role;
+    await iamCall("PutRolePolicy", {
+      RoleName: "reader",
+      PolicyName: "mount",
+      PolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: "elasticfilesystem:ClientMount", Resource: FileSystemArn }],
+      }),
+    });
+    const open = await efs.volumes.prepare(scope, { fileSystemId: FileSystemId, iam: true, taskRoleArn: role.Arn });
+    expect(open.readOnly).toBe(false); // the default policy: full access
+    await call("PutFileSystemPolicy", {
+      FileSystemId,
+      Policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Deny",
+            Principal: { AWS: "*" },
+            Action: "*",
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          },
+        ],
+      }),
+    });
+    const ro = await efs.volumes.prepare(scope, { fileSystemId: FileSystemId, iam: true, taskRoleArn: role.Arn });
+    expect(ro.readOnly).toBe(true);
+    await iamCall("DeleteRolePolicy", { RoleName: "reader", PolicyName: "mount" });
+    const denied = await fails(
+      efs.volumes.prepare(scope, { fileSystemId: FileSystemId, iam: true, taskRoleArn: role.Arn }),
+    );
+    expect((denied as unknown as EfsMountError).reason).toMatch(/access denied by server/);
+  });
+});
