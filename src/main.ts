@@ -74,8 +74,7 @@ async function main() {
     secrets: secrets.secrets,
     images: ecr,
     edge: (req, res) => edge.handle(req, res),
-    // TODO(lead): the EFS module's EfsVolumes (wt-efs-api), built before ECS; until then tasks mounting EFS fail to start.
-    efs: undefined,
+    efs: efs.volumes,
   });
   const cloudwatch = cloudwatchModule({
     config: config.monitoring,
