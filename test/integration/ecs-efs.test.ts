@@ -1,41 +1,46 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   type ContainerDefinition,
   CreateClusterCommand,
-  type ECSClient,
+  ECSClient,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   type Volume,
 } from "@aws-sdk/client-ecs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import { type RunningBerth, startBerth } from "../support/berth.js";
-import { awsvpc, dockerIds, ecsClient, removeContainersOf, stopped, waitForTask } from "../support/ecs.js";
+import { awsvpc, dockerIds, removeContainersOf, stopped, waitForTask } from "../support/ecs.js";
+import { clientOptions, awsCli, iamClient, newAccount, rootOf, trustPolicy } from "../support/identity.js";
 import { BUSYBOX_IMAGE } from "../support/images.js";
 
-const cluster = "efs";
+const account = newAccount();
+const root = rootOf(account);
 
-/** The AWS CLI against this Berth, as a new user would run it; returns the parsed JSON output. */
-function aws(endpoint: string, ...args: string[]): Record<string, unknown> {
-  const out = execFileSync("aws", ["--endpoint-url", endpoint, "--output", "json", ...args], {
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: "test",
-      AWS_SECRET_ACCESS_KEY: "test",
-      AWS_DEFAULT_REGION: "us-east-1",
-      AWS_PAGER: "",
-    },
-  });
-  return out.trim() ? JSON.parse(out) : {};
-}
+const cluster = "efs";
 
 describe("ECS tasks mounting EFS", () => {
   let berth: RunningBerth;
   let dataDir: string;
   let ecs: ECSClient;
   let fileSystemId: string;
+  /** The AWS CLI v2 as this account's root, as a new user would run it; the parsed JSON output. */
+  const aws = async (...args: string[]) => {
+    const out = await awsCli(berth.endpoint, root, args);
+    if (!out.ok) throw new Error(`aws ${args.join(" ")}: ${out.stderr}`);
+    return out.json as Record<string, unknown>;
+  };
+  const waitAvailable = async (id: string) => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const d = await aws("efs", "describe-file-systems", "--file-system-id", id);
+      const state = (d.FileSystems as { LifeCycleState: string }[])[0].LifeCycleState;
+      if (state === "available") return;
+      if (Date.now() > deadline) throw new Error(`file system ${id} still ${state}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
   let accessPointId: string;
 
   const efsVolume = (efsVolumeConfiguration: Volume["efsVolumeConfiguration"]): Volume => ({
@@ -43,10 +48,16 @@ describe("ECS tasks mounting EFS", () => {
     efsVolumeConfiguration,
   });
 
-  async function register(family: string, volume: Volume, container: Partial<ContainerDefinition>) {
+  async function register(
+    family: string,
+    volume: Volume,
+    container: Partial<ContainerDefinition>,
+    taskRoleArn?: string,
+  ) {
     const out = await ecs.send(
       new RegisterTaskDefinitionCommand({
         family,
+        taskRoleArn,
         networkMode: "awsvpc",
         requiresCompatibilities: ["FARGATE"],
         cpu: "256",
@@ -68,42 +79,18 @@ describe("ECS tasks mounting EFS", () => {
   }
 
   /** The file system's directory on the host (Berth keeps it under its data dir). */
-  const fileSystemDir = () => {
-    const root = join(dataDir, "efs");
-    for (const account of readdirSync(root))
-      for (const region of readdirSync(join(root, account))) {
-        const dir = join(root, account, region, fileSystemId);
-        if (existsSync(dir)) return dir;
-      }
-    throw new Error(`no directory for ${fileSystemId} under ${root}`);
-  };
+  const fileSystemDir = () => join(dataDir, "efs", account, "us-east-1", fileSystemId);
 
   beforeAll(async () => {
     berth = await startBerth();
     dataDir = berth.dataDir;
-    ecs = ecsClient(berth.endpoint);
+    ecs = new ECSClient(clientOptions(berth.endpoint, root));
     await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
-    const fs = aws(
-      berth.endpoint,
-      "efs",
-      "create-file-system",
-      "--creation-token",
-      "it-efs",
-      "--tags",
-      "Key=Name,Value=it",
-    );
+    const fs = await aws("efs", "create-file-system", "--creation-token", "it-efs", "--tags", "Key=Name,Value=it");
     fileSystemId = fs.FileSystemId as string;
     expect(fileSystemId).toMatch(/^fs-[0-9a-f]+$/);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const d = aws(berth.endpoint, "efs", "describe-file-systems", "--file-system-id", fileSystemId);
-      const state = (d.FileSystems as { LifeCycleState: string }[])[0].LifeCycleState;
-      if (state === "available") break;
-      if (Date.now() > deadline) throw new Error(`file system still ${state}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const ap = aws(
-      berth.endpoint,
+    await waitAvailable(fileSystemId);
+    const ap = await aws(
       "efs",
       "create-access-point",
       "--file-system-id",
@@ -148,14 +135,14 @@ describe("ECS tasks mounting EFS", () => {
     expect(readFileSync(join(dir, "uid"), "utf8")).toBe("1234\n");
     const st = statSync(join(dir, "greeting"));
     expect([st.uid, st.gid]).toEqual([1234, 2345]);
-    const root = statSync(dir);
-    expect([root.uid, root.gid, root.mode & 0o777]).toEqual([1234, 2345, 0o750]);
+    const top = statSync(dir);
+    expect([top.uid, top.gid, top.mode & 0o777]).toEqual([1234, 2345, 0o750]);
   }, 120_000);
 
   it("keeps the data across a Berth restart", async () => {
     await berth.stop();
     berth = await startBerth({ dataDir });
-    ecs = ecsClient(berth.endpoint);
+    ecs = new ECSClient(clientOptions(berth.endpoint, root));
     const read = await runToEnd("efs-reader");
     expect(read.containers![0].exitCode).toBe(0);
   }, 120_000);
@@ -173,4 +160,42 @@ describe("ECS tasks mounting EFS", () => {
     expect(t.containers![0].exitCode).toBeUndefined();
     expect(dockerIds(`berth.task-arn=${t.taskArn}`)).toEqual([]);
   }, 60_000);
+
+  it("with IAM authorization: only ClientMount mounts read-only, no ClientMount stops the task", async () => {
+    const iam = iamClient(berth.endpoint, root);
+    const ecsTasks = trustPolicy({ Service: "ecs-tasks.amazonaws.com" });
+    const roleArn = async (name: string) =>
+      (await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: ecsTasks }))).Role!.Arn!;
+    const reader = await roleArn("efs-mount-only");
+    const stranger = await roleArn("efs-stranger");
+    const fs = await aws("efs", "create-file-system", "--creation-token", "it-efs-iam");
+    const id = fs.FileSystemId as string;
+    await waitAvailable(id);
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Principal: { AWS: reader }, Action: "elasticfilesystem:ClientMount", Resource: "*" },
+      ],
+    };
+    await aws("efs", "put-file-system-policy", "--file-system-id", id, "--policy", JSON.stringify(policy));
+    const volume = efsVolume({
+      fileSystemId: id,
+      transitEncryption: "ENABLED",
+      authorizationConfig: { iam: "ENABLED" },
+    });
+    const container = {
+      command: ["sh", "-c", "ls /mnt/efs && ! touch /mnt/efs/x"],
+      mountPoints: [{ sourceVolume: "shared", containerPath: "/mnt/efs" }],
+    };
+
+    const ro = await runToEnd(await register("efs-iam-ro", volume, container, reader));
+    expect(ro.stopCode).toBe("EssentialContainerExited");
+    expect(ro.containers![0].exitCode).toBe(0);
+    expect(existsSync(join(dataDir, "efs", account, "us-east-1", id, "x"))).toBe(false);
+
+    const denied = await runToEnd(await register("efs-iam-denied", volume, container, stranger));
+    expect(denied.stopCode).toBe("TaskFailedToStart");
+    expect(denied.stoppedReason).toMatch(/^ResourceInitializationError: .*access denied by server/);
+    expect(dockerIds(`berth.task-arn=${denied.taskArn}`)).toEqual([]);
+  }, 90_000);
 });
