@@ -147,11 +147,22 @@ describe("ECS tasks mounting EFS", () => {
     expect(read.containers![0].exitCode).toBe(0);
   }, 120_000);
 
-  it("stops a task whose file system does not exist, with the reason, leaving nothing behind", async () => {
+  it("refuses Fargate 1.3.0, and stops a task whose file system does not exist with the reason, leaving nothing behind", async () => {
     const td = await register("efs-missing", efsVolume({ fileSystemId: "fs-0123456789abcdef0" }), {
       command: ["sh", "-c", "exit 0"],
       mountPoints: [{ sourceVolume: "shared", containerPath: "/mnt/efs" }],
     });
+    await expect(
+      ecs.send(
+        new RunTaskCommand({
+          cluster,
+          taskDefinition: td,
+          launchType: "FARGATE",
+          platformVersion: "1.3.0",
+          networkConfiguration: awsvpc,
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "PlatformTaskDefinitionIncompatibilityException" });
     const t = await runToEnd(td);
     expect(t.desiredStatus).toBe("STOPPED");
     expect(t.stopCode).toBe("TaskFailedToStart");

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { RegisterTaskDefinitionRequest } from "../../src/protocol/generated/types/ecs.js";
 import { checkTaskDefinition } from "../../src/services/ecs/task-definition-rules.js";
+import { checkPlatformVersion } from "../../src/services/ecs/tasks.js";
 import { FARGATE_SIZES, isValidFargateSize, parseCpu, parseMemory } from "../../src/services/ecs/sizes.js";
 
 const base = (extra: Partial<RegisterTaskDefinitionRequest> = {}): RegisterTaskDefinitionRequest => ({
@@ -216,5 +217,22 @@ describe("EFS volumes", () => {
         message: expect.stringMatching(/only one volume configuration type/),
       }),
     );
+  });
+});
+
+describe("Fargate platform versions", () => {
+  const efs = { volumes: [{ name: "v", efsVolumeConfiguration: { fileSystemId: "fs-1" } }] };
+  const plain = { volumes: [{ name: "v" }] };
+  it.each<[string, typeof efs | typeof plain, string | undefined, string | undefined]>([
+    ["unset, with EFS", efs, undefined, undefined],
+    ["LATEST, with EFS", efs, "LATEST", undefined],
+    ["1.4.0, with EFS", efs, "1.4.0", undefined],
+    ["1.3.0 without EFS", plain, "1.3.0", undefined],
+    ["1.3.0 with EFS", efs, "1.3.0", "PlatformTaskDefinitionIncompatibilityException"],
+    ["1.0.0 with EFS", efs, "1.0.0", "PlatformTaskDefinitionIncompatibilityException"],
+    ["an unknown version", plain, "1.4", "PlatformUnknownException"],
+  ])("%s", (_name, def, version, code) => {
+    if (code) expect(() => checkPlatformVersion(def, version)).toThrow(expect.objectContaining({ code }));
+    else expect(() => checkPlatformVersion(def, version)).not.toThrow();
   });
 });

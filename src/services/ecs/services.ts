@@ -90,7 +90,11 @@ export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalanci
       if (desired < 0) throw invalid("desiredCount must be 0 or more.");
       checkLaunch(
         def,
-        { taskDefinition: def.taskDefinitionArn, networkConfiguration: input.networkConfiguration },
+        {
+          taskDefinition: def.taskDefinitionArn,
+          networkConfiguration: input.networkConfiguration,
+          platformVersion: input.platformVersion,
+        },
         launchType,
       );
       checkLoadBalancers(input.loadBalancers, def, elb());

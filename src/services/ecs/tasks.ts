@@ -95,6 +95,7 @@ export function checkLaunch(def: TaskDefinitionRecord, input: RunTaskRequest, la
     throw invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.");
   if (def.networkMode === "awsvpc" && !input.networkConfiguration?.awsvpcConfiguration?.subnets?.length)
     throw invalid("subnets can not be empty: give at least one subnet id in awsvpcConfiguration.");
+  if (launchType === "FARGATE") checkPlatformVersion(def, input.platformVersion);
   const spec = taskSpec(def, input);
   if (
     launchType === "FARGATE" &&
@@ -106,6 +107,20 @@ export function checkLaunch(def: TaskDefinitionRecord, input: RunTaskRequest, la
       `No Fargate configuration exists for given values: ${spec.cpuUnits} CPU, ${spec.memoryMiB} memory. See the Amazon ECS documentation for the valid values.`,
     );
   return spec;
+}
+
+/** Fargate platform versions there are; EFS volumes need 1.4.0 or later (LATEST is 1.4.0). */
+const PLATFORM_VERSIONS = ["1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0"];
+
+/** Checks a Fargate platform version: one that exists, and (with EFS volumes) 1.4.0 or LATEST. */
+export function checkPlatformVersion(def: Pick<TaskDefinitionRecord, "volumes">, version: string | undefined) {
+  if (version === undefined || version === "LATEST") return;
+  if (!PLATFORM_VERSIONS.includes(version))
+    throw ecsErrors.PlatformUnknownException("The specified platform does not exist.");
+  if (version < "1.4.0" && def.volumes?.some((v) => v.efsVolumeConfiguration))
+    throw ecsErrors.PlatformTaskDefinitionIncompatibilityException(
+      "One or more of the requested capabilities are not supported.",
+    );
 }
 
 /** A new PROVISIONING task record (RunTask and the service scheduler both launch through it). */
