@@ -84,7 +84,11 @@ export function accessPointOperations(efs: EfsContext): Provider<Operations> {
       if (input.AccessPointId) list = [efs.requireAccessPoint(scope, input.AccessPointId)];
       else if (input.FileSystemId)
         list = accessPoints.children(scope, efs.requireFileSystem(scope, input.FileSystemId).FileSystemId);
-      const { page, NextMarker } = markerPage(list, (a) => a.AccessPointId, input.NextToken, input.MaxResults);
+      const { page, NextMarker } = markerPage(list, (a) => a.AccessPointId, input.NextToken, input.MaxResults, {
+        marker: "NextToken",
+        next: "NextToken",
+        max: "MaxResults",
+      });
       return { AccessPoints: page.map(view), ...(NextMarker ? { NextToken: NextMarker } : {}) };
     },
 

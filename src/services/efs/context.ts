@@ -106,13 +106,15 @@ export function markerPage<T>(
   idOf: (t: T) => string,
   marker: string | undefined,
   maxItems: number | undefined,
+  names = { marker: "Marker", next: "NextMarker", max: "MaxItems" },
 ) {
   if (maxItems !== undefined && (!Number.isInteger(maxItems) || maxItems < 1))
-    throw badRequest(`MaxItems must be a positive integer; got ${maxItems}.`);
+    throw badRequest(`${names.max} must be a positive integer; got ${maxItems}.`);
   const { page, nextToken } = pageByKey(items, (t) => [idOf(t)], {
     nextToken: marker,
     limit: maxItems ?? 100,
-    invalidToken: () => badRequest("The Marker is not valid. Pass the NextMarker of the previous response unchanged."),
+    invalidToken: () =>
+      badRequest(`The ${names.marker} is not valid. Pass the ${names.next} of the previous response unchanged.`),
   });
   return { page, ...(marker !== undefined ? { Marker: marker } : {}), ...(nextToken ? { NextMarker: nextToken } : {}) };
 }

@@ -28,8 +28,8 @@ export const mountFailure = {
     `${PREFIX}stderr: Access point ${ap} does not belong to file system ${fs}. : unsuccessful EFS utils command execution; code: 1`,
   accessDenied: () =>
     `${PREFIX}stderr: b'mount.nfs4: access denied by server while mounting 127.0.0.1:/' : unsuccessful EFS utils command execution; code: 32`,
-  noDirectory: (path: string) =>
-    `${PREFIX}stderr: b'mount.nfs4: mounting 127.0.0.1:${path} failed, reason given by server: No such file or directory' : unsuccessful EFS utils command execution; code: 32`,
+  noDirectory: (id: string, region: string, path: string) =>
+    `${PREFIX}stderr: b'mount.nfs4: mounting ${id}.efs.${region}.amazonaws.com:${path} failed, reason given by server: No such file or directory' : unsuccessful EFS utils command execution; code: 32`,
   badRoleArn: (arn: string) =>
     `${PREFIX}stderr: The task role ${arn} could not be found. : unsuccessful EFS utils command execution; code: 1`,
 };
@@ -138,7 +138,7 @@ async function plainRoot(efs: EfsContext, scope: Scope, fs: FileSystemRecord, ro
   try {
     checkRootPath(path === "" ? "/" : path);
   } catch {
-    throw new EfsMountError(mountFailure.noDirectory(path));
+    throw new EfsMountError(mountFailure.noDirectory(fs.FileSystemId, scope.region, path));
   }
   return existingDirectory(efs, scope, fs.FileSystemId, path);
 }
@@ -149,6 +149,6 @@ async function existingDirectory(efs: EfsContext, scope: Scope, fileSystemId: st
     (s) => s.isDirectory(),
     () => false,
   );
-  if (!ok) throw new EfsMountError(mountFailure.noDirectory(path));
+  if (!ok) throw new EfsMountError(mountFailure.noDirectory(fileSystemId, scope.region, path));
   return hostPath;
 }
