@@ -1,4 +1,4 @@
-import type { Clock, TimerClock } from "./clock.js";
+import { type Clock, type TimerClock, timersOf } from "./clock.js";
 import type { Logger } from "./logger.js";
 
 /**
@@ -6,12 +6,6 @@ import type { Logger } from "./logger.js";
  * tick that finds the previous run still going is skipped), logs a failed run and carries on,
  * and never keeps the process alive.
  */
-
-const systemAfter = (ms: number, fn: () => void) => {
-  const timer = setTimeout(fn, ms);
-  timer.unref();
-  return () => clearTimeout(timer);
-};
 
 export interface PeriodicOptions {
   /** What the loop does, for the log line of a failed run ("lifecycle policy run"). */
@@ -34,7 +28,7 @@ export interface Periodic {
 }
 
 export function periodic(task: () => unknown, opts: PeriodicOptions): Periodic {
-  const after = (opts.clock as Partial<TimerClock> | undefined)?.after?.bind(opts.clock) ?? systemAfter;
+  const after = timersOf(opts.clock);
   let current: Promise<void> | undefined;
   let cancel: (() => void) | undefined;
   let started = false;

@@ -93,7 +93,9 @@ export class RegistryMetadata {
       ),
       deleteTag: p(`DELETE FROM registry_tags WHERE ${REPO} AND tag = ?`),
       touch: p(
-        "INSERT INTO registry_recent (digest, touched_at) VALUES (?, ?) ON CONFLICT (digest) DO UPDATE SET touched_at = excluded.touched_at",
+        // A digest looked at again within a minute changes no row, so a burst of HEADs writes once.
+        `INSERT INTO registry_recent (digest, touched_at) VALUES (?, ?) ON CONFLICT (digest) DO UPDATE
+         SET touched_at = excluded.touched_at WHERE excluded.touched_at >= registry_recent.touched_at + 60000`,
       ),
       touchedAt: p("SELECT touched_at FROM registry_recent WHERE digest = ?"),
       forgetTouched: p("DELETE FROM registry_recent WHERE touched_at < ?"),

@@ -58,7 +58,8 @@ export class DocumentStore {
     return new Watcher(this, opts, handler).start();
   }
 
-  /** @internal */ afterWrite(seq: number) {
+  /** @internal Every write (put or delete) reports its sequence number: every so often the log is compacted. */
+  afterWrite(seq: number) {
     if (seq % COMPACT_EVERY === 0) this.backend.compact(this.retain);
   }
 }
@@ -140,7 +141,9 @@ export class Collection<T> {
   }
 
   delete(scope: Scope, id: string, opts: { expect?: Expect } = {}): boolean {
-    return this.store.backend.delete(this.kind, scope, id, opts.expect);
+    const deleted = this.store.backend.delete(this.kind, scope, id, opts.expect);
+    if (deleted) this.store.afterWrite(this.store.head());
+    return deleted;
   }
 }
 

@@ -29,9 +29,6 @@ export class SqliteBackend implements ResourceBackend {
       children: db.prepare(
         `SELECT ${COLUMNS} FROM resources WHERE kind = ? AND account = ? AND region = ? AND parent = ? ORDER BY id`,
       ),
-      rev: db.prepare(
-        "SELECT rev, doc AS body, dates FROM resources WHERE kind = ? AND account = ? AND region = ? AND id = ?",
-      ),
       upsert: db.prepare(
         `INSERT INTO resources (kind, account, region, id, arn, parent, doc, dates, rev, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (kind, account, region, id) DO UPDATE SET arn = excluded.arn, parent = excluded.parent,
@@ -86,9 +83,7 @@ export class SqliteBackend implements ResourceBackend {
 
   delete(kind: string, s: Scope, id: string, expect?: Expect): boolean {
     return this.transaction(() => {
-      const current = this.stmts.rev.get(kind, s.account, s.region, id) as
-        | { rev: number; body: string; dates: string }
-        | undefined;
+      const current = this.get(kind, s, id);
       if (expect !== undefined && (current?.rev ?? 0) !== expect)
         throw new RevisionConflict(kind, id, expect, current?.rev ?? 0);
       if (!current) return false;
@@ -140,7 +135,7 @@ export class SqliteBackend implements ResourceBackend {
   }
 
   private check(kind: string, s: Scope, id: string, expect: number) {
-    const actual = (this.stmts.rev.get(kind, s.account, s.region, id) as { rev: number } | undefined)?.rev ?? 0;
+    const actual = this.get(kind, s, id)?.rev ?? 0;
     if (actual !== expect) throw new RevisionConflict(kind, id, expect, actual);
   }
 
