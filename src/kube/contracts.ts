@@ -111,3 +111,17 @@ export interface PodNetworkConfig {
   /** resolv.conf of the pod: cluster DNS first. */
   dns: { nameservers: string[]; searches: (namespace: string) => string[]; options: string[] };
 }
+
+/**
+ * Mutating admission: runs on create and update before validation and the write (defaults, a
+ * Service's clusterIP and nodePort, …). Returns the object to store; throws KubeError to refuse.
+ */
+export interface Admission {
+  admit(
+    cluster: ClusterRef,
+    op: "create" | "update",
+    type: import("./types.js").ResourceType,
+    obj: import("./types.js").KubeObject,
+    old?: import("./types.js").KubeObject,
+  ): import("./types.js").KubeObject;
+}
