@@ -69,7 +69,7 @@ export class EksContext {
 
   endpointOf(scope: Scope, c: EksClusterRecord): ClusterEndpoint {
     return {
-      cluster: { scope, name: c.name },
+      cluster: { scope: { account: scope.account, region: scope.region }, name: c.name },
       host: this.config.host,
       port: c.port,
       certPem: c.pki.serverCertPem,
@@ -112,7 +112,7 @@ export class EksContext {
       }
       return c;
     });
-    const ref = { scope, name };
+    const ref = { scope: { account: scope.account, region: scope.region }, name };
     if (event === "activated" && result) await this.serve(ref, result);
     if (event === "deleted") await this.close(ref);
     return result;

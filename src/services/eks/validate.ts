@@ -140,7 +140,7 @@ export function checkAccessScope(scope: AccessScope): string | undefined {
   if (scope.type === "namespace" && ns.length === 0)
     return "At least one namespace must be specified with an access scope of type namespace.";
   for (const n of ns)
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\*?$|^\*$/.test(n) || n.length > 63)
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$|^[a-z0-9][-a-z0-9]*\*$/.test(n) || n.length > 63)
       return `The namespace ${n} is invalid: a Kubernetes namespace name, optionally ending in *.`;
   return undefined;
 }
