@@ -6,6 +6,8 @@ import { createLogger } from "../../src/core/logger.js";
 import type { CallerIdentity } from "../../src/iam/identity.js";
 import type { ClusterEndpoint } from "../../src/kube/contracts.js";
 import type { RequestContext } from "../../src/protocol/service.js";
+import { ObjectStore } from "../../src/kube/objects.js";
+import { R } from "../../src/kube/resources.js";
 import { eksModule } from "../../src/services/eks/module.js";
 import { tokenOf } from "../../src/services/eks/token.js";
 import { type Db, openDb } from "../../src/store/db.js";
@@ -21,6 +23,7 @@ const ROLE = `arn:aws:iam::${ACCOUNT}:role/eks`;
 /** The EKS module over an in-memory store, a clock the test moves, and endpoints it records. */
 describe("EKS service", () => {
   let db: Db;
+  let store: DocumentStore;
   let now: number;
   let eks: ReturnType<typeof eksModule>;
   let served: ClusterEndpoint[];
@@ -76,11 +79,12 @@ describe("EKS service", () => {
   beforeEach(() => {
     now = Date.now();
     db = openDb(":memory:");
+    store = new DocumentStore(db);
     served = [];
     closed = [];
     const base = 30_000 + Math.floor(Math.random() * 300) * 100;
     eks = eksModule({
-      store: new DocumentStore(db),
+      store,
       clock,
       logger: createLogger("silent"),
       config: {
@@ -190,6 +194,28 @@ describe("EKS service", () => {
     const admin = await eks.authenticator.authenticate({ scope, name: "legacy" }, await presign("legacy"));
     expect(admin).toMatchObject({ username: "kubernetes-admin", groups: ["system:masters", "system:authenticated"] });
     expect(await eks.authenticator.authenticate({ scope, name: "plain" }, await presign("plain"))).toBeUndefined();
+  });
+
+  it("maps principals without an access entry through the aws-auth ConfigMap unless the mode is API", async () => {
+    await create("dev", { accessConfig: { bootstrapClusterCreatorAdminPermissions: false } });
+    await tick(1000);
+    await call("DescribeCluster", { name: "dev" });
+    const ref = { scope, name: "dev" };
+    expect(await eks.authenticator.authenticate(ref, await presign("dev"))).toBeUndefined();
+    new ObjectStore(store).create(ref, R.configmaps, {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "aws-auth", namespace: "kube-system" },
+      data: { mapUsers: `- userarn: ${user.arn}\n  username: alice\n  groups: [ops]\n` },
+    });
+    expect(await eks.authenticator.authenticate(ref, await presign("dev"))).toMatchObject({
+      username: "alice",
+      groups: ["ops", "system:authenticated"],
+    });
+    await call("UpdateClusterConfig", { name: "dev", accessConfig: { authenticationMode: "API" } });
+    await tick(1000);
+    await call("DescribeCluster", { name: "dev" });
+    expect(await eks.authenticator.authenticate(ref, await presign("dev"))).toBeUndefined();
   });
 
   it("runs updates one at a time and applies them when Successful", async () => {

@@ -3,6 +3,8 @@ import { type KeyLookup, type KeyRules, resolveAccessKey } from "../../iam/crede
 import type { CallerIdentity } from "../../iam/identity.js";
 import type { AccessPolicyAssociation } from "../../kube/access-policies.js";
 import type { Authenticator, UserInfo } from "../../kube/contracts.js";
+import type { ObjectStore } from "../../kube/objects.js";
+import { R } from "../../kube/resources.js";
 import type { ClusterRef } from "../../kube/types.js";
 import { presignedSignatureMatches } from "../../protocol/sigv4.js";
 import {
@@ -11,16 +13,12 @@ import {
   type EksRecords,
   accessEntryKey,
 } from "../../store/schema/eks.js";
+import { canonicalArn, withoutPath } from "./arns.js";
+import { AWS_AUTH_NAME, AWS_AUTH_NAMESPACE, awsAuthUser, readAwsAuth } from "./aws-auth.js";
 import { parseToken } from "./token.js";
 import { expandUsername, implicitGroups } from "./validate.js";
 
-/** The principal an identity's access entry is found by: a role session counts as its role. */
-export function canonicalArn(identity: Pick<CallerIdentity, "kind" | "arn" | "roleArn">): string {
-  return identity.kind === "assumed-role" && identity.roleArn ? identity.roleArn : identity.arn;
-}
-
-/** A role ARN without its path (`role/a/b/name` → `role/name`), the other spelling an entry may use. */
-export const withoutPath = (arn: string) => arn.replace(/:role\/(?:[^/]+\/)+([^/]+)$/, ":role/$1");
+export { canonicalArn, withoutPath } from "./arns.js";
 
 const AUTHENTICATED = "system:authenticated";
 
@@ -56,6 +54,8 @@ export interface EksAuthenticatorDeps {
   clock: Clock;
   /** Berth's own endpoint (host:port) and its spellings: tokens presigned for Berth's STS are accepted. */
   ownHosts?: () => string[];
+  /** The clusters' Kubernetes objects: the aws-auth ConfigMap of CONFIG_MAP and API_AND_CONFIG_MAP clusters. */
+  objects?: ObjectStore;
 }
 
 /** The Authenticator of the Kubernetes API, plus the access policy associations the Authorizer needs. */
@@ -134,6 +134,11 @@ export function eksAuthenticator(deps: EksAuthenticatorDeps): EksAuthenticator {
         groups: ["system:masters", AUTHENTICATED],
         extra: extraOf(identity),
       };
+    if (c.accessConfig.authenticationMode !== "API" && deps.objects) {
+      const cm = deps.objects.get(ref, R.configmaps, AWS_AUTH_NAMESPACE, AWS_AUTH_NAME);
+      const data = cm?.data as Record<string, string> | undefined;
+      if (data) return awsAuthUser(readAwsAuth(data), identity, uidOf(identity), extraOf(identity));
+    }
     return undefined;
   }
 }

@@ -3,6 +3,7 @@ import type { Logger } from "../../core/logger.js";
 import { periodic } from "../../core/periodic.js";
 import type { KeyLookup, KeyRules } from "../../iam/credentials.js";
 import type { ClusterEndpoint, KubeApiEndpoints } from "../../kube/contracts.js";
+import { ObjectStore } from "../../kube/objects.js";
 import type { ClusterRef } from "../../kube/types.js";
 import type { DocumentStore } from "../../store/documents.js";
 import { serviceModule } from "../module.js";
@@ -63,6 +64,7 @@ export function eksModule(deps: EksDeps) {
     lookup: deps.lookup,
     clock: deps.clock,
     ownHosts: deps.ownHosts,
+    objects: new ObjectStore(deps.store),
   });
   return serviceModule({
     name: "eks",
