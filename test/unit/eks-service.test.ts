@@ -129,10 +129,15 @@ describe("EKS service", () => {
     expect(served).toHaveLength(1);
     expect(eks.endpointOf({ scope, name: "dev" })).toEqual(endpoint);
 
+    const gone: string[] = [];
+    eks.onClusterDeleted((c) => {
+      gone.push(c.name);
+    });
     expect((await call("DeleteCluster", { name: "dev" })).cluster.status).toBe("DELETING");
     await tick(1000);
     expect((await fails(call("DescribeCluster", { name: "dev" }))).code).toBe("ResourceNotFoundException");
     expect(closed).toEqual(["dev"]);
+    expect(gone).toEqual(["dev"]);
     expect(eks.records.accessEntries.list(scope)).toEqual([]);
   });
 

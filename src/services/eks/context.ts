@@ -40,6 +40,8 @@ export type DeletionGuard = (cluster: ClusterRef) => string | undefined;
 export class EksContext {
   readonly records: EksRecords;
   readonly guards: DeletionGuard[] = [];
+  /** Called once a cluster is gone (its Kubernetes objects, pods and networks are someone else's to remove). */
+  readonly deletedHooks: ((cluster: ClusterRef) => Promise<void> | void)[] = [];
   /** Ports being handed out by a CreateCluster still in flight. */
   readonly reservedPorts = new Set<number>();
   private readonly served = new Set<string>();
@@ -86,6 +88,14 @@ export class EksContext {
    */
   async settle(scope: Scope, name: string): Promise<EksClusterRecord | undefined> {
     const now = this.clock.now().getTime();
+    const current = this.records.clusters.get(scope, name);
+    // Nothing due: an ACTIVE cluster (updates make it UPDATING), or a phase not yet over.
+    if (
+      !current ||
+      current.status === "ACTIVE" ||
+      ((current.status === "CREATING" || current.status === "DELETING") && (current.transitionAt?.getTime() ?? 0) > now)
+    )
+      return current;
     let event: "activated" | "deleted" | undefined;
     const result = this.store.transaction(() => {
       let c = this.records.clusters.get(scope, name);
@@ -114,7 +124,13 @@ export class EksContext {
     });
     const ref = { scope: { account: scope.account, region: scope.region }, name };
     if (event === "activated" && result) await this.serve(ref, result);
-    if (event === "deleted") await this.close(ref);
+    if (event === "deleted") {
+      await this.close(ref);
+      for (const hook of this.deletedHooks)
+        await Promise.resolve()
+          .then(() => hook(ref))
+          .catch((err) => this.onError(err, `cleaning up after cluster ${name}`));
+    }
     return result;
   }
 

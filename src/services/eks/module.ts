@@ -99,6 +99,10 @@ export function eksModule(deps: EksDeps) {
     addDeletionGuard(guard: DeletionGuard) {
       context.guards.push(guard);
     },
+    /** Adds what runs once a deleted cluster is gone (removing its Kubernetes objects, pods, networks). */
+    onClusterDeleted(hook: (cluster: ClusterRef) => Promise<void> | void) {
+      context.deletedHooks.push(hook);
+    },
   });
 }
 
