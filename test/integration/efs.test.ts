@@ -120,6 +120,7 @@ describe("EFS", () => {
 
   it("access points: POSIX user and root directory, bad input refused with nothing changed", async () => {
     const { FileSystemId: id } = await efs("create-file-system", "--creation-token", "ap");
+    await waitAvailable(id);
     const ap = await efs(
       "create-access-point",
       "--file-system-id",

@@ -105,6 +105,7 @@ describe("EFS service", () => {
 
   it("keeps one mount target per zone and refuses to delete a file system in use", async () => {
     const { FileSystemId } = await call("CreateFileSystem", { CreationToken: "m" });
+    available();
     const mt = await call("CreateMountTarget", { FileSystemId, SubnetId: "subnet-0123456789abcdef0" });
     expect(mt.MountTargetId).toMatch(/^fsmt-[0-9a-f]{17}$/);
     expect(mt.IpAddress).toMatch(/^172\.31\.\d+\.\d+$/);
@@ -124,8 +125,41 @@ describe("EFS service", () => {
     await call("DeleteFileSystem", { FileSystemId });
   });
 
+  it("answers IncorrectFileSystemLifeCycleState to calls that change a file system still creating, and changes nothing", async () => {
+    const { FileSystemId } = await call("CreateFileSystem", { CreationToken: "young" });
+    const calls: [string, Record<string, unknown>][] = [
+      ["CreateMountTarget", { SubnetId: "subnet-0123456789abcdef0" }],
+      ["CreateAccessPoint", { ClientToken: "c" }],
+      ["UpdateFileSystem", { ThroughputMode: "elastic" }],
+      ["PutLifecycleConfiguration", { LifecyclePolicies: [{ TransitionToIA: "AFTER_30_DAYS" }] }],
+      ["PutFileSystemPolicy", { Policy: JSON.stringify({ Version: "2012-10-17", Statement: [] }) }],
+      ["DeleteFileSystemPolicy", {}],
+      ["PutBackupPolicy", { BackupPolicy: { Status: "ENABLED" } }],
+    ];
+    for (const [op, input] of calls) {
+      const e = await fails(call(op, { FileSystemId, ...input }));
+      expect([op, e.code, e.status, e.fields.ErrorCode]).toEqual([
+        op,
+        "IncorrectFileSystemLifeCycleState",
+        409,
+        "IncorrectFileSystemLifeCycleState",
+      ]);
+      expect(e.message).toContain("'creating'");
+    }
+    // Reads answer while it is creating.
+    expect((await call("DescribeLifecycleConfiguration", { FileSystemId })).LifecyclePolicies).toEqual([]);
+    expect((await call("DescribeBackupPolicy", { FileSystemId })).BackupPolicy.Status).toBe("DISABLED");
+    const [d] = (await call("DescribeFileSystems", { FileSystemId })).FileSystems;
+    expect([d.LifeCycleState, d.NumberOfMountTargets, d.ThroughputMode]).toEqual(["creating", 0, "bursting"]);
+    expect(d.FileSystemProtection).toEqual({ ReplicationOverwriteProtection: "ENABLED" });
+    expect((await call("DescribeAccessPoints", { FileSystemId })).AccessPoints).toEqual([]);
+    available();
+    await call("CreateMountTarget", { FileSystemId, SubnetId: "subnet-0123456789abcdef0" });
+  });
+
   it("rejects bad access points with BadRequest and changes nothing", async () => {
     const { FileSystemId } = await call("CreateFileSystem", { CreationToken: "a" });
+    available();
     const bad = [
       { PosixUser: { Uid: -1, Gid: 0 } },
       { PosixUser: { Uid: 1, Gid: 4294967296 } },
@@ -145,6 +179,7 @@ describe("EFS service", () => {
 
   it("validates file system policies and stores lifecycle and backup settings", async () => {
     const { FileSystemId } = await call("CreateFileSystem", { CreationToken: "pol" });
+    available();
     expect((await fails(call("DescribeFileSystemPolicy", { FileSystemId }))).code).toBe("PolicyNotFound");
     const bad = await fails(call("PutFileSystemPolicy", { FileSystemId, Policy: "{not json" }));
     expect([bad.code, bad.status]).toEqual(["InvalidPolicyException", 400]);
@@ -162,6 +197,9 @@ describe("EFS service", () => {
 
   it("prepares volumes: access point roots with their owner and mode, stop reasons, and IAM", async () => {
     const { FileSystemId, FileSystemArn } = await call("CreateFileSystem", { CreationToken: "v" });
+    const notYet = await fails(efs.volumes.prepare(scope, { fileSystemId: FileSystemId, iam: false }));
+    expect(notYet).toBeInstanceOf(EfsMountError);
+    available();
     const ap = await call("CreateAccessPoint", {
       ClientToken: "ap",
       FileSystemId,
@@ -171,9 +209,6 @@ describe("EFS service", () => {
         CreationInfo: { OwnerUid: process.getuid?.() ?? 0, OwnerGid: process.getgid?.() ?? 0, Permissions: "750" },
       },
     });
-    const notYet = await fails(efs.volumes.prepare(scope, { fileSystemId: FileSystemId, iam: false }));
-    expect(notYet).toBeInstanceOf(EfsMountError);
-    available();
     const m = await efs.volumes.prepare(scope, {
       fileSystemId: FileSystemId,
       accessPointId: ap.AccessPointId,

@@ -91,7 +91,7 @@ export function fileSystemOperations(efs: EfsContext): Provider<Operations> {
     },
 
     UpdateFileSystem: async (input, scope) => {
-      const fs = efs.requireFileSystem(scope, input.FileSystemId);
+      const fs = efs.requireAvailable(scope, input.FileSystemId);
       const mode = input.ThroughputMode ?? fs.ThroughputMode;
       const mibps =
         input.ProvisionedThroughputInMibps ?? (mode === "provisioned" ? fs.ProvisionedThroughputInMibps : undefined);
