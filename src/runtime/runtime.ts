@@ -42,6 +42,8 @@ export interface ContainerSpec {
   env: Record<string, string>;
   workingDir?: string;
   user?: string;
+  /** Supplementary groups (gids or names) for the container's user. */
+  groups?: string[];
   labels: Record<string, string>;
   ports: PortSpec[];
   /** Address published ports bind to on the host. */

@@ -242,7 +242,7 @@ describe("EFS service", () => {
       }),
     });
     const open = await efs.volumes.prepare(scope, { fileSystemId: FileSystemId, iam: true, taskRoleArn: role.Arn });
-    expect(open.readOnly).toBe(false); // the default policy: full access
+    expect([open.readOnly, open.rootSquash]).toEqual([false, undefined]); // the default policy: full access
     await call("PutFileSystemPolicy", {
       FileSystemId,
       Policy: JSON.stringify({
@@ -258,7 +258,24 @@ describe("EFS service", () => {
       }),
     });
     const ro = await efs.volumes.prepare(scope, { fileSystemId: FileSystemId, iam: true, taskRoleArn: role.Arn });
-    expect(ro.readOnly).toBe(true);
+    expect([ro.readOnly, ro.rootSquash]).toEqual([true, true]);
+    // ClientRootAccess from the file system policy: root is not squashed.
+    await call("PutFileSystemPolicy", {
+      FileSystemId,
+      Policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { AWS: role.Arn },
+            Action: ["elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"],
+            Resource: FileSystemArn,
+          },
+        ],
+      }),
+    });
+    const rooted = await efs.volumes.prepare(scope, { fileSystemId: FileSystemId, iam: true, taskRoleArn: role.Arn });
+    expect([rooted.readOnly, rooted.rootSquash]).toEqual([false, undefined]);
     await iamCall("DeleteRolePolicy", { RoleName: "reader", PolicyName: "mount" });
     const denied = await fails(
       efs.volumes.prepare(scope, { fileSystemId: FileSystemId, iam: true, taskRoleArn: role.Arn }),

@@ -145,6 +145,7 @@ export class DockerRuntime implements ContainerRuntime {
         : undefined,
       HostConfig: {
         NetworkMode: networkMode,
+        ...(spec.groups?.length ? { GroupAdd: spec.groups } : {}),
         PortBindings: net.kind === "container" || net.kind === "host" ? undefined : bindings,
         Memory: mib(spec.memoryMiB),
         MemoryReservation: mib(spec.memoryReservationMiB),

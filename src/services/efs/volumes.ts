@@ -68,8 +68,8 @@ export function mountAccess(
   caller: CallerIdentity,
   region: string,
   accessPointArn?: string,
-): { mount: boolean; write: boolean } {
-  if (fs.Policy === undefined) return { mount: true, write: true };
+): { mount: boolean; write: boolean; root: boolean } {
+  if (fs.Policy === undefined) return { mount: true, write: true, root: true };
   const context = {
     "elasticfilesystem:accessedviamounttarget": ["true"],
     "aws:securetransport": ["true"],
@@ -77,7 +77,7 @@ export function mountAccess(
   };
   const allowed = (action: string) =>
     deps.authorizer.check(caller, `elasticfilesystem:${action}`, fs.FileSystemArn, { region, context }).allowed;
-  return { mount: allowed("ClientMount"), write: allowed("ClientWrite") };
+  return { mount: allowed("ClientMount"), write: allowed("ClientWrite"), root: allowed("ClientRootAccess") };
 }
 
 /** EfsVolumes for the task controller: checks, IAM, and the host directory to bind. */
@@ -95,20 +95,27 @@ export function efsVolumes(efs: EfsContext, deps: VolumeIam): EfsVolumes {
           throw new EfsMountError(mountFailure.accessPointMismatch(ap.AccessPointId, fs.FileSystemId));
       }
       let readOnly = false;
+      let rootSquash = false;
       if (volume.iam) {
         const caller = volume.taskRoleArn ? roleCaller(deps.iam, volume.taskRoleArn) : undefined;
         if (volume.taskRoleArn && !caller) throw new EfsMountError(mountFailure.badRoleArn(volume.taskRoleArn));
         // No task role: the mount is anonymous, allowed only while the default policy is in effect.
         const access = caller
           ? mountAccess(deps, fs, caller, scope.region, ap?.AccessPointArn)
-          : { mount: fs.Policy === undefined, write: fs.Policy === undefined };
+          : { mount: fs.Policy === undefined, write: fs.Policy === undefined, root: fs.Policy === undefined };
         if (!access.mount) throw new EfsMountError(mountFailure.accessDenied());
         readOnly = !access.write;
+        rootSquash = !access.root;
       }
       const hostPath = ap
         ? await accessPointRoot(efs, scope, ap)
         : await plainRoot(efs, scope, fs, volume.rootDirectory);
-      return { hostPath, readOnly, ...(ap?.PosixUser ? { posixUser: posixOf(ap) } : {}) };
+      return {
+        hostPath,
+        readOnly,
+        ...(rootSquash ? { rootSquash } : {}),
+        ...(ap?.PosixUser ? { posixUser: posixOf(ap) } : {}),
+      };
     },
   };
 }
