@@ -135,9 +135,11 @@ describe("EFS service", () => {
       ["PutFileSystemPolicy", { Policy: JSON.stringify({ Version: "2012-10-17", Statement: [] }) }],
       ["DeleteFileSystemPolicy", {}],
       ["PutBackupPolicy", { BackupPolicy: { Status: "ENABLED" } }],
+      ["UpdateFileSystemProtection", { ReplicationOverwriteProtection: "DISABLED" }],
+      ["CreateReplicationConfiguration", { Destinations: [{ Region: "eu-west-1" }] }],
     ];
     for (const [op, input] of calls) {
-      const e = await fails(call(op, { FileSystemId, ...input }));
+      const e = await fails(call(op, { FileSystemId, SourceFileSystemId: FileSystemId, ...input }));
       expect([op, e.code, e.status, e.fields.ErrorCode]).toEqual([
         op,
         "IncorrectFileSystemLifeCycleState",
@@ -281,5 +283,105 @@ describe("EFS service", () => {
       efs.volumes.prepare(scope, { fileSystemId: FileSystemId, iam: true, taskRoleArn: role.Arn }),
     );
     expect((denied as unknown as EfsMountError).reason).toMatch(/access denied by server/);
+  });
+
+  it("records file system protection and replication configurations (no data copied), and account preferences", async () => {
+    const { FileSystemId: src } = await call("CreateFileSystem", { CreationToken: "src" });
+    const { FileSystemId: other } = await call("CreateFileSystem", { CreationToken: "other" });
+    available();
+    expect((await fails(call("DescribeReplicationConfigurations", { FileSystemId: src }))).code).toBe(
+      "ReplicationNotFound",
+    );
+    expect((await call("DescribeReplicationConfigurations", {})).Replications).toEqual([]);
+
+    // An existing destination needs its overwrite protection disabled.
+    const protectedDest = await fails(
+      call("CreateReplicationConfiguration", {
+        SourceFileSystemId: src,
+        Destinations: [{ Region: "us-east-1", FileSystemId: other }],
+      }),
+    );
+    expect([protectedDest.code, protectedDest.status]).toEqual(["ConflictException", 409]);
+    expect(
+      await call("UpdateFileSystemProtection", { FileSystemId: other, ReplicationOverwriteProtection: "DISABLED" }),
+    ).toEqual({
+      ReplicationOverwriteProtection: "DISABLED",
+    });
+    const bad = await fails(
+      call("UpdateFileSystemProtection", { FileSystemId: other, ReplicationOverwriteProtection: "REPLICATING" }),
+    );
+    expect([bad.code, bad.status]).toEqual(["BadRequest", 400]);
+    const two = await fails(
+      call("CreateReplicationConfiguration", {
+        SourceFileSystemId: src,
+        Destinations: [{ Region: "eu-west-1" }, { Region: "eu-west-2" }],
+      }),
+    );
+    expect([two.code, two.status]).toEqual(["ValidationException", 400]);
+
+    const local = await call("CreateReplicationConfiguration", {
+      SourceFileSystemId: src,
+      Destinations: [{ Region: "us-east-1", FileSystemId: other }],
+    });
+    expect(local).toMatchObject({
+      SourceFileSystemId: src,
+      SourceFileSystemRegion: "us-east-1",
+      Destinations: [{ Status: "ENABLED", FileSystemId: other, Region: "us-east-1", OwnerId: ACCOUNT }],
+    });
+    const [o] = (await call("DescribeFileSystems", { FileSystemId: other })).FileSystems;
+    expect(o.FileSystemProtection).toEqual({ ReplicationOverwriteProtection: "REPLICATING" });
+    // The destination mounts read-only; neither side can be deleted while replicating.
+    expect((await efs.volumes.prepare(scope, { fileSystemId: other, iam: false })).readOnly).toBe(true);
+    for (const id of [src, other])
+      expect((await fails(call("DeleteFileSystem", { FileSystemId: id }))).code).toBe("FileSystemInUse");
+    const already = await fails(
+      call("UpdateFileSystemProtection", { FileSystemId: other, ReplicationOverwriteProtection: "ENABLED" }),
+    );
+    expect([already.code, already.status]).toEqual(["ReplicationAlreadyExists", 409]);
+    expect(
+      (
+        await fails(
+          call("CreateReplicationConfiguration", { SourceFileSystemId: src, Destinations: [{ Region: "eu-west-1" }] }),
+        )
+      ).code,
+    ).toBe("ConflictException");
+    // Described from either side, and in the list.
+    expect((await call("DescribeReplicationConfigurations", { FileSystemId: other })).Replications).toEqual([local]);
+    expect((await call("DescribeReplicationConfigurations", {})).Replications).toEqual([local]);
+    // Deleting (here from the destination's side) re-enables the destination's protection and makes it writeable.
+    await call("DeleteReplicationConfiguration", { SourceFileSystemId: other });
+    expect((await call("DescribeFileSystems", { FileSystemId: other })).FileSystems[0].FileSystemProtection).toEqual({
+      ReplicationOverwriteProtection: "ENABLED",
+    });
+    expect((await efs.volumes.prepare(scope, { fileSystemId: other, iam: false })).readOnly).toBe(false);
+    expect((await fails(call("DeleteReplicationConfiguration", { SourceFileSystemId: src }))).code).toBe(
+      "ReplicationNotFound",
+    );
+
+    // A new destination in another region: a file system there, REPLICATING, with its own directory.
+    const remote = await call("CreateReplicationConfiguration", {
+      SourceFileSystemId: src,
+      Destinations: [{ Region: "eu-west-1" }],
+    });
+    const destId = remote.Destinations[0].FileSystemId;
+    const eu = { ...ctx, region: "eu-west-1" };
+    // biome-ignore lint/suspicious/noExplicitAny: the test calls handlers by name
+    const callEu = async (op: string, input: any): Promise<any> => efs.definitions[0].provider[op]!(input, eu);
+    const [d] = (await callEu("DescribeFileSystems", { FileSystemId: destId })).FileSystems;
+    expect([d.Encrypted, d.FileSystemProtection.ReplicationOverwriteProtection]).toEqual([true, "REPLICATING"]);
+    expect(existsSync(join(dir, "efs", ACCOUNT, "eu-west-1", destId))).toBe(true);
+    expect((await callEu("DescribeReplicationConfigurations", {})).Replications).toEqual([remote]);
+    expect((await fails(call("DescribeFileSystems", { FileSystemId: destId }))).code).toBe("FileSystemNotFound");
+    await callEu("DeleteReplicationConfiguration", { SourceFileSystemId: destId });
+    expect((await call("DescribeReplicationConfigurations", {})).Replications).toEqual([]);
+    await call("DeleteFileSystem", { FileSystemId: src });
+
+    expect((await call("DescribeAccountPreferences", {})).ResourceIdPreference).toEqual({
+      ResourceIdType: "LONG_ID",
+      Resources: ["FILE_SYSTEM", "MOUNT_TARGET"],
+    });
+    await call("PutAccountPreferences", { ResourceIdType: "SHORT_ID" });
+    expect((await call("DescribeAccountPreferences", {})).ResourceIdPreference.ResourceIdType).toBe("SHORT_ID");
+    expect((await fails(call("PutAccountPreferences", { ResourceIdType: "MEDIUM_ID" }))).code).toBe("BadRequest");
   });
 });

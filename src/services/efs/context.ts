@@ -110,7 +110,7 @@ export class EfsContext {
         : {}),
       ...(fs.AvailabilityZoneName ? { AvailabilityZoneName: fs.AvailabilityZoneName } : {}),
       Tags: fs.Tags,
-      FileSystemProtection: { ReplicationOverwriteProtection: "ENABLED" },
+      FileSystemProtection: { ReplicationOverwriteProtection: fs.ReplicationOverwriteProtection ?? "ENABLED" },
     };
   }
 }

@@ -110,6 +110,11 @@ export function fileSystemOperations(efs: EfsContext): Provider<Operations> {
           efsErrors.FileSystemInUse,
           `File system '${fs.FileSystemId}' has mount targets created in it. Delete the mount targets first.`,
         );
+      if (fs.Replication || fs.ReplicationSource)
+        throw efsError(
+          efsErrors.FileSystemInUse,
+          `File system '${fs.FileSystemId}' is part of a replication configuration. Delete the replication configuration first.`,
+        );
       for (const ap of accessPoints.children(scope, fs.FileSystemId)) accessPoints.delete(scope, ap.AccessPointId);
       fileSystems.delete(scope, fs.FileSystemId);
       efs.storage.remove(scope, fs.FileSystemId);

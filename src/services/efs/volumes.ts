@@ -94,7 +94,8 @@ export function efsVolumes(efs: EfsContext, deps: VolumeIam): EfsVolumes {
         if (ap.FileSystemId !== fs.FileSystemId)
           throw new EfsMountError(mountFailure.accessPointMismatch(ap.AccessPointId, fs.FileSystemId));
       }
-      let readOnly = false;
+      // A replication destination is read-only: only replication may change it.
+      let readOnly = fs.ReplicationOverwriteProtection === "REPLICATING";
       let rootSquash = false;
       if (volume.iam) {
         const caller = volume.taskRoleArn ? roleCaller(deps.iam, volume.taskRoleArn) : undefined;
@@ -104,7 +105,7 @@ export function efsVolumes(efs: EfsContext, deps: VolumeIam): EfsVolumes {
           ? mountAccess(deps, fs, caller, scope.region, ap?.AccessPointArn)
           : { mount: fs.Policy === undefined, write: fs.Policy === undefined, root: fs.Policy === undefined };
         if (!access.mount) throw new EfsMountError(mountFailure.accessDenied());
-        readOnly = !access.write;
+        readOnly ||= !access.write;
         rootSquash = !access.root;
       }
       const hostPath = ap
