@@ -172,7 +172,7 @@ describe("ECS tasks mounting EFS", () => {
     expect(dockerIds(`berth.task-arn=${t.taskArn}`)).toEqual([]);
   }, 60_000);
 
-  it("with IAM authorization: only ClientMount mounts read-only, no ClientMount stops the task", async () => {
+  it("with IAM authorization: only ClientMount mounts read-only, no ClientMount stops the task; an anonymous mount is refused by a policy that grants * nothing", async () => {
     const iam = iamClient(berth.endpoint, root);
     const ecsTasks = trustPolicy({ Service: "ecs-tasks.amazonaws.com" });
     const roleArn = async (name: string) =>
@@ -208,6 +208,13 @@ describe("ECS tasks mounting EFS", () => {
     expect(denied.stopCode).toBe("TaskFailedToStart");
     expect(denied.stoppedReason).toMatch(/^ResourceInitializationError: .*access denied by server/);
     expect(dockerIds(`berth.task-arn=${denied.taskArn}`)).toEqual([]);
+
+    // Without IAM authorization the client is anonymous: this policy grants `*` nothing.
+    const anonymous = await runToEnd(
+      await register("efs-anonymous", efsVolume({ fileSystemId: id, transitEncryption: "ENABLED" }), container, reader),
+    );
+    expect(anonymous.stopCode).toBe("TaskFailedToStart");
+    expect(anonymous.stoppedReason).toMatch(/access denied by server/);
   }, 90_000);
 
   it("without ClientRootAccess root in the task is squashed to 65534; an access point's SecondaryGids are the task's groups", async () => {

@@ -52,13 +52,35 @@ describe("efsVolumeRequests", () => {
       "a root directory",
       [{ name: "a", image: "i", mountPoints: [{ sourceVolume: "data", containerPath: "/d" }] }],
       [data],
-      [{ volume: "data", request: { fileSystemId: "fs-1", rootDirectory: "/sub", iam: false, taskRoleArn: role } }],
+      [
+        {
+          volume: "data",
+          request: {
+            fileSystemId: "fs-1",
+            rootDirectory: "/sub",
+            iam: false,
+            transitEncryption: false,
+            taskRoleArn: role,
+          },
+        },
+      ],
     ],
     [
       "an access point with IAM (root directory left to the access point)",
       [{ name: "a", image: "i", mountPoints: [{ sourceVolume: "ap", containerPath: "/d" }] }],
       [viaAp],
-      [{ volume: "ap", request: { fileSystemId: "fs-1", accessPointId: "fsap-1", iam: true, taskRoleArn: role } }],
+      [
+        {
+          volume: "ap",
+          request: {
+            fileSystemId: "fs-1",
+            accessPointId: "fsap-1",
+            iam: true,
+            transitEncryption: true,
+            taskRoleArn: role,
+          },
+        },
+      ],
     ],
     [
       "one request for a volume two containers mount",
@@ -67,7 +89,18 @@ describe("efsVolumeRequests", () => {
         { name: "b", image: "i", mountPoints: [{ sourceVolume: "data", containerPath: "/e" }] },
       ],
       [data],
-      [{ volume: "data", request: { fileSystemId: "fs-1", rootDirectory: "/sub", iam: false, taskRoleArn: role } }],
+      [
+        {
+          volume: "data",
+          request: {
+            fileSystemId: "fs-1",
+            rootDirectory: "/sub",
+            iam: false,
+            transitEncryption: false,
+            taskRoleArn: role,
+          },
+        },
+      ],
     ],
   ])("%s", (_name, defs, volumes, expected) => {
     expect(efsVolumeRequests(task(defs, volumes, role))).toEqual(expected);

@@ -27,6 +27,7 @@ export function efsVolumeRequests(task: TaskRecord): { volume: string; request: 
           rootDirectory: accessPointId ? undefined : (efs.rootDirectory ?? "/"),
           accessPointId,
           iam: efs.authorizationConfig?.iam === "ENABLED",
+          transitEncryption: efs.transitEncryption === "ENABLED",
           taskRoleArn: task.spec.taskRoleArn,
         },
       },
@@ -50,7 +51,7 @@ export const isRootUser = (user: string | undefined) => {
  *   Short of an id-mapping layer, a container that sets its own `user` keeps it. With several
  *   access points the first mounted one decides.
  * - Root squashing: when some EFS volume the container mounts is not allowed
- *   `elasticfilesystem:ClientRootAccess` (`rootSquash`) and the container would run as root — its
+ *   `elasticfilesystem:ClientRootAccess` (`rootSquash`: the task role's, or `*`'s when anonymous) and the container would run as root — its
  *   `user` is root or 0, or unset with no PosixUser (the image's own USER is not inspected) —
  *   it runs as 65534:65534, as EFS treats such a client's root as nobody. This squashes the whole
  *   container, not only its I/O on the volume (Docker has no per-mount squash).

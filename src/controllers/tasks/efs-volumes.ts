@@ -11,9 +11,10 @@ export interface EfsVolumes {
    * system and access point exist (and are available), the access point belongs to the file
    * system, and — with `iam` — that the task role may `elasticfilesystem:ClientMount` (else
    * throws), `ClientWrite` (else the mount is read-only) and `ClientRootAccess` (else root is
-   * squashed: `rootSquash`). Creates an access point's root
-   * directory with its CreationInfo owner and permissions when missing. Throws `EfsMountError`
-   * with the reason AWS puts in the task's stoppedReason.
+   * squashed: `rootSquash`). Without `iam` (or without a task role) the client is anonymous: the
+   * file system policy decides for the principal `*`. Creates an access point's root directory
+   * with its CreationInfo owner and permissions when missing. Throws `EfsMountError` with the
+   * reason AWS puts in the task's stoppedReason.
    */
   prepare(scope: Scope, volume: EfsVolumeRequest): Promise<EfsMount>;
 }
@@ -25,6 +26,8 @@ export interface EfsVolumeRequest {
   accessPointId?: string;
   /** authorizationConfig.iam === "ENABLED" */
   iam: boolean;
+  /** transitEncryption === "ENABLED" (aws:SecureTransport for the file system policy). */
+  transitEncryption?: boolean;
   /** The task's role, for IAM authorization. */
   taskRoleArn?: string;
 }
