@@ -1,0 +1,496 @@
+/**
+ * What kube-apiserver validates beyond the OpenAPI schema for the common kinds (pkg/apis/<group>/validation):
+ * object names per kind, labels, pod specs (containers, ports, volumes, env), workload selectors vs
+ * template labels, Service ports. Causes carry kube's field paths, reasons and messages. PURE.
+ */
+import type { StatusCause } from "./errors.js";
+import { matchesSelector } from "./labels.js";
+import type { KubeObject } from "./types.js";
+
+type Obj = Record<string, unknown>;
+type Path = string;
+interface GVK {
+  group: string;
+  kind: string;
+}
+
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const arr = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
+const q = (s: string) => JSON.stringify(s);
+const sub = (p: Path, k: string) => (p ? `${p}.${k}` : k);
+const idx = (p: Path, i: number) => `${p}[${i}]`;
+
+function goValue(v: unknown): string {
+  if (typeof v === "string") return q(v);
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (v === null || v === undefined) return "null";
+  if (isObj(v)) {
+    const entries = Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `map[string]string{${entries.map(([k, x]) => `${q(k)}:${q(String(x))}`).join(", ")}}`;
+  }
+  return JSON.stringify(v);
+}
+
+const required = (field: Path, detail = ""): StatusCause => ({
+  reason: "FieldValueRequired",
+  message: detail ? `Required value: ${detail}` : "Required value",
+  field,
+});
+const invalid = (field: Path, value: unknown, detail: string): StatusCause => ({
+  reason: "FieldValueInvalid",
+  message: `Invalid value: ${goValue(value)}: ${detail}`,
+  field,
+});
+const duplicate = (field: Path, value: unknown): StatusCause => ({
+  reason: "FieldValueDuplicate",
+  message: `Duplicate value: ${goValue(value)}`,
+  field,
+});
+const notSupported = (field: Path, value: unknown, valid: string[]): StatusCause => ({
+  reason: "FieldValueNotSupported",
+  message: `Unsupported value: ${goValue(value)}: supported values: ${valid.map(q).join(", ")}`,
+  field,
+});
+const notFound = (field: Path, value: unknown): StatusCause => ({
+  reason: "FieldValueNotFound",
+  message: `Not found: ${goValue(value)}`,
+  field,
+});
+const forbidden = (field: Path, detail: string): StatusCause => ({
+  reason: "FieldValueForbidden",
+  message: `Forbidden: ${detail}`,
+  field,
+});
+
+// k8s.io/apimachinery/pkg/util/validation, messages verbatim.
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const ENV_VAR_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+const maxLen = (n: number) => `must be no more than ${n} characters`;
+
+export function isDns1123Label(v: string): string[] {
+  const out: string[] = [];
+  if (v.length > 63) out.push(maxLen(63));
+  if (!DNS1123_LABEL.test(v))
+    out.push(
+      "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+    );
+  return out;
+}
+
+export function isDns1123Subdomain(v: string): string[] {
+  const out: string[] = [];
+  if (v.length > 253) out.push(maxLen(253));
+  if (!DNS1123_SUBDOMAIN.test(v))
+    out.push(
+      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+    );
+  return out;
+}
+
+export function isDns1035Label(v: string): string[] {
+  const out: string[] = [];
+  if (v.length > 63) out.push(maxLen(63));
+  if (!DNS1035_LABEL.test(v))
+    out.push(
+      "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
+    );
+  return out;
+}
+
+/** Names of RBAC objects are path segments only. */
+export function isPathSegmentName(v: string): string[] {
+  if (v === "." || v === "..") return [`may not be '${v}'`];
+  const out: string[] = [];
+  for (const c of ["/", "%"]) if (v.includes(c)) out.push(`may not contain '${c}'`);
+  return out;
+}
+
+export function isQualifiedName(v: string): string[] {
+  const parts = v.split("/");
+  const out: string[] = [];
+  let name = v;
+  if (parts.length === 2) {
+    const [prefix, n] = parts as [string, string];
+    name = n;
+    if (prefix.length === 0) out.push("prefix part must be non-empty");
+    else out.push(...isDns1123Subdomain(prefix).map((m) => `prefix part ${m}`));
+  } else if (parts.length > 2) {
+    return [
+      "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+    ];
+  }
+  if (name.length === 0) out.push("name part must be non-empty");
+  else if (name.length > 63) out.push(`name part ${maxLen(63)}`);
+  if (name.length > 0 && !QUALIFIED_NAME.test(name))
+    out.push(
+      "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+    );
+  return out;
+}
+
+export function isLabelValue(v: string): string[] {
+  const out: string[] = [];
+  if (v.length > 63) out.push(maxLen(63));
+  if (!LABEL_VALUE.test(v))
+    out.push(
+      "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+    );
+  return out;
+}
+
+/** IANA_SVC_NAME (a port name). */
+export function isValidPortName(v: string): string[] {
+  const out: string[] = [];
+  if (v.length > 15) out.push(maxLen(15));
+  if (!/^[-a-z0-9]+$/.test(v)) out.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
+  if (v.includes("--")) out.push("must not contain consecutive hyphens");
+  if (!/[a-z]/.test(v)) out.push("must contain at least one letter (a-z)");
+  if (v.startsWith("-") || v.endsWith("-")) out.push("must not begin or end with a hyphen");
+  return out;
+}
+
+const PORT_RANGE = "must be between 1 and 65535, inclusive";
+const isPort = (n: unknown) => typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 65535;
+
+type NameRule = (v: string) => string[];
+const NAME_RULES: Record<string, NameRule> = {
+  "/Namespace": isDns1123Label,
+  "/Service": isDns1035Label,
+  "rbac.authorization.k8s.io/Role": isPathSegmentName,
+  "rbac.authorization.k8s.io/ClusterRole": isPathSegmentName,
+  "rbac.authorization.k8s.io/RoleBinding": isPathSegmentName,
+  "rbac.authorization.k8s.io/ClusterRoleBinding": isPathSegmentName,
+};
+
+function validateMeta(gvk: GVK, meta: Obj, out: StatusCause[]) {
+  const rule = NAME_RULES[`${gvk.group}/${gvk.kind}`] ?? isDns1123Subdomain;
+  const name = typeof meta.name === "string" ? meta.name : "";
+  const generateName = typeof meta.generateName === "string" ? meta.generateName : "";
+  if (name) for (const m of rule(name)) out.push(invalid("metadata.name", name, m));
+  else if (generateName) {
+    // kube masks a trailing dash of the prefix before checking it.
+    const masked = generateName.endsWith("-") ? `${generateName.slice(0, -1)}a` : generateName;
+    for (const m of rule(masked)) out.push(invalid("metadata.generateName", generateName, m));
+  } else out.push(required("metadata.name", "name or generateName is required"));
+  if (gvk.group === "batch" && gvk.kind === "CronJob" && name.length > 52)
+    out.push(invalid("metadata.name", name, maxLen(52)));
+  validateLabels(meta.labels, "metadata.labels", out);
+  if (isObj(meta.annotations))
+    for (const k of Object.keys(meta.annotations))
+      for (const m of isQualifiedName(k.toLowerCase())) out.push(invalid("metadata.annotations", k, m));
+}
+
+function validateLabels(labels: unknown, path: Path, out: StatusCause[]) {
+  if (!isObj(labels)) return;
+  for (const [k, v] of Object.entries(labels)) {
+    for (const m of isQualifiedName(k)) out.push(invalid(path, k, m));
+    if (typeof v === "string") for (const m of isLabelValue(v)) out.push(invalid(path, v, m));
+  }
+}
+
+/** A quantity as a number (for request ≤ limit checks); NaN when malformed. */
+export function parseQuantity(q: unknown): number {
+  if (typeof q === "number") return q;
+  if (typeof q !== "string") return Number.NaN;
+  const m = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/.exec(q);
+  if (!m) return Number.NaN;
+  const n = Number(m[1]);
+  const s = m[2] ?? "";
+  const bin: Record<string, number> = { Ki: 1, Mi: 2, Gi: 3, Ti: 4, Pi: 5, Ei: 6 };
+  const dec: Record<string, number> = { n: -9, u: -6, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+  if (s in bin) return n * 1024 ** (bin[s] as number);
+  if (s in dec) return n * 10 ** (dec[s] as number);
+  if (s) return n * 10 ** Number(s.slice(1));
+  return n;
+}
+
+function validateContainer(c: Obj, path: Path, volumes: Set<string>, out: StatusCause[]) {
+  const name = c.name;
+  if (typeof name === "string" && name !== "")
+    for (const m of isDns1123Label(name)) out.push(invalid(sub(path, "name"), name, m));
+  else if (name === "") out.push(required(sub(path, "name")));
+  if (typeof c.image !== "string" || c.image.trim() === "") out.push(required(sub(path, "image")));
+  const portNames = new Set<string>();
+  arr(c.ports).forEach((p, i) => {
+    const pp = idx(sub(path, "ports"), i);
+    if (p.containerPort === 0) out.push(required(sub(pp, "containerPort")));
+    else if (p.containerPort !== undefined && !isPort(p.containerPort))
+      out.push(invalid(sub(pp, "containerPort"), p.containerPort, PORT_RANGE));
+    if (p.hostPort !== undefined && p.hostPort !== 0 && !isPort(p.hostPort))
+      out.push(invalid(sub(pp, "hostPort"), p.hostPort, PORT_RANGE));
+    if (typeof p.name === "string" && p.name !== "") {
+      for (const m of isValidPortName(p.name)) out.push(invalid(sub(pp, "name"), p.name, m));
+      if (portNames.has(p.name)) out.push(duplicate(sub(pp, "name"), p.name));
+      portNames.add(p.name);
+    }
+  });
+  arr(c.env).forEach((e, i) => {
+    const ep = idx(sub(path, "env"), i);
+    if (typeof e.name !== "string" || e.name === "") out.push(required(sub(ep, "name")));
+    else if (!ENV_VAR_NAME.test(e.name))
+      out.push(
+        invalid(
+          sub(ep, "name"),
+          e.name,
+          "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')",
+        ),
+      );
+  });
+  arr(c.volumeMounts).forEach((m, i) => {
+    const mp = idx(sub(path, "volumeMounts"), i);
+    if (typeof m.name !== "string" || m.name === "") out.push(required(sub(mp, "name")));
+    else if (!volumes.has(m.name)) out.push(notFound(sub(mp, "name"), m.name));
+    if (typeof m.mountPath !== "string" || m.mountPath === "") out.push(required(sub(mp, "mountPath")));
+  });
+  const res = isObj(c.resources) ? c.resources : {};
+  const requests = isObj(res.requests) ? res.requests : {};
+  const limits = isObj(res.limits) ? res.limits : {};
+  for (const [r, v] of Object.entries(requests)) {
+    if (limits[r] === undefined) continue;
+    const rq = parseQuantity(v);
+    const lq = parseQuantity(limits[r]);
+    if (rq > lq)
+      out.push(
+        invalid(
+          sub(sub(path, "resources"), `requests[${r}]`),
+          String(v),
+          `must be less than or equal to ${r} limit of ${String(limits[r])}`,
+        ),
+      );
+  }
+}
+
+/** ValidatePodSpec: containers, names unique across init and app containers, volumes. */
+export function validatePodSpec(spec: unknown, path: Path, out: StatusCause[]) {
+  const s = isObj(spec) ? spec : {};
+  const volumes = new Set<string>();
+  arr(s.volumes).forEach((v, i) => {
+    const vp = idx(sub(path, "volumes"), i);
+    if (typeof v.name !== "string" || v.name === "") {
+      out.push(required(sub(vp, "name")));
+      return;
+    }
+    for (const m of isDns1123Label(v.name)) out.push(invalid(sub(vp, "name"), v.name, m));
+    if (volumes.has(v.name)) out.push(duplicate(sub(vp, "name"), v.name));
+    volumes.add(v.name);
+  });
+  const containers = arr(s.containers);
+  if (containers.length === 0) out.push(required(sub(path, "containers")));
+  const names = new Set<string>();
+  for (const key of ["initContainers", "containers"]) {
+    arr(s[key]).forEach((c, i) => {
+      const cp = idx(sub(path, key), i);
+      validateContainer(c, cp, volumes, out);
+      if (typeof c.name === "string" && c.name !== "") {
+        if (names.has(c.name)) out.push(duplicate(sub(cp, "name"), c.name));
+        names.add(c.name);
+      }
+    });
+  }
+  if (typeof s.terminationGracePeriodSeconds === "number" && s.terminationGracePeriodSeconds < 0)
+    out.push(invalid(sub(path, "terminationGracePeriodSeconds"), s.terminationGracePeriodSeconds, "must be >= 0"));
+  if (typeof s.activeDeadlineSeconds === "number" && s.activeDeadlineSeconds <= 0)
+    out.push(
+      invalid(
+        sub(path, "activeDeadlineSeconds"),
+        s.activeDeadlineSeconds,
+        "must be between 1 and 2147483647, inclusive",
+      ),
+    );
+}
+
+const nonNegative = (v: unknown, field: Path, out: StatusCause[]) => {
+  if (typeof v === "number" && v < 0) out.push(invalid(field, v, "must be greater than or equal to 0"));
+};
+
+function validateIntOrPercent(v: unknown, field: Path, out: StatusCause[]): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === "number") {
+    nonNegative(v, field, out);
+    return v;
+  }
+  if (typeof v === "string") {
+    const m = /^(\d+)%$/.exec(v);
+    if (!m) {
+      out.push(
+        invalid(
+          field,
+          v,
+          "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
+        ),
+      );
+      return undefined;
+    }
+    const n = Number(m[1]);
+    if (n > 100) out.push(invalid(field, v, "must not be greater than 100%"));
+    return n;
+  }
+  return undefined;
+}
+
+/** Workload selector + template (ValidatePodTemplateSpecForReplicaSet and friends). */
+function validateWorkload(
+  kindLower: string,
+  spec: Obj,
+  out: StatusCause[],
+  restartPolicies: string[] | undefined,
+  selectorRequired = true,
+) {
+  nonNegative(spec.replicas, "spec.replicas", out);
+  nonNegative(spec.minReadySeconds, "spec.minReadySeconds", out);
+  nonNegative(spec.revisionHistoryLimit, "spec.revisionHistoryLimit", out);
+  const template = isObj(spec.template) ? spec.template : {};
+  const tmeta = isObj(template.metadata) ? template.metadata : {};
+  const labels = isObj(tmeta.labels) ? (tmeta.labels as Record<string, string>) : {};
+  const selector = spec.selector;
+  if (selector === undefined || selector === null) {
+    if (selectorRequired) out.push(required("spec.selector"));
+  } else if (isObj(selector)) {
+    const empty =
+      (!isObj(selector.matchLabels) || Object.keys(selector.matchLabels).length === 0) &&
+      arr(selector.matchExpressions).length === 0;
+    if (empty) out.push(invalid("spec.selector", selector, `empty selector is invalid for ${kindLower}`));
+    else if (!matchesSelector(selector as Parameters<typeof matchesSelector>[0], labels))
+      out.push(invalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`"));
+  }
+  validateLabels(tmeta.labels, "spec.template.metadata.labels", out);
+  const pspec = isObj(template.spec) ? template.spec : {};
+  validatePodSpec(pspec, "spec.template.spec", out);
+  const restartPolicy = String(pspec.restartPolicy ?? "Always"); // what defaulting gives it
+  if (restartPolicies && !restartPolicies.includes(restartPolicy))
+    out.push(notSupported("spec.template.spec.restartPolicy", restartPolicy, restartPolicies));
+  if (restartPolicies?.[0] === "Always" && pspec.activeDeadlineSeconds !== undefined)
+    out.push(
+      forbidden("spec.template.spec.activeDeadlineSeconds", "activeDeadlineSeconds in ReplicaSet is not Supported"),
+    );
+}
+
+function validateDeployment(d: Obj, out: StatusCause[]) {
+  const spec = isObj(d.spec) ? d.spec : {};
+  validateWorkload("deployment", spec, out, ["Always"]);
+  const strategy = isObj(spec.strategy) ? spec.strategy : {};
+  if (strategy.type === "Recreate" && strategy.rollingUpdate !== undefined)
+    out.push(forbidden("spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'"));
+  if (strategy.type === "RollingUpdate" && isObj(strategy.rollingUpdate)) {
+    const ru = strategy.rollingUpdate;
+    const surge = validateIntOrPercent(ru.maxSurge, "spec.strategy.rollingUpdate.maxSurge", out);
+    const unavailable = validateIntOrPercent(ru.maxUnavailable, "spec.strategy.rollingUpdate.maxUnavailable", out);
+    if (surge === 0 && unavailable === 0)
+      out.push(
+        invalid("spec.strategy.rollingUpdate.maxUnavailable", ru.maxUnavailable, "may not be 0 when `maxSurge` is 0"),
+      );
+  }
+  nonNegative(spec.progressDeadlineSeconds, "spec.progressDeadlineSeconds", out);
+}
+
+function validateService(s: Obj, out: StatusCause[]) {
+  const spec = isObj(s.spec) ? s.spec : {};
+  const type = spec.type ?? "ClusterIP";
+  const headless = spec.clusterIP === "None";
+  const ports = arr(spec.ports);
+  if (type === "ExternalName") {
+    if (typeof spec.externalName !== "string" || spec.externalName === "") out.push(required("spec.externalName"));
+  } else if (ports.length === 0 && !headless) out.push(required("spec.ports"));
+  const names = new Set<string>();
+  const keys = new Set<string>();
+  ports.forEach((p, i) => {
+    const pp = idx("spec.ports", i);
+    if (ports.length > 1 && (typeof p.name !== "string" || p.name === "")) out.push(required(sub(pp, "name")));
+    if (typeof p.name === "string" && p.name !== "") {
+      for (const m of isDns1123Label(p.name)) out.push(invalid(sub(pp, "name"), p.name, m));
+      if (names.has(p.name)) out.push(duplicate(sub(pp, "name"), p.name));
+      names.add(p.name);
+    }
+    if (!isPort(p.port)) out.push(invalid(sub(pp, "port"), p.port, PORT_RANGE));
+    const key = `${String(p.port)}/${String(p.protocol ?? "TCP")}`;
+    if (keys.has(key)) out.push(duplicate(pp, { port: p.port, protocol: p.protocol ?? "TCP" }));
+    keys.add(key);
+    const tp = p.targetPort;
+    if (typeof tp === "number" && !isPort(tp)) out.push(invalid(sub(pp, "targetPort"), tp, PORT_RANGE));
+    if (typeof tp === "string") for (const m of isValidPortName(tp)) out.push(invalid(sub(pp, "targetPort"), tp, m));
+    if (p.nodePort !== undefined && p.nodePort !== 0) {
+      if (type === "ClusterIP" || type === "ExternalName")
+        out.push(forbidden(sub(pp, "nodePort"), "may not be used when `type` is 'ClusterIP'"));
+      else if (!isPort(p.nodePort)) out.push(invalid(sub(pp, "nodePort"), p.nodePort, PORT_RANGE));
+    }
+  });
+  if (headless && (type === "NodePort" || type === "LoadBalancer"))
+    out.push(invalid("spec.clusterIPs[0]", "None", `may not be set to 'None' for ${type} services`));
+  validateLabels(spec.selector, "spec.selector", out);
+}
+
+function validateConfigKeys(o: Obj, fields: string[], out: StatusCause[]) {
+  for (const f of fields) {
+    if (!isObj(o[f])) continue;
+    for (const k of Object.keys(o[f] as Obj)) {
+      if (!CONFIG_KEY.test(k) || k.length > 253)
+        out.push(
+          invalid(
+            `${f}[${k}]`,
+            k,
+            "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+          ),
+        );
+    }
+  }
+}
+
+function validateJobSpec(spec: Obj, out: StatusCause[], selectorRequired: boolean) {
+  nonNegative(spec.parallelism, "spec.parallelism", out);
+  nonNegative(spec.completions, "spec.completions", out);
+  nonNegative(spec.backoffLimit, "spec.backoffLimit", out);
+  if (typeof spec.activeDeadlineSeconds === "number" && spec.activeDeadlineSeconds <= 0)
+    out.push(invalid("spec.activeDeadlineSeconds", spec.activeDeadlineSeconds, "must be greater than 0"));
+  if (spec.completionMode === "Indexed" && spec.completions == null)
+    out.push(required("spec.completions", "when completion mode is Indexed"));
+  validateWorkload("job", spec, out, ["OnFailure", "Never"], selectorRequired);
+}
+
+const BY_KIND: Record<string, (o: Obj, out: StatusCause[]) => void> = {
+  "/Pod": (o, out) => {
+    const spec = isObj(o.spec) ? o.spec : {};
+    validatePodSpec(spec, "spec", out);
+  },
+  "/Service": validateService,
+  "/ConfigMap": (o, out) => validateConfigKeys(o, ["data", "binaryData"], out),
+  "/Secret": (o, out) => validateConfigKeys(o, ["data", "stringData"], out),
+  "apps/Deployment": validateDeployment,
+  "apps/ReplicaSet": (o, out) => validateWorkload("replicaset", isObj(o.spec) ? o.spec : {}, out, ["Always"]),
+  "apps/StatefulSet": (o, out) => {
+    const spec = isObj(o.spec) ? o.spec : {};
+    validateWorkload("statefulset", spec, out, ["Always"]);
+    if (
+      spec.podManagementPolicy !== undefined &&
+      !["OrderedReady", "Parallel"].includes(String(spec.podManagementPolicy))
+    )
+      out.push(notSupported("spec.podManagementPolicy", spec.podManagementPolicy, ["OrderedReady", "Parallel"]));
+  },
+  "apps/DaemonSet": (o, out) => validateWorkload("daemonset", isObj(o.spec) ? o.spec : {}, out, ["Always"]),
+  "batch/Job": (o, out) => {
+    const spec = isObj(o.spec) ? o.spec : {};
+    // The Job strategy generates the selector on create (defaults.ts with a uid); without one, it is not yet required.
+    validateJobSpec(spec, out, spec.manualSelector === true);
+  },
+  "batch/CronJob": (o, out) => {
+    const spec = isObj(o.spec) ? o.spec : {};
+    if (typeof spec.schedule !== "string" || spec.schedule === "") out.push(required("spec.schedule"));
+    const jt = isObj(spec.jobTemplate) ? spec.jobTemplate : {};
+    const js = isObj(jt.spec) ? jt.spec : {};
+    const sub: StatusCause[] = [];
+    validateJobSpec(js, sub, false);
+    for (const c of sub) out.push({ ...c, field: c.field?.replace(/^spec\./, "spec.jobTemplate.spec.") });
+  },
+};
+
+/** Causes for an object of a kind, as kube-apiserver's Go validation reports them (run on the defaulted object). */
+export function validateKind(gvk: GVK, o: KubeObject): StatusCause[] {
+  const out: StatusCause[] = [];
+  validateMeta(gvk, isObj(o.metadata) ? o.metadata : {}, out);
+  BY_KIND[`${gvk.group}/${gvk.kind}`]?.(o as Obj, out);
+  return out;
+}
