@@ -1,8 +1,10 @@
 /**
  * RBAC as kube-apiserver evaluates it: Roles, ClusterRoles (with aggregation), RoleBindings,
- * ClusterRoleBindings → allowed or the RBAC reason. PURE. STUB — kube-pure implements it.
+ * ClusterRoleBindings → allowed or the RBAC reason. PURE. The bootstrap policy is kube's
+ * (plugin/pkg/auth/authorizer/rbac/bootstrappolicy) for the roles and resources Berth serves.
  */
 import type { AuthorizationDecision, RequestAttributes, UserInfo } from "./contracts.js";
+import { type LabelSelector, matchesSelector } from "./labels.js";
 import type { KubeObject } from "./types.js";
 
 export interface RbacObjects {
@@ -12,11 +14,479 @@ export interface RbacObjects {
   clusterRoleBindings: KubeObject[];
 }
 
-export function rbacAuthorize(_user: UserInfo, _attrs: RequestAttributes, _rbac: RbacObjects): AuthorizationDecision {
-  return { allowed: false, reason: "RBAC: not implemented yet" };
+export interface PolicyRule {
+  verbs: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
 }
+
+export interface Subject {
+  kind: "User" | "Group" | "ServiceAccount" | string;
+  name: string;
+  namespace?: string;
+  apiGroup?: string;
+}
+
+export interface RoleRef {
+  apiGroup?: string;
+  kind: "Role" | "ClusterRole" | string;
+  name: string;
+}
+
+export const RBAC_GROUP = "rbac.authorization.k8s.io";
+export const SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:";
+/** The group kube-apiserver's privileged-group authorizer allows everything (before RBAC). */
+export const SYSTEM_MASTERS = "system:masters";
+
+const has = (list: readonly string[] | undefined, v: string) => !!list && (list.includes("*") || list.includes(v));
+
+/** rbac/v1 helpers RuleAllows: one rule against a request's attributes. */
+export function ruleAllows(attrs: RequestAttributes, rule: PolicyRule): boolean {
+  if (!has(rule.verbs, attrs.verb)) return false;
+  if (!attrs.resourceRequest) {
+    const path = attrs.path ?? "";
+    return (rule.nonResourceURLs ?? []).some(
+      (u) => u === "*" || u === path || (u.endsWith("*") && path.startsWith(u.slice(0, -1))),
+    );
+  }
+  if (!has(rule.apiGroups, attrs.apiGroup ?? "")) return false;
+  const resource = attrs.resource ?? "";
+  const subresource = attrs.subresource ?? "";
+  const combined = subresource ? `${resource}/${subresource}` : resource;
+  const resourceOk = (rule.resources ?? []).some(
+    (r) => r === "*" || r === combined || (subresource !== "" && r.startsWith("*/") && r.slice(2) === subresource),
+  );
+  if (!resourceOk) return false;
+  const names = rule.resourceNames ?? [];
+  return names.length === 0 || names.includes(attrs.name ?? "");
+}
+
+/** The username of a service account. */
+export const serviceAccountUsername = (namespace: string, name: string) =>
+  `${SERVICE_ACCOUNT_PREFIX}${namespace}:${name}`;
+
+/** The groups kube's service account authenticator gives a service account. */
+export const serviceAccountGroups = (namespace: string) => [
+  "system:serviceaccounts",
+  `system:serviceaccounts:${namespace}`,
+  "system:authenticated",
+];
+
+/** Whether a binding subject is the user (rbac appliesToUser). */
+export function subjectMatches(user: UserInfo, s: Subject, bindingNamespace: string): boolean {
+  switch (s.kind) {
+    case "User":
+      return user.username === s.name;
+    case "Group":
+      return user.groups.includes(s.name);
+    case "ServiceAccount": {
+      const ns = s.namespace || bindingNamespace;
+      return ns !== "" && user.username === serviceAccountUsername(ns, s.name);
+    }
+    default:
+      return false;
+  }
+}
+
+const subjectsOf = (b: KubeObject) => (Array.isArray(b.subjects) ? (b.subjects as Subject[]) : []);
+const rulesOf = (r: KubeObject | undefined) => (Array.isArray(r?.rules) ? (r.rules as PolicyRule[]) : []);
+const roleRefOf = (b: KubeObject) => (b.roleRef ?? { kind: "", name: "" }) as RoleRef;
+
+function describeSubject(s: Subject, bindingNamespace: string) {
+  if (s.kind === "ServiceAccount") return `${s.kind} "${s.name}/${s.namespace || bindingNamespace}"`;
+  return `${s.kind} "${s.name}"`;
+}
+
+/**
+ * The rules of every ClusterRole with its aggregationRule resolved: the union of the rules of the
+ * ClusterRoles whose labels match any of its selectors (transitively, as the aggregation controller
+ * converges to). What the clusterrole-aggregation controller writes back into `rules`.
+ */
+export function aggregatedRules(clusterRoles: readonly KubeObject[]): Map<string, PolicyRule[]> {
+  const byName = new Map(clusterRoles.map((r) => [r.metadata.name ?? "", r]));
+  const memo = new Map<string, PolicyRule[]>();
+  const resolve = (name: string, seen: Set<string>): PolicyRule[] => {
+    const cached = memo.get(name);
+    if (cached) return cached;
+    const role = byName.get(name);
+    const agg = role?.aggregationRule as { clusterRoleSelectors?: LabelSelector[] } | undefined;
+    if (!role || !agg) return rulesOf(role);
+    seen.add(name);
+    const out: PolicyRule[] = [];
+    const key = (r: PolicyRule) => JSON.stringify(r);
+    const keys = new Set<string>();
+    const push = (r: PolicyRule) => {
+      if (!keys.has(key(r))) {
+        keys.add(key(r));
+        out.push(r);
+      }
+    };
+    for (const other of [...byName.values()].sort((a, b) =>
+      (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""),
+    )) {
+      const n = other.metadata.name ?? "";
+      if (n === name || seen.has(n)) continue;
+      if (!(agg.clusterRoleSelectors ?? []).some((sel) => matchesSelector(sel, other.metadata.labels ?? {}))) continue;
+      for (const r of resolve(n, seen)) push(r);
+    }
+    seen.delete(name);
+    memo.set(name, out);
+    return out;
+  };
+  const result = new Map<string, PolicyRule[]>();
+  for (const name of byName.keys()) result.set(name, resolve(name, new Set()));
+  return result;
+}
+
+/** ClusterRoles with `rules` filled from their aggregationRule (what the aggregation controller stores). */
+export function aggregateClusterRoles(clusterRoles: readonly KubeObject[]): KubeObject[] {
+  const rules = aggregatedRules(clusterRoles);
+  return clusterRoles.map((r) => (r.aggregationRule ? { ...r, rules: rules.get(r.metadata.name ?? "") ?? [] } : r));
+}
+
+/** Every rule that applies to the user in a namespace (kube's VisitRulesFor), with the errors met on the way. */
+export function rulesFor(
+  user: UserInfo,
+  namespace: string,
+  rbac: RbacObjects,
+  visit: (source: string, rule: PolicyRule) => boolean = () => false,
+): { rules: PolicyRule[]; errors: string[]; stoppedAt?: string } {
+  const clusterRules = aggregatedRules(rbac.clusterRoles);
+  const clusterRole = (name: string) =>
+    rbac.clusterRoles.some((r) => r.metadata.name === name) ? clusterRules.get(name) : undefined;
+  const errors: string[] = [];
+  const rules: PolicyRule[] = [];
+  for (const b of rbac.clusterRoleBindings) {
+    const subject = subjectsOf(b).find((s) => subjectMatches(user, s, ""));
+    if (!subject) continue;
+    const ref = roleRefOf(b);
+    const rs = ref.kind === "ClusterRole" ? clusterRole(ref.name) : undefined;
+    if (!rs) {
+      errors.push(`clusterrole.rbac.authorization.k8s.io "${ref.name}" not found`);
+      continue;
+    }
+    const source = `ClusterRoleBinding "${b.metadata.name}" of ClusterRole "${ref.name}" to ${describeSubject(subject, "")}`;
+    for (const r of rs) {
+      rules.push(r);
+      if (visit(source, r)) return { rules, errors, stoppedAt: source };
+    }
+  }
+  if (namespace) {
+    for (const b of rbac.roleBindings) {
+      if (b.metadata.namespace !== namespace) continue;
+      const subject = subjectsOf(b).find((s) => subjectMatches(user, s, namespace));
+      if (!subject) continue;
+      const ref = roleRefOf(b);
+      let rs: PolicyRule[] | undefined;
+      if (ref.kind === "ClusterRole") {
+        rs = clusterRole(ref.name);
+        if (!rs) errors.push(`clusterrole.rbac.authorization.k8s.io "${ref.name}" not found`);
+      } else if (ref.kind === "Role") {
+        const role = rbac.roles.find((r) => r.metadata.namespace === namespace && r.metadata.name === ref.name);
+        rs = role ? rulesOf(role) : undefined;
+        if (!rs) errors.push(`role.rbac.authorization.k8s.io "${ref.name}" not found`);
+      } else errors.push(`unsupported role reference kind: "${ref.kind}"`);
+      if (!rs) continue;
+      const source = `RoleBinding "${b.metadata.name}/${namespace}" of ${ref.kind} "${ref.name}" to ${describeSubject(subject, namespace)}`;
+      for (const r of rs) {
+        rules.push(r);
+        if (visit(source, r)) return { rules, errors, stoppedAt: source };
+      }
+    }
+  }
+  return { rules, errors };
+}
+
+/** kube's utilerrors.NewAggregate(...).Error(). */
+const aggregateErrors = (errors: string[]) => (errors.length === 1 ? errors[0] : `[${errors.join(", ")}]`);
+
+export function rbacAuthorize(user: UserInfo, attrs: RequestAttributes, rbac: RbacObjects): AuthorizationDecision {
+  if (user.groups.includes(SYSTEM_MASTERS)) return { allowed: true, reason: "" };
+  const { stoppedAt, errors } = rulesFor(user, attrs.namespace ?? "", rbac, (_source, rule) => ruleAllows(attrs, rule));
+  if (stoppedAt) return { allowed: true, reason: `RBAC: allowed by ${stoppedAt}` };
+  return { allowed: false, reason: errors.length ? `RBAC: ${aggregateErrors(errors)}` : "" };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bootstrap policy
+
+const READ = ["get", "list", "watch"];
+const WRITE = ["create", "delete", "deletecollection", "patch", "update"];
+const rule = (apiGroups: string[], resources: string[], verbs: string[]): PolicyRule => ({
+  apiGroups,
+  resources,
+  verbs,
+});
+const url = (nonResourceURLs: string[], verbs: string[]): PolicyRule => ({ nonResourceURLs, verbs });
+
+/** system:aggregate-to-view (rolled into view, edit, admin). */
+export const VIEW_RULES: readonly PolicyRule[] = [
+  rule(
+    [""],
+    [
+      "configmaps",
+      "endpoints",
+      "persistentvolumeclaims",
+      "persistentvolumeclaims/status",
+      "pods",
+      "replicationcontrollers",
+      "replicationcontrollers/scale",
+      "serviceaccounts",
+      "services",
+      "services/status",
+    ],
+    READ,
+  ),
+  rule(
+    [""],
+    [
+      "bindings",
+      "events",
+      "limitranges",
+      "namespaces/status",
+      "pods/log",
+      "pods/status",
+      "replicationcontrollers/status",
+      "resourcequotas",
+      "resourcequotas/status",
+    ],
+    READ,
+  ),
+  rule([""], ["namespaces"], READ),
+  rule(["discovery.k8s.io"], ["endpointslices"], READ),
+  rule(
+    ["apps"],
+    [
+      "controllerrevisions",
+      "daemonsets",
+      "daemonsets/status",
+      "deployments",
+      "deployments/scale",
+      "deployments/status",
+      "replicasets",
+      "replicasets/scale",
+      "replicasets/status",
+      "statefulsets",
+      "statefulsets/scale",
+      "statefulsets/status",
+    ],
+    READ,
+  ),
+  rule(["autoscaling"], ["horizontalpodautoscalers", "horizontalpodautoscalers/status"], READ),
+  rule(["batch"], ["cronjobs", "cronjobs/status", "jobs", "jobs/status"], READ),
+  rule(
+    ["extensions"],
+    [
+      "daemonsets",
+      "daemonsets/status",
+      "deployments",
+      "deployments/scale",
+      "deployments/status",
+      "ingresses",
+      "ingresses/status",
+      "networkpolicies",
+      "replicasets",
+      "replicasets/scale",
+      "replicasets/status",
+      "replicationcontrollers/scale",
+    ],
+    READ,
+  ),
+  rule(["policy"], ["poddisruptionbudgets", "poddisruptionbudgets/status"], READ),
+  rule(["networking.k8s.io"], ["ingresses", "ingresses/status", "networkpolicies"], READ),
+];
+
+/** system:aggregate-to-edit (rolled into edit, admin). */
+export const EDIT_RULES: readonly PolicyRule[] = [
+  rule([""], ["pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "secrets", "services/proxy"], READ),
+  rule([""], ["serviceaccounts"], ["impersonate"]),
+  rule([""], ["pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy"], WRITE),
+  rule([""], ["pods/eviction"], ["create"]),
+  rule(
+    [""],
+    [
+      "configmaps",
+      "events",
+      "persistentvolumeclaims",
+      "replicationcontrollers",
+      "replicationcontrollers/scale",
+      "secrets",
+      "serviceaccounts",
+      "services",
+      "services/proxy",
+    ],
+    WRITE,
+  ),
+  rule([""], ["serviceaccounts/token"], ["create"]),
+  rule(
+    ["apps"],
+    [
+      "daemonsets",
+      "deployments",
+      "deployments/rollback",
+      "deployments/scale",
+      "replicasets",
+      "replicasets/scale",
+      "statefulsets",
+      "statefulsets/scale",
+    ],
+    WRITE,
+  ),
+  rule(["autoscaling"], ["horizontalpodautoscalers"], WRITE),
+  rule(["batch"], ["cronjobs", "jobs"], WRITE),
+  rule(
+    ["extensions"],
+    [
+      "daemonsets",
+      "deployments",
+      "deployments/rollback",
+      "deployments/scale",
+      "ingresses",
+      "networkpolicies",
+      "replicasets",
+      "replicasets/scale",
+      "replicationcontrollers/scale",
+    ],
+    WRITE,
+  ),
+  rule(["policy"], ["poddisruptionbudgets"], WRITE),
+  rule(["networking.k8s.io"], ["ingresses", "networkpolicies"], WRITE),
+];
+
+/** system:aggregate-to-admin (rolled into admin). */
+export const ADMIN_RULES: readonly PolicyRule[] = [
+  rule(["authorization.k8s.io"], ["localsubjectaccessreviews"], ["create"]),
+  rule([RBAC_GROUP], ["rolebindings", "roles"], [...WRITE, ...READ].sort()),
+];
+
+export const CLUSTER_ADMIN_RULES: readonly PolicyRule[] = [rule(["*"], ["*"], ["*"]), url(["*"], ["*"])];
+
+const BOOTSTRAP_LABELS = { "kubernetes.io/bootstrapping": "rbac-defaults" };
+const AUTOUPDATE = { "rbac.authorization.kubernetes.io/autoupdate": "true" };
+
+const clusterRole = (
+  name: string,
+  rules: readonly PolicyRule[],
+  extra: { labels?: Record<string, string>; aggregateFrom?: string } = {},
+): KubeObject => ({
+  apiVersion: `${RBAC_GROUP}/v1`,
+  kind: "ClusterRole",
+  metadata: { name, labels: { ...BOOTSTRAP_LABELS, ...extra.labels }, annotations: { ...AUTOUPDATE } },
+  ...(extra.aggregateFrom
+    ? { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { [extra.aggregateFrom]: "true" } }] } }
+    : {}),
+  rules: rules.map((r) => structuredClone(r)),
+});
+
+const binding = (name: string, role: string, subjects: Subject[]): KubeObject => ({
+  apiVersion: `${RBAC_GROUP}/v1`,
+  kind: "ClusterRoleBinding",
+  metadata: { name, labels: { ...BOOTSTRAP_LABELS }, annotations: { ...AUTOUPDATE } },
+  roleRef: { apiGroup: RBAC_GROUP, kind: "ClusterRole", name: role },
+  subjects: subjects
+    .map((s) => ({ apiGroup: s.kind === "ServiceAccount" ? undefined : RBAC_GROUP, ...s }))
+    .map((s) => JSON.parse(JSON.stringify(s)) as Subject),
+});
+const group = (name: string): Subject => ({ kind: "Group", name });
+const user = (name: string): Subject => ({ kind: "User", name });
+
+const AGG = (r: string) => `rbac.authorization.k8s.io/aggregate-to-${r}`;
 
 /** The ClusterRoles and ClusterRoleBindings a new cluster starts with (cluster-admin, admin, edit, view, system:*). */
 export function bootstrapRbac(): KubeObject[] {
-  return [];
+  const roles = [
+    clusterRole("cluster-admin", CLUSTER_ADMIN_RULES),
+    clusterRole("admin", [], { aggregateFrom: AGG("admin") }),
+    clusterRole("edit", [], { aggregateFrom: AGG("edit"), labels: { [AGG("admin")]: "true" } }),
+    clusterRole("view", [], { aggregateFrom: AGG("view"), labels: { [AGG("edit")]: "true" } }),
+    clusterRole("system:aggregate-to-admin", ADMIN_RULES, { labels: { [AGG("admin")]: "true" } }),
+    clusterRole("system:aggregate-to-edit", EDIT_RULES, { labels: { [AGG("edit")]: "true" } }),
+    clusterRole("system:aggregate-to-view", VIEW_RULES, { labels: { [AGG("view")]: "true" } }),
+    clusterRole("system:basic-user", [
+      rule(["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"], ["create"]),
+      rule(["authentication.k8s.io"], ["selfsubjectreviews"], ["create"]),
+    ]),
+    clusterRole("system:discovery", [
+      url(
+        [
+          "/api",
+          "/api/*",
+          "/apis",
+          "/apis/*",
+          "/healthz",
+          "/livez",
+          "/openapi",
+          "/openapi/*",
+          "/readyz",
+          "/version",
+          "/version/",
+        ],
+        ["get"],
+      ),
+    ]),
+    clusterRole("system:public-info-viewer", [
+      url(["/healthz", "/livez", "/readyz", "/version", "/version/"], ["get"]),
+    ]),
+    clusterRole("system:node", [
+      rule(["authentication.k8s.io"], ["tokenreviews"], ["create"]),
+      rule(["authorization.k8s.io"], ["localsubjectaccessreviews", "subjectaccessreviews"], ["create"]),
+      rule([""], ["services"], READ),
+      rule([""], ["nodes"], ["create", "get", "list", "watch"]),
+      rule([""], ["nodes/status"], ["patch", "update"]),
+      rule([""], ["nodes"], ["patch", "update"]),
+      rule(["", "events.k8s.io"], ["events"], ["create", "patch", "update"]),
+      rule([""], ["pods"], READ),
+      rule([""], ["pods"], ["create", "delete"]),
+      rule([""], ["pods/status"], ["patch", "update"]),
+      rule([""], ["pods/eviction"], ["create"]),
+      rule([""], ["configmaps", "secrets"], ["get", "list", "watch"]),
+      rule([""], ["persistentvolumeclaims", "persistentvolumes"], ["get"]),
+      rule([""], ["endpoints"], ["get"]),
+      rule(["certificates.k8s.io"], ["certificatesigningrequests"], ["create", "get", "list", "watch"]),
+      rule(["coordination.k8s.io"], ["leases"], ["create", "delete", "get", "patch", "update"]),
+      rule(["storage.k8s.io"], ["volumeattachments", "csidrivers", "csinodes"], ["get", "list", "watch"]),
+      rule([""], ["serviceaccounts/token"], ["create"]),
+      rule(["node.k8s.io"], ["runtimeclasses"], READ),
+      rule(["discovery.k8s.io"], ["endpointslices"], READ),
+    ]),
+    clusterRole("system:kube-scheduler", [
+      rule(["", "events.k8s.io"], ["events"], ["create", "patch", "update"]),
+      rule(["coordination.k8s.io"], ["leases"], ["create"]),
+      {
+        apiGroups: ["coordination.k8s.io"],
+        resources: ["leases"],
+        resourceNames: ["kube-scheduler"],
+        verbs: ["get", "update"],
+      },
+      rule([""], ["endpoints"], ["create"]),
+      { apiGroups: [""], resources: ["endpoints"], resourceNames: ["kube-scheduler"], verbs: ["get", "update"] },
+      rule([""], ["nodes"], READ),
+      rule([""], ["pods"], ["delete", "get", "list", "watch"]),
+      rule([""], ["bindings", "pods/binding"], ["create"]),
+      rule([""], ["pods/status"], ["patch", "update"]),
+      rule(["", "apps", "extensions"], ["replicationcontrollers", "services", "replicasets", "statefulsets"], READ),
+      rule(["policy"], ["poddisruptionbudgets"], READ),
+      rule([""], ["persistentvolumeclaims", "persistentvolumes"], READ),
+      rule(["authentication.k8s.io"], ["tokenreviews"], ["create"]),
+      rule(["authorization.k8s.io"], ["subjectaccessreviews"], ["create"]),
+      rule(["storage.k8s.io"], ["csinodes", "csidrivers", "csistoragecapacities"], READ),
+      rule([""], ["namespaces"], READ),
+    ]),
+  ];
+  const bindings = [
+    binding("cluster-admin", "cluster-admin", [group(SYSTEM_MASTERS)]),
+    binding("system:basic-user", "system:basic-user", [group("system:authenticated")]),
+    binding("system:discovery", "system:discovery", [group("system:authenticated")]),
+    binding("system:public-info-viewer", "system:public-info-viewer", [
+      group("system:authenticated"),
+      group("system:unauthenticated"),
+    ]),
+    // kube leaves system:node's binding without subjects (the Node authorizer decides); Berth has no
+    // Node authorizer, so the nodes group gets the role (as EKS's node access entries grant it).
+    binding("system:node", "system:node", [group("system:nodes")]),
+    binding("system:kube-scheduler", "system:kube-scheduler", [user("system:kube-scheduler")]),
+  ];
+  return aggregateClusterRoles(roles).concat(bindings);
 }
