@@ -1,0 +1,398 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: fixtures are reached into by path
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { KubeError } from "../../src/kube/errors.js";
+import {
+  applyPatch,
+  createMergePatch,
+  mergePatch,
+  type PatchType,
+  strategicMerge,
+  updateManagedFields,
+} from "../../src/kube/patch.js";
+import { type GroupVersionKind, loadOpenApi, schemaFor } from "../../src/kube/schema.js";
+import type { KubeObject } from "../../src/kube/types.js";
+
+const ix = loadOpenApi();
+const DEPLOY: GroupVersionKind = { group: "apps", version: "v1", kind: "Deployment" };
+const now = new Date("2026-01-02T03:04:05Z");
+
+const deployment = (): any => ({
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  metadata: {
+    name: "web",
+    namespace: "default",
+    uid: "u1",
+    resourceVersion: "7",
+    labels: { app: "web" },
+    annotations: { "deployment.kubernetes.io/revision": "2" },
+    finalizers: ["a", "b"],
+  },
+  spec: {
+    replicas: 2,
+    selector: { matchLabels: { app: "web" } },
+    strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } },
+    template: {
+      metadata: { labels: { app: "web" } },
+      spec: {
+        containers: [
+          {
+            name: "web",
+            image: "nginx:1.25",
+            ports: [{ containerPort: 80, protocol: "TCP" }],
+            env: [
+              { name: "A", value: "1" },
+              { name: "B", value: "2" },
+            ],
+          },
+          { name: "sidecar", image: "busybox:1.36" },
+        ],
+      },
+    },
+  },
+});
+
+const patch = (type: PatchType, body: unknown, current: KubeObject | undefined = deployment(), opts = {}) =>
+  applyPatch(ix, DEPLOY, current, typeof body === "string" ? body : JSON.stringify(body), type, opts) as any;
+const SMP: PatchType = "application/strategic-merge-patch+json";
+const MERGE: PatchType = "application/merge-patch+json";
+const JSONP: PatchType = "application/json-patch+json";
+const APPLY: PatchType = "application/apply-patch+yaml";
+
+const thrown = (f: () => unknown): KubeError => {
+  try {
+    f();
+  } catch (e) {
+    return e as KubeError;
+  }
+  throw new Error("expected a throw");
+};
+
+describe("strategic merge patch (what kubectl sends)", () => {
+  it("kubectl set image: containers merge by name, the others stay", () => {
+    const out = patch(SMP, { spec: { template: { spec: { containers: [{ image: "nginx:1.26", name: "web" }] } } } });
+    expect(out.spec.template.spec.containers.map((c: any) => [c.name, c.image])).toEqual([
+      ["web", "nginx:1.26"],
+      ["sidecar", "busybox:1.36"],
+    ]);
+    expect(out.spec.template.spec.containers[0].env).toHaveLength(2);
+  });
+
+  it("kubectl apply: last-applied annotation, $setElementOrder, a removed env var and sidecar", () => {
+    const out = patch(SMP, {
+      metadata: { annotations: { "kubectl.kubernetes.io/last-applied-configuration": '{"x":1}\n' } },
+      spec: {
+        template: {
+          spec: {
+            $setElementOrder: undefined,
+            "$setElementOrder/containers": [{ name: "web" }],
+            containers: [
+              {
+                "$setElementOrder/env": [{ name: "C" }, { name: "A" }],
+                env: [
+                  { name: "C", value: "3" },
+                  { $patch: "delete", name: "B" },
+                ],
+                name: "web",
+              },
+              { $patch: "delete", name: "sidecar" },
+            ],
+          },
+        },
+      },
+    });
+    expect(out.metadata.annotations).toEqual({
+      "deployment.kubernetes.io/revision": "2",
+      "kubectl.kubernetes.io/last-applied-configuration": '{"x":1}\n',
+    });
+    expect(out.spec.template.spec.containers).toHaveLength(1);
+    expect(out.spec.template.spec.containers[0].env).toEqual([
+      { name: "C", value: "3" },
+      { name: "A", value: "1" },
+    ]);
+  });
+
+  it("ports merge by containerPort", () => {
+    const out = patch(SMP, {
+      spec: { template: { spec: { containers: [{ name: "web", ports: [{ containerPort: 8080 }] }] } } },
+    });
+    expect(out.spec.template.spec.containers[0].ports).toEqual([
+      { containerPort: 80, protocol: "TCP" },
+      { containerPort: 8080 },
+    ]);
+  });
+
+  it("$retainKeys drops the strategy members not kept (kubectl apply switching to Recreate)", () => {
+    const out = patch(SMP, { spec: { strategy: { $retainKeys: ["type"], rollingUpdate: null, type: "Recreate" } } });
+    expect(out.spec.strategy).toEqual({ type: "Recreate" });
+  });
+
+  it("kubectl rollout restart: an annotation on the template", () => {
+    const out = patch(SMP, {
+      spec: {
+        template: { metadata: { annotations: { "kubectl.kubernetes.io/restartedAt": "2026-01-02T03:04:05Z" } } },
+      },
+    });
+    expect(out.spec.template.metadata).toEqual({
+      labels: { app: "web" },
+      annotations: { "kubectl.kubernetes.io/restartedAt": "2026-01-02T03:04:05Z" },
+    });
+  });
+
+  it("$patch: replace and delete on maps and lists; $deleteFromPrimitiveList; finalizers are a merged set", () => {
+    expect(patch(SMP, { spec: { selector: { $patch: "replace", matchLabels: { app: "x" } } } }).spec.selector).toEqual({
+      matchLabels: { app: "x" },
+    });
+    expect(patch(SMP, { spec: { strategy: { $patch: "delete" } } }).spec.strategy).toBeUndefined();
+    const replaced = patch(SMP, {
+      spec: { template: { spec: { containers: [{ name: "only", image: "x" }, { $patch: "replace" }] } } },
+    });
+    expect(replaced.spec.template.spec.containers).toEqual([{ name: "only", image: "x" }]);
+    expect(patch(SMP, { metadata: { finalizers: ["c", "a"] } }).metadata.finalizers).toEqual(["a", "b", "c"]);
+    expect(patch(SMP, { metadata: { "$deleteFromPrimitiveList/finalizers": ["a"] } }).metadata.finalizers).toEqual([
+      "b",
+    ]);
+    // Lists without a merge strategy are replaced.
+    const args = patch(SMP, { spec: { template: { spec: { containers: [{ name: "web", args: ["x"] }] } } } });
+    expect(args.spec.template.spec.containers[0].args).toEqual(["x"]);
+  });
+
+  it("a list item without its merge key, or a kind without a schema, is refused", () => {
+    expect(thrown(() => patch(SMP, { spec: { template: { spec: { containers: [{ image: "x" }] } } } })).code).toBe(400);
+    const e = thrown(() =>
+      applyPatch(ix, { group: "example.com", version: "v1", kind: "Widget" }, deployment(), "{}", SMP, {}),
+    );
+    expect([e.code, e.reason]).toEqual([415, "UnsupportedMediaType"]);
+  });
+});
+
+describe("merge patch and JSON patch", () => {
+  it("kubectl label/annotate/scale send merge patches", () => {
+    expect(patch(MERGE, { metadata: { labels: { tier: "web" } } }).metadata.labels).toEqual({
+      app: "web",
+      tier: "web",
+    });
+    expect(patch(MERGE, { metadata: { labels: { app: null } } }).metadata.labels).toEqual({});
+    expect(patch(MERGE, { spec: { replicas: 5 } }).spec.replicas).toBe(5);
+    // Merge patch replaces lists whole.
+    expect(
+      patch(MERGE, { spec: { template: { spec: { containers: [{ name: "x" }] } } } }).spec.template.spec.containers,
+    ).toEqual([{ name: "x" }]);
+  });
+
+  it("kubectl rollout undo: a JSON patch replacing the template and annotations", () => {
+    const template = {
+      metadata: { labels: { app: "web" } },
+      spec: { containers: [{ name: "web", image: "nginx:1.24" }] },
+    };
+    const out = patch(JSONP, [
+      { op: "replace", path: "/spec/template", value: template },
+      { op: "replace", path: "/metadata/annotations", value: { "deployment.kubernetes.io/revision": "1" } },
+    ]);
+    expect(out.spec.template).toEqual(template);
+    expect(out.metadata.annotations).toEqual({ "deployment.kubernetes.io/revision": "1" });
+  });
+
+  it("JSON patch ops: add/remove/move/copy/test, escaping, array indices", () => {
+    const out = patch(JSONP, [
+      { op: "add", path: "/metadata/labels/app.kubernetes.io~1name", value: "web" },
+      { op: "test", path: "/spec/replicas", value: 2 },
+      { op: "add", path: "/metadata/finalizers/-", value: "c" },
+      { op: "remove", path: "/metadata/finalizers/0" },
+      { op: "copy", from: "/metadata/labels/app", path: "/metadata/labels/copy" },
+      { op: "move", from: "/metadata/labels/copy", path: "/metadata/labels/moved" },
+    ]);
+    expect(out.metadata.labels).toEqual({ app: "web", "app.kubernetes.io/name": "web", moved: "web" });
+    expect(out.metadata.finalizers).toEqual(["b", "c"]);
+  });
+
+  it("a failed test or a missing path is 422 as kube answers; a malformed patch 400", () => {
+    const e = thrown(() => patch(JSONP, [{ op: "test", path: "/spec/replicas", value: 3 }]));
+    expect([e.code, e.reason, e.message]).toEqual([
+      422,
+      "Invalid",
+      "the server rejected our request due to an error in our request",
+    ]);
+    expect(e.details?.causes?.[0]?.message).toBe("testing value /spec/replicas failed: test failed");
+    expect(thrown(() => patch(JSONP, [{ op: "replace", path: "/spec/nope", value: 1 }])).code).toBe(422);
+    expect(thrown(() => patch(JSONP, [{ op: "remove", path: "/metadata/labels/nope" }])).code).toBe(422);
+    expect(thrown(() => patch(JSONP, "{not json")).code).toBe(400);
+    expect(thrown(() => patch(JSONP, { op: "add" })).code).toBe(400);
+    expect(thrown(() => patch(MERGE, "[1]")).code).toBe(400);
+    expect(thrown(() => patch("text/plain" as PatchType, "{}")).code).toBe(415);
+  });
+
+  it("a patch carrying a resourceVersion keeps it (the store then answers 409 when it is stale)", () => {
+    expect(patch(MERGE, { metadata: { resourceVersion: "3" } }).metadata.resourceVersion).toBe("3");
+  });
+});
+
+describe("server-side apply", () => {
+  const config = (replicas: number, image = "nginx:1.25", extra: Record<string, unknown> = {}) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels:
+    app: web
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: web
+        image: ${image}
+${Object.entries(extra)
+  .map(([k, v]) => `        ${k}: ${JSON.stringify(v)}`)
+  .join("\n")}
+`;
+
+  it("creates with one Apply entry and the applied field set", () => {
+    const out = patch(APPLY, config(2), undefined, { fieldManager: "kubectl", now });
+    expect(out.spec.replicas).toBe(2);
+    expect(out.metadata.managedFields).toEqual([
+      {
+        manager: "kubectl",
+        operation: "Apply",
+        apiVersion: "apps/v1",
+        time: "2026-01-02T03:04:05Z",
+        fieldsType: "FieldsV1",
+        fieldsV1: {
+          "f:metadata": { "f:labels": { "f:app": {} } },
+          "f:spec": {
+            "f:replicas": {},
+            "f:selector": {},
+            "f:template": {
+              "f:metadata": { "f:labels": { "f:app": {} } },
+              "f:spec": { "f:containers": { 'k:{"name":"web"}': { ".": {}, "f:image": {}, "f:name": {} } } },
+            },
+          },
+        },
+      },
+    ]);
+  });
+
+  it("re-applying without a field removes it; fields owned by others stay", () => {
+    const first = patch(APPLY, config(2, "nginx:1.25", { workingDir: "/srv" }), undefined, {
+      fieldManager: "kubectl",
+      now,
+    });
+    first.spec.template.spec.containers[0].command = ["httpd"];
+    first.metadata.managedFields = updateManagedFields(
+      ix,
+      DEPLOY,
+      patch(APPLY, config(2, "nginx:1.25", { workingDir: "/srv" }), undefined, { fieldManager: "kubectl", now }),
+      first,
+      "editor",
+      { now },
+    );
+    const second = patch(APPLY, config(2), first, { fieldManager: "kubectl", now });
+    expect(second.spec.template.spec.containers[0].workingDir).toBeUndefined();
+    expect(second.spec.template.spec.containers[0].command).toEqual(["httpd"]);
+    expect(second.metadata.managedFields.map((e: any) => [e.manager, e.operation])).toEqual([
+      ["editor", "Update"],
+      ["kubectl", "Apply"],
+    ]);
+  });
+
+  it("conflicts with another manager's differing value are a 409 in kube's words, unless forced", () => {
+    const created = patch(APPLY, config(2), undefined, { fieldManager: "kubectl", now });
+    const scaled = { ...created, spec: { ...created.spec, replicas: 5 } };
+    scaled.metadata = {
+      ...created.metadata,
+      managedFields: updateManagedFields(ix, DEPLOY, created, scaled, "kube-controller-manager", { now }),
+    };
+    const e = thrown(() => patch(APPLY, config(3, "nginx:1.26"), scaled, { fieldManager: "kubectl", now }));
+    expect([e.code, e.reason, e.message]).toEqual([
+      409,
+      "Conflict",
+      'Apply failed with 1 conflict: conflict with "kube-controller-manager" using apps/v1: .spec.replicas',
+    ]);
+    expect(e.details?.causes).toEqual([
+      {
+        reason: "FieldManagerConflict",
+        message: 'conflict with "kube-controller-manager" using apps/v1',
+        field: ".spec.replicas",
+      },
+    ]);
+    // The same value is no conflict; a second applier sharing it co-owns.
+    expect(patch(APPLY, config(5), scaled, { fieldManager: "kubectl", now }).spec.replicas).toBe(5);
+    const forced = patch(APPLY, config(3), scaled, { fieldManager: "kubectl", force: true, now });
+    expect(forced.spec.replicas).toBe(3);
+    expect(forced.metadata.managedFields.map((e: any) => e.manager)).toEqual(["kubectl"]);
+  });
+
+  it("two conflicting managers are listed, sorted", () => {
+    const a = patch(APPLY, config(2, "a:1"), undefined, { fieldManager: "alpha", now });
+    const b = patch(APPLY, config(2, "a:1"), a, { fieldManager: "beta", now });
+    const e = thrown(() => patch(APPLY, config(4, "b:2"), b, { fieldManager: "gamma", now }));
+    expect(e.message).toBe(
+      'Apply failed with 4 conflicts: conflicts with "alpha":\n- .spec.replicas\n- .spec.template.spec.containers[name="web"].image\nconflicts with "beta":\n- .spec.replicas\n- .spec.template.spec.containers[name="web"].image',
+    );
+  });
+
+  it("refuses a configuration of another kind, or without a field manager", () => {
+    expect(
+      thrown(() => patch(APPLY, "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n", undefined, { fieldManager: "m" }))
+        .code,
+    ).toBe(400);
+    expect(thrown(() => patch(APPLY, config(1), undefined, {})).code).toBe(400);
+    expect(thrown(() => patch(APPLY, "a: [", undefined, { fieldManager: "m" })).code).toBe(400);
+  });
+
+  it("updateManagedFields: an update owns what it changed and takes it from others", () => {
+    const created = patch(APPLY, config(2), undefined, { fieldManager: "kubectl", now });
+    const changed = structuredClone(created);
+    changed.spec.replicas = 4;
+    changed.metadata.labels.extra = "x";
+    const entries = updateManagedFields(ix, DEPLOY, created, changed, "kubectl-edit", { now });
+    const edit = entries.find((e) => e.manager === "kubectl-edit");
+    expect(edit?.fieldsV1).toEqual({ "f:metadata": { "f:labels": { "f:extra": {} } }, "f:spec": { "f:replicas": {} } });
+    const apply = entries.find((e) => e.manager === "kubectl");
+    expect((apply as any).fieldsV1["f:spec"]["f:replicas"]).toBeUndefined();
+  });
+});
+
+describe("patch properties", () => {
+  const leaf = fc.oneof(fc.string({ maxLength: 3 }), fc.integer(), fc.boolean());
+  const tree = fc.letrec((tie) => ({
+    node: fc.dictionary(fc.constantFrom("a", "b", "c", "d"), fc.oneof({ depthSize: "small" }, leaf, tie("node")), {
+      maxKeys: 4,
+    }),
+  })).node as fc.Arbitrary<Record<string, any>>;
+
+  it("property: the merge patch of a diff reproduces the target", () => {
+    fc.assert(
+      fc.property(tree, tree, (a, b) => {
+        expect(mergePatch(a, createMergePatch(a, b))).toEqual(b);
+      }),
+    );
+  });
+
+  it("property: strategic merge with no directives on maps equals merge patch", () => {
+    const schema = schemaFor(ix, DEPLOY);
+    const patchTree = fc.letrec((tie) => ({
+      node: fc.dictionary(
+        fc.constantFrom("a", "b", "c", "d"),
+        fc.oneof({ depthSize: "small" }, leaf, fc.constant(null), tie("node")),
+        {
+          maxKeys: 4,
+        },
+      ),
+    })).node as fc.Arbitrary<Record<string, any>>;
+    fc.assert(
+      fc.property(tree, patchTree, (labels, p) => {
+        const original = { metadata: { name: "x", annotations: labels }, spec: { foo: labels } };
+        const body = { metadata: { annotations: p }, spec: { foo: p } };
+        expect(strategicMerge(ix, schema, original, body)).toEqual(mergePatch(original, body));
+      }),
+    );
+  });
+});
