@@ -55,6 +55,17 @@ const unprocessable = (why: string) =>
     causes: [{ reason: "UnexpectedServerResponse", message: why }],
   });
 
+/** The field manager of a write: the fieldManager parameter, else the User-Agent up to its first "/" (kube's managerOrUserAgent). */
+export function managerOrUserAgent(fieldManager: string | undefined, userAgent: string | undefined): string {
+  if (fieldManager) return fieldManager;
+  // kube drops unprintable characters and keeps at most 128.
+  const product = (userAgent ?? "").split("/")[0] ?? "";
+  return [...product]
+    .filter((c) => c >= " " && c !== "\u007f")
+    .join("")
+    .slice(0, 128);
+}
+
 /**
  * The object after the patch. `current` is undefined only for server-side apply of a new object.
  * Throws KubeError (400 BadRequest for a malformed patch, 422 for a JSON patch that does not apply,
@@ -77,7 +88,10 @@ export function applyPatch(
       throw kubeErrors.badRequest(`error decoding YAML: ${(e as Error).message}`);
     }
     if (!isObj(config)) throw kubeErrors.badRequest("error decoding YAML: the apply configuration must be an object");
-    if (!opts.fieldManager) throw kubeErrors.badRequest("PATCH apply requests require a fieldManager query parameter");
+    if (!opts.fieldManager)
+      throw kubeErrors.invalid("meta.k8s.io", "PatchOptions", "", [
+        { field: "fieldManager", reason: "FieldValueRequired", message: "Required value: is required for apply patch" },
+      ]);
     const apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
     if (config.apiVersion !== apiVersion || config.kind !== gvk.kind)
       throw kubeErrors.badRequest(
@@ -97,6 +111,10 @@ export function applyPatch(
     throw kubeErrors.unsupportedMediaType(
       `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(", ")}`,
     );
+  if (opts.force !== undefined && opts.force !== false)
+    throw kubeErrors.invalid("meta.k8s.io", "PatchOptions", "", [
+      { field: "force", reason: "FieldValueForbidden", message: "Forbidden: may not be specified for non-apply patch" },
+    ]);
   if (!current) throw kubeErrors.internal("patch of an object that does not exist");
   const doc = current as unknown as Json;
   let out: Json;
@@ -120,8 +138,10 @@ export function applyPatch(
   } catch (e) {
     if (e instanceof KubeError) throw e;
     if (e instanceof PatchDecodeError) throw kubeErrors.badRequest(e.message);
+    // kube answers 422 for a JSON patch that does not apply; a strategic merge patch's own errors
+    // (a list item without its merge key, an unknown $patch) come back as they are: 500.
     if (e instanceof PatchApplyError)
-      throw type === "application/json-patch+json" ? unprocessable(e.message) : kubeErrors.badRequest(e.message);
+      throw type === "application/json-patch+json" ? unprocessable(e.message) : kubeErrors.internal(e.message);
     throw e;
   }
   if (!isObj(out)) throw unprocessable("the patched document is not an object");

@@ -8,6 +8,7 @@ import {
   mergePatch,
   type PatchType,
   strategicMerge,
+  managerOrUserAgent,
   updateManagedFields,
 } from "../../src/kube/patch.js";
 import { type GroupVersionKind, loadOpenApi, schemaFor } from "../../src/kube/schema.js";
@@ -159,7 +160,7 @@ describe("strategic merge patch (what kubectl sends)", () => {
   });
 
   it("a list item without its merge key, or a kind without a schema, is refused", () => {
-    expect(thrown(() => patch(SMP, { spec: { template: { spec: { containers: [{ image: "x" }] } } } })).code).toBe(400);
+    expect(thrown(() => patch(SMP, { spec: { template: { spec: { containers: [{ image: "x" }] } } } })).code).toBe(500);
     const e = thrown(() =>
       applyPatch(ix, { group: "example.com", version: "v1", kind: "Widget" }, deployment(), "{}", SMP, {}),
     );
@@ -343,7 +344,10 @@ ${Object.entries(extra)
       thrown(() => patch(APPLY, "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n", undefined, { fieldManager: "m" }))
         .code,
     ).toBe(400);
-    expect(thrown(() => patch(APPLY, config(1), undefined, {})).code).toBe(400);
+    expect(thrown(() => patch(APPLY, config(1), undefined, {})).message).toBe(
+      'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+    );
+    expect(thrown(() => patch(MERGE, {}, deployment(), { force: true })).code).toBe(422);
     expect(thrown(() => patch(APPLY, "a: [", undefined, { fieldManager: "m" })).code).toBe(400);
   });
 
@@ -358,6 +362,11 @@ ${Object.entries(extra)
     const apply = entries.find((e) => e.manager === "kubectl");
     expect((apply as any).fieldsV1["f:spec"]["f:replicas"]).toBeUndefined();
   });
+});
+
+it("the field manager defaults to the User-Agent's product", () => {
+  expect(managerOrUserAgent(undefined, "kubectl/v1.20.15 (linux/amd64) kubernetes/8f1e5bf")).toBe("kubectl");
+  expect(managerOrUserAgent("helm", "kubectl/v1.32")).toBe("helm");
 });
 
 describe("patch properties", () => {
