@@ -13,6 +13,7 @@ import {
 } from "../../src/kube/patch.js";
 import { type GroupVersionKind, loadOpenApi, schemaFor } from "../../src/kube/schema.js";
 import type { KubeObject } from "../../src/kube/types.js";
+import smpFixtures from "./fixtures/kube-smp-kubectl.json" with { type: "json" };
 
 const ix = loadOpenApi();
 const DEPLOY: GroupVersionKind = { group: "apps", version: "v1", kind: "Deployment" };
@@ -118,9 +119,10 @@ describe("strategic merge patch (what kubectl sends)", () => {
     const out = patch(SMP, {
       spec: { template: { spec: { containers: [{ name: "web", ports: [{ containerPort: 8080 }] }] } } },
     });
+    // New patch items come first, as strategicpatch's normalizeElementOrder puts them.
     expect(out.spec.template.spec.containers[0].ports).toEqual([
-      { containerPort: 80, protocol: "TCP" },
       { containerPort: 8080 },
+      { containerPort: 80, protocol: "TCP" },
     ]);
   });
 
@@ -150,13 +152,27 @@ describe("strategic merge patch (what kubectl sends)", () => {
       spec: { template: { spec: { containers: [{ name: "only", image: "x" }, { $patch: "replace" }] } } },
     });
     expect(replaced.spec.template.spec.containers).toEqual([{ name: "only", image: "x" }]);
-    expect(patch(SMP, { metadata: { finalizers: ["c", "a"] } }).metadata.finalizers).toEqual(["a", "b", "c"]);
+    expect(patch(SMP, { metadata: { finalizers: ["c", "a"] } }).metadata.finalizers).toEqual(["c", "a", "b"]);
     expect(patch(SMP, { metadata: { "$deleteFromPrimitiveList/finalizers": ["a"] } }).metadata.finalizers).toEqual([
       "b",
     ]);
     // Lists without a merge strategy are replaced.
     const args = patch(SMP, { spec: { template: { spec: { containers: [{ name: "web", args: ["x"] }] } } } });
     expect(args.spec.template.spec.containers[0].args).toEqual(["x"]);
+  });
+
+  it("matches kubectl's own strategic merge (fixtures from kubectl patch --local)", () => {
+    const schema = schemaFor(ix, DEPLOY);
+    for (const c of smpFixtures.cases as { patch: any; result: any }[]) {
+      const ours = (() => {
+        try {
+          return strategicMerge(ix, schema, structuredClone(smpFixtures.original) as any, c.patch);
+        } catch (e) {
+          return { error: `error: ${(e as Error).message}` };
+        }
+      })();
+      expect([c.patch, ours]).toEqual([c.patch, c.result]);
+    }
   });
 
   it("a list item without its merge key, or a kind without a schema, is refused", () => {

@@ -74,8 +74,11 @@ function mergeMap(ctx: Ctx, schema: Schema | undefined, original: Obj, patch: Ob
         out[list] = cur.filter((x) => !value.some((d) => deepEqual(d, x)));
     } else if (key.startsWith(SET_ORDER)) {
       const list = key.slice(SET_ORDER.length);
-      if (!(list in patch) && Array.isArray(out[list]) && Array.isArray(value))
-        out[list] = order(out[list] as Json[], value, patchMetaOf(child(ctx, schema, list)).mergeKey);
+      const cur = out[list];
+      if (!(list in patch) && Array.isArray(cur) && Array.isArray(value)) {
+        const key = patchMetaOf(child(ctx, schema, list)).mergeKey;
+        out[list] = order(cur, value, cur, key && cur.some(isObj) ? key : undefined);
+      }
     }
   }
   if (retain !== undefined) {
@@ -117,8 +120,7 @@ function mergeList(
     out = original.map((x) => structuredClone(x));
     for (const p of patch) {
       if (!isObj(p)) continue;
-      if (!(key in p))
-        throw new PatchApplyError(`map: ${JSON.stringify(p)} does not contain declared merge key: ${key}`);
+      if (!(key in p)) throw new PatchApplyError(`map: ${goMap(p)} does not contain declared merge key: ${key}`);
       const i = out.findIndex((x) => isObj(x) && deepEqual(x[key], p[key]));
       if (p[PATCH] === "delete") {
         if (i >= 0) out = out.filter((x) => !(isObj(x) && deepEqual(x[key], p[key])));
@@ -134,23 +136,62 @@ function mergeList(
       }
     }
   } else {
-    // A list of primitives with the merge strategy (finalizers): a union, `$patch: delete` elements ignored.
-    out = [...original];
-    for (const p of patch) if (!isObj(p) && !out.some((x) => deepEqual(x, p))) out.push(p);
+    // A list of primitives with the merge strategy (finalizers): original and patch, deduplicated.
+    out = [];
+    for (const x of [...original, ...patch]) if (!isObj(x) && !out.some((y) => deepEqual(x, y))) out.push(x);
   }
-  return Array.isArray(setOrder) ? order(out, setOrder, key) : out;
+  const mapKey = key && out.some(isObj) ? key : undefined;
+  return order(out, Array.isArray(setOrder) ? setOrder : patch, original, mapKey);
 }
 
-/** Orders a merged list as `$setElementOrder` says; elements it does not name keep their place after them. */
-function order(list: Json[], setOrder: Json[], key: string | undefined): Json[] {
+/** Go's %v of a map[string]interface{} (keys sorted), as strategicpatch's errors print it. */
+function goMap(v: Json): string {
+  if (isObj(v))
+    return `map[${Object.keys(v)
+      .sort()
+      .map((k) => `${k}:${goMap(v[k] as Json)}`)
+      .join(" ")}]`;
+  if (Array.isArray(v)) return `[${v.map(goMap).join(" ")}]`;
+  return String(v);
+}
+
+/**
+ * strategicpatch's normalizeElementOrder: the items the order list names sorted by it, the others
+ * (server-only) by their place in the live list, then interleaved by the live order where both are
+ * known — `$setElementOrder` > the order in the patch > the order in the live list.
+ */
+function order(merged: Json[], orderList: Json[], original: Json[], key: string | undefined): Json[] {
   const id = (x: Json) => (key && isObj(x) ? JSON.stringify(x[key]) : JSON.stringify(x));
-  const pos = new Map<string, number>();
-  setOrder.forEach((o, i) => {
-    pos.set(key && isObj(o) ? JSON.stringify(o[key]) : JSON.stringify(o), i);
-  });
-  const named = list.filter((x) => pos.has(id(x))).sort((a, b) => (pos.get(id(a)) ?? 0) - (pos.get(id(b)) ?? 0));
-  const rest = list.filter((x) => !pos.has(id(x)));
-  return [...named, ...rest];
+  const indexIn = (list: Json[]) => {
+    const m = new Map<string, number>();
+    list.forEach((x, i) => {
+      if (!m.has(id(x))) m.set(id(x), i);
+    });
+    return m;
+  };
+  const inOrder = indexIn(orderList);
+  const server = indexIn(original);
+  const named = merged
+    .filter((x) => inOrder.has(id(x)))
+    .sort((a, b) => (inOrder.get(id(a)) ?? 0) - (inOrder.get(id(b)) ?? 0));
+  const serverOnly = merged
+    .filter((x) => !inOrder.has(id(x)))
+    .sort((a, b) => (server.get(id(a)) ?? 0) - (server.get(id(b)) ?? 0));
+  // mergeSortedSlice(serverOnly, named, original)
+  const out: Json[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < serverOnly.length || j < named.length) {
+    if (i >= serverOnly.length) out.push(named[j++] as Json);
+    else if (j >= named.length) out.push(serverOnly[i++] as Json);
+    else {
+      const li = server.get(id(serverOnly[i] as Json));
+      const ri = server.get(id(named[j] as Json));
+      if (li !== undefined && ri !== undefined && li < ri) out.push(serverOnly[i++] as Json);
+      else out.push(named[j++] as Json);
+    }
+  }
+  return out;
 }
 
 /** Resolved schema helper for callers that start from a kind. */
