@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { KubeError } from "../../src/kube/errors.js";
 import {
+  applyJsonPatch,
   applyPatch,
   createMergePatch,
   mergePatch,
@@ -13,6 +14,7 @@ import {
 } from "../../src/kube/patch.js";
 import { type GroupVersionKind, loadOpenApi, schemaFor } from "../../src/kube/schema.js";
 import type { KubeObject } from "../../src/kube/types.js";
+import jsonPatchFixtures from "./fixtures/kube-json-patch-kubectl.json" with { type: "json" };
 import smpFixtures from "./fixtures/kube-smp-kubectl.json" with { type: "json" };
 
 const ix = loadOpenApi();
@@ -224,6 +226,19 @@ describe("merge patch and JSON patch", () => {
     expect(out.metadata.finalizers).toEqual(["b", "c"]);
   });
 
+  it("matches kubectl's own JSON patch library (fixtures from kubectl patch --local)", () => {
+    for (const c of jsonPatchFixtures.cases as { patch: any; result: any }[]) {
+      const ours = (() => {
+        try {
+          return applyJsonPatch(structuredClone(jsonPatchFixtures.original) as any, c.patch);
+        } catch (e) {
+          return { error: `error: ${(e as Error).message}` };
+        }
+      })();
+      expect([c.patch, ours]).toEqual([c.patch, c.result]);
+    }
+  });
+
   it("a failed test or a missing path is 422 as kube answers; a malformed patch 400", () => {
     const e = thrown(() => patch(JSONP, [{ op: "test", path: "/spec/replicas", value: 3 }]));
     expect([e.code, e.reason, e.message]).toEqual([
@@ -232,7 +247,7 @@ describe("merge patch and JSON patch", () => {
       "the server rejected our request due to an error in our request",
     ]);
     expect(e.details?.causes?.[0]?.message).toBe("testing value /spec/replicas failed: test failed");
-    expect(thrown(() => patch(JSONP, [{ op: "replace", path: "/spec/nope", value: 1 }])).code).toBe(422);
+    expect(thrown(() => patch(JSONP, [{ op: "replace", path: "/nope/x", value: 1 }])).code).toBe(422);
     expect(thrown(() => patch(JSONP, [{ op: "remove", path: "/metadata/labels/nope" }])).code).toBe(422);
     expect(thrown(() => patch(JSONP, "{not json")).code).toBe(400);
     expect(thrown(() => patch(JSONP, { op: "add" })).code).toBe(400);

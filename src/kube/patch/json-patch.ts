@@ -39,15 +39,71 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   );
 }
 
-function parsePointer(path: string): string[] {
-  if (path === "") return [];
-  if (!path.startsWith("/"))
-    throw new PatchApplyError(`JSON pointer must be empty or start with a "/": ${JSON.stringify(path)}`);
-  return path
-    .slice(1)
-    .split("/")
-    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+const decodeKey = (k: string) => k.replace(/~1/g, "/").replace(/~0/g, "~");
+
+/**
+ * evanphx/json-patch v4.12's findObject: the container holding the last path segment, or undefined
+ * when the path is not a pointer or a parent is missing or not a container.
+ */
+function findObject(doc: Json, path: string): { con: Json[] | Record<string, Json>; key: string } | undefined {
+  const split = path.split("/");
+  if (split.length < 2) return undefined;
+  let cur: Json = doc;
+  for (const part of split.slice(1, -1)) {
+    const next = getIn(cur as Json[] | Record<string, Json>, decodeKey(part));
+    if (next === undefined || next === null || typeof next !== "object") return undefined;
+    cur = next;
+  }
+  if (cur === null || typeof cur !== "object") return undefined;
+  return { con: cur, key: decodeKey(split[split.length - 1] ?? "") };
 }
+
+/** A container's member: undefined when missing (an object's missing key is not an error, as in the library). */
+function getIn(con: Json[] | Record<string, Json>, key: string): Json | undefined {
+  if (Array.isArray(con)) {
+    const i = index(key, con.length);
+    return con[i];
+  }
+  return Object.hasOwn(con, key) ? con[key] : undefined;
+}
+
+function index(key: string, size: number): number {
+  if (!/^-?\d+$/.test(key)) throw new PatchApplyError(`value was not a proper array index: '${key}'`);
+  let i = Number(key);
+  if (i >= size || i < -size)
+    throw new PatchApplyError(`Unable to access invalid index: ${i}: invalid index referenced`);
+  if (i < 0) i += size;
+  return i;
+}
+
+function addIn(con: Json[] | Record<string, Json>, key: string, value: Json) {
+  if (!Array.isArray(con)) {
+    con[key] = value;
+    return;
+  }
+  if (key === "-") {
+    con.push(value);
+    return;
+  }
+  con.splice(index(key, con.length + 1), 0, value);
+}
+
+function removeIn(con: Json[] | Record<string, Json>, key: string) {
+  if (!Array.isArray(con)) {
+    if (!Object.hasOwn(con, key)) throw new PatchApplyError(`Unable to remove nonexistent key: ${key}: missing value`);
+    delete con[key];
+    return;
+  }
+  con.splice(index(key, con.length), 1);
+}
+
+const wrap = (what: string, path: string, f: () => void) => {
+  try {
+    f();
+  } catch (e) {
+    throw new PatchApplyError(`error in ${what} for path: '${path}': ${(e as Error).message}`);
+  }
+};
 
 export function decodeJsonPatch(text: string): JsonPatchOp[] {
   let ops: unknown;
@@ -65,121 +121,88 @@ export function decodeJsonPatch(text: string): JsonPatchOp[] {
   return ops as unknown as JsonPatchOp[];
 }
 
-/** Parent container and final key of a pointer; undefined parent when the path is missing. */
-function locate(doc: Json, segs: string[]): { parent: Json | undefined; key: string } {
-  let cur: Json | undefined = doc;
-  for (const s of segs.slice(0, -1)) {
-    if (Array.isArray(cur)) cur = /^\d+$/.test(s) ? cur[Number(s)] : undefined;
-    else if (isObj(cur)) cur = Object.hasOwn(cur, s) ? cur[s] : undefined;
-    else cur = undefined;
-    if (cur === undefined) break;
-  }
-  return { parent: cur, key: segs[segs.length - 1] ?? "" };
-}
-
-function getAt(doc: Json, path: string): Json | undefined {
-  const segs = parsePointer(path);
-  if (segs.length === 0) return doc;
-  const { parent, key } = locate(doc, segs);
-  if (Array.isArray(parent)) return /^\d+$/.test(key) ? parent[Number(key)] : undefined;
-  if (isObj(parent)) return Object.hasOwn(parent, key) ? parent[key] : undefined;
-  return undefined;
-}
-
-function arrayIndex(arr: Json[], key: string, forInsert: boolean, op: string, path: string): number {
-  if (forInsert && key === "-") return arr.length;
-  if (!/^-?\d+$/.test(key))
-    throw new PatchApplyError(
-      `${op} operation does not apply: doc is missing path: ${JSON.stringify(path)}: missing value`,
-    );
-  const i = Number(key);
-  const max = forInsert ? arr.length : arr.length - 1;
-  if (i < 0 || i > max)
-    throw new PatchApplyError(
-      `${op} operation does not apply: doc is missing path: ${JSON.stringify(path)}: missing value`,
-    );
-  return i;
-}
-
-function add(doc: Json, path: string, value: Json, op = "add"): Json {
-  const segs = parsePointer(path);
-  if (segs.length === 0) return value;
-  const { parent, key } = locate(doc, segs);
-  if (Array.isArray(parent)) parent.splice(arrayIndex(parent, key, true, op, path), 0, value);
-  else if (isObj(parent)) parent[key] = value;
-  else
-    throw new PatchApplyError(
-      `${op} operation does not apply: doc is missing path: ${JSON.stringify(path)}: missing value`,
-    );
-  return doc;
-}
-
-function remove(doc: Json, path: string, op = "remove"): Json {
-  const segs = parsePointer(path);
-  const { parent, key } = locate(doc, segs);
-  if (Array.isArray(parent)) parent.splice(arrayIndex(parent, key, false, op, path), 1);
-  else if (isObj(parent) && Object.hasOwn(parent, key)) delete parent[key];
-  else
-    throw new PatchApplyError(
-      `${op} operation does not apply: doc is missing path: ${JSON.stringify(path)}: missing value`,
-    );
-  return doc;
-}
-
-/** Applies RFC 6902 operations to a copy of the document. */
+/** Applies RFC 6902 operations to a copy of the document, with evanphx/json-patch v4.12's semantics and words. */
 export function applyJsonPatch(document: Json, ops: JsonPatchOp[]): Json {
-  let doc = structuredClone(document);
+  const doc = structuredClone(document);
   for (const o of ops) {
     const path = o.path;
-    if (typeof path !== "string") throw new PatchApplyError(`operation missing path field`);
+    if (typeof path !== "string") throw new PatchApplyError("operation missing path field");
+    const value = (o.value === undefined ? null : structuredClone(o.value)) as Json;
     switch (o.op) {
-      case "add":
-        if (!("value" in o)) throw new PatchApplyError("add operation does not apply: missing value");
-        doc = add(doc, path, structuredClone(o.value as Json));
+      case "add": {
+        const at = findObject(doc, path);
+        if (!at)
+          throw new PatchApplyError(
+            `add operation does not apply: doc is missing path: ${JSON.stringify(path)}: missing value`,
+          );
+        wrap("add", path, () => addIn(at.con, at.key, value));
         break;
-      case "remove":
-        doc = remove(doc, path);
+      }
+      case "remove": {
+        const at = findObject(doc, path);
+        if (!at)
+          throw new PatchApplyError(
+            `remove operation does not apply: doc is missing path: ${JSON.stringify(path)}: missing value`,
+          );
+        wrap("remove", path, () => removeIn(at.con, at.key));
         break;
+      }
       case "replace": {
-        if (!("value" in o)) throw new PatchApplyError("replace operation does not apply: missing value");
-        const segs = parsePointer(path);
-        if (segs.length === 0) {
-          doc = structuredClone(o.value as Json);
-          break;
-        }
-        const { parent, key } = locate(doc, segs);
-        if (Array.isArray(parent))
-          parent[arrayIndex(parent, key, false, "replace", path)] = structuredClone(o.value as Json);
-        else if (isObj(parent) && Object.hasOwn(parent, key)) parent[key] = structuredClone(o.value as Json);
-        else throw new PatchApplyError(`replace operation does not apply: doc is missing key: ${path}: missing value`);
+        const at = findObject(doc, path);
+        if (!at)
+          throw new PatchApplyError(`replace operation does not apply: doc is missing path: ${path}: missing value`);
+        if (Array.isArray(at.con)) {
+          const i = /^-?\d+$/.test(at.key) ? Number(at.key) : Number.NaN;
+          if (!(i >= -at.con.length && i < at.con.length))
+            throw new PatchApplyError(`Object to be patched is missing field (${path}: missing value)`);
+          at.con[i < 0 ? i + at.con.length : i] = value;
+        } else at.con[at.key] = value;
         break;
       }
       case "move": {
-        if (typeof o.from !== "string") throw new PatchApplyError("move operation missing from field");
-        const v = getAt(doc, o.from);
-        if (v === undefined)
+        const from = o.from ?? "";
+        const src = findObject(doc, from);
+        if (!src)
+          throw new PatchApplyError(`move operation does not apply: doc is missing from path: ${from}: missing value`);
+        let v: Json = null;
+        wrap("move", src.key, () => {
+          v = getIn(src.con, src.key) ?? null;
+          removeIn(src.con, src.key);
+        });
+        const dst = findObject(doc, path);
+        if (!dst)
           throw new PatchApplyError(
-            `move operation does not apply: doc is missing from path: ${o.from}: missing value`,
+            `move operation does not apply: doc is missing destination path: ${path}: missing value`,
           );
-        doc = remove(doc, o.from, "move");
-        doc = add(doc, path, v, "move");
+        wrap("move", dst.key, () => addIn(dst.con, dst.key, v));
         break;
       }
       case "copy": {
-        if (typeof o.from !== "string") throw new PatchApplyError("copy operation missing from field");
-        const v = getAt(doc, o.from);
-        if (v === undefined)
+        const from = o.from ?? "";
+        const src = findObject(doc, from);
+        if (!src)
+          throw new PatchApplyError(`copy operation does not apply: doc is missing from path: ${from}: missing value`);
+        let v: Json = null;
+        wrap("copy", from, () => {
+          v = structuredClone(getIn(src.con, src.key) ?? null);
+        });
+        const dst = findObject(doc, path);
+        if (!dst)
           throw new PatchApplyError(
-            `copy operation does not apply: doc is missing from path: ${o.from}: missing value`,
+            `copy operation does not apply: doc is missing destination path: ${path}: missing value`,
           );
-        doc = add(doc, path, structuredClone(v), "copy");
+        wrap("copy", path, () => addIn(dst.con, dst.key, v));
         break;
       }
       case "test": {
-        const v = getAt(doc, path);
-        const expected = o.value === undefined ? null : o.value;
-        if (!(v === undefined ? expected === null : deepEqual(v, expected)))
-          throw new PatchApplyError(`testing value ${path} failed: test failed`);
+        const at = findObject(doc, path);
+        if (!at) throw new PatchApplyError(`test operation does not apply: is missing path: ${path}: missing value`);
+        let v: Json | undefined;
+        wrap("test", path, () => {
+          v = getIn(at.con, at.key);
+        });
+        const ok = v === undefined || v === null ? value === null : deepEqual(v, value);
+        if (!ok) throw new PatchApplyError(`testing value ${path} failed: test failed`);
         break;
       }
       default:
