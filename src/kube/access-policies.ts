@@ -123,6 +123,22 @@ export function namespaceInScope(namespace: string, namespaces: readonly string[
   return namespaces.some((n) => n === namespace || (n.endsWith("*") && namespace.startsWith(n.slice(0, -1))));
 }
 
+/** The rules the associations grant in a namespace ("" for cluster-scoped requests), for a rules review. */
+export function accessPolicyRules(namespace: string, associations: AccessPolicyAssociation[]): PolicyRule[] {
+  const out: PolicyRule[] = [];
+  for (const a of associations) {
+    const p = accessPolicy(a.policyArn);
+    if (!p) continue;
+    if (
+      a.accessScope.type === "namespace" &&
+      !(namespace && namespaceInScope(namespace, a.accessScope.namespaces ?? []))
+    )
+      continue;
+    out.push(...p.rules.map((r) => structuredClone(r)));
+  }
+  return out;
+}
+
 /** Allowed when an association grants it; undefined when none does (RBAC decides then). */
 export function accessPolicyAuthorize(
   attrs: RequestAttributes,

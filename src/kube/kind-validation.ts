@@ -177,6 +177,8 @@ function validateMeta(gvk: GVK, meta: Obj, out: StatusCause[]) {
     const masked = generateName.endsWith("-") ? `${generateName.slice(0, -1)}a` : generateName;
     for (const m of rule(masked)) out.push(invalid("metadata.generateName", generateName, m));
   } else out.push(required("metadata.name", "name or generateName is required"));
+  if (typeof meta.namespace === "string" && meta.namespace !== "")
+    for (const m of isDns1123Label(meta.namespace)) out.push(invalid("metadata.namespace", meta.namespace, m));
   if (gvk.group === "batch" && gvk.kind === "CronJob" && name.length > 52)
     out.push(invalid("metadata.name", name, maxLen(52)));
   validateLabels(meta.labels, "metadata.labels", out);

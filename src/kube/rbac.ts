@@ -199,8 +199,40 @@ export function rulesFor(
   return { rules, errors };
 }
 
+/** What a SelfSubjectRulesReview answers (`kubectl auth can-i --list`): the rules that apply in a namespace. */
+export interface SubjectRulesReviewStatus {
+  resourceRules: { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }[];
+  nonResourceRules: { verbs: string[]; nonResourceURLs?: string[] }[];
+  incomplete: boolean;
+  evaluationError?: string;
+}
+
+export function rbacRulesReview(user: UserInfo, namespace: string, rbac: RbacObjects): SubjectRulesReviewStatus {
+  const { rules, errors } = rulesFor(user, namespace, rbac);
+  const status: SubjectRulesReviewStatus = { resourceRules: [], nonResourceRules: [], incomplete: errors.length > 0 };
+  if (user.groups.includes(SYSTEM_MASTERS)) {
+    status.resourceRules.push({ verbs: ["*"], apiGroups: ["*"], resources: ["*"] });
+    status.nonResourceRules.push({ verbs: ["*"], nonResourceURLs: ["*"] });
+  }
+  for (const r of rules) {
+    if (r.nonResourceURLs?.length)
+      status.nonResourceRules.push({ verbs: [...r.verbs], nonResourceURLs: [...r.nonResourceURLs] });
+    if (r.resources?.length)
+      status.resourceRules.push({
+        verbs: [...r.verbs],
+        apiGroups: [...(r.apiGroups ?? [])],
+        resources: [...r.resources],
+        ...(r.resourceNames?.length ? { resourceNames: [...r.resourceNames] } : {}),
+      });
+  }
+  if (errors.length) status.evaluationError = aggregateErrors(errors);
+  return status;
+}
+
 /** kube's utilerrors.NewAggregate(...).Error(). */
-const aggregateErrors = (errors: string[]) => (errors.length === 1 ? errors[0] : `[${errors.join(", ")}]`);
+function aggregateErrors(errors: string[]): string {
+  return errors.length === 1 ? (errors[0] as string) : `[${errors.join(", ")}]`;
+}
 
 export function rbacAuthorize(user: UserInfo, attrs: RequestAttributes, rbac: RbacObjects): AuthorizationDecision {
   if (user.groups.includes(SYSTEM_MASTERS)) return { allowed: true, reason: "" };
@@ -429,6 +461,23 @@ export function bootstrapRbac(): KubeObject[] {
     clusterRole("system:public-info-viewer", [
       url(["/healthz", "/livez", "/readyz", "/version", "/version/"], ["get"]),
     ]),
+    clusterRole("system:service-account-issuer-discovery", [
+      url(
+        [
+          "/.well-known/openid-configuration",
+          "/.well-known/openid-configuration/",
+          "/openid/v1/jwks",
+          "/openid/v1/jwks/",
+        ],
+        ["get"],
+      ),
+    ]),
+    clusterRole("system:monitoring", [
+      url(
+        ["/healthz", "/healthz/*", "/livez", "/livez/*", "/metrics", "/metrics/slis", "/readyz", "/readyz/*"],
+        ["get"],
+      ),
+    ]),
     clusterRole("system:node", [
       rule(["authentication.k8s.io"], ["tokenreviews"], ["create"]),
       rule(["authorization.k8s.io"], ["localsubjectaccessreviews", "subjectaccessreviews"], ["create"]),
@@ -483,6 +532,10 @@ export function bootstrapRbac(): KubeObject[] {
       group("system:authenticated"),
       group("system:unauthenticated"),
     ]),
+    binding("system:service-account-issuer-discovery", "system:service-account-issuer-discovery", [
+      group("system:serviceaccounts"),
+    ]),
+    binding("system:monitoring", "system:monitoring", [group("system:monitoring")]),
     // kube leaves system:node's binding without subjects (the Node authorizer decides); Berth has no
     // Node authorizer, so the nodes group gets the role (as EKS's node access entries grant it).
     binding("system:node", "system:node", [group("system:nodes")]),

@@ -5,12 +5,14 @@ import {
   type AccessPolicyAssociation,
   accessPolicy,
   accessPolicyAuthorize,
+  accessPolicyRules,
 } from "../../src/kube/access-policies.js";
 import type { RequestAttributes, UserInfo } from "../../src/kube/contracts.js";
 import {
   bootstrapRbac,
   type RbacObjects,
   rbacAuthorize,
+  rbacRulesReview,
   ruleAllows,
   serviceAccountUsername,
 } from "../../src/kube/rbac.js";
@@ -200,6 +202,25 @@ describe("kube RBAC authorize", () => {
     );
   });
 
+  it("rules review: what applies in a namespace, incomplete with the error when a role is missing", () => {
+    const rbac = base();
+    rbac.roleBindings.push(roleBinding("v", "dev", "ClusterRole", "view", [{ kind: "User", name: "alice" }]));
+    rbac.roleBindings.push(roleBinding("m", "dev", "Role", "missing", [{ kind: "User", name: "alice" }]));
+    const r = rbacRulesReview(alice, "dev", rbac);
+    expect(r.incomplete).toBe(true);
+    expect(r.evaluationError).toBe('role.rbac.authorization.k8s.io "missing" not found');
+    expect(r.resourceRules).toContainEqual({
+      verbs: ["get", "list", "watch"],
+      apiGroups: [""],
+      resources: ["namespaces"],
+    });
+    expect(r.nonResourceRules).toContainEqual({
+      verbs: ["get"],
+      nonResourceURLs: ["/healthz", "/livez", "/readyz", "/version", "/version/"],
+    });
+    expect(rbacRulesReview(alice, "prod", base()).resourceRules.some((x) => x.resources?.includes("pods"))).toBe(false);
+  });
+
   const verbs = ["get", "list", "watch", "create", "update", "patch", "delete"];
   const attrsArb = fc.record({
     verb: fc.constantFrom(...verbs),
@@ -334,6 +355,12 @@ describe("EKS access policies", () => {
     const d = accessPolicyAuthorize(attrs, assocs);
     expect(d?.allowed ?? false).toBe(allowed);
     if (!allowed) expect(d).toBeUndefined();
+  });
+
+  it("the rules an association grants in a namespace", () => {
+    expect(accessPolicyRules("dev", [ns("AmazonEKSViewPolicy", ["dev"])]).length).toBeGreaterThan(5);
+    expect(accessPolicyRules("prod", [ns("AmazonEKSViewPolicy", ["dev"])])).toEqual([]);
+    expect(accessPolicyRules("", [cluster("AmazonEKSClusterAdminPolicy")])).toHaveLength(2);
   });
 
   it("the EKS Admin/Edit/View policies grant what kube's admin/edit/view grant", () => {

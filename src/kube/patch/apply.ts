@@ -245,7 +245,11 @@ export function updateManagedFields(
   const f = new Fields(index);
   const schema = schemaFor(index, gvk);
   const apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
-  const entries = entriesOf(before ?? after);
+  // The request's own managedFields win when it carries them (an empty list resets them); else the stored ones.
+  const entries =
+    Array.isArray(after.metadata.managedFields) && before?.metadata.managedFields !== after.metadata.managedFields
+      ? entriesOf(after)
+      : entriesOf(before ?? after);
   const oldT = before ? tracked(before, opts.subresource) : {};
   const newT = tracked(after, opts.subresource);
   const oldSet = f.setOf(schema, oldT);
