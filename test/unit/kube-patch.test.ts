@@ -57,8 +57,16 @@ const deployment = (): any => ({
   },
 });
 
-const patch = (type: PatchType, body: unknown, current: KubeObject | undefined = deployment(), opts = {}) =>
-  applyPatch(ix, DEPLOY, current, typeof body === "string" ? body : JSON.stringify(body), type, opts) as any;
+/** `current` null: no object yet (server-side apply creates). */
+const patch = (type: PatchType, body: unknown, current: KubeObject | null = deployment(), opts = {}) =>
+  applyPatch(
+    ix,
+    DEPLOY,
+    current ?? undefined,
+    typeof body === "string" ? body : JSON.stringify(body),
+    type,
+    opts,
+  ) as any;
 const SMP: PatchType = "application/strategic-merge-patch+json";
 const MERGE: PatchType = "application/merge-patch+json";
 const JSONP: PatchType = "application/json-patch+json";
@@ -287,7 +295,7 @@ ${Object.entries(extra)
 `;
 
   it("creates with one Apply entry and the applied field set", () => {
-    const out = patch(APPLY, config(2), undefined, { fieldManager: "kubectl", now });
+    const out = patch(APPLY, config(2), null, { fieldManager: "kubectl", now });
     expect(out.spec.replicas).toBe(2);
     expect(out.metadata.managedFields).toEqual([
       {
@@ -312,7 +320,7 @@ ${Object.entries(extra)
   });
 
   it("re-applying without a field removes it; fields owned by others stay", () => {
-    const first = patch(APPLY, config(2, "nginx:1.25", { workingDir: "/srv" }), undefined, {
+    const first = patch(APPLY, config(2, "nginx:1.25", { workingDir: "/srv" }), null, {
       fieldManager: "kubectl",
       now,
     });
@@ -320,7 +328,7 @@ ${Object.entries(extra)
     first.metadata.managedFields = updateManagedFields(
       ix,
       DEPLOY,
-      patch(APPLY, config(2, "nginx:1.25", { workingDir: "/srv" }), undefined, { fieldManager: "kubectl", now }),
+      patch(APPLY, config(2, "nginx:1.25", { workingDir: "/srv" }), null, { fieldManager: "kubectl", now }),
       first,
       "editor",
       { now },
@@ -328,14 +336,15 @@ ${Object.entries(extra)
     const second = patch(APPLY, config(2), first, { fieldManager: "kubectl", now });
     expect(second.spec.template.spec.containers[0].workingDir).toBeUndefined();
     expect(second.spec.template.spec.containers[0].command).toEqual(["httpd"]);
+    // Sorted as kube sorts them: Apply entries first.
     expect(second.metadata.managedFields.map((e: any) => [e.manager, e.operation])).toEqual([
-      ["editor", "Update"],
       ["kubectl", "Apply"],
+      ["editor", "Update"],
     ]);
   });
 
   it("conflicts with another manager's differing value are a 409 in kube's words, unless forced", () => {
-    const created = patch(APPLY, config(2), undefined, { fieldManager: "kubectl", now });
+    const created = patch(APPLY, config(2), null, { fieldManager: "kubectl", now });
     const scaled = { ...created, spec: { ...created.spec, replicas: 5 } };
     scaled.metadata = {
       ...created.metadata,
@@ -362,7 +371,7 @@ ${Object.entries(extra)
   });
 
   it("two conflicting managers are listed, sorted", () => {
-    const a = patch(APPLY, config(2, "a:1"), undefined, { fieldManager: "alpha", now });
+    const a = patch(APPLY, config(2, "a:1"), null, { fieldManager: "alpha", now });
     const b = patch(APPLY, config(2, "a:1"), a, { fieldManager: "beta", now });
     const e = thrown(() => patch(APPLY, config(4, "b:2"), b, { fieldManager: "gamma", now }));
     expect(e.message).toBe(
@@ -370,20 +379,44 @@ ${Object.entries(extra)
     );
   });
 
+  it("list-map keys take their defaults: an applied port without protocol is the live TCP port", () => {
+    const SVC: GroupVersionKind = { group: "", version: "v1", kind: "Service" };
+    const svc =
+      "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports:\n  - port: 80\n    targetPort: 8080\n";
+    const created: any = applyPatch(ix, SVC, undefined, svc, APPLY, { fieldManager: "kubectl", now });
+    expect(Object.keys(created.metadata.managedFields[0].fieldsV1["f:spec"]["f:ports"])).toEqual([
+      'k:{"port":80,"protocol":"TCP"}',
+    ]);
+    created.spec.ports[0].protocol = "TCP"; // defaulted on create
+    const again: any = applyPatch(ix, SVC, created, svc.replace("8080", "9090"), APPLY, {
+      fieldManager: "kubectl",
+      now,
+    });
+    expect(again.spec.ports).toEqual([{ port: 80, protocol: "TCP", targetPort: 9090 }]);
+  });
+
+  it("re-applying the same configuration changes nothing, not even the entry's time", () => {
+    const created = patch(APPLY, config(2), null, { fieldManager: "kubectl", now });
+    const later = new Date("2026-02-01T00:00:00Z");
+    expect(patch(APPLY, config(2), created, { fieldManager: "kubectl", now: later })).toEqual(created);
+    expect(
+      patch(APPLY, config(3), created, { fieldManager: "kubectl", now: later }).metadata.managedFields[0].time,
+    ).toBe("2026-02-01T00:00:00Z");
+  });
+
   it("refuses a configuration of another kind, or without a field manager", () => {
     expect(
-      thrown(() => patch(APPLY, "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n", undefined, { fieldManager: "m" }))
-        .code,
+      thrown(() => patch(APPLY, "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n", null, { fieldManager: "m" })).code,
     ).toBe(400);
-    expect(thrown(() => patch(APPLY, config(1), undefined, {})).message).toBe(
+    expect(thrown(() => patch(APPLY, config(1), null, {})).message).toBe(
       'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
     );
     expect(thrown(() => patch(MERGE, {}, deployment(), { force: true })).code).toBe(422);
-    expect(thrown(() => patch(APPLY, "a: [", undefined, { fieldManager: "m" })).code).toBe(400);
+    expect(thrown(() => patch(APPLY, "a: [", null, { fieldManager: "m" })).code).toBe(400);
   });
 
   it("updateManagedFields: an update owns what it changed and takes it from others", () => {
-    const created = patch(APPLY, config(2), undefined, { fieldManager: "kubectl", now });
+    const created = patch(APPLY, config(2), null, { fieldManager: "kubectl", now });
     const changed = structuredClone(created);
     changed.spec.replicas = 4;
     changed.metadata.labels.extra = "x";

@@ -209,10 +209,19 @@ export function serverSideApply(
   const merged = mergeApplied(f, schema, result, tracked(config, opts.subresource)) as unknown as KubeObject;
   merged.apiVersion = live.apiVersion;
   merged.kind = live.kind;
+  // An apply that changes nothing keeps its entry's time (a no-op apply writes nothing).
+  const unchanged = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, managedFields: undefined } });
+  if (
+    mine?.time &&
+    conflicts.length === 0 &&
+    deepEqual(mine.fieldsV1, appliedSet) &&
+    deepEqual(unchanged(merged), unchanged(live))
+  )
+    entry.time = mine.time;
   merged.metadata = {
     ...(merged.metadata ?? {}),
     ...pick(live.metadata, SYSTEM_META),
-    managedFields: [...others.filter((e) => !isEmpty(e.fieldsV1)), entry],
+    managedFields: sortEntries([...others.filter((e) => !isEmpty(e.fieldsV1)), entry]),
   };
   return merged;
 }
@@ -284,5 +293,19 @@ export function updateManagedFields(
       mine.apiVersion = apiVersion;
     }
   }
-  return entries.filter((e) => !isEmpty(e.fieldsV1));
+  return sortEntries(entries.filter((e) => !isEmpty(e.fieldsV1)));
+}
+
+/** kube's sortEncodedManagedFields: by operation (Apply first), time, manager, apiVersion, subresource. */
+export function sortEntries(entries: ManagedFieldsEntry[]): ManagedFieldsEntry[] {
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const secs = (t: string | undefined) => (t ? Math.floor(Date.parse(t) / 1000) : 0);
+  return [...entries].sort(
+    (p, q) =>
+      cmp(p.operation, q.operation) ||
+      secs(p.time) - secs(q.time) ||
+      cmp(p.manager, q.manager) ||
+      cmp(p.apiVersion, q.apiVersion) ||
+      cmp(p.subresource ?? "", q.subresource ?? ""),
+  );
 }

@@ -76,11 +76,26 @@ export class Fields {
   }
 }
 
+/**
+ * Defaults of list-map key fields: an applied port without `protocol` is the TCP port the live
+ * object holds (kube keys it `k:{"containerPort":80,"protocol":"TCP"}`).
+ */
+const KEY_DEFAULTS: Record<string, Json> = { protocol: "TCP" };
+
+const keyValue = (item: Obj, key: string): Json | undefined => item[key] ?? KEY_DEFAULTS[key];
+
 export function keyElement(item: Obj, keys: string[]): string {
   const k: Obj = {};
-  for (const key of [...keys].sort()) if (item[key] !== undefined) k[key] = item[key] as Json;
+  for (const key of [...keys].sort()) {
+    const v = keyValue(item, key);
+    if (v !== undefined) k[key] = v;
+  }
   return `k:${JSON.stringify(k)}`;
 }
+
+/** Whether a list item has the key values a `k:` element names (defaults filling missing keys). */
+export const keyMatches = (item: Json, keys: Obj) =>
+  isObj(item) && Object.entries(keys).every(([k, v]) => deepEqual(keyValue(item, k), v));
 
 /** Every path of a set that names something owned: leaves ({}) and list items ("." present). */
 export function ownedPaths(set: FieldSet, prefix: string[] = []): string[][] {
