@@ -335,9 +335,18 @@ function validateIntOrPercent(v: unknown, field: Path, out: StatusCause[]): numb
   return undefined;
 }
 
+/** Go's %#v of an (empty) metav1.LabelSelector. */
+function goLabelSelector(sel: Obj): string {
+  const ml = isObj(sel.matchLabels) ? `map[string]string{}` : "map[string]string(nil)";
+  const me = Array.isArray(sel.matchExpressions)
+    ? "[]v1.LabelSelectorRequirement{}"
+    : "[]v1.LabelSelectorRequirement(nil)";
+  return `v1.LabelSelector{MatchLabels:${ml}, MatchExpressions:${me}}`;
+}
+
 /** Workload selector + template (ValidatePodTemplateSpecForReplicaSet and friends). */
 function validateWorkload(
-  kindLower: string,
+  _kind: string,
   spec: Obj,
   out: StatusCause[],
   restartPolicies: string[] | undefined,
@@ -356,7 +365,13 @@ function validateWorkload(
     const empty =
       (!isObj(selector.matchLabels) || Object.keys(selector.matchLabels).length === 0) &&
       arr(selector.matchExpressions).length === 0;
-    if (empty) out.push(invalid("spec.selector", selector, `empty selector is invalid for ${kindLower}`));
+    // kube words it "for deployment" for every workload kind.
+    if (empty)
+      out.push({
+        reason: "FieldValueInvalid",
+        message: `Invalid value: ${goLabelSelector(selector)}: empty selector is invalid for deployment`,
+        field: "spec.selector",
+      });
     else if (!matchesSelector(selector as Parameters<typeof matchesSelector>[0], labels))
       out.push(invalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`"));
   }

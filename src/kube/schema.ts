@@ -186,6 +186,8 @@ export function goValue(v: unknown): string {
   return JSON.stringify(v);
 }
 
+const ENUM_ORDER: Record<string, string[]> = { restartPolicy: ["Always", "OnFailure", "Never"] };
+
 interface Walk {
   index: OpenApiIndex;
   causes: StatusCause[];
@@ -297,9 +299,11 @@ function walk(w: Walk, schema: Schema | undefined, value: unknown, path: (string
     }
   }
   if (s.enum && !s.enum.includes(value)) {
+    // Go validation lists the values in its own order where it has one.
+    const values = (path[path.length - 1] === "restartPolicy" && ENUM_ORDER.restartPolicy) || s.enum;
     w.causes.push({
       reason: "FieldValueNotSupported",
-      message: `Unsupported value: ${goValue(value)}: supported values: ${s.enum.map((e) => goValue(e)).join(", ")}`,
+      message: `Unsupported value: ${goValue(value)}: supported values: ${values.map((e) => goValue(e)).join(", ")}`,
       field: fieldPath(path),
     });
   }

@@ -391,3 +391,15 @@ describe("EKS access policies", () => {
     }
   });
 });
+
+describe("bootstrap objects", () => {
+  it("are valid under the schema", async () => {
+    const { loadOpenApi, validateObject, gvkOf } = await import("../../src/kube/schema.js");
+    const ix = loadOpenApi();
+    for (const o of bootstrapRbac())
+      expect([
+        o.metadata.name,
+        validateObject(ix, gvkOf(o.apiVersion, o.kind), o, { fieldValidation: "Strict" }),
+      ]).toEqual([o.metadata.name, { causes: [], unknownFields: [] }]);
+  });
+});

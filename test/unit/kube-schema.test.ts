@@ -94,6 +94,19 @@ describe("kube validation", () => {
       [{ field: "spec.selector", reason: "FieldValueRequired", message: "Required value" }],
     ],
     [
+      "empty selector",
+      DEPLOY,
+      deployment((d) => (d.spec.selector = {})),
+      [
+        {
+          field: "spec.selector",
+          reason: "FieldValueInvalid",
+          message:
+            "Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector is invalid for deployment",
+        },
+      ],
+    ],
+    [
       "selector not matching",
       DEPLOY,
       deployment((d) => (d.spec.template.metadata.labels = { app: "other" })),
@@ -149,7 +162,7 @@ describe("kube validation", () => {
         {
           field: "spec.restartPolicy",
           reason: "FieldValueNotSupported",
-          message: 'Unsupported value: "Sometimes": supported values: "Always", "Never", "OnFailure"',
+          message: 'Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"',
         },
       ],
     ],
