@@ -4,6 +4,7 @@
  * (plugin/pkg/auth/authorizer/rbac/bootstrappolicy) for the roles and resources Berth serves.
  */
 import type { AuthorizationDecision, RequestAttributes, UserInfo } from "./contracts.js";
+import { KubeError, qualified } from "./errors.js";
 import { type LabelSelector, matchesSelector } from "./labels.js";
 import type { KubeObject } from "./types.js";
 
@@ -239,6 +240,36 @@ export function rbacAuthorize(user: UserInfo, attrs: RequestAttributes, rbac: Rb
   const { stoppedAt, errors } = rulesFor(user, attrs.namespace ?? "", rbac, (_source, rule) => ruleAllows(attrs, rule));
   if (stoppedAt) return { allowed: true, reason: `RBAC: allowed by ${stoppedAt}` };
   return { allowed: false, reason: errors.length ? `RBAC: ${aggregateErrors(errors)}` : "" };
+}
+
+/**
+ * The 403 kube-apiserver answers a denied request with (responsewriters.Forbidden): who cannot do
+ * what, where, then the authorizer's reason when it has one.
+ */
+export function forbiddenError(user: UserInfo, attrs: RequestAttributes, reason: string): KubeError {
+  let msg: string;
+  if (!attrs.resourceRequest)
+    msg = `User ${JSON.stringify(user.username)} cannot ${attrs.verb} path ${JSON.stringify(attrs.path ?? "")}`;
+  else {
+    const resource = attrs.subresource ? `${attrs.resource ?? ""}/${attrs.subresource}` : (attrs.resource ?? "");
+    const where = attrs.namespace ? `in the namespace ${JSON.stringify(attrs.namespace)}` : "at the cluster scope";
+    msg = `User ${JSON.stringify(user.username)} cannot ${attrs.verb} resource ${JSON.stringify(resource)} in API group ${JSON.stringify(attrs.apiGroup ?? "")} ${where}`;
+  }
+  const err = reason ? `${msg}: ${reason}` : msg;
+  const group = attrs.resourceRequest ? (attrs.apiGroup ?? "") : "";
+  const res = attrs.resourceRequest ? (attrs.resource ?? "") : "";
+  const gr = res ? qualified(group, res) : "";
+  const name = attrs.resourceRequest ? (attrs.name ?? "") : "";
+  const message = !gr
+    ? `forbidden: ${err}`
+    : name
+      ? `${gr} ${JSON.stringify(name)} is forbidden: ${err}`
+      : `${gr} is forbidden: ${err}`;
+  return new KubeError(403, "Forbidden", message, {
+    ...(group ? { group } : {}),
+    ...(res ? { kind: res } : {}),
+    ...(name ? { name } : {}),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import {
 import type { RequestAttributes, UserInfo } from "../../src/kube/contracts.js";
 import {
   bootstrapRbac,
+  forbiddenError,
   type RbacObjects,
   rbacAuthorize,
   rbacRulesReview,
@@ -187,6 +188,28 @@ describe("kube RBAC authorize", () => {
     expect(rbacAuthorize(other, res("get", "configmaps", { namespace: "dev" }), rbac).allowed).toBe(false);
     rbac.clusterRoleBindings.push(crb("sas", "view", [{ kind: "Group", name: "system:serviceaccounts:dev" }]));
     expect(rbacAuthorize(sa, res("list", "pods", { namespace: "prod" }), rbac).allowed).toBe(true);
+  });
+
+  it("the 403 is worded as kube-apiserver's", () => {
+    expect(forbiddenError(alice, res("list", "pods", { namespace: "dev" }), "").message).toBe(
+      'pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "dev"',
+    );
+    const e = forbiddenError(
+      alice,
+      res("get", "deployments", { apiGroup: "apps", name: "web", subresource: "scale" }),
+      "RBAC: x",
+    );
+    expect(e.message).toBe(
+      'deployments.apps "web" is forbidden: User "alice" cannot get resource "deployments/scale" in API group "apps" at the cluster scope: RBAC: x',
+    );
+    expect(e.toStatus()).toMatchObject({
+      code: 403,
+      reason: "Forbidden",
+      details: { group: "apps", kind: "deployments", name: "web" },
+    });
+    expect(forbiddenError(anon, nonRes("get", "/metrics"), "").message).toBe(
+      'forbidden: User "system:anonymous" cannot get path "/metrics"',
+    );
   });
 
   it("missing roles are the reason, in kube's words", () => {
