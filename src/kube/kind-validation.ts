@@ -20,7 +20,11 @@ const q = (s: string) => JSON.stringify(s);
 const sub = (p: Path, k: string) => (p ? `${p}.${k}` : k);
 const idx = (p: Path, i: number) => `${p}[${i}]`;
 
-function goValue(v: unknown): string {
+/** Go's %q of a string, as kube's field errors print values. */
+export const goQuote = (s: string) => JSON.stringify(s);
+
+/** Go's rendering of a field error value (strings quoted, numbers and booleans bare, string maps as %#v). */
+export function goValue(v: unknown): string {
   if (typeof v === "string") return q(v);
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   if (v === null || v === undefined) return "null";

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { applyDefaults } from "./defaults.js";
 import type { StatusCause } from "./errors.js";
-import { validateKind } from "./kind-validation.js";
+import { goQuote, goValue, validateKind } from "./kind-validation.js";
 import type { KubeObject } from "./types.js";
 
 export interface GroupVersionKind {
@@ -168,22 +168,6 @@ export function fieldPath(path: readonly (string | number)[]): string {
   let out = "";
   for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${p}` : p;
   return out;
-}
-
-/** Go's %q of a string, as kube's field errors print values. */
-export const goQuote = (s: string) => JSON.stringify(s);
-
-/** Go's rendering of a field error value (strings quoted, numbers and booleans bare, maps as %#v). */
-export function goValue(v: unknown): string {
-  if (typeof v === "string") return goQuote(v);
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
-  if (v === null || v === undefined) return "null";
-  if (typeof v === "object" && !Array.isArray(v)) {
-    const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    if (entries.every(([, x]) => typeof x === "string"))
-      return `map[string]string{${entries.map(([k, x]) => `${goQuote(k)}:${goQuote(x as string)}`).join(", ")}}`;
-  }
-  return JSON.stringify(v);
 }
 
 const ENUM_ORDER: Record<string, string[]> = { restartPolicy: ["Always", "OnFailure", "Never"] };

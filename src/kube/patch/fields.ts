@@ -119,11 +119,6 @@ export function hasPath(set: FieldSet, path: string[]): boolean {
   return true;
 }
 
-/** Whether the set names the path as owned (a leaf or an item), or anything under it. */
-export function ownsAtOrBelow(set: FieldSet, path: string[]): boolean {
-  return hasPath(set, path);
-}
-
 export function removePath(set: FieldSet, path: string[]): void {
   const [head, ...rest] = path;
   if (head === undefined) return;
@@ -135,15 +130,6 @@ export function removePath(set: FieldSet, path: string[]): void {
   }
   removePath(sub, rest);
   if (Object.keys(sub).length === 0) delete set[head];
-}
-
-export function addPath(set: FieldSet, path: string[], item = false): void {
-  let cur = set;
-  for (const el of path) {
-    cur[el] ??= {};
-    cur = cur[el] as FieldSet;
-  }
-  if (item) cur["."] = {};
 }
 
 export function union(a: FieldSet, b: FieldSet): FieldSet {

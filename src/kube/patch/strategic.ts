@@ -4,7 +4,7 @@
  * containerPort, env by name), `$patch: delete|replace|merge`, `$setElementOrder/<list>`,
  * `$retainKeys`, `$deleteFromPrimitiveList/<list>`. PURE.
  */
-import { itemSchema, type OpenApiIndex, patchMetaOf, propertySchema, resolveSchema, type Schema } from "../schema.js";
+import { itemSchema, type OpenApiIndex, patchMetaOf, propertySchema, type Schema } from "../schema.js";
 import { deepEqual, type Json, PatchApplyError } from "./json-patch.js";
 
 type Obj = Record<string, Json>;
@@ -193,6 +193,3 @@ function order(merged: Json[], orderList: Json[], original: Json[], key: string 
   }
   return out;
 }
-
-/** Resolved schema helper for callers that start from a kind. */
-export const resolved = (index: OpenApiIndex, s: Schema | undefined) => resolveSchema(index, s);
