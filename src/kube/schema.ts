@@ -307,8 +307,15 @@ export function validateObject(
   const w: Walk = { index, causes: [], unknown: [] };
   const schema = schemaFor(index, gvk);
   if (schema) walk(w, schema, obj, []);
-  // Go validation only runs on objects that decoded: type errors first, as the decoder would refuse.
-  if (w.causes.length === 0) w.causes.push(...validateKind(gvk, obj));
+  // Wrong types and malformed values are decoding errors: kube reports those alone. Otherwise Go
+  // validation's causes, then what the schema adds (required members, enums) that it did not say.
+  const decoding = w.causes.filter((c) => c.reason === "FieldValueTypeInvalid" || c.reason === "FieldValueInvalid");
+  if (decoding.length === 0) {
+    const causes = validateKind(gvk, obj);
+    const seen = new Set(causes.map((c) => `${c.field}|${c.reason}`));
+    for (const c of w.causes) if (!seen.has(`${c.field}|${c.reason}`)) causes.push(c);
+    w.causes = causes;
+  } else w.causes = decoding;
   return { causes: w.causes, unknownFields: opts.fieldValidation === "Ignore" ? [] : w.unknown };
 }
 

@@ -445,3 +445,24 @@ describe("kube defaults", () => {
     );
   });
 });
+
+describe("kube 422 Invalid", () => {
+  it("words several causes as kube's aggregate, one as it is", async () => {
+    const { kubeErrors } = await import("../../src/kube/errors.js");
+    const d = defaultObject(
+      ix,
+      DEPLOY,
+      deployment((x) => {
+        delete x.spec.selector;
+        delete x.spec.template.spec.containers[0].image;
+      }),
+    );
+    const { causes } = validateObject(ix, DEPLOY, d, { fieldValidation: "Strict" });
+    expect(kubeErrors.invalid("apps", "Deployment", "web", causes).message).toBe(
+      'Deployment.apps "web" is invalid: [spec.selector: Required value, spec.template.spec.containers[0].image: Required value]',
+    );
+    expect(kubeErrors.invalid("", "Pod", "p", causes.slice(0, 1)).message).toBe(
+      'Pod "p" is invalid: spec.selector: Required value',
+    );
+  });
+});
