@@ -339,11 +339,18 @@ function validateIntOrPercent(v: unknown, field: Path, out: StatusCause[]): numb
   return undefined;
 }
 
-/** Go's %#v of an (empty) metav1.LabelSelector. */
+/** Go's %#v of a metav1.LabelSelector. */
 function goLabelSelector(sel: Obj): string {
-  const ml = isObj(sel.matchLabels) ? `map[string]string{}` : "map[string]string(nil)";
+  const ml = isObj(sel.matchLabels) ? goValue(sel.matchLabels) : "map[string]string(nil)";
   const me = Array.isArray(sel.matchExpressions)
-    ? "[]v1.LabelSelectorRequirement{}"
+    ? `[]v1.LabelSelectorRequirement{${arr(sel.matchExpressions)
+        .map(
+          (r) =>
+            `v1.LabelSelectorRequirement{Key:${q(String(r.key ?? ""))}, Operator:${q(String(r.operator ?? ""))}, Values:${
+              Array.isArray(r.values) ? `[]string{${r.values.map((v) => q(String(v))).join(", ")}}` : "[]string(nil)"
+            }}`,
+        )
+        .join(", ")}}`
     : "[]v1.LabelSelectorRequirement(nil)";
   return `v1.LabelSelector{MatchLabels:${ml}, MatchExpressions:${me}}`;
 }
@@ -513,5 +520,142 @@ export function validateKind(gvk: GVK, o: KubeObject): StatusCause[] {
   const out: StatusCause[] = [];
   validateMeta(gvk, isObj(o.metadata) ? o.metadata : {}, out);
   BY_KIND[`${gvk.group}/${gvk.kind}`]?.(o as Obj, out);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Updates (ValidateXUpdate): what may not change once an object exists.
+
+const same = (a: unknown, b: unknown) => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (isObj(v))
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .filter((k) => v[k] !== undefined && v[k] !== null)
+        .map((k) => [k, canonical(v[k])]),
+    );
+  return v;
+}
+const immutable = (field: Path, value: string): StatusCause => ({
+  reason: "FieldValueInvalid",
+  message: `Invalid value: ${value}: field is immutable`,
+  field,
+});
+
+const POD_UPDATE =
+  "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
+
+function podSpecMutable(spec: Obj, old: Obj): Obj {
+  const strip = (s: Obj, other: Obj): Obj => {
+    const out: Obj = { ...s };
+    for (const k of ["containers", "initContainers"]) {
+      const theirs = arr(other[k]);
+      out[k] = arr(s[k]).map((c, i) => ({ ...c, image: theirs[i]?.image ?? c.image }));
+    }
+    delete out.activeDeadlineSeconds;
+    delete out.terminationGracePeriodSeconds;
+    // Tolerations may only be added to: the old ones must still be there.
+    const oldTol = arr(other.tolerations);
+    const tol = arr(s.tolerations);
+    out.tolerations = oldTol.every((t) => tol.some((x) => same(x, t))) ? oldTol : tol;
+    return out;
+  };
+  return strip(spec, old);
+}
+
+function selectorImmutable(o: Obj, old: Obj, out: StatusCause[]) {
+  const sel = isObj(o.spec) ? o.spec.selector : undefined;
+  const was = isObj(old.spec) ? old.spec.selector : undefined;
+  if (was !== undefined && !same(sel, was))
+    out.push(immutable("spec.selector", isObj(sel) ? goLabelSelector(sel) : "null"));
+}
+
+const UPDATE_RULES: Record<string, (o: Obj, old: Obj, out: StatusCause[]) => void> = {
+  "/Pod": (o, old, out) => {
+    const spec = isObj(o.spec) ? o.spec : {};
+    const was = isObj(old.spec) ? old.spec : {};
+    if (!same(podSpecMutable(spec, was), podSpecMutable(was, was)))
+      out.push({ reason: "FieldValueForbidden", message: `Forbidden: ${POD_UPDATE}`, field: "spec" });
+  },
+  "/Service": (o, old, out) => {
+    const spec = isObj(o.spec) ? o.spec : {};
+    const was = isObj(old.spec) ? old.spec : {};
+    const ip = typeof spec.clusterIP === "string" ? spec.clusterIP : "";
+    const oldIp = typeof was.clusterIP === "string" ? was.clusterIP : "";
+    if (oldIp && ip && ip !== oldIp && spec.type !== "ExternalName" && was.type !== "ExternalName")
+      out.push({
+        reason: "FieldValueInvalid",
+        message: `Invalid value: []string{${q(ip)}}: may not change once set`,
+        field: "spec.clusterIPs[0]",
+      });
+  },
+  "/ConfigMap": (o, old, out) => immutableData(o, old, ["data", "binaryData"], out),
+  "/Secret": (o, old, out) => {
+    immutableData(o, old, ["data"], out);
+    if ((o.type ?? "Opaque") !== (old.type ?? "Opaque")) out.push(immutable("type", q(String(o.type ?? ""))));
+  },
+  "apps/Deployment": selectorImmutable,
+  "apps/ReplicaSet": selectorImmutable,
+  "apps/DaemonSet": selectorImmutable,
+  "apps/StatefulSet": (o, old, out) => {
+    const allowed = [
+      "replicas",
+      "ordinals",
+      "template",
+      "updateStrategy",
+      "persistentVolumeClaimRetentionPolicy",
+      "minReadySeconds",
+    ];
+    const rest = (x: unknown) =>
+      Object.fromEntries(Object.entries(isObj(x) ? x : {}).filter(([k]) => !allowed.includes(k)));
+    if (!same(rest(o.spec), rest(old.spec)))
+      out.push({
+        reason: "FieldValueForbidden",
+        message:
+          "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+        field: "spec",
+      });
+  },
+  "batch/Job": (o, old, out) => {
+    selectorImmutable(o, old, out);
+    const spec = isObj(o.spec) ? o.spec : {};
+    const was = isObj(old.spec) ? old.spec : {};
+    if (!same(spec.template, was.template)) out.push(immutable("spec.template", "core.PodTemplateSpec{...}"));
+    if (was.completionMode !== "Indexed" && !same(spec.completions, was.completions))
+      out.push(immutable("spec.completions", String(spec.completions ?? "null")));
+    if (!same(spec.completionMode, was.completionMode))
+      out.push(immutable("spec.completionMode", q(String(spec.completionMode ?? ""))));
+  },
+};
+
+function immutableData(o: Obj, old: Obj, fields: string[], out: StatusCause[]) {
+  if (old.immutable !== true) return;
+  if (o.immutable !== true)
+    out.push({
+      reason: "FieldValueForbidden",
+      message: "Forbidden: field is immutable when `immutable` is set",
+      field: "immutable",
+    });
+  for (const f of fields)
+    if (!same(o[f], old[f]))
+      out.push({
+        reason: "FieldValueForbidden",
+        message: "Forbidden: field is immutable when `immutable` is set",
+        field: f,
+      });
+}
+
+/** Causes an update adds to the object's own validation: immutable members, as ValidateXUpdate reports them. */
+export function validateKindUpdate(gvk: GVK, o: KubeObject, old: KubeObject): StatusCause[] {
+  const out: StatusCause[] = [];
+  const meta = isObj(o.metadata) ? o.metadata : {};
+  const oldMeta = isObj(old.metadata) ? old.metadata : {};
+  if (oldMeta.uid !== undefined && meta.uid !== undefined && meta.uid !== oldMeta.uid)
+    out.push(immutable("metadata.uid", q(String(meta.uid))));
+  if (oldMeta.namespace !== undefined && meta.namespace !== undefined && meta.namespace !== oldMeta.namespace)
+    out.push(immutable("metadata.namespace", q(String(meta.namespace))));
+  UPDATE_RULES[`${gvk.group}/${gvk.kind}`]?.(o as Obj, old as Obj, out);
   return out;
 }

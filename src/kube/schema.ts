@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { applyDefaults } from "./defaults.js";
 import type { StatusCause } from "./errors.js";
-import { goQuote, goValue, validateKind } from "./kind-validation.js";
+import { goQuote, goValue, validateKind, validateKindUpdate } from "./kind-validation.js";
 import type { KubeObject } from "./types.js";
 
 export interface GroupVersionKind {
@@ -317,6 +317,19 @@ export function validateObject(
     w.causes = causes;
   } else w.causes = decoding;
   return { causes: w.causes, unknownFields: opts.fieldValidation === "Ignore" ? [] : w.unknown };
+}
+
+/** validateObject for an update: also what may not change (immutable selectors, pod specs, Job templates, …). */
+export function validateUpdate(
+  index: OpenApiIndex,
+  gvk: GroupVersionKind,
+  obj: KubeObject,
+  old: KubeObject,
+  opts: { fieldValidation: FieldValidation },
+): { causes: StatusCause[]; unknownFields: string[] } {
+  const r = validateObject(index, gvk, obj, opts);
+  if (!r.causes.some((c) => c.reason === "FieldValueTypeInvalid")) r.causes.push(...validateKindUpdate(gvk, obj, old));
+  return r;
 }
 
 /** The object without members its schema does not know (what kube-apiserver stores after decoding). */

@@ -11,6 +11,7 @@ import {
   pruneUnknownFields,
   schemaFor,
   validateObject,
+  validateUpdate,
 } from "../../src/kube/schema.js";
 import type { KubeObject } from "../../src/kube/types.js";
 
@@ -464,5 +465,73 @@ describe("kube 422 Invalid", () => {
     expect(kubeErrors.invalid("", "Pod", "p", causes.slice(0, 1)).message).toBe(
       'Pod "p" is invalid: spec.selector: Required value',
     );
+  });
+});
+
+describe("kube update validation", () => {
+  const upd = (gvk: GroupVersionKind, obj: KubeObject, old: KubeObject) =>
+    validateUpdate(ix, gvk, defaultObject(ix, gvk, obj), defaultObject(ix, gvk, old), { fieldValidation: "Strict" })
+      .causes;
+
+  it("a Deployment's selector is immutable; its template is not", () => {
+    const old = deployment();
+    expect(
+      upd(
+        DEPLOY,
+        deployment((d) => (d.spec.template.spec.containers[0].image = "x:2")),
+        old,
+      ),
+    ).toEqual([]);
+    const moved = deployment((d) => {
+      d.spec.selector = { matchLabels: { app: "web", tier: "a" } };
+      d.spec.template.metadata.labels.tier = "a";
+    });
+    expect(upd(DEPLOY, moved, old)).toEqual([
+      {
+        field: "spec.selector",
+        reason: "FieldValueInvalid",
+        message:
+          'Invalid value: v1.LabelSelector{MatchLabels:map[string]string{"app":"web", "tier":"a"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable',
+      },
+    ]);
+  });
+
+  it("pods: only images, activeDeadlineSeconds, added tolerations", () => {
+    const old = pod({ containers: [{ name: "a", image: "x:1" }] });
+    expect(upd(POD, pod({ containers: [{ name: "a", image: "x:2" }] }), old)).toEqual([]);
+    expect(
+      upd(
+        POD,
+        pod({ containers: [{ name: "a", image: "x:1" }], tolerations: [{ key: "k", operator: "Exists" }] }),
+        old,
+      ),
+    ).toEqual([]);
+    const causes = upd(POD, pod({ containers: [{ name: "a", image: "x:1", ports: [{ containerPort: 80 }] }] }), old);
+    expect(causes.map((c) => [c.field, c.reason])).toEqual([["spec", "FieldValueForbidden"]]);
+    expect(causes[0]?.message).toMatch(
+      /^Forbidden: pod updates may not change fields other than `spec.containers\[\*\].image`/,
+    );
+  });
+
+  it("a Job's template and an immutable ConfigMap's data stay", () => {
+    const job = (image: string): KubeObject => ({
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "j", uid: "u" },
+      spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "a", image }] } } },
+    });
+    expect(upd(JOB, job("x:2"), job("x:1")).map((c) => c.field)).toEqual(["spec.template"]);
+    const cm = (v: string, immutable = true): KubeObject => ({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "c" },
+      immutable,
+      data: { k: v },
+    });
+    const CM: GroupVersionKind = { group: "", version: "v1", kind: "ConfigMap" };
+    expect(upd(CM, cm("b"), cm("a")).map((c) => [c.field, c.message])).toEqual([
+      ["data", "Forbidden: field is immutable when `immutable` is set"],
+    ]);
+    expect(upd(CM, cm("b", false), cm("a", false))).toEqual([]);
   });
 });
