@@ -5,6 +5,7 @@ import { defaultPullPolicy } from "../../src/kube/defaults.js";
 import {
   defaultObject,
   type GroupVersionKind,
+  gvkOf,
   loadOpenApi,
   patchMetaOf,
   propertySchema,
@@ -14,6 +15,7 @@ import {
   validateUpdate,
 } from "../../src/kube/schema.js";
 import type { KubeObject } from "../../src/kube/types.js";
+import kubectlCreated from "./fixtures/kube-kubectl-created.json" with { type: "json" };
 
 const ix = loadOpenApi();
 const DEPLOY: GroupVersionKind = { group: "apps", version: "v1", kind: "Deployment" };
@@ -533,5 +535,18 @@ describe("kube update validation", () => {
       ["data", "Forbidden: field is immutable when `immutable` is set"],
     ]);
     expect(upd(CM, cm("b", false), cm("a", false))).toEqual([]);
+  });
+});
+
+describe("what kubectl creates", () => {
+  it("validates once defaulted, with no unknown fields (kubectl 1.20 and 1.32 bodies)", () => {
+    for (const [name, o] of Object.entries(kubectlCreated.objects) as [string, any][]) {
+      const obj = { ...o, metadata: { ...o.metadata, uid: "u1" } };
+      const gvk = gvkOf(obj.apiVersion, obj.kind);
+      expect([name, validateObject(ix, gvk, defaultObject(ix, gvk, obj), { fieldValidation: "Strict" })]).toEqual([
+        name,
+        { causes: [], unknownFields: [] },
+      ]);
+    }
   });
 });
