@@ -100,45 +100,71 @@ function describeSubject(s: Subject, bindingNamespace: string) {
   return `${s.kind} "${s.name}"`;
 }
 
+type Resolver = (name: string) => PolicyRule[] | undefined;
+const resolvers = new WeakMap<readonly KubeObject[], { signature: string; resolver: Resolver }>();
+
+/** What the cache of a list is valid for: the very role objects it holds (objects are not changed in place). */
+const ids = new WeakMap<KubeObject, number>();
+let nextId = 0;
+const signatureOf = (roles: readonly KubeObject[]) =>
+  roles
+    .map((r) => {
+      let id = ids.get(r);
+      if (id === undefined) {
+        id = nextId++;
+        ids.set(r, id);
+      }
+      return id;
+    })
+    .join(",");
+
 /**
- * The rules of every ClusterRole with its aggregationRule resolved: the union of the rules of the
- * ClusterRoles whose labels match any of its selectors (transitively, as the aggregation controller
- * converges to). What the clusterrole-aggregation controller writes back into `rules`.
+ * A ClusterRole's rules with its aggregationRule resolved (undefined: no such role): the union of
+ * the rules of the ClusterRoles whose labels match any of its selectors (transitively, as the
+ * aggregation controller converges to). Lazy and cached per list, so a request only resolves the
+ * roles its bindings name.
  */
-export function aggregatedRules(clusterRoles: readonly KubeObject[]): Map<string, PolicyRule[]> {
+export function clusterRoleRules(clusterRoles: readonly KubeObject[]): Resolver {
+  const signature = signatureOf(clusterRoles);
+  const cached = resolvers.get(clusterRoles);
+  if (cached?.signature === signature) return cached.resolver;
   const byName = new Map(clusterRoles.map((r) => [r.metadata.name ?? "", r]));
+  const sorted = [...byName.keys()].sort();
   const memo = new Map<string, PolicyRule[]>();
   const resolve = (name: string, seen: Set<string>): PolicyRule[] => {
-    const cached = memo.get(name);
-    if (cached) return cached;
+    const hit = memo.get(name);
+    if (hit) return hit;
     const role = byName.get(name);
     const agg = role?.aggregationRule as { clusterRoleSelectors?: LabelSelector[] } | undefined;
     if (!role || !agg) return rulesOf(role);
     seen.add(name);
     const out: PolicyRule[] = [];
-    const key = (r: PolicyRule) => JSON.stringify(r);
     const keys = new Set<string>();
-    const push = (r: PolicyRule) => {
-      if (!keys.has(key(r))) {
-        keys.add(key(r));
-        out.push(r);
-      }
-    };
-    for (const other of [...byName.values()].sort((a, b) =>
-      (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""),
-    )) {
-      const n = other.metadata.name ?? "";
+    for (const n of sorted) {
       if (n === name || seen.has(n)) continue;
+      const other = byName.get(n) as KubeObject;
       if (!(agg.clusterRoleSelectors ?? []).some((sel) => matchesSelector(sel, other.metadata.labels ?? {}))) continue;
-      for (const r of resolve(n, seen)) push(r);
+      for (const r of resolve(n, seen)) {
+        const k = JSON.stringify(r);
+        if (!keys.has(k)) {
+          keys.add(k);
+          out.push(r);
+        }
+      }
     }
     seen.delete(name);
     memo.set(name, out);
     return out;
   };
-  const result = new Map<string, PolicyRule[]>();
-  for (const name of byName.keys()) result.set(name, resolve(name, new Set()));
-  return result;
+  const resolver: Resolver = (name) => (byName.has(name) ? resolve(name, new Set()) : undefined);
+  resolvers.set(clusterRoles, { signature, resolver });
+  return resolver;
+}
+
+/** Every ClusterRole's rules, aggregation resolved (what the clusterrole-aggregation controller writes back into `rules`). */
+export function aggregatedRules(clusterRoles: readonly KubeObject[]): Map<string, PolicyRule[]> {
+  const resolve = clusterRoleRules(clusterRoles);
+  return new Map(clusterRoles.map((r) => [r.metadata.name ?? "", resolve(r.metadata.name ?? "") ?? []]));
 }
 
 /** ClusterRoles with `rules` filled from their aggregationRule (what the aggregation controller stores). */
@@ -154,9 +180,7 @@ export function rulesFor(
   rbac: RbacObjects,
   visit: (source: string, rule: PolicyRule) => boolean = () => false,
 ): { rules: PolicyRule[]; errors: string[]; stoppedAt?: string } {
-  const clusterRules = aggregatedRules(rbac.clusterRoles);
-  const clusterRole = (name: string) =>
-    rbac.clusterRoles.some((r) => r.metadata.name === name) ? clusterRules.get(name) : undefined;
+  const clusterRole = clusterRoleRules(rbac.clusterRoles);
   const errors: string[] = [];
   const rules: PolicyRule[] = [];
   for (const b of rbac.clusterRoleBindings) {
