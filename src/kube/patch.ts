@@ -49,6 +49,14 @@ function parseJsonObject(text: string): Record<string, Json> {
   return v;
 }
 
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** kube's answer to a JSON patch that does not apply: 422 with the library's words as the cause. */
 const unprocessable = (why: string) =>
   new KubeError(422, "Invalid", "the server rejected our request due to an error in our request", {
@@ -83,7 +91,8 @@ export function applyPatch(
   if (type === "application/apply-patch+yaml") {
     let config: unknown;
     try {
-      config = parseYaml(patch);
+      // kubectl sends JSON (valid YAML); JSON.parse reads it far faster.
+      config = /^\s*\{/.test(patch) ? (tryJson(patch) ?? parseYaml(patch)) : parseYaml(patch);
     } catch (e) {
       throw kubeErrors.badRequest(`error decoding YAML: ${(e as Error).message}`);
     }

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { applyDefaults } from "./defaults.js";
-import type { StatusCause } from "./errors.js";
+import { type KubeError, kubeErrors, type StatusCause } from "./errors.js";
 import { goQuote, goValue, validateKind, validateKindUpdate } from "./kind-validation.js";
 import type { KubeObject } from "./types.js";
 
@@ -317,6 +317,17 @@ export function validateObject(
     w.causes = causes;
   } else w.causes = decoding;
   return { causes: w.causes, unknownFields: opts.fieldValidation === "Ignore" ? [] : w.unknown };
+}
+
+/**
+ * What fieldValidation=Strict answers for unknown fields on create/update: 400 BadRequest worded as
+ * kube's decoder (`Deployment in version "v1" cannot be handled as a Deployment: strict decoding
+ * error: unknown field "spec.foo"`). With Warn, each entry of unknownFields is one Warning header.
+ */
+export function strictDecodingError(gvk: GroupVersionKind, unknownFields: string[]): KubeError {
+  return kubeErrors.badRequest(
+    `${gvk.kind} in version "${gvk.version}" cannot be handled as a ${gvk.kind}: strict decoding error: ${unknownFields.join(", ")}`,
+  );
 }
 
 /** validateObject for an update: also what may not change (immutable selectors, pod specs, Job templates, …). */

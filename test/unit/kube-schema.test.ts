@@ -11,6 +11,7 @@ import {
   propertySchema,
   pruneUnknownFields,
   schemaFor,
+  strictDecodingError,
   validateObject,
   validateUpdate,
 } from "../../src/kube/schema.js";
@@ -282,6 +283,9 @@ describe("kube validation", () => {
       'unknown field "spec.foo"',
     ]);
     expect(check(DEPLOY, d, "Warn").unknownFields).toHaveLength(2);
+    expect(strictDecodingError(DEPLOY, check(DEPLOY, d).unknownFields).message).toBe(
+      'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.template.spec.containers[0].imagePolicy", unknown field "spec.foo"',
+    );
     expect(check(DEPLOY, d, "Ignore").unknownFields).toEqual([]);
     const pruned: any = pruneUnknownFields(ix, DEPLOY, d);
     expect(pruned.spec.foo).toBeUndefined();
