@@ -247,6 +247,26 @@ function validateContainer(c: Obj, path: Path, volumes: Set<string>, out: Status
         ),
       );
   });
+  arr(c.env).forEach((e, i) => {
+    if (typeof e.value === "string" && e.value !== "" && e.valueFrom != null)
+      out.push(
+        invalid(sub(idx(sub(path, "env"), i), "valueFrom"), "", "may not be specified when `value` is not empty"),
+      );
+  });
+  for (const probe of ["livenessProbe", "readinessProbe", "startupProbe"]) {
+    const pr = c[probe];
+    if (!isObj(pr)) continue;
+    const handlers = ["exec", "httpGet", "tcpSocket", "grpc"].filter((h) => pr[h] != null);
+    if (handlers.length === 0) out.push(required(sub(path, probe), "must specify a handler type"));
+    else if (handlers.length > 1)
+      out.push(forbidden(sub(sub(path, probe), handlers[1] as string), "may not specify more than 1 handler type"));
+    const port = isObj(pr.httpGet) ? pr.httpGet.port : isObj(pr.tcpSocket) ? pr.tcpSocket.port : undefined;
+    const handler = isObj(pr.httpGet) ? "httpGet" : "tcpSocket";
+    if (typeof port === "number" && !isPort(port))
+      out.push(invalid(sub(sub(sub(path, probe), handler), "port"), port, PORT_RANGE));
+    if (typeof port === "string")
+      for (const m of isValidPortName(port)) out.push(invalid(sub(sub(sub(path, probe), handler), "port"), port, m));
+  }
   arr(c.volumeMounts).forEach((m, i) => {
     const mp = idx(sub(path, "volumeMounts"), i);
     if (typeof m.name !== "string" || m.name === "") out.push(required(sub(mp, "name")));
@@ -283,6 +303,10 @@ export function validatePodSpec(spec: unknown, path: Path, out: StatusCause[]) {
     }
     for (const m of isDns1123Label(v.name)) out.push(invalid(sub(vp, "name"), v.name, m));
     if (volumes.has(v.name)) out.push(duplicate(sub(vp, "name"), v.name));
+    const sources = Object.keys(v).filter((k) => k !== "name" && v[k] != null);
+    if (sources.length === 0) out.push(required(vp, "must specify a volume type"));
+    else if (sources.length > 1)
+      out.push(forbidden(sub(vp, sources[1] as string), "may not specify more than 1 volume type"));
     volumes.add(v.name);
   });
   const containers = arr(s.containers);
@@ -479,6 +503,15 @@ function validateJobSpec(spec: Obj, out: StatusCause[], selectorRequired: boolea
   validateWorkload("job", spec, out, ["OnFailure", "Never"], selectorRequired);
 }
 
+/** The data keys a Secret of a type must carry. */
+const SECRET_KEYS: Record<string, string[]> = {
+  "kubernetes.io/dockerconfigjson": [".dockerconfigjson"],
+  "kubernetes.io/dockercfg": [".dockercfg"],
+  "kubernetes.io/tls": ["tls.crt", "tls.key"],
+  "kubernetes.io/basic-auth": [],
+  "kubernetes.io/ssh-auth": ["ssh-privatekey"],
+};
+
 const BY_KIND: Record<string, (o: Obj, out: StatusCause[]) => void> = {
   "/Pod": (o, out) => {
     const spec = isObj(o.spec) ? o.spec : {};
@@ -486,7 +519,24 @@ const BY_KIND: Record<string, (o: Obj, out: StatusCause[]) => void> = {
   },
   "/Service": validateService,
   "/ConfigMap": (o, out) => validateConfigKeys(o, ["data", "binaryData"], out),
-  "/Secret": (o, out) => validateConfigKeys(o, ["data", "stringData"], out),
+  "/Secret": (o, out) => {
+    validateConfigKeys(o, ["data", "stringData"], out);
+    const data = { ...(isObj(o.data) ? o.data : {}), ...(isObj(o.stringData) ? o.stringData : {}) };
+    const need = SECRET_KEYS[String(o.type ?? "Opaque")] ?? [];
+    for (const k of need) if (data[k] === undefined) out.push(required(`data[${k}]`));
+    if (o.type === "kubernetes.io/service-account-token") {
+      const ann = isObj(o.metadata) && isObj(o.metadata.annotations) ? o.metadata.annotations : {};
+      if (!ann["kubernetes.io/service-account.name"])
+        out.push(required("metadata.annotations[kubernetes.io/service-account.name]"));
+    }
+  },
+  "/PersistentVolumeClaim": (o, out) => {
+    const spec = isObj(o.spec) ? o.spec : {};
+    if (!Array.isArray(spec.accessModes) || spec.accessModes.length === 0)
+      out.push(required("spec.accessModes", "at least 1 access mode is required"));
+    const res = isObj(spec.resources) && isObj(spec.resources.requests) ? spec.resources.requests : {};
+    if (res.storage === undefined) out.push(required("spec.resources[storage]"));
+  },
   "apps/Deployment": validateDeployment,
   "apps/ReplicaSet": (o, out) => validateWorkload("replicaset", isObj(o.spec) ? o.spec : {}, out, ["Always"]),
   "apps/StatefulSet": (o, out) => {

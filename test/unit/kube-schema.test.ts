@@ -257,6 +257,44 @@ describe("kube validation", () => {
       ],
     ],
     [
+      "a probe without a handler, env with value and valueFrom",
+      POD,
+      pod({
+        containers: [
+          {
+            name: "a",
+            image: "x",
+            livenessProbe: { periodSeconds: 5 },
+            env: [{ name: "E", value: "v", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+          },
+        ],
+      }),
+      [
+        {
+          field: "spec.containers[0].env[0].valueFrom",
+          reason: "FieldValueInvalid",
+          message: 'Invalid value: "": may not be specified when `value` is not empty',
+        },
+        {
+          field: "spec.containers[0].livenessProbe",
+          reason: "FieldValueRequired",
+          message: "Required value: must specify a handler type",
+        },
+      ],
+    ],
+    [
+      "a TLS Secret without its key",
+      { group: "", version: "v1", kind: "Secret" },
+      {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "t" },
+        type: "kubernetes.io/tls",
+        data: { "tls.crt": "YQ==" },
+      },
+      [{ field: "data[tls.key]", reason: "FieldValueRequired", message: "Required value" }],
+    ],
+    [
       "missing name",
       NS,
       { apiVersion: "v1", kind: "Namespace", metadata: {} },
