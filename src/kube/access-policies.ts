@@ -23,6 +23,11 @@ const READ = ["get", "list", "watch"];
 const r = (apiGroups: string[], resources: string[], verbs: string[]): PolicyRule => ({ apiGroups, resources, verbs });
 const LEASES = [r(["coordination.k8s.io"], ["leases"], ["create", "get", "update", "patch", "delete", "watch"])];
 
+/** EKS's Edit and Admin policies are kube's edit/admin rules without pods/eviction and serviceaccounts/token (as EKS documents them). */
+const EKS_EDIT_RULES = EDIT_RULES.filter(
+  (rule) => !rule.resources?.some((x) => x === "pods/eviction" || x === "serviceaccounts/token"),
+);
+
 const policy = (name: string, rules: readonly PolicyRule[] = []): AccessPolicy => ({
   name,
   arn: `arn:aws:eks::aws:cluster-access-policy/${name}`,
@@ -37,7 +42,7 @@ export const ACCESS_POLICIES: readonly AccessPolicy[] = [
   policy("AmazonARCRegionSwitchScalingPolicy", [
     r(["apps"], ["deployments", "deployments/scale"], ["get", "list", "patch", "update"]),
   ]),
-  policy("AmazonEKSAdminPolicy", [...VIEW_RULES, ...EDIT_RULES, ...ADMIN_RULES]),
+  policy("AmazonEKSAdminPolicy", [...VIEW_RULES, ...EKS_EDIT_RULES, ...ADMIN_RULES]),
   policy("AmazonEKSAdminViewPolicy", [r(["*"], ["*"], READ)]),
   policy("AmazonEKSAutoNodePolicy", [
     r([""], ["endpoints", "services", "nodes", "pods", "namespaces"], READ),
@@ -73,7 +78,7 @@ export const ACCESS_POLICIES: readonly AccessPolicy[] = [
     r(["apiextensions.k8s.io"], ["customresourcedefinitions"], ["create", ...READ]),
   ]),
   policy("AmazonEKSComputePolicy", [...LEASES, r(["coordination.k8s.io"], ["leases"], ["get", "watch"])]),
-  policy("AmazonEKSEditPolicy", [...VIEW_RULES, ...EDIT_RULES]),
+  policy("AmazonEKSEditPolicy", [...VIEW_RULES, ...EKS_EDIT_RULES]),
   policy("AmazonEKSHybridPolicy", [r(["*"], ["nodes"], ["list"])]),
   policy("AmazonEKSLoadBalancingClusterPolicy", [
     r(["", "events.k8s.io"], ["events"], ["create", "patch"]),

@@ -209,7 +209,9 @@ function defaultService(s: Obj) {
   if (spec.type !== "ExternalName") {
     def(spec, "internalTrafficPolicy", "Cluster");
     def(spec, "ipFamilies", ["IPv4"]);
-    def(spec, "ipFamilyPolicy", "SingleStack");
+    // A headless Service without a selector may have addresses of every family.
+    const headlessNoSelector = spec.clusterIP === "None" && !isObj(spec.selector);
+    def(spec, "ipFamilyPolicy", headlessNoSelector ? "RequireDualStack" : "SingleStack");
   }
   if (spec.type === "NodePort" || spec.type === "LoadBalancer") def(spec, "externalTrafficPolicy", "Cluster");
   if (spec.type === "LoadBalancer") def(spec, "allocateLoadBalancerNodePorts", true);
