@@ -471,3 +471,40 @@ describe("patch properties", () => {
     );
   });
 });
+
+describe("server-side apply properties", () => {
+  const labels = fc.dictionary(fc.stringMatching(/^[a-z]{1,5}$/), fc.stringMatching(/^[a-z0-9]{0,5}$/), { maxKeys: 4 });
+  const containers = fc.uniqueArray(
+    fc.record({ name: fc.stringMatching(/^[a-z]{1,4}$/), image: fc.constantFrom("a:1", "b:2", "c") }),
+    { minLength: 1, maxLength: 3, selector: (c) => c.name },
+  );
+  const cfg = fc.record({
+    labels,
+    replicas: fc.option(fc.integer({ min: 0, max: 9 }), { nil: undefined }),
+    containers,
+  });
+  const toObject = (c: { labels: Record<string, string>; replicas?: number; containers: unknown[] }) => ({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "web", labels: c.labels },
+    spec: {
+      ...(c.replicas !== undefined ? { replicas: c.replicas } : {}),
+      template: { spec: { containers: c.containers } },
+    },
+  });
+
+  it("property: applying twice equals applying once; the result holds the applied values; dropped fields go", () => {
+    fc.assert(
+      fc.property(cfg, cfg, (a, b) => {
+        const one = patch(APPLY, toObject(a), null, { fieldManager: "m", now });
+        expect(patch(APPLY, toObject(a), one, { fieldManager: "m", now })).toEqual(one);
+        const two = patch(APPLY, toObject(b), one, { fieldManager: "m", now });
+        expect(two.metadata.labels ?? {}).toEqual(b.labels);
+        expect(two.spec.replicas).toBe(b.replicas);
+        expect(two.spec.template.spec.containers.map((c: any) => [c.name, c.image]).sort()).toEqual(
+          b.containers.map((c) => [c.name, c.image]).sort(),
+        );
+      }),
+    );
+  });
+});

@@ -203,8 +203,14 @@ export function serverSideApply(
     const gone = ownedPaths(mine.fieldsV1)
       .filter((p) => !hasPath(appliedSet, p))
       .filter((p) => !others.some((e) => hasPath(e.fieldsV1, p)))
-      .sort((a, b) => b.length - a.length);
-    for (const p of gone) deleteAt(result, p);
+      .sort((a, b) => a.length - b.length);
+    // Outermost first: a removed list item takes its members with it.
+    const removed: string[][] = [];
+    for (const p of gone) {
+      if (removed.some((r) => r.every((el, i) => p[i] === el))) continue;
+      deleteAt(result, p);
+      removed.push(p);
+    }
   }
   const merged = mergeApplied(f, schema, result, tracked(config, opts.subresource)) as unknown as KubeObject;
   merged.apiVersion = live.apiVersion;
