@@ -507,4 +507,23 @@ describe("server-side apply properties", () => {
       }),
     );
   });
+
+  it("property: two appliers — a forced apply wins its fields; the other then conflicts or agrees, never loses silently", () => {
+    fc.assert(
+      fc.property(cfg, cfg, (a, b) => {
+        const one = patch(APPLY, toObject(a), null, { fieldManager: "alpha", now });
+        const two = patch(APPLY, toObject(b), one, { fieldManager: "beta", force: true, now });
+        expect(two.spec.replicas).toBe(b.replicas ?? a.replicas);
+        for (const [k, v] of Object.entries(b.labels)) expect(two.metadata.labels[k]).toBe(v);
+        try {
+          const three = patch(APPLY, toObject(a), two, { fieldManager: "alpha", now });
+          // Without a conflict, alpha's values hold and beta's still-owned fields stay.
+          for (const [k, v] of Object.entries(a.labels)) expect(three.metadata.labels[k]).toBe(v);
+          for (const k of Object.keys(b.labels)) expect(three.metadata.labels).toHaveProperty(k);
+        } catch (e) {
+          expect((e as KubeError).code).toBe(409);
+        }
+      }),
+    );
+  });
 });
