@@ -5,7 +5,17 @@
  * SageMaker HyperPod, EMR, AIOps and ARC ones) carry the rules their descriptions name, or none.
  */
 import type { AuthorizationDecision, RequestAttributes } from "./contracts.js";
-import { ADMIN_RULES, CLUSTER_ADMIN_RULES, EDIT_RULES, type PolicyRule, ruleAllows, VIEW_RULES } from "./rbac.js";
+import type { UserInfo } from "./contracts.js";
+import {
+  ADMIN_RULES,
+  CLUSTER_ADMIN_RULES,
+  EDIT_RULES,
+  type PolicyRule,
+  type RbacObjects,
+  rbacAuthorize,
+  ruleAllows,
+  VIEW_RULES,
+} from "./rbac.js";
 
 export interface AccessPolicyAssociation {
   policyArn: string;
@@ -164,4 +174,19 @@ export function accessPolicyAuthorize(
     }
   }
   return undefined;
+}
+
+/**
+ * An EKS cluster's authorizer chain: RBAC (with system:masters), then the access entry's access
+ * policies. Denied carries RBAC's reason (the API server builds the 403 with rbac.forbiddenError).
+ */
+export function eksAuthorize(
+  user: UserInfo,
+  attrs: RequestAttributes,
+  rbac: RbacObjects,
+  associations: AccessPolicyAssociation[],
+): AuthorizationDecision {
+  const r = rbacAuthorize(user, attrs, rbac);
+  if (r.allowed) return r;
+  return accessPolicyAuthorize(attrs, associations) ?? r;
 }

@@ -6,6 +6,7 @@ import {
   accessPolicy,
   accessPolicyAuthorize,
   accessPolicyRules,
+  eksAuthorize,
 } from "../../src/kube/access-policies.js";
 import type { RequestAttributes, UserInfo } from "../../src/kube/contracts.js";
 import {
@@ -378,6 +379,23 @@ describe("EKS access policies", () => {
     const d = accessPolicyAuthorize(attrs, assocs);
     expect(d?.allowed ?? false).toBe(allowed);
     if (!allowed) expect(d).toBeUndefined();
+  });
+
+  it("eksAuthorize: RBAC, then the access policies; denied keeps RBAC's reason", () => {
+    const rbac = base();
+    rbac.clusterRoleBindings.push(crb("x", "nope", [{ kind: "User", name: "alice" }]));
+    expect(
+      eksAuthorize(alice, res("list", "pods", { namespace: "a" }), rbac, [cluster("AmazonEKSViewPolicy")]),
+    ).toMatchObject({
+      allowed: true,
+    });
+    expect(
+      eksAuthorize(alice, res("delete", "pods", { namespace: "a" }), rbac, [cluster("AmazonEKSViewPolicy")]),
+    ).toEqual({
+      allowed: false,
+      reason: 'RBAC: clusterrole.rbac.authorization.k8s.io "nope" not found',
+    });
+    expect(eksAuthorize(alice, nonRes("get", "/version"), rbac, []).allowed).toBe(true);
   });
 
   it("the rules an association grants in a namespace", () => {
