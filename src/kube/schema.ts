@@ -10,6 +10,7 @@ import { gunzipSync } from "node:zlib";
 import { applyDefaults } from "./defaults.js";
 import { type KubeError, kubeErrors, type StatusCause } from "./errors.js";
 import { goQuote, goValue, validateKind, validateKindUpdate } from "./kind-validation.js";
+import { canonicalQuantity } from "./quantity.js";
 import type { KubeObject } from "./types.js";
 
 export interface GroupVersionKind {
@@ -364,7 +365,29 @@ export function pruneUnknownFields(index: OpenApiIndex, gvk: GroupVersionKind, o
   return schema ? (prune(schema, obj) as KubeObject) : obj;
 }
 
-/** Kubernetes' defaults for an object of a kind (pod restartPolicy, deployment strategy, …). Does not modify `obj`. */
-export function defaultObject(_index: OpenApiIndex, gvk: GroupVersionKind, obj: KubeObject): KubeObject {
-  return applyDefaults(gvk, structuredClone(obj));
+/**
+ * Kubernetes' defaults for an object of a kind (pod restartPolicy, deployment strategy, …), with its
+ * quantities in canonical form ("0.5" → "500m") as kube stores them. Does not modify `obj`.
+ */
+export function defaultObject(index: OpenApiIndex, gvk: GroupVersionKind, obj: KubeObject): KubeObject {
+  const out = applyDefaults(gvk, structuredClone(obj));
+  const schema = schemaFor(index, gvk);
+  return schema ? (canonicalQuantities(index, schema, out) as KubeObject) : out;
+}
+
+/** Every Quantity-typed member in canonical form (members that are not quantities left for validation to report). */
+function canonicalQuantities(index: OpenApiIndex, schema: Schema | undefined, value: unknown): unknown {
+  if (value === null || value === undefined) return value;
+  if (refName(schema) === QUANTITY_DEF) return canonicalQuantity(value) ?? value;
+  const s = resolveSchema(index, schema);
+  if (!s) return value;
+  if (Array.isArray(value))
+    return s.type === "array" ? value.map((v) => canonicalQuantities(index, s.items, v)) : value;
+  if (typeof value !== "object" || s.type !== "object" || isFreeForm(s)) return value;
+  const o = value as Record<string, unknown>;
+  for (const [k, v] of Object.entries(o)) {
+    const p = s.properties?.[k] ?? (typeof s.additionalProperties === "object" ? s.additionalProperties : undefined);
+    if (p) o[k] = canonicalQuantities(index, p, v);
+  }
+  return o;
 }
