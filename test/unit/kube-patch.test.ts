@@ -425,6 +425,13 @@ ${Object.entries(extra)
     const entries = updateManagedFields(ix, DEPLOY, created, changed, "kubectl-edit", { now });
     const edit = entries.find((e) => e.manager === "kubectl-edit");
     expect(edit?.fieldsV1).toEqual({ "f:metadata": { "f:labels": { "f:extra": {} } }, "f:spec": { "f:replicas": {} } });
+    // Creating a map or list owns it too ("."), as kube's Update entries show.
+    const created2 = updateManagedFields(ix, DEPLOY, undefined, deployment(), "kubectl-create", { now })[0] as any;
+    expect(created2.fieldsV1["f:metadata"]["f:labels"]).toEqual({ ".": {}, "f:app": {} });
+    expect(created2.fieldsV1["f:spec"]["f:template"]["f:spec"]["f:containers"]["."]).toBeUndefined();
+    expect(
+      created2.fieldsV1["f:spec"]["f:template"]["f:spec"]["f:containers"]['k:{"name":"web"}']["f:env"]["."],
+    ).toEqual({});
     const apply = entries.find((e) => e.manager === "kubectl");
     expect((apply as any).fieldsV1["f:spec"]["f:replicas"]).toBeUndefined();
   });

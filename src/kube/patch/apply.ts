@@ -5,7 +5,14 @@
  * forced; fields an applier stops applying are removed unless someone else owns them. PURE.
  */
 import { KubeError } from "../errors.js";
-import { type GroupVersionKind, itemSchema, type OpenApiIndex, schemaFor, type Schema } from "../schema.js";
+import {
+  type GroupVersionKind,
+  itemSchema,
+  type OpenApiIndex,
+  resolveSchema,
+  schemaFor,
+  type Schema,
+} from "../schema.js";
 import type { KubeObject } from "../types.js";
 import {
   deleteAt,
@@ -288,6 +295,7 @@ export function updateManagedFields(
       }
       if (p[p.length - 1]?.startsWith("k:")) cur["."] = {};
     }
+    markNewContainers(f, schema, newT, oldT, [], add);
     if (!mine) {
       mine = { manager, operation: "Update", apiVersion, fieldsType: "FieldsV1", fieldsV1: {} };
       if (opts.subresource) mine.subresource = opts.subresource;
@@ -300,6 +308,40 @@ export function updateManagedFields(
     }
   }
   return sortEntries(entries.filter((e) => !isEmpty(e.fieldsV1)));
+}
+
+/**
+ * An update that creates a map or a list owns the member itself too (`.`), as kube's Update entries
+ * show (`f:labels: {".": {}, "f:app": {}}`); structs are always present in Go, so they never get one.
+ */
+function markNewContainers(f: Fields, s: Schema | undefined, now: Obj, before: Obj, path: string[], add: FieldSet) {
+  for (const [k, v] of Object.entries(now)) {
+    if (v === null || typeof v !== "object") continue;
+    const cs = f.child(s, k);
+    const p = [...path, `f:${k}`];
+    const r = resolveSchema(f.index, cs);
+    const isMap = !!r && !r.properties && typeof r.additionalProperties === "object" && f.granular(cs);
+    const lk = Array.isArray(v) ? listKind(cs) : undefined;
+    const granularList = !!lk && lk.type !== "atomic";
+    // Required members (containers) are never omitted in Go, so they are never "created".
+    const required = resolveSchema(f.index, s)?.required?.includes(k) ?? false;
+    if ((isMap || granularList) && !required && Object.keys(v).length > 0 && valueAt(before, p) === undefined) {
+      const node = nodeAt(add, p);
+      if (node) node["."] = {};
+    }
+    if (isObj(v) && f.granular(cs)) markNewContainers(f, cs, v, before, p, add);
+    if (Array.isArray(v) && lk?.type === "map" && lk.keys.length > 0) {
+      const is = itemSchema(f.index, cs);
+      for (const item of v)
+        if (isObj(item)) markNewContainers(f, is, item, before, [...p, keyElement(item, lk.keys)], add);
+    }
+  }
+}
+
+function nodeAt(set: FieldSet, path: string[]): FieldSet | undefined {
+  let cur: FieldSet | undefined = set;
+  for (const el of path) cur = cur?.[el];
+  return cur;
 }
 
 /** kube's sortEncodedManagedFields: by operation (Apply first), time, manager, apiVersion, subresource. */
