@@ -425,6 +425,36 @@ ${Object.entries(extra)
     const entries = updateManagedFields(ix, DEPLOY, created, changed, "kubectl-edit", { now });
     const edit = entries.find((e) => e.manager === "kubectl-edit");
     expect(edit?.fieldsV1).toEqual({ "f:metadata": { "f:labels": { "f:extra": {} } }, "f:spec": { "f:replicas": {} } });
+    // A status write leaves the spec's owners alone; removing a map drops its entry.
+    const withStatus = {
+      ...changed,
+      metadata: { ...changed.metadata, managedFields: entries },
+      status: { replicas: 4 },
+    };
+    const statusEntries = updateManagedFields(
+      ix,
+      DEPLOY,
+      { ...changed, metadata: { ...changed.metadata, managedFields: entries } },
+      withStatus,
+      "kube-controller-manager",
+      { subresource: "status", now },
+    );
+    expect(statusEntries.map((e) => [e.manager, e.subresource ?? ""])).toEqual([
+      ["kubectl", ""],
+      ["kube-controller-manager", "status"],
+      ["kubectl-edit", ""],
+    ]);
+    const unlabelled = structuredClone(changed);
+    delete unlabelled.metadata.labels;
+    const after = updateManagedFields(
+      ix,
+      DEPLOY,
+      { ...changed, metadata: { ...changed.metadata, managedFields: entries } },
+      unlabelled,
+      "x",
+      { now },
+    );
+    expect(after.some((e) => (e.fieldsV1 as any)["f:metadata"]?.["f:labels"])).toBe(false);
     // Creating a map or list owns it too ("."), as kube's Update entries show.
     const created2 = updateManagedFields(ix, DEPLOY, undefined, deployment(), "kubectl-create", { now })[0] as any;
     expect(created2.fieldsV1["f:metadata"]["f:labels"]).toEqual({ ".": {}, "f:app": {} });

@@ -307,7 +307,29 @@ export function updateManagedFields(
       mine.apiVersion = apiVersion;
     }
   }
+  // Each entry against its own view of the object (status entries see status only).
+  const views = new Map<string, Obj>();
+  for (const e of entries) {
+    const view = e.subresource === "status" ? "status" : "";
+    if (!views.has(view)) views.set(view, tracked(after, view || undefined));
+    e.fieldsV1 = presentOnly(e.fieldsV1, views.get(view) as Obj);
+  }
   return sortEntries(entries.filter((e) => !isEmpty(e.fieldsV1)));
+}
+
+/** A set without the members the object no longer has (a removed map takes its "." with it). */
+function presentOnly(set: FieldSet, obj: Obj, prefix: string[] = []): FieldSet {
+  const out: FieldSet = {};
+  for (const [el, sub] of Object.entries(set)) {
+    if (el === ".") {
+      out["."] = {};
+      continue;
+    }
+    const p = [...prefix, el];
+    if (valueAt(obj, p) === undefined) continue;
+    out[el] = presentOnly(sub, obj, p);
+  }
+  return out;
 }
 
 /**
