@@ -117,3 +117,45 @@ describe("cluster DNS answers", () => {
     expect((two.flags ?? 0) & 15).toBe(1); // FORMERR
   });
 });
+
+describe("service environment variables", () => {
+  it("as the kubelet sets them: the namespace's services and default/kubernetes", async () => {
+    const { serviceEnv } = await import("../../src/controllers/kube/networking/service-env.js");
+    const services = [
+      svc("kubernetes", "default", { clusterIP: "10.100.0.1", ports: [{ name: "https", port: 443, protocol: "TCP" }] }),
+      svc("web-app", "prod", {
+        clusterIP: "10.100.3.4",
+        ports: [
+          { name: "http", port: 80 },
+          { port: 53, protocol: "UDP" },
+        ],
+      }),
+      svc("db", "prod", { clusterIP: "None", ports: [{ port: 5432 }] }),
+      svc("other", "dev", { clusterIP: "10.100.3.5", ports: [{ port: 80 }] }),
+    ];
+    const env = Object.fromEntries(serviceEnv(services, "prod").map((e) => [e.name, e.value]));
+    expect(env).toEqual({
+      KUBERNETES_SERVICE_HOST: "10.100.0.1",
+      KUBERNETES_SERVICE_PORT: "443",
+      KUBERNETES_SERVICE_PORT_HTTPS: "443",
+      KUBERNETES_PORT: "tcp://10.100.0.1:443",
+      KUBERNETES_PORT_443_TCP: "tcp://10.100.0.1:443",
+      KUBERNETES_PORT_443_TCP_PROTO: "tcp",
+      KUBERNETES_PORT_443_TCP_PORT: "443",
+      KUBERNETES_PORT_443_TCP_ADDR: "10.100.0.1",
+      WEB_APP_SERVICE_HOST: "10.100.3.4",
+      WEB_APP_SERVICE_PORT: "80",
+      WEB_APP_SERVICE_PORT_HTTP: "80",
+      WEB_APP_PORT: "tcp://10.100.3.4:80",
+      WEB_APP_PORT_80_TCP: "tcp://10.100.3.4:80",
+      WEB_APP_PORT_80_TCP_PROTO: "tcp",
+      WEB_APP_PORT_80_TCP_PORT: "80",
+      WEB_APP_PORT_80_TCP_ADDR: "10.100.3.4",
+      WEB_APP_PORT_53_UDP: "udp://10.100.3.4:53",
+      WEB_APP_PORT_53_UDP_PROTO: "udp",
+      WEB_APP_PORT_53_UDP_PORT: "53",
+      WEB_APP_PORT_53_UDP_ADDR: "10.100.3.4",
+    });
+    expect(serviceEnv(services, "prod", false).map((e) => e.name)).toHaveLength(8);
+  });
+});
