@@ -122,10 +122,36 @@ export interface ContainerStats {
   memoryLimitBytes: number;
 }
 
+export interface NetworkOptions {
+  /** IPv4 subnet (CIDR) and gateway of the bridge; the runtime picks them when absent. */
+  subnet?: string;
+  gateway?: string;
+  /** Host interface name of the bridge (at most 15 characters). */
+  bridgeName?: string;
+  labels?: Record<string, string>;
+}
+
+export interface NetworkInfo {
+  id: string;
+  name: string;
+  subnets: string[];
+  gateway?: string;
+  /** The host side of the bridge (its interface name), for bridge networks. */
+  bridge?: string;
+  labels: Record<string, string>;
+}
+
 export interface ContainerRuntime {
   /** Makes sure the runtime answers; throws with an actionable message otherwise. */
   ping(): Promise<void>;
-  ensureNetwork(name: string): Promise<void>;
+  /** Makes sure a bridge network exists (with `opts` when it is created here; an existing one is kept). */
+  ensureNetwork(name: string, opts?: NetworkOptions): Promise<void>;
+  /** A network's addressing and host bridge; undefined when there is none by that name. */
+  inspectNetwork(name: string): Promise<NetworkInfo | undefined>;
+  /** Every network of the runtime (to keep a new subnet clear of the others). */
+  listNetworks(): Promise<NetworkInfo[]>;
+  /** Removes a network (nothing when it is already gone). */
+  removeNetwork(name: string): Promise<void>;
   ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
   removeVolume(name: string): Promise<void>;
   hasImage(ref: string): Promise<boolean>;

@@ -9,6 +9,8 @@ import type {
   ContainerState,
   LogFollower,
   LogLine,
+  NetworkInfo,
+  NetworkOptions,
   ObservedContainer,
   RegistryAuth,
   RuntimeEvent,
@@ -20,6 +22,23 @@ const NEVER = "0001-01-01T00:00:00Z";
 
 const labelFilter = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`);
 const dockerDate = (s: string | undefined) => (s && !s.startsWith("0001-") ? new Date(s) : undefined);
+
+/** What Berth reads of a Docker network: its subnets, gateway and host bridge interface. */
+function networkInfo(n: Docker.NetworkInspectInfo): NetworkInfo {
+  const config = (n.IPAM?.Config ?? []) as { Subnet?: string; Gateway?: string }[];
+  const bridge =
+    n.Driver === "bridge"
+      ? (n.Options?.["com.docker.network.bridge.name"] ?? (n.Name === "bridge" ? "docker0" : `br-${n.Id.slice(0, 12)}`))
+      : undefined;
+  return {
+    id: n.Id,
+    name: n.Name,
+    subnets: config.flatMap((c) => (c.Subnet ? [c.Subnet] : [])),
+    ...(config.find((c) => c.Gateway)?.Gateway ? { gateway: config.find((c) => c.Gateway)?.Gateway } : {}),
+    ...(bridge ? { bridge } : {}),
+    labels: n.Labels ?? {},
+  };
+}
 
 /** ContainerRuntime on a local Docker Engine through its HTTP API (dockerode). */
 export class DockerRuntime implements ContainerRuntime {
@@ -39,13 +58,47 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async ensureNetwork(name: string) {
+  async ensureNetwork(name: string, opts: NetworkOptions = {}) {
     const existing = await this.docker.listNetworks({ filters: { name: [name] } });
     if (existing.some((n) => n.Name === name)) return;
     try {
-      await this.docker.createNetwork({ Name: name, Driver: "bridge", Labels: { "berth.managed": "true" } });
+      await this.docker.createNetwork({
+        Name: name,
+        Driver: "bridge",
+        Labels: { "berth.managed": "true", ...opts.labels },
+        ...(opts.subnet
+          ? {
+              IPAM: {
+                Driver: "default",
+                Config: [{ Subnet: opts.subnet, ...(opts.gateway ? { Gateway: opts.gateway } : {}) }],
+              },
+            }
+          : {}),
+        ...(opts.bridgeName ? { Options: { "com.docker.network.bridge.name": opts.bridgeName } } : {}),
+      });
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode !== 409) throw e;
+    }
+  }
+
+  async inspectNetwork(name: string): Promise<NetworkInfo | undefined> {
+    try {
+      return networkInfo(await this.docker.getNetwork(name).inspect());
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async listNetworks(): Promise<NetworkInfo[]> {
+    return (await this.docker.listNetworks()).map(networkInfo);
+  }
+
+  async removeNetwork(name: string) {
+    try {
+      await this.docker.getNetwork(name).remove();
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 404) throw e;
     }
   }
 
