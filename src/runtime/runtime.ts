@@ -60,6 +60,17 @@ export interface ContainerSpec {
   privileged: boolean;
   extraHosts: string[];
   dns: string[];
+  /** resolv.conf search domains and options (Kubernetes pods: `<ns>.svc.cluster.local …`, `ndots:5`). */
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  /** Supplementary groups of the container's process (pod securityContext.supplementalGroups, fsGroup). */
+  groupAdd?: string[];
+  /** Memory limit in bytes when finer than MiB (wins over memoryMiB). */
+  memoryBytes?: number;
+  /** CPU limit in nano-CPUs when finer than CPU units (wins over cpuUnits). */
+  nanoCpus?: number;
+  /** Relative CPU weight (Docker CpuShares: 1024 = one CPU's worth). */
+  cpuShares?: number;
 }
 
 export type ContainerState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
@@ -120,6 +131,38 @@ export interface ContainerStats {
   memoryLimitBytes: number;
 }
 
+/** Options for reading a container's output (the Kubernetes pods/log options Docker understands). */
+export interface LogReadOptions {
+  follow: boolean;
+  /** Only the last N lines. */
+  tail?: number;
+  /** Only output after this time (epoch seconds, fractions allowed). */
+  sinceSec?: number;
+  /** Prefix each line with its RFC 3339 (nanosecond) timestamp and a space. */
+  timestamps: boolean;
+}
+
+export interface ExecOptions {
+  command: string[];
+  stdin: boolean;
+  tty: boolean;
+  env?: Record<string, string>;
+  user?: string;
+  workingDir?: string;
+}
+
+/** A process started in a running container. Without a tty, stdout and stderr are separate streams. */
+export interface ExecProcess {
+  stdin?: NodeJS.WritableStream;
+  stdout: NodeJS.ReadableStream;
+  stderr: NodeJS.ReadableStream;
+  resize(cols: number, rows: number): Promise<void>;
+  /** Resolves with the exit code once the process ended (and its output was delivered). */
+  exit: Promise<number>;
+  /** Ends the session (the process may go on in the container). */
+  close(): void;
+}
+
 export interface ContainerRuntime {
   /** Makes sure the runtime answers; throws with an actionable message otherwise. */
   ping(): Promise<void>;
@@ -148,4 +191,10 @@ export interface ContainerRuntime {
    * (the container stopped) and every line was delivered, or after stop().
    */
   followLogs(id: string, sinceMs: number, onLines: (lines: LogLine[]) => void): LogFollower;
+  /** A container's output (stdout and stderr interleaved, as written) as one byte stream; ends when the output does. */
+  readLogs(id: string, opts: LogReadOptions, signal?: AbortSignal): Promise<NodeJS.ReadableStream>;
+  /** Runs a process in a running container (docker exec). */
+  exec(id: string, opts: ExecOptions): Promise<ExecProcess>;
+  /** The engine's name and version, as Kubernetes reports a node's runtime (`docker://24.0.7`). */
+  version(): Promise<string>;
 }
