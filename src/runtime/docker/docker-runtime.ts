@@ -403,7 +403,10 @@ export class DockerRuntime implements ContainerRuntime {
     const raw = opts.follow
       ? ((await container.logs({ ...query, follow: true })) as unknown as Readable)
       : Readable.from([
-          (await (container.logs as (o: object) => Promise<unknown>).call(container, { ...query, follow: false })) as Buffer,
+          (await (container.logs as (o: object) => Promise<unknown>).call(container, {
+            ...query,
+            follow: false,
+          })) as Buffer,
         ]);
     const out = new PassThrough();
     const end = () => out.end();
