@@ -88,6 +88,8 @@ export interface ObservedContainer {
   finishedAt?: Date;
   /** The runtime's own error when the container could not start. */
   error?: string;
+  /** The kernel's OOM killer ended it. */
+  oomKilled?: boolean;
   /** IPv4 address on its network (the namespace owner's address for joined containers). */
   ipAddress?: string;
   /** Published ports: container port → host binding. */
@@ -195,6 +197,14 @@ export interface ContainerRuntime {
   readLogs(id: string, opts: LogReadOptions, signal?: AbortSignal): Promise<NodeJS.ReadableStream>;
   /** Runs a process in a running container (docker exec). */
   exec(id: string, opts: ExecOptions): Promise<ExecProcess>;
+  /** A network's gateway (the host's address on it) and subnet; undefined when it does not exist. */
+  networkInfo(name: string): Promise<{ gateway?: string; subnet?: string } | undefined>;
   /** The engine's name and version, as Kubernetes reports a node's runtime (`docker://24.0.7`). */
   version(): Promise<string>;
 }
+
+/** Running (or about to run again): the container holds its process. */
+export const isUp = (o: Pick<ObservedContainer, "state">) =>
+  o.state === "running" || o.state === "restarting" || o.state === "paused";
+/** Ended: its exit code and finish time are known. */
+export const isDown = (o: Pick<ObservedContainer, "state">) => o.state === "exited" || o.state === "dead";

@@ -231,6 +231,7 @@ export class DockerRuntime implements ContainerRuntime {
       startedAt: state.StartedAt === NEVER ? undefined : dockerDate(state.StartedAt),
       finishedAt: dockerDate(state.FinishedAt),
       error: state.Error || undefined,
+      oomKilled: state.OOMKilled || undefined,
       ipAddress: networks.find((n) => n.IPAddress)?.IPAddress || undefined,
       ports,
     };
@@ -482,6 +483,19 @@ export class DockerRuntime implements ContainerRuntime {
       exit,
       close: () => socket.destroy(),
     };
+  }
+
+  async networkInfo(name: string) {
+    try {
+      const info = (await this.docker.getNetwork(name).inspect()) as {
+        IPAM?: { Config?: { Gateway?: string; Subnet?: string }[] };
+      };
+      const cfg = info.IPAM?.Config?.find((c) => c.Subnet && !c.Subnet.includes(":")) ?? info.IPAM?.Config?.[0];
+      return { gateway: cfg?.Gateway, subnet: cfg?.Subnet };
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw e;
+    }
   }
 
   async version(): Promise<string> {
