@@ -49,7 +49,8 @@ export function withServiceAccountVolume(spec: PodSpec): PodSpec {
           defaultMode: 0o644,
           sources: [
             { serviceAccountToken: { expirationSeconds: DEFAULT_TOKEN_SECONDS, path: "token" } },
-            { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+            // Optional here: without a root CA publisher (or a cluster CA) the token still mounts.
+            { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }], optional: true } },
             { downwardAPI: { items: [{ path: "namespace", fieldRef: { fieldPath: "metadata.namespace" } }] } },
           ],
         },
