@@ -266,6 +266,79 @@ describe("kubelet on the real Docker Engine", () => {
     expect(await readLogs("crash", { previous: true })).toContain("crashing");
   });
 
+  it("follows logs as they are written; exec takes stdin", async () => {
+    create("ticker", {
+      containers: [
+        {
+          name: "t",
+          image: BUSYBOX_IMAGE,
+          command: ["sh", "-c", "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done"],
+        },
+      ],
+    });
+    await waitFor("ticker running", () => pod("ticker")?.status?.phase === "Running");
+    const ac = new AbortController();
+    let seen = "";
+    for await (const c of kubelet!.logs.logs(
+      cluster,
+      "default",
+      "ticker",
+      { follow: true, sinceSeconds: 60 },
+      ac.signal,
+    )) {
+      seen += c.toString();
+      if ((seen.match(/tick/g) ?? []).length >= 5) break;
+    }
+    ac.abort();
+    expect(seen).toMatch(/tick 1\n[^]*tick 5/);
+    const limited = await readLogs("ticker", { limitBytes: 4 });
+    expect(limited).toBe("tick");
+
+    const s = await kubelet!.exec.exec(cluster, "default", "ticker", {
+      command: ["sh", "-c", "read line; echo got:$line"],
+      stdin: true,
+      stdout: true,
+      stderr: true,
+      tty: false,
+    });
+    let out = "";
+    s.stdout?.on("data", (b: Buffer) => {
+      out += b.toString();
+    });
+    s.stdin?.write("hello\n");
+    s.stdin?.end();
+    expect(await s.exit).toBe(0);
+    expect(out).toBe("got:hello\n");
+  });
+
+  it("a failing liveness probe restarts the container", async () => {
+    create("sick", {
+      containers: [
+        {
+          name: "s",
+          image: BUSYBOX_IMAGE,
+          command: ["sh", "-c", "touch /tmp/alive; sleep 2; rm /tmp/alive; sleep 600"],
+          livenessProbe: { exec: { command: ["test", "-f", "/tmp/alive"] }, periodSeconds: 1, failureThreshold: 1 },
+        },
+      ],
+      terminationGracePeriodSeconds: 1,
+    });
+    const s = await waitFor(
+      "a liveness restart",
+      () => {
+        const c = pod("sick")?.status?.containerStatuses?.[0];
+        return c && c.restartCount >= 1 && c.lastState.terminated && c;
+      },
+      30_000,
+    );
+    expect(s.lastState.terminated?.exitCode).toBe(137);
+    const reasons = objects
+      .list(cluster, R.events, "default")
+      .items.filter((e) => (e.involvedObject as { name: string }).name === "sick")
+      .map((e) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(["Unhealthy", "Killing"]));
+  });
+
   it("a restarted kubelet adopts running pods without duplicating containers", async () => {
     const before = containersOf(dataDir, ["label=berth.kube.pod=web"]).sort();
     const id = pod("web")?.status?.containerStatuses?.[0].containerID;
@@ -287,8 +360,9 @@ describe("kubelet on the real Docker Engine", () => {
       () => containersOf(dataDir, ["label=berth.kube.pod=web"]).length === 0,
       10_000,
     );
-    objects.delete(cluster, R.pods, "default", "crash", { gracePeriodSeconds: 1 });
-    await waitFor("crash gone", () => !pod("crash"), 30_000);
+    for (const name of ["crash", "ticker", "sick"])
+      objects.delete(cluster, R.pods, "default", name, { gracePeriodSeconds: 1 });
+    await waitFor("pods gone", () => !pod("crash") && !pod("ticker") && !pod("sick"), 30_000);
     await waitFor("no containers left", () => containersOf(dataDir).length === 0, 10_000);
   });
 });

@@ -268,3 +268,19 @@ describe("kubelet pod plan", () => {
     );
   });
 });
+
+describe("kubelet pod plan: activeDeadlineSeconds", () => {
+  it("fails the pod with DeadlineExceeded and stops its containers once the deadline passed", () => {
+    const running = ctr("running");
+    const p = pod({ activeDeadlineSeconds: 30 }, { startTime: "2026-01-01T00:09:00Z" });
+    const r = plan(p, observed({ app: [inst(running)] }));
+    expect(r.status).toMatchObject({ phase: "Failed", reason: "DeadlineExceeded" });
+    expect(r.actions).toContainEqual({ type: "stopContainer", id: running.id, graceSec: 30 });
+    const early = plan(
+      pod({ activeDeadlineSeconds: 90 }, { startTime: "2026-01-01T00:09:00Z" }),
+      observed({ app: [inst(running)] }),
+    );
+    expect(early.status.phase).toBe("Running");
+    expect(early.requeueAfterMs).toBe(30_000);
+  });
+});

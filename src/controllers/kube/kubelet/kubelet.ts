@@ -496,13 +496,14 @@ class KubeletImpl {
     for (const [cname, instances] of obs.containers) {
       const latest = instances[0]?.container;
       const spec = [...full.spec.containers, ...(full.spec.initContainers ?? [])].find((x) => x.name === cname);
-      if (latest && spec && isUpState(latest) && obs.sandbox?.ipAddress !== undefined) {
+      const podIP = full.spec.hostNetwork ? "127.0.0.1" : obs.sandbox?.ipAddress;
+      if (latest && spec && isUpState(latest) && podIP !== undefined) {
         running.add(latest.id);
         this.probers.ensure({
           podKey: key,
           containerId: latest.id,
           container: spec,
-          podIP: obs.sandbox.ipAddress,
+          podIP,
           graceSec: full.spec.terminationGracePeriodSeconds ?? 30,
           startedAt: latest.startedAt?.getTime() ?? Date.now(),
         });

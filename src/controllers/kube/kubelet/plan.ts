@@ -332,8 +332,18 @@ export function planPod(input: PlanInput, opts: BackoffOptions = {}): PodPlan {
     }
   }
 
+  // activeDeadlineSeconds counts from the pod's start on the node.
+  const startMs = prev.startTime ? Date.parse(prev.startTime) : now.getTime();
+  const deadline = pod.spec.activeDeadlineSeconds;
+  const overdue = !wasTerminal && deadline !== undefined && now.getTime() - startMs >= deadline * 1000;
+  if (!wasTerminal && deadline !== undefined && !overdue) later(startMs + deadline * 1000 - now.getTime());
+  if (overdue) {
+    const starts = new Set(["runContainer", "startContainer", "createSandbox"]);
+    for (let i = actions.length - 1; i >= 0; i--) if (starts.has(actions[i].type)) actions.splice(i, 1);
+  }
   let phase: NonNullable<PodStatus["phase"]>;
   if (wasTerminal) phase = prev.phase!;
+  else if (overdue) phase = "Failed";
   else if (initFailed) phase = "Failed";
   else if (!initDone) phase = "Pending";
   else phase = podPhase(pod, statuses);
@@ -392,6 +402,9 @@ export function planPod(input: PlanInput, opts: BackoffOptions = {}): PodPlan {
     ...(inits.length ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: statuses,
     qosClass: qosClass(pod.spec),
+    ...(overdue
+      ? { reason: "DeadlineExceeded", message: "Pod was active on the node longer than the specified deadline" }
+      : {}),
   };
   if (done) {
     for (const s of statuses) s.ready = false;
