@@ -37,12 +37,16 @@ const containersOf = (dataDir: string, extra: string[] = []) =>
     .split("\n")
     .filter(Boolean);
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
-      const v = fn();
+      const v = await fn();
       if (v) return v;
     } catch (e) {
       last = e;
@@ -234,6 +238,31 @@ describe("kubelet on the real Docker Engine", () => {
     expect(out).toMatch(/^web\n/);
     expect(out).toContain("search default.svc.cluster.local svc.cluster.local cluster.local");
     expect(out).toContain("ndots:5");
+
+    // A ConfigMap change reaches the mounted files of the running pod.
+    objects.mutate(cluster, R.configmaps, "default", "web-config", (cm) => ({
+      ...cm,
+      data: { ...(cm.data as object), "index.html": "updated\n" },
+    }));
+    await waitFor(
+      "the configMap file updated",
+      async () => {
+        const e = await kubelet!.exec.exec(cluster, "default", "web", {
+          command: ["cat", "/cfg/index.html"],
+          stdin: false,
+          stdout: true,
+          stderr: false,
+          tty: false,
+        });
+        let text = "";
+        e.stdout?.on("data", (b: Buffer) => {
+          text += b.toString();
+        });
+        await e.exit;
+        return text === "updated\n";
+      },
+      20_000,
+    );
 
     const events = objects.list(cluster, R.events, "default").items.map((e) => e.reason);
     expect(events).toEqual(expect.arrayContaining(["Scheduled", "Pulled", "Created", "Started"]));

@@ -129,6 +129,10 @@ export function observePod(list: ObservedContainer[]): ObservedPod {
   return { sandbox: sandboxes[0], staleSandboxes: sandboxes.slice(1), containers };
 }
 
+/** Volumes whose files follow their source (rewritten while the pod runs). */
+const updatable = (v: NonNullable<Pod["spec"]["volumes"]>[number]) =>
+  v.configMap !== undefined || v.secret !== undefined || v.projected !== undefined || v.downwardAPI !== undefined;
+
 const decode = (data: Record<string, string> | undefined) =>
   Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64")]));
 
@@ -240,6 +244,8 @@ class KubeletImpl {
     for (const c of this.clusters.values()) c.watch?.stop();
     this.queue.close();
     this.probers.stopAll();
+    // Let passes under way finish (a restart then finds Docker as they left it).
+    await Promise.race([this.queue.idle(), new Promise((r) => setTimeout(r, 5000))]);
   }
 
   idle() {
@@ -521,8 +527,14 @@ class KubeletImpl {
         { subresource: "status" },
       );
     }
-    if (plan.actions.length === 0)
+    if (plan.actions.length === 0) {
+      // Keep configMap / secret / projected / downwardAPI files current for the running containers.
+      if (obs.sandbox && isUpState(obs.sandbox) && full.spec.volumes?.some(updatable))
+        await preparePodVolumes(full, this.d.dataDir, this.volumeSources(c, full, obs)).catch((e) =>
+          this.d.logger.debug({ pod: name, err: (e as Error).message }, "volume refresh"),
+        );
       return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
+    }
     await this.apply(c, full, host, obs, plan.actions, key);
     return { requeueAfterMs: 0 };
   }
@@ -544,9 +556,6 @@ class KubeletImpl {
         this.event(key, "Warning", "FailedMount", message);
         return;
       }
-    } else if (obs.sandbox) {
-      // Keep configMap / secret / token files current for the running containers.
-      await preparePodVolumes(pod, this.d.dataDir, this.volumeSources(c, pod, obs)).catch(() => undefined);
     }
     for (const a of actions) {
       switch (a.type) {
