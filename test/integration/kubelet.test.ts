@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -378,6 +378,32 @@ describe("kubelet on the real Docker Engine", () => {
     expect(containersOf(dataDir, ["label=berth.kube.pod=web"]).sort()).toEqual(before);
     expect(pod("web")?.status?.containerStatuses?.[0].containerID).toBe(id);
     expect(pod("web")?.status?.phase).toBe("Running");
+  });
+
+  it("runs postStart and preStop hooks; hostPath and hostAliases", async () => {
+    const hooks = join(dataDir, "hooks");
+    create("hooked", {
+      hostAliases: [{ ip: "10.1.2.3", hostnames: ["db.example"] }],
+      containers: [
+        {
+          name: "h",
+          image: BUSYBOX_IMAGE,
+          command: ["sh", "-c", "grep db.example /etc/hosts > /h/hosts; sleep 600"],
+          volumeMounts: [{ name: "h", mountPath: "/h" }],
+          lifecycle: {
+            postStart: { exec: { command: ["sh", "-c", "echo post > /h/post"] } },
+            preStop: { exec: { command: ["sh", "-c", "echo pre > /h/pre"] } },
+          },
+        },
+      ],
+      volumes: [{ name: "h", hostPath: { path: hooks, type: "DirectoryOrCreate" } }],
+    });
+    await waitFor("hooked running", () => pod("hooked")?.status?.phase === "Running");
+    await waitFor("postStart ran", () => existsSync(join(hooks, "post")), 10_000);
+    expect(readFileSync(join(hooks, "hosts"), "utf8")).toMatch(/10\.1\.2\.3\s+db\.example/);
+    objects.delete(cluster, R.pods, "default", "hooked", { gracePeriodSeconds: 1 });
+    await waitFor("hooked gone", () => !pod("hooked"), 30_000);
+    expect(readFileSync(join(hooks, "pre"), "utf8")).toBe("pre\n");
   });
 
   it("graceful deletion stops the containers, removes them and then the pod object", async () => {

@@ -42,7 +42,7 @@ import {
   type PodRuntimeState,
   planPod,
 } from "./plan.js";
-import { Probers } from "./probes.js";
+import { Probers, runHook } from "./probes.js";
 import { ConfigError, containerEnv, containerMounts, containerSpec, sandboxSpec } from "./spec.js";
 import { kubeletStreams } from "./streams.js";
 import type { Container, Pod } from "./types.js";
@@ -767,6 +767,16 @@ class KubeletImpl {
       this.event(key, "Normal", "Started", `Started container ${a.name}`);
     } catch (e) {
       this.event(key, "Warning", "Failed", `Error: ${(e as Error).message}`);
+      return;
+    }
+    const postStart = spec.lifecycle?.postStart;
+    if (postStart) {
+      const r = await runHook(rt, postStart, spec, id, obs.sandbox.ipAddress ?? "", 30_000);
+      if (!r.ok) {
+        // As kubelet: a failed postStart hook kills the container (the restart policy decides what follows).
+        this.event(key, "Warning", "FailedPostStartHook", `PostStartHook failed: ${r.message ?? ""}`);
+        await rt.stopContainer(id, pod.spec.terminationGracePeriodSeconds ?? 30);
+      }
     }
   }
 
@@ -775,10 +785,21 @@ class KubeletImpl {
     const uid = pod.metadata.uid ?? "";
     const apps = own.filter((x) => x.labels[L.container] !== "POD");
     const sandbox = own.filter((x) => x.labels[L.container] === "POD");
+    const podIP = sandbox.find(isUpState)?.ipAddress ?? "";
     await Promise.all(
-      apps.filter(isUpState).map((x) => {
-        this.event(key, "Normal", "Killing", `Stopping container ${x.labels[L.container]}`);
-        return rt.stopContainer(x.id, graceSec);
+      apps.filter(isUpState).map(async (x) => {
+        const name = x.labels[L.container];
+        const spec = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find((s) => s.name === name);
+        const started = Date.now();
+        const preStop = spec?.lifecycle?.preStop;
+        if (spec && preStop) {
+          const r = await runHook(rt, preStop, spec, x.id, podIP, graceSec * 1000);
+          if (!r.ok) this.event(key, "Warning", "FailedPreStopHook", `PreStopHook failed: ${r.message ?? ""}`);
+        }
+        this.event(key, "Normal", "Killing", `Stopping container ${name}`);
+        // What is left of the grace period after the hook (kubelet gives at least 2 s more).
+        const left = preStop ? Math.max(2, graceSec - Math.ceil((Date.now() - started) / 1000)) : graceSec;
+        return rt.stopContainer(x.id, left);
       }),
     );
     await Promise.all(sandbox.map((x) => rt.stopContainer(x.id, 0)));

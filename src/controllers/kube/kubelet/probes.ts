@@ -9,7 +9,7 @@ import { request as httpsRequest } from "node:https";
 import { connect } from "node:net";
 import type { CancelTimer, TimerClock } from "../../../core/clock.js";
 import type { ContainerRuntime } from "../../../runtime/runtime.js";
-import type { Container, Probe } from "./types.js";
+import type { Container, LifecycleHandler, Probe } from "./types.js";
 
 export type ProbeKind = "startup" | "liveness" | "readiness";
 
@@ -258,4 +258,26 @@ export class Probers {
   stopAll() {
     for (const id of [...this.loops.keys()]) this.drop(id);
   }
+}
+
+/** Runs a lifecycle hook (postStart / preStop) within timeoutMs: exec in the container, httpGet to the pod, or sleep. */
+export async function runHook(
+  runtime: ContainerRuntime,
+  hook: LifecycleHandler,
+  c: Container,
+  containerId: string,
+  podIP: string,
+  timeoutMs: number,
+): Promise<ProbeResult> {
+  if (hook.sleep) {
+    await new Promise((r) => setTimeout(r, Math.min(timeoutMs, hook.sleep!.seconds * 1000)));
+    return { ok: true };
+  }
+  if (hook.exec?.command?.length)
+    return execProbe(runtime, containerId, hook.exec.command, timeoutMs).catch((e) => ({
+      ok: false,
+      message: (e as Error).message,
+    }));
+  if (hook.httpGet) return httpProbe(hook.httpGet.host || podIP, portOf(c, hook.httpGet.port), hook.httpGet, timeoutMs);
+  return { ok: true };
 }

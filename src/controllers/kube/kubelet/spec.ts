@@ -337,7 +337,7 @@ export function sandboxSpec(
     mounts: [],
     init: false,
     privileged: false,
-    extraHosts: [],
+    extraHosts: (pod.spec.hostAliases ?? []).flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`)),
     dns: [...base.nameservers, ...(cfg?.nameservers ?? [])],
     dnsSearch: [...base.searches, ...(cfg?.searches ?? [])],
     dnsOptions: options,

@@ -75,8 +75,16 @@ export interface ContainerPort {
   protocol?: "TCP" | "UDP" | "SCTP";
 }
 
+/** A lifecycle hook's handler (postStart / preStop). */
+export interface LifecycleHandler {
+  exec?: { command?: string[] };
+  httpGet?: HttpGetAction;
+  sleep?: { seconds: number };
+}
+
 export interface Container {
   name: string;
+  lifecycle?: { postStart?: LifecycleHandler; preStop?: LifecycleHandler };
   image: string;
   command?: string[];
   args?: string[];
@@ -137,6 +145,7 @@ export interface PodSpec extends PodSchedulingSpec {
   hostname?: string;
   subdomain?: string;
   hostNetwork?: boolean;
+  hostAliases?: { ip: string; hostnames?: string[] }[];
   dnsPolicy?: "ClusterFirst" | "ClusterFirstWithHostNet" | "Default" | "None";
   dnsConfig?: { nameservers?: string[]; searches?: string[]; options?: { name: string; value?: string }[] };
   enableServiceLinks?: boolean;
