@@ -5,7 +5,6 @@
  * the pure plan what to do, does it and writes the status. All it needs is in the store and in
  * Docker's labels, so a restarted Berth adopts what runs and removes what no pod owns.
  */
-import { existsSync } from "node:fs";
 import type { Clock, TimerClock } from "../../../core/clock.js";
 import { timersOf } from "../../../core/clock.js";
 import type { Logger } from "../../../core/logger.js";
@@ -18,6 +17,7 @@ import type { ObjectStore } from "../../../kube/objects.js";
 import { R } from "../../../kube/resources.js";
 import type { ClusterRef, KubeObject, WatchEvent } from "../../../kube/types.js";
 import { KUBE_LABEL as L, LABEL } from "../../../runtime/labels.js";
+import { ownerGone } from "../../../runtime/ownership.js";
 import type { ContainerRuntime, ObservedContainer, RegistryAuth } from "../../../runtime/runtime.js";
 import type { Watch } from "../../../store/watch.js";
 import { WorkQueue } from "../../work-queue.js";
@@ -457,6 +457,7 @@ class KubeletImpl {
     for (const uid of uids) {
       removePodDir(this.d.dataDir, uid);
       this.states.delete(uid);
+      for (const k of this.pullFailures.keys()) if (k.startsWith(`${uid}/`)) this.pullFailures.delete(k);
     }
   }
 
@@ -849,7 +850,7 @@ class KubeletImpl {
     for (const x of all) {
       const dir = x.labels[LABEL.dataDir];
       if (dir !== this.d.dataDir) {
-        if (dir && !existsSync(dir)) gone.push(x);
+        if (ownerGone(dir)) gone.push(x);
         continue;
       }
       const cluster = x.labels[L.cluster] ?? "";
