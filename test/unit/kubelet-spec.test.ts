@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { pullPolicyOf, observePod } from "../../src/controllers/kube/kubelet/kubelet.js";
-import { kubeletVersionOf, nodeObject, nodeResources } from "../../src/controllers/kube/kubelet/node.js";
+import { kubeletVersionOf, nodeObject, nodeResources, nodeStatus } from "../../src/controllers/kube/kubelet/node.js";
 import {
   ConfigError,
   containerEnv,
@@ -300,6 +300,24 @@ describe("kubelet nodes", () => {
       containerRuntimeVersion: "docker://24.0.7",
     });
     expect(status.addresses).toContainEqual({ type: "InternalIP", address: "172.20.0.1" });
+    const down = nodeStatus(
+      {
+        host,
+        cluster: { scope: { account: "0", region: "r" }, name: "c" },
+        kubeletVersion: "v",
+        runtimeVersion: "d",
+        hostIP: "i",
+        runtimeUp: false,
+      },
+      "2026-01-01T00:01:00Z",
+      status as never,
+    ) as { conditions: { type: string; status: string; reason: string; lastTransitionTime: string }[] };
+    expect(down.conditions.find((c) => c.type === "Ready")).toMatchObject({
+      status: "False",
+      reason: "KubeletNotReady",
+      lastTransitionTime: "2026-01-01T00:01:00Z",
+    });
+    expect(down.conditions.find((c) => c.type === "MemoryPressure")?.lastTransitionTime).toBe("2026-01-01T00:00:00Z");
   });
 });
 

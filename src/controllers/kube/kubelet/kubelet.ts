@@ -170,6 +170,7 @@ class KubeletImpl {
   private unwatchDocker?: () => void;
   private pauseImage?: Promise<string>;
   private runtimeVersion = "docker://unknown";
+  private runtimeUp = true;
   private stopped = false;
   private started?: Promise<void>;
 
@@ -307,6 +308,7 @@ class KubeletImpl {
       kubeletVersion: kubeletVersionOf(c.ref.version),
       runtimeVersion: this.runtimeVersion,
       hostIP: c.hostIP,
+      runtimeUp: this.runtimeUp,
     };
   }
 
@@ -350,7 +352,11 @@ class KubeletImpl {
     );
   }
 
-  private writeNodeStatus() {
+  private async writeNodeStatus() {
+    this.runtimeUp = await this.d.runtime.ping().then(
+      () => true,
+      () => false,
+    );
     for (const c of this.clusters.values())
       for (const host of this.d.hosts.list()) {
         if (!this.d.objects.get(c.ref, R.nodes, undefined, nodeNameOf(host))) this.ensureNode(c, host);

@@ -18,6 +18,8 @@ export interface NodeFacts {
   kubeletVersion: string;
   runtimeVersion: string;
   hostIP: string;
+  /** The container runtime answered at the last check (Ready is False otherwise). */
+  runtimeUp?: boolean;
 }
 
 export function nodeLabels(f: NodeFacts): Record<string, string> {
@@ -67,7 +69,11 @@ export function nodeStatus(f: NodeFacts, now: string, prev?: { conditions?: Cond
   return {
     capacity: res,
     allocatable: res,
-    conditions: CONDITIONS.map(([type, status, reason, message]) => {
+    conditions: CONDITIONS.map(([type, ok, why, text]) => {
+      const down = type === "Ready" && f.runtimeUp === false;
+      const status = down ? "False" : ok;
+      const reason = down ? "KubeletNotReady" : why;
+      const message = down ? "container runtime is down" : text;
       const old = prev?.conditions?.find((c) => c.type === type);
       return {
         type,
