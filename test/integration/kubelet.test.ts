@@ -297,15 +297,31 @@ describe("kubelet on the real Docker Engine", () => {
 
   it("follows logs as they are written; exec takes stdin", async () => {
     create("ticker", {
+      initContainers: [
+        {
+          name: "prep",
+          image: BUSYBOX_IMAGE,
+          command: ["sh", "-c", "echo from-init > /work/msg"],
+          volumeMounts: [{ name: "work", mountPath: "/work" }],
+        },
+      ],
       containers: [
         {
           name: "t",
           image: BUSYBOX_IMAGE,
-          command: ["sh", "-c", "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done"],
+          command: ["sh", "-c", "cat /work/msg; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done"],
+          volumeMounts: [{ name: "work", mountPath: "/work" }],
         },
       ],
+      volumes: [{ name: "work", emptyDir: {} }],
     });
     await waitFor("ticker running", () => pod("ticker")?.status?.phase === "Running");
+    const initStatus = (
+      pod("ticker")?.status as { initContainerStatuses?: { state: { terminated?: { reason?: string } } }[] }
+    ).initContainerStatuses?.[0];
+    expect(initStatus?.state.terminated?.reason).toBe("Completed");
+    expect(await readLogs("ticker", { container: "prep" })).toBe("");
+    expect(await readLogs("ticker", { tailLines: 1000 })).toMatch(/^from-init\n/);
     const ac = new AbortController();
     let seen = "";
     for await (const c of kubelet!.logs.logs(
@@ -321,7 +337,7 @@ describe("kubelet on the real Docker Engine", () => {
     ac.abort();
     expect(seen).toMatch(/tick 1\n[^]*tick 5/);
     const limited = await readLogs("ticker", { limitBytes: 4 });
-    expect(limited).toBe("tick");
+    expect(limited).toBe("from");
 
     const s = await kubelet!.exec.exec(cluster, "default", "ticker", {
       command: ["sh", "-c", "read line; echo got:$line"],
