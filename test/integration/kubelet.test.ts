@@ -317,7 +317,7 @@ describe("kubelet on the real Docker Engine", () => {
     });
     await waitFor("ticker running", () => pod("ticker")?.status?.phase === "Running");
     const initStatus = (
-      pod("ticker")?.status as { initContainerStatuses?: { state: { terminated?: { reason?: string } } }[] }
+      (pod("ticker")?.status ?? {}) as { initContainerStatuses?: { state: { terminated?: { reason?: string } } }[] }
     ).initContainerStatuses?.[0];
     expect(initStatus?.state.terminated?.reason).toBe("Completed");
     expect(await readLogs("ticker", { container: "prep" })).toBe("");
@@ -335,7 +335,7 @@ describe("kubelet on the real Docker Engine", () => {
       if ((seen.match(/tick/g) ?? []).length >= 5) break;
     }
     ac.abort();
-    expect(seen).toMatch(/tick 1\n[^]*tick 5/);
+    expect(seen).toMatch(/tick 1\n[\s\S]*tick 5/);
     const limited = await readLogs("ticker", { limitBytes: 4 });
     expect(limited).toBe("from");
 
