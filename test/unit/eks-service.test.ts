@@ -128,6 +128,7 @@ describe("EKS service", () => {
     await call("DescribeCluster", { name: "dev" });
     expect(served).toHaveLength(1);
     expect(eks.endpointOf({ scope, name: "dev" })).toEqual(endpoint);
+    expect(eks.activeClusters()).toEqual([{ scope, name: "dev", version: "1.33" }]);
 
     const gone: string[] = [];
     eks.onClusterDeleted((c) => {

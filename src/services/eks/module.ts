@@ -86,6 +86,12 @@ export function eksModule(deps: EksDeps) {
     associationsFor: authenticator.associationsFor,
     /** The cluster records (the API server, controllers and kubelet read clusters here). */
     records: context.records,
+    /** The clusters whose Kubernetes side runs (ACTIVE or UPDATING), with their version (the kubelet's `clusters`). */
+    activeClusters: (): (ClusterRef & { version: string })[] =>
+      context.records.clusters
+        .listAll()
+        .filter(({ doc }) => doc.status === "ACTIVE" || doc.status === "UPDATING")
+        .map(({ scope, doc }) => ({ scope, name: doc.name, version: doc.version })),
     /** The endpoint a cluster's API server serves (undefined for an unknown cluster). */
     endpointOf: (ref: ClusterRef) => {
       const c = context.records.clusters.get(ref.scope, ref.name);
