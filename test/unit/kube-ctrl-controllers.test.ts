@@ -6,6 +6,7 @@ import {
 } from "../../src/controllers/kube/index.js";
 import { systemClock } from "../../src/core/clock.js";
 import { createLogger } from "../../src/core/logger.js";
+import { targetNode } from "../../src/controllers/kube/workloads/daemonset.js";
 import { ObjectStore } from "../../src/kube/objects.js";
 import { R } from "../../src/kube/resources.js";
 import type { ClusterRef, KubeObject } from "../../src/kube/types.js";
@@ -57,6 +58,7 @@ describe("kube controllers on a real store", () => {
       clusters: () => [cluster],
       clock: systemClock,
       logger: createLogger("silent"),
+      jobBackoffBaseMs: 10,
       resyncIntervalMs: 60_000,
       caPem: () => "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
     });
@@ -75,9 +77,34 @@ describe("kube controllers on a real store", () => {
         if (!(p.spec as { nodeName?: string }).nodeName)
           objects.mutate(cluster, R.pods, ns, name, (cur) => ({
             ...cur,
-            spec: { ...(cur.spec as object), nodeName: "node-1" },
+            spec: { ...(cur.spec as object), nodeName: targetNode(cur) ?? "node-1" },
           }));
+        const job = p.metadata.labels?.["job-name"];
         const phase = (p.status as { phase?: string } | undefined)?.phase;
+        if (job && (phase === "Succeeded" || phase === "Failed")) continue;
+        if (job) {
+          const fail = p.metadata.labels?.fail === "yes";
+          objects.mutate(
+            cluster,
+            R.pods,
+            ns,
+            name,
+            (cur) => ({
+              ...cur,
+              status: {
+                phase: fail ? "Failed" : "Succeeded",
+                containerStatuses: [
+                  {
+                    name: "c",
+                    state: { terminated: { exitCode: fail ? 1 : 0, finishedAt: new Date().toISOString() } },
+                  },
+                ],
+              },
+            }),
+            { subresource: "status" },
+          );
+          continue;
+        }
         if (readyPods && phase !== "Running")
           objects.mutate(
             cluster,
@@ -280,5 +307,128 @@ describe("kube controllers on a real store", () => {
   it("the default ServiceAccount comes back when deleted", async () => {
     objects.delete(cluster, R.serviceaccounts, "default", "default");
     await until("default SA back", () => objects.get(cluster, R.serviceaccounts, "default", "default"));
+  });
+
+  it("StatefulSet: ordered pods with identity, scaled down from the top, rolled from the top", async () => {
+    const set = (image: string, replicas = 3): KubeObject => ({
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      metadata: { name: "db", namespace: "default" },
+      spec: {
+        replicas,
+        serviceName: "db",
+        selector: { matchLabels: { app: "db" } },
+        template: { metadata: { labels: { app: "db" } }, spec: { containers: [{ name: "c", image }] } },
+        updateStrategy: { type: "RollingUpdate", rollingUpdate: { partition: 0 } },
+      },
+    });
+    objects.create(cluster, R.statefulsets, set("db:1"));
+    const stsStatus = () =>
+      objects.get(cluster, R.statefulsets, "default", "db")?.status as
+        | {
+            readyReplicas?: number;
+            updatedReplicas?: number;
+            currentRevision?: string;
+            updateRevision?: string;
+            observedGeneration?: number;
+          }
+        | undefined;
+    await until("3 ready", () => stsStatus()?.readyReplicas === 3);
+    const names = pods((p) => p.metadata.labels?.app === "db")
+      .map((p) => p.metadata.name)
+      .sort();
+    expect(names).toEqual(["db-0", "db-1", "db-2"]);
+    const p0 = objects.get(cluster, R.pods, "default", "db-0");
+    expect(p0?.spec).toMatchObject({ hostname: "db-0", subdomain: "db" });
+    expect(p0?.metadata.labels?.["statefulset.kubernetes.io/pod-name"]).toBe("db-0");
+    const rev1 = stsStatus()?.currentRevision;
+    objects.mutate(cluster, R.statefulsets, "default", "db", (s) => ({ ...s, spec: set("db:2").spec }));
+    await until("rolled", () => {
+      const st = stsStatus();
+      return (
+        st?.observedGeneration === 2 &&
+        st.currentRevision === st.updateRevision &&
+        st.updatedReplicas === 3 &&
+        st.readyReplicas === 3
+      );
+    });
+    expect(stsStatus()?.currentRevision).not.toBe(rev1);
+    expect(objects.list(cluster, R.controllerrevisions, "default").items).toHaveLength(2);
+    objects.mutate(cluster, R.statefulsets, "default", "db", (s) => ({ ...s, spec: set("db:2", 1).spec }));
+    await until(
+      "scaled to 1",
+      () =>
+        pods((p) => p.metadata.labels?.app === "db")
+          .map((p) => p.metadata.name)
+          .join() === "db-0",
+    );
+  });
+
+  it("DaemonSet: one pod per fitting node, pinned by node affinity; a new node gets one", async () => {
+    const mkNode = (name: string, labels: Record<string, string> = {}) =>
+      objects.create(cluster, R.nodes, { apiVersion: "v1", kind: "Node", metadata: { name, labels } });
+    mkNode("n1", { role: "worker" });
+    mkNode("n2");
+    objects.create(cluster, R.daemonsets, {
+      apiVersion: "apps/v1",
+      kind: "DaemonSet",
+      metadata: { name: "agent", namespace: "default" },
+      spec: {
+        selector: { matchLabels: { app: "agent" } },
+        template: {
+          metadata: { labels: { app: "agent" } },
+          spec: { nodeSelector: { role: "worker" }, containers: [{ name: "c", image: "agent" }] },
+        },
+      },
+    });
+    const dsStatus = () =>
+      objects.get(cluster, R.daemonsets, "default", "agent")?.status as
+        | { numberReady?: number; desiredNumberScheduled?: number }
+        | undefined;
+    await until("1 ready", () => dsStatus()?.numberReady === 1);
+    const agentPods = () => pods((p) => p.metadata.labels?.app === "agent");
+    expect(agentPods().map((p) => targetNode(p))).toEqual(["n1"]);
+    mkNode("n3", { role: "worker" });
+    await until("2 ready", () => dsStatus()?.numberReady === 2 && dsStatus()?.desiredNumberScheduled === 2);
+    expect(
+      agentPods()
+        .map((p) => targetNode(p))
+        .sort(),
+    ).toEqual(["n1", "n3"]);
+  });
+
+  it("Job: completions run to Complete; a failing one stops at its backoffLimit", async () => {
+    const mkJob = (name: string, spec: Record<string, unknown>, labels: Record<string, string> = {}) =>
+      objects.create(cluster, R.jobs, {
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: { name, namespace: "default" },
+        spec: {
+          template: {
+            metadata: { labels },
+            spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] },
+          },
+          ...spec,
+        },
+      });
+    mkJob("ok", { completions: 3, parallelism: 2 });
+    const jobStatus = (n: string) =>
+      objects.get(cluster, R.jobs, "default", n)?.status as
+        | {
+            succeeded?: number;
+            failed?: number;
+            conditions?: { type: string; reason?: string }[];
+            completionTime?: string;
+          }
+        | undefined;
+    await until("complete", () => jobStatus("ok")?.conditions?.some((c) => c.type === "Complete"));
+    expect(jobStatus("ok")).toMatchObject({ succeeded: 3 });
+    expect(jobStatus("ok")?.completionTime).toBeDefined();
+    const j = objects.get(cluster, R.jobs, "default", "ok");
+    expect((j?.spec as { selector: unknown }).selector).toEqual({ matchLabels: { "controller-uid": j?.metadata.uid } });
+    mkJob("bad", { backoffLimit: 2 }, { fail: "yes" });
+    await until("failed", () => jobStatus("bad")?.conditions?.some((c) => c.type === "Failed"));
+    expect(jobStatus("bad")).toMatchObject({ failed: 3 });
+    expect(jobStatus("bad")?.conditions?.find((c) => c.type === "Failed")?.reason).toBe("BackoffLimitExceeded");
   });
 });

@@ -21,7 +21,12 @@ import { FOREGROUND, type ObjectRef, groupOf, planGarbageCollection } from "./gc
 import { ensureNamespaceContents, NAMESPACE_FINALIZER, planNamespace } from "./namespaces.js";
 import { planDeployment, REVISION } from "./workloads/deployment.js";
 import { planReplicaSet, podFromTemplate, rsSpec } from "./workloads/replicaset.js";
-import { WORKLOADS, type WorkloadController } from "./workloads/registry.js";
+import { daemonSetController } from "./workloads/daemonset.js";
+import { jobController } from "./workloads/job.js";
+import type { WorkloadController } from "./workloads/registry.js";
+import { statefulSetController } from "./workloads/statefulset.js";
+
+const WORKLOADS: WorkloadController[] = [statefulSetController, daemonSetController, jobController];
 
 export interface KubeControllerDeps {
   objects: ObjectStore;

@@ -11,5 +11,3 @@ export interface WorkloadController {
   watchesNodes: boolean;
   sync(ctx: WorkloadContext, c: ClusterRef, ns: string, name: string): { requeueAfterMs?: number } | undefined;
 }
-
-export const WORKLOADS: WorkloadController[] = [];
