@@ -425,7 +425,9 @@ describe("kube controllers on a real store", () => {
     expect(jobStatus("ok")).toMatchObject({ succeeded: 3 });
     expect(jobStatus("ok")?.completionTime).toBeDefined();
     const j = objects.get(cluster, R.jobs, "default", "ok");
-    expect((j?.spec as { selector: unknown }).selector).toEqual({ matchLabels: { "controller-uid": j?.metadata.uid } });
+    expect((j?.spec as { selector: unknown } | undefined)?.selector).toEqual({
+      matchLabels: { "controller-uid": j?.metadata.uid },
+    });
     mkJob("bad", { backoffLimit: 2 }, { fail: "yes" });
     await until("failed", () => jobStatus("bad")?.conditions?.some((c) => c.type === "Failed"));
     expect(jobStatus("bad")).toMatchObject({ failed: 3 });
