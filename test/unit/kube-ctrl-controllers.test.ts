@@ -4,11 +4,10 @@ import {
   startKubeControllers,
   type KubeControllers,
 } from "../../src/controllers/kube/index.js";
-import { systemClock } from "../../src/core/clock.js";
 import { createLogger } from "../../src/core/logger.js";
 import { targetNode } from "../../src/controllers/kube/workloads/daemonset.js";
 import { ObjectStore } from "../../src/kube/objects.js";
-import { R } from "../../src/kube/resources.js";
+import { builtin, R } from "../../src/kube/resources.js";
 import type { ClusterRef, KubeObject } from "../../src/kube/types.js";
 import { type Db, openDb } from "../../src/store/db.js";
 import { DocumentStore } from "../../src/store/documents.js";
@@ -46,8 +45,10 @@ describe("kube controllers on a real store", () => {
   let ctrl: KubeControllers;
   let kubelet: ReturnType<typeof setInterval>;
   let readyPods = true;
+  let clockOffsetMs = 0;
 
   beforeEach(() => {
+    clockOffsetMs = 0;
     db = openDb(":memory:");
     objects = new ObjectStore(new DocumentStore(db));
     bootstrapClusterObjects(objects, cluster, {
@@ -56,7 +57,7 @@ describe("kube controllers on a real store", () => {
     ctrl = startKubeControllers({
       objects,
       clusters: () => [cluster],
-      clock: systemClock,
+      clock: { now: () => new Date(Date.now() + clockOffsetMs) },
       logger: createLogger("silent"),
       jobBackoffBaseMs: 10,
       resyncIntervalMs: 60_000,
@@ -432,5 +433,31 @@ describe("kube controllers on a real store", () => {
     await until("failed", () => jobStatus("bad")?.conditions?.some((c) => c.type === "Failed"));
     expect(jobStatus("bad")).toMatchObject({ failed: 3 });
     expect(jobStatus("bad")?.conditions?.find((c) => c.type === "Failed")?.reason).toBe("BackoffLimitExceeded");
+  });
+
+  it("CronJob: a missed minute starts a Job, which completes; the CronJob records it", async () => {
+    objects.create(cluster, builtin("batch", "cronjobs"), {
+      apiVersion: "batch/v1",
+      kind: "CronJob",
+      metadata: { name: "tick", namespace: "default" },
+      spec: {
+        schedule: "* * * * *",
+        concurrencyPolicy: "Forbid",
+        jobTemplate: {
+          spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] } } },
+        },
+      },
+    });
+    clockOffsetMs = 61_000;
+    await ctrl.resyncNow();
+    const cjStatus = () =>
+      objects.get(cluster, builtin("batch", "cronjobs"), "default", "tick")?.status as
+        | { lastScheduleTime?: string; lastSuccessfulTime?: string; active?: unknown[] }
+        | undefined;
+    await until("job succeeded", () => cjStatus()?.lastSuccessfulTime && !cjStatus()?.active);
+    const jobs = objects.list(cluster, R.jobs, "default").items;
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]?.metadata.name).toMatch(/^tick-\d+$/);
+    expect(jobs[0]?.metadata.ownerReferences?.[0]).toMatchObject({ kind: "CronJob", name: "tick" });
   });
 });

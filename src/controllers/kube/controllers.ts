@@ -4,7 +4,7 @@
  * object for one controller, and each pass re-reads that object and what it owns, asks the pure
  * planner, and applies the plan through the ObjectStore.
  */
-import type { Clock } from "../../core/clock.js";
+import { type Clock, timersOf } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
 import { type Periodic, periodic } from "../../core/periodic.js";
 import type { Admission } from "../../kube/contracts.js";
@@ -21,12 +21,13 @@ import { FOREGROUND, type ObjectRef, groupOf, planGarbageCollection } from "./gc
 import { ensureNamespaceContents, NAMESPACE_FINALIZER, planNamespace } from "./namespaces.js";
 import { planDeployment, REVISION } from "./workloads/deployment.js";
 import { planReplicaSet, podFromTemplate, rsSpec } from "./workloads/replicaset.js";
+import { cronJobController } from "./workloads/cronjob.js";
 import { daemonSetController } from "./workloads/daemonset.js";
 import { jobController } from "./workloads/job.js";
 import type { WorkloadController } from "./workloads/registry.js";
 import { statefulSetController } from "./workloads/statefulset.js";
 
-const WORKLOADS: WorkloadController[] = [statefulSetController, daemonSetController, jobController];
+const WORKLOADS: WorkloadController[] = [statefulSetController, daemonSetController, jobController, cronJobController];
 
 export interface KubeControllerDeps {
   objects: ObjectStore;
@@ -84,12 +85,33 @@ export function startKubeControllers(deps: KubeControllerDeps): KubeControllers 
     return { cluster: clusters.get(ck)?.ref, controller, namespace, name };
   };
 
+  /** "Look again in n ms", the earliest asked for winning (the queue's own keeps the first one asked). */
+  const timer = timersOf(clock);
+  const timers = new Map<string, { at: number; cancel: () => void }>();
+  const requeueAt = (k: string, ms: number) => {
+    const at = now() + ms;
+    const cur = timers.get(k);
+    if (cur && cur.at <= at) return;
+    cur?.cancel();
+    timers.set(k, {
+      at,
+      cancel: timer(ms, () => {
+        timers.delete(k);
+        queue.add(k);
+      }),
+    });
+  };
+
   const queue = new WorkQueue(
     async (k) => {
       const { cluster, controller, namespace, name } = parse(k);
       if (!cluster) return undefined;
       try {
-        return reconcile(cluster, controller, namespace, name);
+        const out = reconcile(cluster, controller, namespace, name);
+        const after = out?.requeueAfterMs;
+        if (after === undefined || after <= 0) return out;
+        requeueAt(k, after);
+        return undefined;
       } catch (e) {
         // Somebody wrote the object meanwhile: read it again.
         if (e instanceof KubeError && e.reason === "Conflict") return { requeueAfterMs: 0 };
@@ -469,6 +491,8 @@ export function startKubeControllers(deps: KubeControllerDeps): KubeControllers 
       resync.stop();
       for (const { watch } of clusters.values()) watch.stop();
       clusters.clear();
+      for (const t of timers.values()) t.cancel();
+      timers.clear();
       queue.close();
       await queue.idle();
     },
