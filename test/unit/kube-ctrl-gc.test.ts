@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FOREGROUND, ORPHAN, planGarbageCollection } from "../../src/controllers/kube/gc.js";
+import { FOREGROUND, ORPHAN, planGarbageCollection, planOrphanedPods } from "../../src/controllers/kube/gc.js";
 import { planNamespace } from "../../src/controllers/kube/namespaces.js";
 import type { KubeObject, OwnerReference } from "../../src/kube/types.js";
 
@@ -121,5 +121,20 @@ describe("planNamespace", () => {
   });
   it("empty: the kubernetes finalizer is removed", () => {
     expect(planNamespace(ns(true, "Terminating"), [])).toEqual({ terminating: false, delete: [], finalize: true });
+  });
+});
+
+describe("planOrphanedPods", () => {
+  it("pods bound to a node that does not exist; unbound pods and pods on live nodes stay", () => {
+    const pod = (name: string, nodeName?: string): KubeObject => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, namespace: "default", uid: name },
+      spec: nodeName ? { nodeName } : {},
+    });
+    const node: KubeObject = { apiVersion: "v1", kind: "Node", metadata: { name: "n1" } };
+    expect(planOrphanedPods([pod("a", "n1"), pod("b", "gone"), pod("c")], [node]).map((p) => p.metadata.name)).toEqual([
+      "b",
+    ]);
   });
 });

@@ -17,7 +17,7 @@ import type { Watch } from "../../store/watch.js";
 import { WorkQueue } from "../work-queue.js";
 import { controllerRef, controllerRefOf } from "./common.js";
 import { type EventRecorder, eventRecorder } from "./events.js";
-import { FOREGROUND, type ObjectRef, groupOf, planGarbageCollection } from "./gc.js";
+import { FOREGROUND, type ObjectRef, groupOf, planGarbageCollection, planOrphanedPods } from "./gc.js";
 import { ensureNamespaceContents, NAMESPACE_FINALIZER, planNamespace } from "./namespaces.js";
 import { planDeployment, REVISION } from "./workloads/deployment.js";
 import { planReplicaSet, podFromTemplate, rsSpec } from "./workloads/replicaset.js";
@@ -61,6 +61,9 @@ const NAMESPACED = LISTABLE.filter((t) => t.namespaced);
 const byGroupKind = new Map(LISTABLE.map((t) => [`${t.group}/${t.kind}`, t] as const));
 /** Kinds that never own anything and change often: their changes wake no controller. */
 const QUIET = new Set(["Event", "Lease"]);
+
+/** How long a pod's node must be gone before the pod is removed (kube's podgc quarantine: 40 s). */
+const ORPHAN_POD_QUARANTINE_MS = 40_000;
 
 const clusterKey = (c: ClusterRef) => `${c.scope.account}|${c.scope.region}|${c.name}`;
 
@@ -171,6 +174,7 @@ export function startKubeControllers(deps: KubeControllerDeps): KubeControllers 
     }
     if (plan.create) {
       try {
+        refuseIfTerminating(c, ns);
         objects.create(c, R.replicasets, plan.create);
       } catch (e) {
         if (e instanceof KubeError && e.reason === "AlreadyExists") return { requeueAfterMs: 0 };
@@ -257,7 +261,19 @@ export function startKubeControllers(deps: KubeControllerDeps): KubeControllers 
   };
 
   /** Creates a pod as a controller does: through admission, a new random name on a clash. */
+  /** A namespace being deleted takes no new objects (kube-apiserver's NamespaceLifecycle admission). */
+  const refuseIfTerminating = (c: ClusterRef, ns: string | undefined) => {
+    const n = objects.get(c, R.namespaces, undefined, ns ?? "default");
+    if (n?.metadata.deletionTimestamp)
+      throw new KubeError(
+        403,
+        "Forbidden",
+        `unable to create new content in namespace ${ns} because it is being terminated`,
+      );
+  };
+
   const createPod = (c: ClusterRef, pod: KubeObject): KubeObject => {
+    refuseIfTerminating(c, pod.metadata.namespace);
     const admitted = deps.admission ? deps.admission.admit(c, "create", R.pods, pod) : pod;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -278,7 +294,7 @@ export function startKubeControllers(deps: KubeControllerDeps): KubeControllers 
     type: ResourceType,
     ns: string | undefined,
     name: string,
-    opts: { uid?: string; finalizers?: string[] } = {},
+    opts: { uid?: string; finalizers?: string[]; gracePeriodSeconds?: number } = {},
   ): boolean => {
     try {
       objects.delete(c, type, ns, name, opts);
@@ -343,9 +359,36 @@ export function startKubeControllers(deps: KubeControllerDeps): KubeControllers 
       });
       work++;
     }
+    // Pods bound to a node that is gone: nobody will stop them; removed after a quarantine (kube's podgc).
+    const nodes = all.filter((o) => o.kind === "Node" && groupOf(o.apiVersion) === "");
+    const orphans = nodes.length
+      ? planOrphanedPods(
+          all.filter((o) => o.kind === "Pod" && groupOf(o.apiVersion) === ""),
+          nodes,
+        )
+      : [];
+    const t = now();
+    const seen = missingSince.get(clusterKey(c)) ?? new Map<string, number>();
+    missingSince.set(clusterKey(c), seen);
+    const still = new Set(orphans.map((p) => p.metadata.uid ?? ""));
+    for (const uid of seen.keys()) if (!still.has(uid)) seen.delete(uid);
+    let wait: number | undefined;
+    for (const p of orphans) {
+      const uid = p.metadata.uid ?? "";
+      const since = seen.get(uid) ?? t;
+      seen.set(uid, since);
+      if (t - since >= ORPHAN_POD_QUARANTINE_MS) {
+        if (deleteQuietly(c, R.pods, p.metadata.namespace, p.metadata.name ?? "", { uid, gracePeriodSeconds: 0 })) {
+          recorder("pod-garbage-collector").event(c, p, "Normal", "PodGC", "Node no longer exists");
+          work++;
+        }
+      } else wait = Math.min(wait ?? Number.POSITIVE_INFINITY, since + ORPHAN_POD_QUARANTINE_MS - t);
+    }
     // What it changed may free more (an orphaned owner's finalizer, the next level of dependents).
-    return work ? { requeueAfterMs: 0 } : undefined;
+    if (work) return { requeueAfterMs: 0 };
+    return wait !== undefined ? { requeueAfterMs: Math.max(1, wait) } : undefined;
   };
+  const missingSince = new Map<string, Map<string, number>>();
 
   // --- namespaces and their service accounts ----------------------------------------------------
 
@@ -433,6 +476,11 @@ export function startKubeControllers(deps: KubeControllerDeps): KubeControllers 
       if (ref) {
         const owner = ownerKeys[`${groupOf(ref.apiVersion)}/${ref.kind}`];
         if (owner) queue.add(key(c, owner, ns, ref.name));
+        // A pod gone wakes its ReplicaSet's Deployment too (Recreate waits for old pods to be gone).
+        if (type === "DELETED" && o.kind === "Pod" && ref.kind === "ReplicaSet") {
+          const rsRef = controllerRefOf(objects.get(c, R.replicasets, ns, ref.name) ?? o);
+          if (rsRef?.kind === "Deployment") queue.add(key(c, "deployment", ns, rsRef.name));
+        }
       } else if (type !== "DELETED" && ns) {
         const candidates =
           group === "" && o.kind === "Pod"
@@ -515,7 +563,7 @@ export interface WorkloadContext {
     type: ResourceType,
     ns: string | undefined,
     name: string,
-    opts?: { uid?: string; finalizers?: string[] },
+    opts?: { uid?: string; finalizers?: string[]; gracePeriodSeconds?: number },
   ): boolean;
   adoptAndRelease(
     c: ClusterRef,

@@ -134,3 +134,12 @@ export function planGarbageCollection(
   }
   return plan;
 }
+
+/** Pods bound to a node that does not exist (kube's podgc gcOrphaned): they are force-deleted. */
+export function planOrphanedPods(pods: KubeObject[], nodes: KubeObject[]): KubeObject[] {
+  const names = new Set(nodes.map((n) => n.metadata.name));
+  return pods.filter((p) => {
+    const node = (p.spec as { nodeName?: string } | undefined)?.nodeName;
+    return !!node && !names.has(node);
+  });
+}
