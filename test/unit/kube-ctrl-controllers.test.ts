@@ -6,6 +6,7 @@ import {
 } from "../../src/controllers/kube/index.js";
 import { createLogger } from "../../src/core/logger.js";
 import { targetNode } from "../../src/controllers/kube/workloads/daemonset.js";
+import { kubeErrors } from "../../src/kube/errors.js";
 import { ObjectStore } from "../../src/kube/objects.js";
 import { builtin, R } from "../../src/kube/resources.js";
 import type { ClusterRef, KubeObject } from "../../src/kube/types.js";
@@ -46,9 +47,11 @@ describe("kube controllers on a real store", () => {
   let kubelet: ReturnType<typeof setInterval>;
   let readyPods = true;
   let clockOffsetMs = 0;
+  let refusePods = false;
 
   beforeEach(() => {
     clockOffsetMs = 0;
+    refusePods = false;
     db = openDb(":memory:");
     objects = new ObjectStore(new DocumentStore(db));
     bootstrapClusterObjects(objects, cluster, {
@@ -60,6 +63,13 @@ describe("kube controllers on a real store", () => {
       clock: { now: () => new Date(Date.now() + clockOffsetMs) },
       logger: createLogger("silent"),
       jobBackoffBaseMs: 10,
+      admission: {
+        admit: (_c, _op, _type, obj) => {
+          if (refusePods)
+            throw kubeErrors.forbidden('pods "web" is forbidden: exceeded quota: compute, requested: pods=1');
+          return obj;
+        },
+      },
       resyncIntervalMs: 60_000,
       caPem: () => "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
     });
@@ -459,5 +469,31 @@ describe("kube controllers on a real store", () => {
     expect(jobs).toHaveLength(1);
     expect(jobs[0]?.metadata.name).toMatch(/^tick-\d+$/);
     expect(jobs[0]?.metadata.ownerReferences?.[0]).toMatchObject({ kind: "CronJob", name: "tick" });
+  });
+
+  it("settles: once rolled out, nothing writes", async () => {
+    objects.create(cluster, R.deployments, deployment("web:1"));
+    await until("rollout", rolledOut);
+    await new Promise((r) => setTimeout(r, 50));
+    await ctrl.idle();
+    const head = objects.head();
+    await new Promise((r) => setTimeout(r, 200));
+    await ctrl.idle();
+    expect(objects.head()).toBe(head);
+  });
+
+  it("pods that cannot be made: ReplicaFailure on the ReplicaSet and the Deployment, cleared when they can", async () => {
+    refusePods = true;
+    objects.create(cluster, R.deployments, deployment("web:1"));
+    type Conds = { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+    await until("failure", () => (status() as Conds | undefined)?.conditions?.some((c) => c.type === "ReplicaFailure"));
+    const cond = (status() as Conds).conditions?.find((c) => c.type === "ReplicaFailure");
+    expect(cond).toMatchObject({ status: "True", reason: "FailedCreate" });
+    expect(cond?.message).toMatch(/exceeded quota/);
+    const rs = objects.list(cluster, R.replicasets, "default").items[0];
+    expect((rs?.status as { replicas: number } | undefined)?.replicas).toBe(0);
+    refusePods = false;
+    await until("rollout", rolledOut, 8000);
+    expect((status() as Conds).conditions?.some((c) => c.type === "ReplicaFailure")).toBe(false);
   });
 });

@@ -15,12 +15,18 @@ import { BUILTIN_RESOURCES, R } from "../../kube/resources.js";
 import type { ClusterRef, KubeObject, ResourceType, WatchEvent } from "../../kube/types.js";
 import type { Watch } from "../../store/watch.js";
 import { WorkQueue } from "../work-queue.js";
-import { controllerRef, controllerRefOf } from "./common.js";
+import { type Condition, canonical, controllerRef, controllerRefOf, rfc3339 } from "./common.js";
 import { type EventRecorder, eventRecorder } from "./events.js";
 import { FOREGROUND, type ObjectRef, groupOf, planGarbageCollection, planOrphanedPods } from "./gc.js";
 import { ensureNamespaceContents, NAMESPACE_FINALIZER, planNamespace } from "./namespaces.js";
 import { planDeployment, REVISION } from "./workloads/deployment.js";
-import { planReplicaSet, podFromTemplate, rsSpec } from "./workloads/replicaset.js";
+import {
+  normalizeRsStatus,
+  planReplicaSet,
+  podFromTemplate,
+  type ReplicaSetStatus,
+  rsSpec,
+} from "./workloads/replicaset.js";
 import { cronJobController } from "./workloads/cronjob.js";
 import { daemonSetController } from "./workloads/daemonset.js";
 import { jobController } from "./workloads/job.js";
@@ -107,6 +113,8 @@ export function startKubeControllers(deps: KubeControllerDeps): KubeControllers 
 
   const queue = new WorkQueue(
     async (k) => {
+      // Yield to I/O and timers between passes: a chain of passes waking each other never starves the process.
+      await new Promise<void>((r) => setImmediate(r));
       const { cluster, controller, namespace, name } = parse(k);
       if (!cluster) return undefined;
       try {
@@ -215,9 +223,11 @@ export function startKubeControllers(deps: KubeControllerDeps): KubeControllers 
     const events = recorder("replicaset-controller");
     adoptAndRelease(c, rs, rsSpec(rs).selector, plan.adopt, plan.release);
     let failed: unknown;
+    let made = 0;
     for (let i = 0; i < plan.create; i++) {
       try {
         const pod = createPod(c, podFromTemplate(rsSpec(rs).template, rs));
+        made++;
         events.event(c, rs, "Normal", "SuccessfulCreate", `Created pod: ${pod.metadata.name}`);
       } catch (e) {
         events.event(c, rs, "Warning", "FailedCreate", `Error creating: ${(e as Error).message}`);
@@ -228,7 +238,41 @@ export function startKubeControllers(deps: KubeControllerDeps): KubeControllers 
     for (const p of plan.delete) {
       if (deleteQuietly(c, R.pods, ns, p)) events.event(c, rs, "Normal", "SuccessfulDelete", `Deleted pod: ${p}`);
     }
-    if (plan.status) writeStatus(c, R.replicasets, rs, plan.status);
+    // kube's ReplicaFailure condition: set while pods cannot be made, cleared once they can.
+    const prior = ((rs.status as { conditions?: Condition[] } | undefined)?.conditions ?? []) as Condition[];
+    let status: ReplicaSetStatus | undefined = plan.status;
+    if (status && made < plan.create) {
+      // The status counted pods that could not be made.
+      const missing = plan.create - made;
+      status = {
+        ...status,
+        replicas: status.replicas - missing,
+        fullyLabeledReplicas: (status.fullyLabeledReplicas ?? 0) - missing || undefined,
+      };
+    }
+    if (failed && !prior.some((x) => x.type === "ReplicaFailure")) {
+      const base: ReplicaSetStatus = status ?? { replicas: 0, ...(rs.status as object) };
+      status = {
+        ...base,
+        conditions: [
+          ...prior,
+          {
+            type: "ReplicaFailure",
+            status: "True",
+            lastTransitionTime: rfc3339(now()),
+            reason: "FailedCreate",
+            message: (failed as Error).message,
+          },
+        ],
+      };
+    } else if (!failed && prior.some((x) => x.type === "ReplicaFailure")) {
+      const base: ReplicaSetStatus = status ?? { replicas: 0, ...(rs.status as object) };
+      const kept = prior.filter((x) => x.type !== "ReplicaFailure");
+      status = { ...base, conditions: kept.length ? kept : undefined };
+    }
+    // Written only when it says something new: a pass that keeps failing must not wake itself.
+    if (status && canonical(normalizeRsStatus(status)) !== canonical(normalizeRsStatus(rs.status)))
+      writeStatus(c, R.replicasets, rs, status);
     if (failed) throw failed;
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
   };
@@ -339,13 +383,14 @@ export function startKubeControllers(deps: KubeControllerDeps): KubeControllers 
       const type = typeOf(r.ref);
       if (!type) continue;
       objects.mutate(c, type, r.ref.namespace, r.ref.name, (o) => {
-        if (o.metadata.uid !== r.ref.uid) return undefined;
-        const kept = (o.metadata.ownerReferences ?? []).filter((x) => !r.uids.includes(x.uid));
+        const refs = o.metadata.ownerReferences ?? [];
+        if (o.metadata.uid !== r.ref.uid || !refs.some((x) => r.uids.includes(x.uid))) return undefined;
+        const kept = refs.filter((x) => !r.uids.includes(x.uid));
         if (kept.length) o.metadata.ownerReferences = kept;
         else delete o.metadata.ownerReferences;
+        work++;
         return o;
       });
-      work++;
     }
     for (const f of plan.removeFinalizer) {
       const type = typeOf(f.ref);
@@ -355,9 +400,9 @@ export function startKubeControllers(deps: KubeControllerDeps): KubeControllers 
         const kept = o.metadata.finalizers.filter((x) => x !== f.finalizer);
         if (kept.length) o.metadata.finalizers = kept;
         else delete o.metadata.finalizers;
+        work++;
         return o;
       });
-      work++;
     }
     // Pods bound to a node that is gone: nobody will stop them; removed after a quarantine (kube's podgc).
     const nodes = all.filter((o) => o.kind === "Node" && groupOf(o.apiVersion) === "");

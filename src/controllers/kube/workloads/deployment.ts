@@ -658,6 +658,12 @@ class DeploymentPass {
         );
       }
     }
+    // A ReplicaSet that cannot make its pods says so on the Deployment too.
+    const failure = [newRS, ...oldRSs]
+      .flatMap((rs) => (rs?.status as { conditions?: Condition[] } | undefined)?.conditions ?? [])
+      .find((c) => c.type === "ReplicaFailure" && c.status === "True");
+    if (failure) s.conditions = setCondition(s.conditions ?? [], { ...failure });
+    else s.conditions = (s.conditions ?? []).filter((c) => c.type !== "ReplicaFailure");
     this.status = s;
   }
 

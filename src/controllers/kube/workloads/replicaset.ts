@@ -127,7 +127,7 @@ export function replicaSetStatus(rs: KubeObject, owned: KubeObject[], nowMs: num
 }
 
 /** Drops zero and empty fields (they are omitempty in kube's JSON, except replicas). */
-function normalizeRsStatus(s: unknown): ReplicaSetStatus {
+export function normalizeRsStatus(s: unknown): ReplicaSetStatus {
   const x = (s ?? {}) as ReplicaSetStatus;
   const out: ReplicaSetStatus = { replicas: x.replicas ?? 0 };
   if (x.fullyLabeledReplicas) out.fullyLabeledReplicas = x.fullyLabeledReplicas;
