@@ -455,3 +455,106 @@ describe("Job", () => {
     expect(formatIndexes([])).toBe("");
   });
 });
+
+describe("workload invariants (fast-check)", () => {
+  it("OrderedReady never makes or removes a pod while a lower ordinal is not Running and Ready", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 6 }),
+        fc.array(fc.option(fc.constantFrom("ready", "unready", "failed", "terminating"), { nil: undefined }), {
+          maxLength: 8,
+        }),
+        (replicas, states) => {
+          const set = sts({ replicas });
+          const revision = planStatefulSet(set, [], [], NOW).createRevision as KubeObject;
+          const pods = states.flatMap((st, i) => {
+            if (!st) return [];
+            const p = stored(
+              {
+                apiVersion: "v1",
+                kind: "Pod",
+                metadata: {
+                  name: `db-${i}`,
+                  namespace: "default",
+                  labels: { app: "db", "controller-revision-hash": revision.metadata.name as string },
+                  ownerReferences: [
+                    { apiVersion: "apps/v1", kind: "StatefulSet", name: "db", uid: "sts-uid", controller: true },
+                  ],
+                },
+              },
+              st === "ready",
+              st === "failed" ? "Failed" : "Running",
+            );
+            if (st === "terminating") p.metadata.deletionTimestamp = T0;
+            return [p];
+          });
+          const plan = planStatefulSet(set, pods, [{ ...revision, metadata: { ...revision.metadata, uid: "r" } }], NOW);
+          expect(plan.create.length + plan.delete.length).toBeLessThanOrEqual(1);
+          const healthy = (i: number) => states[i] === "ready";
+          for (const p of plan.create) {
+            const ord = ordinalOf("db", p.metadata.name as string);
+            expect(ord).toBeLessThan(replicas);
+            for (let i = 0; i < ord; i++) expect(healthy(i)).toBe(true);
+          }
+          for (const name of plan.delete) {
+            const ord = ordinalOf("db", name);
+            if (states[ord] === "failed") continue;
+            // scale-down takes the highest ordinal, only when every other pod is healthy
+            expect(ord).toBe(states.length - 1 - [...states].reverse().findIndex((s) => s !== undefined));
+          }
+        },
+      ),
+    );
+  });
+
+  it("a DaemonSet never plans two pods for a node nor one for a node it does not fit", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ worker: fc.boolean(), tainted: fc.boolean(), pods: fc.nat(2) }), { maxLength: 6 }),
+        (spec) => {
+          const d = ds(template("agent:1", { nodeSelector: { role: "worker" } }));
+          // pods of the current template (an old one would be rolled, which is not what this checks)
+          const hash = planDaemonSet(d, [], [], [], NOW).createRevision?.metadata.labels?.[
+            "controller-revision-hash"
+          ] as string;
+          const nodes = spec.map((n, i) =>
+            node(`n${i}`, n.worker ? { role: "worker" } : {}, n.tainted ? [{ key: "gpu", effect: "NoSchedule" }] : []),
+          );
+          const pods = spec.flatMap((n, i) =>
+            Array.from({ length: n.pods }, (_, k) => {
+              const p = stored(
+                {
+                  apiVersion: "v1",
+                  kind: "Pod",
+                  metadata: {
+                    name: `agent-${i}-${k}`,
+                    namespace: "kube-system",
+                    labels: { app: "db", "controller-revision-hash": hash },
+                    ownerReferences: [
+                      { apiVersion: "apps/v1", kind: "DaemonSet", name: "agent", uid: "ds-uid", controller: true },
+                    ],
+                  },
+                  spec: { nodeName: `n${i}` },
+                },
+                true,
+              );
+              p.metadata.creationTimestamp = `2026-01-01T00:0${k}:00Z`;
+              return p;
+            }),
+          );
+          const plan = planDaemonSet(d, nodes, pods, [], NOW);
+          const created = plan.create.map((c) => c.node);
+          expect(new Set(created).size).toBe(created.length);
+          spec.forEach((n, i) => {
+            const fits = n.worker && !n.tainted;
+            const keep =
+              n.pods -
+              plan.delete.filter((x) => x.startsWith(`agent-${i}-`)).length +
+              created.filter((c) => c === `n${i}`).length;
+            expect(keep).toBe(fits ? 1 : 0);
+          });
+        },
+      ),
+    );
+  });
+});
