@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   bootstrapClusterObjects,
+  eventRecorder,
   startKubeControllers,
   type KubeControllers,
 } from "../../src/controllers/kube/index.js";
@@ -495,5 +496,30 @@ describe("kube controllers on a real store", () => {
     refusePods = false;
     await until("rollout", rolledOut, 8000);
     expect((status() as Conds).conditions?.some((c) => c.type === "ReplicaFailure")).toBe(false);
+  });
+
+  it("the event recorder aggregates repeats into one Event with a count", () => {
+    const rec = eventRecorder(objects, {
+      component: "kubelet",
+      host: "node-1",
+      clock: { now: () => new Date("2026-01-01T00:00:00Z") },
+    });
+    const pod: KubeObject = { apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "default", uid: "u1" } };
+    rec.event(cluster, pod, "Warning", "BackOff", "Back-off restarting failed container");
+    rec.event(cluster, pod, "Warning", "BackOff", "Back-off restarting failed container");
+    rec.event(cluster, pod, "Normal", "Pulled", "Container image already present on machine");
+    const evs = objects.list(cluster, R.events, "default").items;
+    expect(evs).toHaveLength(2);
+    const backoff = evs.find((e) => e.reason === "BackOff");
+    expect(backoff).toMatchObject({
+      type: "Warning",
+      count: 2,
+      source: { component: "kubelet", host: "node-1" },
+      involvedObject: { kind: "Pod", name: "p", namespace: "default", uid: "u1", apiVersion: "v1" },
+      firstTimestamp: "2026-01-01T00:00:00Z",
+      lastTimestamp: "2026-01-01T00:00:00Z",
+      reportingComponent: "kubelet",
+    });
+    expect(backoff?.metadata.name).toMatch(/^p\.[0-9a-f]{16}$/);
   });
 });

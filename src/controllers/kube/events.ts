@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
 import type { ObjectStore } from "../../kube/objects.js";
@@ -25,16 +26,10 @@ export interface EventRecorderOptions {
   logger?: Pick<Logger, "debug">;
 }
 
-const CACHE_LIMIT = 4096;
-
 export function eventRecorder(objects: ObjectStore, opts: EventRecorderOptions): EventRecorder {
-  /** Aggregation key → the Event's namespace/name. */
-  const seen = new Map<string, { namespace: string; name: string }>();
-  let seq = 0;
   return {
     event(cluster, involved, type, reason, message) {
-      const now = opts.clock.now().getTime();
-      const at = rfc3339(now);
+      const at = rfc3339(opts.clock.now().getTime());
       const namespace = involved.metadata.namespace ?? "default";
       const ref = {
         kind: involved.kind,
@@ -44,35 +39,19 @@ export function eventRecorder(objects: ObjectStore, opts: EventRecorderOptions):
         apiVersion: involved.apiVersion,
         resourceVersion: involved.metadata.resourceVersion,
       };
-      const key = [
-        cluster.scope.account,
-        cluster.scope.region,
-        cluster.name,
-        opts.component,
-        opts.host ?? "",
-        ref.kind,
-        ref.namespace ?? "",
-        ref.name,
-        ref.uid,
-        type,
-        reason,
-        message,
-      ].join("\u0000");
+      // One name per (object, type, reason, message, source): a repeat finds its Event, after a restart too.
+      const hash = createHash("sha1")
+        .update([ref.uid, ref.kind, ref.name, type, reason, message, opts.component, opts.host ?? ""].join("\u0000"))
+        .digest("hex")
+        .slice(0, 16);
+      const name = `${involved.metadata.name ?? "unknown"}.${hash}`;
       try {
-        const prior = seen.get(key);
-        if (prior) {
-          const bumped = objects.mutate(cluster, R.events, prior.namespace, prior.name, (e) => ({
-            ...e,
-            count: ((e.count as number | undefined) ?? 1) + 1,
-            lastTimestamp: at,
-          }));
-          if (bumped) {
-            seen.delete(key);
-            seen.set(key, prior);
-            return;
-          }
-        }
-        const name = `${involved.metadata.name ?? "unknown"}.${(BigInt(now) * 1_000_000n + BigInt(seq++ % 1_000_000)).toString(16)}`;
+        const bumped = objects.mutate(cluster, R.events, namespace, name, (e) => ({
+          ...e,
+          count: ((e.count as number | undefined) ?? 1) + 1,
+          lastTimestamp: at,
+        }));
+        if (bumped) return;
         const ev: KubeObject = {
           apiVersion: "v1",
           kind: "Event",
@@ -90,8 +69,6 @@ export function eventRecorder(objects: ObjectStore, opts: EventRecorderOptions):
           reportingInstance: opts.host ?? "",
         };
         objects.create(cluster, R.events, ev);
-        seen.set(key, { namespace, name });
-        if (seen.size > CACHE_LIMIT) seen.delete(seen.keys().next().value as string);
       } catch (err) {
         // Events are best effort: a lost one never fails the caller (as client-go drops them).
         opts.logger?.debug({ err: (err as Error).message, reason }, "event not recorded");
