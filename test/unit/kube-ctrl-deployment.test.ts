@@ -347,6 +347,25 @@ describe("planDeployment", () => {
     expect(plan.annotations?.[REVISION]).toBe("3");
   });
 
+  it("rollout undo with a template as kubectl reads it back (creationTimestamp: null, empty maps) still finds the old ReplicaSet", () => {
+    const r1 = replicaSetOf(deployment(), 0, 0, "2026-01-01T00:00:00Z");
+    r1.metadata.annotations = { ...r1.metadata.annotations, [REVISION]: "1" };
+    const r2 = replicaSetOf(deployment({}, { template: template("web:2") }), 3, 3, "2026-01-01T00:01:00Z");
+    r2.metadata.annotations = { ...r2.metadata.annotations, [REVISION]: "2" };
+    const back = {
+      metadata: { creationTimestamp: null, labels: { app: "web" } },
+      spec: { containers: [{ name: "web", image: "web:1", resources: {} }] },
+    };
+    const plan = planDeployment({
+      deployment: deployment({ generation: 3 }, { template: back }),
+      replicaSets: [r1, r2],
+      pods: [],
+      nowMs: NOW,
+    });
+    expect(plan.create).toBeUndefined();
+    expect(plan.update.find((u) => u.name === r1.metadata.name)?.annotations?.[REVISION]).toBe("3");
+  });
+
   it("a selector-less Deployment is refused with a SelectingAll warning", () => {
     const d = deployment({}, { selector: {} });
     const plan = planDeployment({ deployment: d, replicaSets: [], pods: [], nowMs: NOW });

@@ -153,6 +153,29 @@ export function canonical(v: unknown): string {
     .join(",")}}`;
 }
 
+/**
+ * An object as Kubernetes' semantic equality sees it: null and unset are the same, and so are
+ * empty and missing maps and lists (a template read back from a ReplicaSet by `kubectl rollout
+ * undo` carries `creationTimestamp: null`, `resources: {}`).
+ */
+export function semantic(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    const a = v.map(semantic);
+    return a.length ? a : undefined;
+  }
+  if (v === null || v === undefined) return undefined;
+  if (typeof v !== "object") return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    const n = semantic(x);
+    if (n !== undefined) out[k] = n;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** Semantic equality (kube's apiequality.Semantic.DeepEqual, near enough for templates). */
+export const semanticEqual = (a: unknown, b: unknown) => canonical(semantic(a) ?? {}) === canonical(semantic(b) ?? {});
+
 /** 32-bit FNV-1a, the hash kube's controllers use for template hashes. */
 export function fnv32a(s: string): number {
   let h = 0x811c9dc5;
@@ -170,7 +193,7 @@ export const safeEncode = (s: string) => [...s].map((c) => ALPHANUMS[c.charCodeA
 
 /** A template's hash as a label value: FNV-1a of its canonical JSON (and the collision count), safe-encoded. */
 export function templateHash(template: unknown, collisionCount?: number): string {
-  const base = canonical(template) + (collisionCount ? `#${collisionCount}` : "");
+  const base = canonical(semantic(template) ?? {}) + (collisionCount ? `#${collisionCount}` : "");
   return safeEncode(String(fnv32a(base)));
 }
 

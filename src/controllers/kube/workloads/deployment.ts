@@ -20,6 +20,7 @@ import {
   phaseOf,
   rfc3339,
   scaledValue,
+  semanticEqual,
   setCondition,
   templateHash,
 } from "../common.js";
@@ -139,7 +140,7 @@ function withoutHash(t: PodTemplate | undefined): unknown {
   return c;
 }
 export const equalIgnoreHash = (a: PodTemplate | undefined, b: PodTemplate | undefined) =>
-  canonical(withoutHash(a)) === canonical(withoutHash(b));
+  semanticEqual(withoutHash(a), withoutHash(b));
 
 const sum = (rss: KubeObject[], f: (rs: KubeObject) => number) => rss.reduce((n, rs) => n + f(rs), 0);
 const specReplicas = (rss: KubeObject[]) => sum(rss, rsReplicas);

@@ -4,7 +4,7 @@
  * reused, and made the newest), the template of a revision, which old ones to drop.
  */
 import type { KubeObject } from "../../../kube/types.js";
-import { canonical, controllerRef, controllerRefOf, type PodTemplate, templateHash } from "../common.js";
+import { controllerRef, controllerRefOf, type PodTemplate, semanticEqual, templateHash } from "../common.js";
 
 export const REVISION_HASH_LABEL = "controller-revision-hash";
 
@@ -48,10 +48,10 @@ export function planRevision(
 ): RevisionPlan {
   const owned = ownedRevisions(owner, revisions);
   const data = revisionData(template);
-  const want = canonical(data);
+
   const max = Math.max(0, ...owned.map(revisionNumber));
   const hash = templateHash(data, collisionCount);
-  const equal = owned.filter((r) => canonical(r.data) === want);
+  const equal = owned.filter((r) => semanticEqual(r.data, data));
   const last = equal.at(-1);
   if (last) {
     const lastHash = last.metadata.labels?.[REVISION_HASH_LABEL] ?? (last.metadata.name ?? "").split("-").pop() ?? hash;
