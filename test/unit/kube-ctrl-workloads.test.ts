@@ -558,3 +558,17 @@ describe("workload invariants (fast-check)", () => {
     );
   });
 });
+
+describe("owners being deleted", () => {
+  it("a StatefulSet or DaemonSet being deleted makes nothing, not even a revision", () => {
+    const s = sts({}, { deletionTimestamp: T0, finalizers: ["foregroundDeletion"] });
+    const p = planStatefulSet(s, [], [], NOW);
+    expect(p.createRevision).toBeUndefined();
+    expect(p.create).toEqual([]);
+    const d = ds();
+    d.metadata.deletionTimestamp = T0;
+    const q = planDaemonSet(d, [node("a")], [], [], NOW);
+    expect(q.createRevision).toBeUndefined();
+    expect(q.create).toEqual([]);
+  });
+});

@@ -200,7 +200,8 @@ export function planDaemonSet(
 ): DaemonSetPlan {
   const spec = dsSpec(ds);
   const plan: DaemonSetPlan = { adopt: [], release: [], deleteRevisions: [], create: [], delete: [] };
-  if (!hasSelector(spec.selector)) return plan;
+  // Being deleted: nothing new (not even a revision), its dependents go (GC).
+  if (!hasSelector(spec.selector) || ds.metadata.deletionTimestamp) return plan;
   const prev = (ds.status ?? {}) as Partial<DaemonSetStatus>;
   let collisionCount = prev.collisionCount ?? 0;
   const rev = planRevision(ds, spec.template, revisions, collisionCount);

@@ -79,7 +79,8 @@ export function planStatefulSet(
   const name = set.metadata.name ?? "";
   const plan: StatefulSetPlan = { adopt: [], release: [], deleteRevisions: [], create: [], delete: [] };
   const prev = (set.status ?? {}) as Partial<StatefulSetStatus>;
-  if (!hasSelector(s.selector)) return plan;
+  // Being deleted: nothing new (not even a revision), its dependents go (GC).
+  if (!hasSelector(s.selector) || set.metadata.deletionTimestamp) return plan;
 
   // Revisions: the update revision is the current template's; the current one what pods ran before.
   let collisionCount = prev.collisionCount ?? 0;
