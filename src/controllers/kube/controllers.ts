@@ -319,6 +319,8 @@ export function startKubeControllers(deps: KubeControllerDeps): KubeControllers 
   const createPod = (c: ClusterRef, pod: KubeObject): KubeObject => {
     refuseIfTerminating(c, pod.metadata.namespace);
     const admitted = deps.admission ? deps.admission.admit(c, "create", R.pods, pod) : pod;
+    // A new pod is Pending until its kubelet says otherwise (kube-apiserver's PrepareForCreate).
+    if (!admitted.status) admitted.status = { phase: "Pending" };
     for (let attempt = 0; ; attempt++) {
       try {
         return objects.create(c, R.pods, admitted);
