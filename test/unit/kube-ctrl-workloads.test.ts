@@ -70,6 +70,31 @@ describe("StatefulSet", () => {
     expect(planStatefulSet(set, [stored(pod0, true)], revs, NOW).create.map((p) => p.metadata.name)).toEqual(["db-1"]);
   });
 
+  it("volumeClaimTemplates: a claim <template>-<pod> made with the pod, which mounts it; an existing one is reused", () => {
+    const set = sts({
+      podManagementPolicy: "Parallel",
+      replicas: 2,
+      volumeClaimTemplates: [
+        {
+          metadata: { name: "data" },
+          spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+        },
+      ],
+    });
+    const existing: KubeObject = {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: "data-db-0", namespace: "default" },
+    };
+    const plan = planStatefulSet(set, [], [], NOW, [existing]);
+    expect(plan.createClaims.map((c) => [c.claim.metadata.name, c.pod])).toEqual([["data-db-1", "db-1"]]);
+    expect(plan.createClaims[0]?.claim.metadata.labels).toEqual({ app: "db" });
+    expect(plan.createClaims[0]?.claim.spec).toMatchObject({ accessModes: ["ReadWriteOnce"] });
+    expect((plan.create[1]?.spec as { volumes: unknown[] } | undefined)?.volumes).toEqual([
+      { name: "data", persistentVolumeClaim: { claimName: "data-db-1" } },
+    ]);
+  });
+
   it("Parallel creates every missing pod at once", () => {
     const plan = planStatefulSet(sts({ podManagementPolicy: "Parallel" }), [], [], NOW);
     expect(plan.create.map((p) => p.metadata.name)).toEqual(["db-0", "db-1", "db-2"]);

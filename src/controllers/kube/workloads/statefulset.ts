@@ -5,7 +5,7 @@
  * template from the highest ordinal down to the partition; ControllerRevisions; status.
  */
 import type { LabelSelector } from "../../../kube/labels.js";
-import { R } from "../../../kube/resources.js";
+import { builtin, R } from "../../../kube/resources.js";
 import type { ClusterRef, KubeObject } from "../../../kube/types.js";
 import type { WorkloadContext } from "../controllers.js";
 import { claimDecision, hasSelector, int, isPodAvailable, isPodReady, type PodTemplate, phaseOf } from "../common.js";
@@ -20,6 +20,7 @@ import {
 } from "./revisions.js";
 
 export const POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name";
+const PVCS = builtin("", "persistentvolumeclaims");
 
 export interface StatefulSetSpec {
   replicas?: number;
@@ -30,6 +31,10 @@ export interface StatefulSetSpec {
   updateStrategy?: { type?: "RollingUpdate" | "OnDelete"; rollingUpdate?: { partition?: number } };
   revisionHistoryLimit?: number;
   minReadySeconds?: number;
+  volumeClaimTemplates?: {
+    metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+    spec?: unknown;
+  }[];
 }
 
 export interface StatefulSetStatus {
@@ -48,6 +53,8 @@ export interface StatefulSetPlan {
   adopt: string[];
   release: string[];
   createRevision?: KubeObject;
+  /** PersistentVolumeClaims from volumeClaimTemplates for the pods about to be made (kept after the pods, as kube's Retain policy). */
+  createClaims: { claim: KubeObject; pod: string }[];
   renumberRevision?: { name: string; revision: number };
   deleteRevisions: string[];
   create: KubeObject[];
@@ -74,10 +81,19 @@ export function planStatefulSet(
   pods: KubeObject[],
   revisions: KubeObject[],
   nowMs: number,
+  /** The namespace's PersistentVolumeClaims (a pod's claims from volumeClaimTemplates are made first). */
+  claims: KubeObject[] = [],
 ): StatefulSetPlan {
   const s = spec(set);
   const name = set.metadata.name ?? "";
-  const plan: StatefulSetPlan = { adopt: [], release: [], deleteRevisions: [], create: [], delete: [] };
+  const plan: StatefulSetPlan = {
+    adopt: [],
+    release: [],
+    deleteRevisions: [],
+    createClaims: [],
+    create: [],
+    delete: [],
+  };
   const prev = (set.status ?? {}) as Partial<StatefulSetStatus>;
   // Being deleted: nothing new (not even a revision), its dependents go (GC).
   if (!hasSelector(s.selector) || set.metadata.deletionTimestamp) return plan;
@@ -134,6 +150,31 @@ export function planStatefulSet(
       labels: { [POD_NAME_LABEL]: podName, [REVISION_HASH_LABEL]: revName },
     });
     pod.spec = { ...(pod.spec as object), hostname: podName, ...(s.serviceName ? { subdomain: s.serviceName } : {}) };
+    // Each claim template: a claim `<template>-<pod>` and the pod's volume of that name on it.
+    const podSpec = pod.spec as { volumes?: { name: string; [k: string]: unknown }[] };
+    for (const t of s.volumeClaimTemplates ?? []) {
+      const claimName = `${t.metadata?.name}-${podName}`;
+      podSpec.volumes = [
+        ...(podSpec.volumes ?? []).filter((v) => v.name !== t.metadata?.name),
+        { name: t.metadata?.name ?? "", persistentVolumeClaim: { claimName } },
+      ];
+      const exists = [...claims, ...plan.createClaims.map((x) => x.claim)].some((c) => c.metadata.name === claimName);
+      if (!exists)
+        plan.createClaims.push({
+          pod: podName,
+          claim: {
+            apiVersion: "v1",
+            kind: "PersistentVolumeClaim",
+            metadata: {
+              name: claimName,
+              namespace: set.metadata.namespace,
+              labels: { ...(t.metadata?.labels ?? {}), ...(s.selector?.matchLabels ?? {}) },
+              ...(t.metadata?.annotations ? { annotations: t.metadata.annotations } : {}),
+            },
+            spec: structuredClone(t.spec ?? {}),
+          },
+        });
+    }
     return pod;
   };
 
@@ -242,13 +283,28 @@ export const statefulSetController: WorkloadController = {
     if (!set) return undefined;
     const pods = objects.list(c, R.pods, ns).items;
     const revisions = objects.list(c, R.controllerrevisions, ns).items;
-    const plan = planStatefulSet(set, pods, revisions, ctx.now());
+    const claims = spec(set).volumeClaimTemplates?.length ? objects.list(c, PVCS, ns).items : [];
+    const plan = planStatefulSet(set, pods, revisions, ctx.now(), claims);
     const events = ctx.recorder("statefulset-controller");
     ctx.adoptAndRelease(c, set, spec(set).selector, plan.adopt, plan.release);
     if (plan.createRevision) objects.create(c, R.controllerrevisions, plan.createRevision);
     if (plan.renumberRevision) {
       const r = plan.renumberRevision;
       objects.mutate(c, R.controllerrevisions, ns, r.name, (cr) => ({ ...cr, revision: r.revision }));
+    }
+    for (const { claim, pod } of plan.createClaims) {
+      try {
+        objects.create(c, PVCS, claim);
+        events.event(
+          c,
+          set,
+          "Normal",
+          "SuccessfulCreate",
+          `create Claim ${claim.metadata.name} Pod ${pod} in StatefulSet ${name} success`,
+        );
+      } catch (e) {
+        if (!(e instanceof Error && (e as { reason?: string }).reason === "AlreadyExists")) throw e;
+      }
     }
     for (const p of plan.create) {
       try {
