@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { serviceEnv } from "../../src/controllers/kube/networking/service-env.js";
 import { describe, expect, it } from "vitest";
 import { pullPolicyOf, observePod } from "../../src/controllers/kube/kubelet/kubelet.js";
 import { kubeletVersionOf, nodeObject, nodeResources, nodeStatus } from "../../src/controllers/kube/kubelet/node.js";
@@ -11,7 +12,6 @@ import {
   type EnvLookups,
   expand,
   sandboxSpec,
-  serviceEnv,
 } from "../../src/controllers/kube/kubelet/spec.js";
 import { chooseContainer } from "../../src/controllers/kube/kubelet/streams.js";
 import type { Pod } from "../../src/controllers/kube/kubelet/types.js";
@@ -136,7 +136,7 @@ describe("kubelet container env", () => {
     const env2 = containerEnv(off, off.spec.containers[0], l);
     expect(env2.REDIS_PRIMARY_SERVICE_HOST).toBeUndefined();
     expect(env2.KUBERNETES_SERVICE_HOST).toBe("10.100.0.1");
-    expect(serviceEnv(svc("headless", "None", [{ port: 80 }]))).toEqual({});
+    expect(serviceEnv([svc("headless", "None", [{ port: 80 }])], "default")).toEqual([]);
   });
 
   it("$(VAR) expansion", () => {

@@ -6,6 +6,7 @@ import type { KubeObject } from "../../../kube/types.js";
 import type { ContainerSpec, MountSpec, PortSpec } from "../../../runtime/runtime.js";
 import { parseQuantity, type ResourceList } from "../../../scheduler/pods-resources.js";
 import type { Container, Pod } from "./types.js";
+import { serviceEnv } from "../networking/service-env.js";
 
 /** A configuration error that keeps a container from being created (CreateContainerConfigError). */
 export class ConfigError extends Error {}
@@ -21,38 +22,6 @@ export interface EnvLookups {
   podIP: string;
   hostIP: string;
   nodeAllocatable: ResourceList;
-}
-
-interface ServicePort {
-  name?: string;
-  port: number;
-  protocol?: string;
-}
-
-const envName = (s: string) => s.toUpperCase().replace(/-/g, "_");
-
-/** The docker-link style variables of one Service, as the kubelet makes them. */
-export function serviceEnv(svc: KubeObject): Record<string, string> {
-  const spec = svc.spec as { clusterIP?: string; ports?: ServicePort[] } | undefined;
-  const ip = spec?.clusterIP;
-  if (!ip || ip === "None" || !spec?.ports?.length) return {};
-  const name = envName(svc.metadata.name ?? "");
-  const out: Record<string, string> = {};
-  const first = spec.ports[0];
-  out[`${name}_SERVICE_HOST`] = ip;
-  out[`${name}_SERVICE_PORT`] = String(first.port);
-  for (const p of spec.ports) if (p.name) out[`${name}_SERVICE_PORT_${envName(p.name)}`] = String(p.port);
-  const proto = (first.protocol ?? "TCP").toLowerCase();
-  out[`${name}_PORT`] = `${proto}://${ip}:${first.port}`;
-  for (const p of spec.ports) {
-    const pr = (p.protocol ?? "TCP").toLowerCase();
-    const prefix = `${name}_PORT_${p.port}_${pr.toUpperCase()}`;
-    out[prefix] = `${pr}://${ip}:${p.port}`;
-    out[`${prefix}_PROTO`] = pr;
-    out[`${prefix}_PORT`] = String(p.port);
-    out[`${prefix}_ADDR`] = ip;
-  }
-  return out;
 }
 
 /** Expands $(VAR) from vars; $$ escapes; unknown references stay as written (kube's expansion). */
@@ -144,12 +113,8 @@ export function containerEnv(pod: Pod, c: Container, l: EnvLookups): Record<stri
   const env: Record<string, string> = {};
   const ns = pod.metadata.namespace ?? "default";
   const links: Record<string, string> = {};
-  if (pod.spec.enableServiceLinks !== false)
-    for (const svc of l.services) if (svc.metadata.namespace === ns) Object.assign(links, serviceEnv(svc));
-  if (l.kubernetes) {
-    const k = serviceEnv(l.kubernetes);
-    Object.assign(links, k);
-  }
+  const services = l.kubernetes ? [...l.services, l.kubernetes] : l.services;
+  for (const { name, value } of serviceEnv(services, ns, pod.spec.enableServiceLinks !== false)) links[name] = value;
   for (const from of c.envFrom ?? []) {
     const prefix = from.prefix ?? "";
     if (from.configMapRef) {
