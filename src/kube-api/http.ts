@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import YAML from "yaml";
 import { KubeError, kubeErrors } from "../kube/errors.js";
+import { decodeKubeProtobuf } from "./protobuf.js";
 
 const MAX_BODY = 3 * 1024 * 1024 + 512 * 1024; // kube-apiserver's 3 MiB object limit, plus envelope
 
@@ -28,10 +29,7 @@ export const mediaType = (req: IncomingMessage) =>
 /** A request body as an object: JSON, or YAML when sent as such. */
 export function parseObject(body: Buffer, contentType: string): Record<string, unknown> {
   const text = body.toString("utf8");
-  if (contentType.includes("protobuf"))
-    throw kubeErrors.unsupportedMediaType(
-      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
-    );
+  if (contentType.includes("protobuf")) return decodeKubeProtobuf(body);
   let v: unknown;
   try {
     v = contentType.includes("yaml") ? YAML.parse(text) : JSON.parse(text);
