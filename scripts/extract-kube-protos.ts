@@ -5,15 +5,15 @@
  * gzipped FileDescriptorProto, which this finds in the binary, decodes, and writes as one
  * protobufjs JSON root to src/kube-api/proto/kube-protos.json.gz. Nothing is written by hand.
  *
- *   cd /tmp && apt-get download kubernetes-client && dpkg -x kubernetes-client_*.deb /opt/kubectl120
- *   npx tsx scripts/extract-kube-protos.ts /opt/kubectl120/usr/bin/kubectl
+ *   bash scripts/ensure-test-tools.sh   (unpacks Debian's kubectl 1.20 into /opt/berth-tools)
+ *   npx tsx scripts/extract-kube-protos.ts [path/to/kubectl]
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { gunzipSync, gzipSync } from "node:zlib";
 import protobuf from "protobufjs";
 import descriptor from "protobufjs/ext/descriptor/index.js";
 
-const binary = process.argv[2] ?? "/opt/kubectl120/usr/bin/kubectl";
+const binary = process.argv[2] ?? "/opt/berth-tools/kubectl-1.20/usr/bin/kubectl";
 const out = "src/kube-api/proto/kube-protos.json.gz";
 const bin = readFileSync(binary);
 const magic = Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0]);

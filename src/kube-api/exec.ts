@@ -105,6 +105,12 @@ function pipeSession(ws: WebSocket, s: ExecSession, command: string[]) {
     const payload = typeof data === "string" ? Buffer.from(data) : data;
     ws.send(Buffer.concat([Buffer.from([channel]), payload]));
   };
+  const ended = (stream?: NodeJS.ReadableStream) =>
+    stream
+      ? new Promise<void>((r) => (stream.once("end", r), stream.once("close", r), stream.once("error", () => r())))
+      : Promise.resolve();
+  // Registered before any output flows: the status goes out once both streams ended.
+  const drained = Promise.all([ended(s.stdout), ended(s.stderr)]);
   s.stdout?.on("data", (d: Buffer) => send(STDOUT, d));
   s.stderr?.on("data", (d: Buffer) => send(STDERR, d));
   ws.on("message", (data: Buffer, isBinary: boolean) => {
@@ -122,17 +128,13 @@ function pipeSession(ws: WebSocket, s: ExecSession, command: string[]) {
       }
     } else if (channel === CLOSE && v5 && rest[0] === STDIN) s.stdin?.end();
   });
-  const ended = (stream?: NodeJS.ReadableStream) =>
-    stream
-      ? new Promise<void>((r) => (stream.once("end", r), stream.once("close", r), stream.once("error", () => r())))
-      : Promise.resolve();
   ws.on("close", () => {
     s.stdin?.end();
   });
   void s.exit
     .then(async (code) => {
       // Let the output drain before the status (bounded: a stream that never ends does not hold the status back).
-      await Promise.race([Promise.all([ended(s.stdout), ended(s.stderr)]), new Promise((r) => setTimeout(r, 2000))]);
+      await Promise.race([drained, new Promise((r) => setTimeout(r, 2000))]);
       send(ERROR, JSON.stringify(exitStatus(code, command)));
     })
     .catch((e: unknown) => {
