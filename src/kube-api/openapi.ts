@@ -35,7 +35,8 @@ export function openApiIndex(): OpenApiIndex {
     } catch (e) {
       // kube/schema not implemented yet: the raw document is all the API server itself needs.
       if (!String((e as Error).message).includes("not implemented")) throw e;
-      index = { document: JSON.parse(gunzipSync(readFileSync(vendored("swagger.json.gz"))).toString("utf8")) };
+      const document = JSON.parse(gunzipSync(readFileSync(vendored("swagger.json.gz"))).toString("utf8"));
+      index = { document } as unknown as OpenApiIndex;
     }
   }
   return index;

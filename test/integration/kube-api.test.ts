@@ -9,11 +9,34 @@ import { PassThrough } from "node:stream";
 import { ApiException, AppsV1Api, CoreV1Api, KubeConfig, Watch } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PodExec, PodLogs } from "../../src/kube/contracts.js";
+import { applyPatch } from "../../src/kube/patch.js";
 import { R } from "../../src/kube/resources.js";
+import { loadOpenApi, type OpenApiIndex } from "../../src/kube/schema.js";
 import { type KubeHarness, startKubeHarness, VIEWER_TOKEN } from "../support/kube-harness.js";
 import { KUBECTL_120, kubectl } from "../support/kube.js";
 
 const KUBECTL_132 = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
+
+/** kube/patch and kube/schema are implemented by another part; until then their tests are skipped. */
+const stub = (fn: () => unknown) => {
+  try {
+    fn();
+    return false;
+  } catch (e) {
+    return String((e as Error).message).includes("not implemented yet");
+  }
+};
+const PATCH_STUB = stub(() =>
+  applyPatch(
+    { document: {} } as unknown as OpenApiIndex,
+    { group: "", version: "v1", kind: "ConfigMap" },
+    undefined,
+    "{}",
+    "application/merge-patch+json",
+    {},
+  ),
+);
+const SCHEMA_STUB = stub(() => loadOpenApi());
 const clients = [
   ...(existsSync(KUBECTL_120) ? [{ name: "kubectl 1.20", bin: KUBECTL_120 }] : []),
   ...(existsSync(KUBECTL_132) ? [{ name: "kubectl 1.32", bin: KUBECTL_132 }] : []),
@@ -71,7 +94,7 @@ const pod = (name: string, phase = "Running") => ({
 describe("kube-api with real clients", () => {
   let h: KubeHarness;
   beforeAll(async () => {
-    h = await startKubeHarness({ logs, exec, bookmarkEveryMs: 200 });
+    h = await startKubeHarness({ logs, exec, bookmarkEveryMs: 200 }, { retainChanges: 100 });
     // pods as the kubelet would report them (status written by the node, not by clients)
     for (const [n, phase] of [
       ["p1", "Running"],
@@ -91,6 +114,11 @@ describe("kube-api with real clients", () => {
     describe(name, () => {
       const k = (args: string[], opts: { token?: string; input?: string } = {}) =>
         kubectl(bin, env(opts.token), args, { input: opts.input, timeoutMs: 30_000 });
+      const kjson = async (args: string[]) => {
+        const r = await k([...args, "-o", "json"]);
+        if (!r.ok) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr}`);
+        return JSON.parse(r.stdout);
+      };
 
       it("version, api-resources, explain (OpenAPI v2: JSON or protobuf)", async () => {
         const v = await k(["version", "-o", "json"]);
@@ -197,8 +225,76 @@ describe("kube-api with real clients", () => {
         expect(c.stderr).toContain(`because it is being terminated`);
       });
 
-      it.todo("patch: kubectl apply of a change, label, scale (needs kube/patch, implemented by kube-pure)");
-      it.todo("validation: 422 Invalid and fieldValidation=Strict unknown fields (needs kube/schema, kube-pure)");
+      it.skipIf(PATCH_STUB)(
+        "patches: apply of a change, label, scale, patch --type json/merge, server-side apply",
+        async () => {
+          const ns = `patch-${name.replace(/\W/g, "")}`;
+          expect((await k(["create", "ns", ns])).ok).toBe(true);
+          expect((await k(["apply", "-n", ns, "-f", "-"], { input: DEPLOYMENT })).ok).toBe(true);
+          const changed = await k(["apply", "-n", ns, "-f", "-"], {
+            input: DEPLOYMENT.replace("replicas: 2", "replicas: 3"),
+          });
+          expect(changed.stdout, changed.stderr).toContain("deployment.apps/web configured");
+          const get = () => kjson(["get", "deploy", "web", "-n", ns]);
+          expect((await get()).spec.replicas).toBe(3);
+          expect((await k(["label", "deploy", "web", "-n", ns, "tier=front"])).ok).toBe(true);
+          expect((await get()).metadata.labels).toEqual({ app: "web", tier: "front" });
+          const sc = await k(["scale", "deploy", "web", "-n", ns, "--replicas=5"]);
+          expect(sc.ok, sc.stderr).toBe(true);
+          expect((await get()).spec.replicas).toBe(5);
+          const jp = await k([
+            "patch",
+            "deploy",
+            "web",
+            "-n",
+            ns,
+            "--type=json",
+            "-p",
+            '[{"op":"replace","path":"/spec/replicas","value":1}]',
+          ]);
+          expect(jp.ok, jp.stderr).toBe(true);
+          expect((await get()).spec.replicas).toBe(1);
+          const mp = await k([
+            "patch",
+            "deploy",
+            "web",
+            "-n",
+            ns,
+            "--type=merge",
+            "-p",
+            '{"metadata":{"annotations":{"a":"b"}}}',
+          ]);
+          expect(mp.ok, mp.stderr).toBe(true);
+          expect((await get()).metadata.annotations.a).toBe("b");
+          const ssa = await k(["apply", "--server-side", "-n", ns, "-f", "-"], {
+            input: DEPLOYMENT.replace("name: web", "name: web-ssa"),
+          });
+          expect(ssa.ok, ssa.stderr).toBe(true);
+          // kubectl 1.20 shows managedFields without asking (and has no --show-managed-fields)
+          const o = await kjson([
+            "get",
+            "deploy",
+            "web-ssa",
+            "-n",
+            ns,
+            ...(name === "kubectl 1.20" ? [] : ["--show-managed-fields"]),
+          ]);
+          expect(o.metadata.managedFields?.[0]?.manager).toBe("kubectl");
+        },
+      );
+
+      it.skipIf(SCHEMA_STUB)(
+        "validation: unknown fields (Strict from 1.32, client-side from 1.20) and 422 Invalid",
+        async () => {
+          const bad = DEPLOYMENT.replace("  replicas: 2", "  replicas: 2\n  bogus: 1");
+          const r = await k(["apply", "-f", "-"], { input: bad.replace("name: web", "name: bogus") });
+          expect(r.ok).toBe(false);
+          expect(r.stderr).toMatch(/unknown field "(spec\.)?bogus"|bogus/);
+          const inv = await k(["create", "configmap", "Bad_Name"]);
+          expect(inv.ok).toBe(false);
+          expect(inv.stderr).toMatch(/is invalid: metadata.name: Invalid value: "Bad_Name"/);
+        },
+      );
     });
   }
 
@@ -252,7 +348,7 @@ describe("kube-api with real clients", () => {
       expect((gone as ApiException<string>).code).toBe(404);
     });
 
-    it("watch: ADDED, MODIFIED, DELETED from a resourceVersion; bookmarks; 410 Expired for a compacted one", async () => {
+    it("watch: ADDED, MODIFIED, DELETED from a resourceVersion; bookmarks; resourceVersion 0 lists first", async () => {
       const kc = config();
       const apps = kc.makeApiClient(AppsV1Api);
       const list = await apps.listNamespacedDeployment({ namespace: "default" });
@@ -287,6 +383,46 @@ describe("kube-api with real clients", () => {
       ac.abort();
       expect(events).toEqual(["ADDED w 1", "MODIFIED w 4", "DELETED w 4"]);
       expect(bookmarks).toBeGreaterThan(0);
+
+      // resourceVersion "0": the current objects first, as ADDED
+      const initial: string[] = [];
+      const ac0 = await new Watch(kc).watch(
+        "/api/v1/namespaces/default/pods",
+        { resourceVersion: "0" },
+        (phase, obj) => initial.push(`${phase} ${obj.metadata.name}`),
+        () => {},
+      );
+      const until0 = Date.now() + 5000;
+      while (initial.length < 2 && Date.now() < until0) await new Promise((r) => setTimeout(r, 50));
+      ac0.abort();
+      expect(initial).toEqual(["ADDED p1", "ADDED p2"]);
+    });
+
+    it("watch from a resourceVersion the change log no longer holds: an ERROR event with 410 Expired", async () => {
+      const kc = config();
+      const core = kc.makeApiClient(CoreV1Api);
+      // The harness keeps 100 changes; the store compacts every 512 writes.
+      for (let i = 0; i < 520; i++)
+        h.objects.create(h.cluster, R.configmaps, {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: `fill-${i}`, namespace: "default" },
+        });
+      await core.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: "after-fill" } } });
+      const got: { phase: string; obj: { code?: number; reason?: string } }[] = [];
+      let ended = false;
+      await new Watch(kc).watch(
+        "/api/v1/namespaces/default/configmaps",
+        { resourceVersion: "2" },
+        (phase, obj) => got.push({ phase, obj }),
+        () => {
+          ended = true;
+        },
+      );
+      const until = Date.now() + 5000;
+      while (!ended && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(got[0]).toMatchObject({ phase: "ERROR", obj: { code: 410, reason: "Expired" } });
+      expect(ended).toBe(true);
     });
   });
 });

@@ -112,9 +112,12 @@ export function testAuthorizer(user: UserInfo, a: RequestAttributes): Authorizat
   return { allowed: false, reason: "" };
 }
 
-export async function startKubeHarness(extra: Partial<KubeApiDeps> = {}): Promise<KubeHarness> {
-  const db = openDb(":memory:");
-  const objects = new ObjectStore(new DocumentStore(db));
+export async function startKubeHarness(
+  extra: Partial<KubeApiDeps> = {},
+  store: { retainChanges?: number; file?: string } = {},
+): Promise<KubeHarness> {
+  const db = openDb(store.file ?? ":memory:");
+  const objects = new ObjectStore(new DocumentStore(db, { retainChanges: store.retainChanges }));
   const cluster: ClusterRef = { scope: { account: "000000000000", region: "us-east-1" }, name: "test" };
   for (const ns of ["default", "kube-system", "kube-public"])
     objects.create(cluster, R.namespaces, {
