@@ -63,6 +63,12 @@ export class KubeError extends Error {
 /** `<resource>.<group>` as kube-apiserver names a resource in messages (`deployments.apps`, `pods`). */
 export const qualified = (group: string, resource: string) => (group ? `${resource}.${group}` : resource);
 
+/** utilerrors.NewAggregate(...).Error(): one message as it is, several (deduplicated) in brackets. */
+const aggregate = (messages: string[]) => {
+  const unique = [...new Set(messages)];
+  return unique.length === 1 ? unique[0] : `[${unique.join(", ")}]`;
+};
+
 export const kubeErrors = {
   notFound: (group: string, resource: string, name: string) =>
     new KubeError(404, "NotFound", `${qualified(group, resource)} "${name}" not found`, {
@@ -87,7 +93,7 @@ export const kubeErrors = {
     new KubeError(
       422,
       "Invalid",
-      `${kind}${group ? `.${group}` : ""} "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(", ")}`,
+      `${kind}${group ? `.${group}` : ""} "${name}" is invalid: ${aggregate(causes.map((c) => `${c.field}: ${c.message}`))}`,
       { name, group: group || undefined, kind, causes },
     ),
   badRequest: (message: string) => new KubeError(400, "BadRequest", message),

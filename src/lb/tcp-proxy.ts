@@ -36,6 +36,59 @@ class Flow {
   }
 }
 
+export interface SpliceHooks {
+  /** Idle timeout of the flow once connected (ms). */
+  idleMs: number;
+  connectTimeoutMs?: number;
+  /** The upstream could not be reached (refused, unreachable, timed out). */
+  onConnectError?(): void;
+  /** Bytes passed either way. */
+  onBytes?(n: number): void;
+  /** The flow ended (called once, before both sockets are destroyed). */
+  onEnd?(): void;
+}
+
+/**
+ * Connects a (paused) client socket to host:port and pipes bytes both ways unchanged until either
+ * side closes or the flow idles out. Returns the flow, to close it early.
+ */
+export function spliceTcp(client: Socket, host: string, port: number, hooks: SpliceHooks): { destroy(): void } {
+  const upstream = connect({ host, port, allowHalfOpen: true });
+  upstream.setNoDelay(true);
+  const flow = new Flow(client, upstream);
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    hooks.onEnd?.();
+    flow.destroy();
+  };
+  const timer = setTimeout(() => {
+    hooks.onConnectError?.();
+    finish();
+  }, hooks.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
+  upstream.once("connect", () => {
+    clearTimeout(timer);
+    client.setTimeout(hooks.idleMs, finish);
+    const onBytes = hooks.onBytes;
+    if (onBytes) {
+      client.on("data", (d: Buffer) => onBytes(d.length));
+      upstream.on("data", (d: Buffer) => onBytes(d.length));
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.resume();
+  });
+  upstream.on("error", () => {
+    if (upstream.connecting) hooks.onConnectError?.();
+    clearTimeout(timer);
+    finish();
+  });
+  upstream.on("close", finish);
+  client.on("close", finish);
+  return flow;
+}
+
 export class TcpListener {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
@@ -86,42 +139,20 @@ export class TcpListener {
     const route = this.route!;
     c.activeConnectionCount++;
     target.inflight++;
-    const upstream = connect({ host: target.address, port: target.port, allowHalfOpen: true });
-    upstream.setNoDelay(true);
-    const flow = new Flow(client, upstream);
+    const flow = spliceTcp(client, target.address, target.port, {
+      idleMs: TCP_IDLE_MS,
+      onBytes: (n) => {
+        c.processedBytes += n;
+      },
+      onConnectError: () => {
+        route.counters.targetConnectionErrorCount++;
+      },
+      onEnd: () => {
+        c.activeConnectionCount--;
+        target.inflight--;
+        target.active.delete(flow);
+      },
+    });
     target.active.add(flow);
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      c.activeConnectionCount--;
-      target.inflight--;
-      target.active.delete(flow);
-      flow.destroy();
-    };
-    const timer = setTimeout(() => {
-      route.counters.targetConnectionErrorCount++;
-      finish();
-    }, CONNECT_TIMEOUT_MS);
-    upstream.once("connect", () => {
-      clearTimeout(timer);
-      client.setTimeout(TCP_IDLE_MS, finish);
-      client.on("data", (d: Buffer) => {
-        c.processedBytes += d.length;
-      });
-      upstream.on("data", (d: Buffer) => {
-        c.processedBytes += d.length;
-      });
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.resume();
-    });
-    upstream.on("error", () => {
-      if (upstream.connecting) route.counters.targetConnectionErrorCount++;
-      clearTimeout(timer);
-      finish();
-    });
-    upstream.on("close", finish);
-    client.on("close", finish);
   }
 }

@@ -42,6 +42,8 @@ export interface ContainerSpec {
   env: Record<string, string>;
   workingDir?: string;
   user?: string;
+  /** Supplementary groups (gids or names) for the container's user. */
+  groups?: string[];
   labels: Record<string, string>;
   ports: PortSpec[];
   /** Address published ports bind to on the host. */
@@ -60,6 +62,17 @@ export interface ContainerSpec {
   privileged: boolean;
   extraHosts: string[];
   dns: string[];
+  /** resolv.conf search domains and options (Kubernetes pods: `<ns>.svc.cluster.local …`, `ndots:5`). */
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  /** Supplementary groups of the container's process (pod securityContext.supplementalGroups, fsGroup). */
+  groupAdd?: string[];
+  /** Memory limit in bytes when finer than MiB (wins over memoryMiB). */
+  memoryBytes?: number;
+  /** CPU limit in nano-CPUs when finer than CPU units (wins over cpuUnits). */
+  nanoCpus?: number;
+  /** Relative CPU weight (Docker CpuShares: 1024 = one CPU's worth). */
+  cpuShares?: number;
 }
 
 export type ContainerState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
@@ -77,6 +90,8 @@ export interface ObservedContainer {
   finishedAt?: Date;
   /** The runtime's own error when the container could not start. */
   error?: string;
+  /** The kernel's OOM killer ended it. */
+  oomKilled?: boolean;
   /** IPv4 address on its network (the namespace owner's address for joined containers). */
   ipAddress?: string;
   /** Published ports: container port → host binding. */
@@ -120,10 +135,68 @@ export interface ContainerStats {
   memoryLimitBytes: number;
 }
 
+export interface NetworkOptions {
+  /** IPv4 subnet (CIDR) and gateway of the bridge; the runtime picks them when absent. */
+  subnet?: string;
+  gateway?: string;
+  /** Host interface name of the bridge (at most 15 characters). */
+  bridgeName?: string;
+  labels?: Record<string, string>;
+}
+
+export interface NetworkInfo {
+  id: string;
+  name: string;
+  subnets: string[];
+  gateway?: string;
+  /** The host side of the bridge (its interface name), for bridge networks. */
+  bridge?: string;
+  labels: Record<string, string>;
+}
+
+/** Options for reading a container's output (the Kubernetes pods/log options Docker understands). */
+export interface LogReadOptions {
+  follow: boolean;
+  /** Only the last N lines. */
+  tail?: number;
+  /** Only output after this time (epoch seconds, fractions allowed). */
+  sinceSec?: number;
+  /** Prefix each line with its RFC 3339 (nanosecond) timestamp and a space. */
+  timestamps: boolean;
+}
+
+export interface ExecOptions {
+  command: string[];
+  stdin: boolean;
+  tty: boolean;
+  env?: Record<string, string>;
+  user?: string;
+  workingDir?: string;
+}
+
+/** A process started in a running container. Without a tty, stdout and stderr are separate streams. */
+export interface ExecProcess {
+  stdin?: NodeJS.WritableStream;
+  stdout: NodeJS.ReadableStream;
+  stderr: NodeJS.ReadableStream;
+  resize(cols: number, rows: number): Promise<void>;
+  /** Resolves with the exit code once the process ended (and its output was delivered). */
+  exit: Promise<number>;
+  /** Ends the session (the process may go on in the container). */
+  close(): void;
+}
+
 export interface ContainerRuntime {
   /** Makes sure the runtime answers; throws with an actionable message otherwise. */
   ping(): Promise<void>;
-  ensureNetwork(name: string): Promise<void>;
+  /** Makes sure a bridge network exists (with `opts` when it is created here; an existing one is kept). */
+  ensureNetwork(name: string, opts?: NetworkOptions): Promise<void>;
+  /** A network's addressing and host bridge; undefined when there is none by that name. */
+  inspectNetwork(name: string): Promise<NetworkInfo | undefined>;
+  /** Every network of the runtime (to keep a new subnet clear of the others). */
+  listNetworks(): Promise<NetworkInfo[]>;
+  /** Removes a network (nothing when it is already gone). */
+  removeNetwork(name: string): Promise<void>;
   ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
   removeVolume(name: string): Promise<void>;
   hasImage(ref: string): Promise<boolean>;
@@ -148,4 +221,18 @@ export interface ContainerRuntime {
    * (the container stopped) and every line was delivered, or after stop().
    */
   followLogs(id: string, sinceMs: number, onLines: (lines: LogLine[]) => void): LogFollower;
+  /** A container's output (stdout and stderr interleaved, as written) as one byte stream; ends when the output does. */
+  readLogs(id: string, opts: LogReadOptions, signal?: AbortSignal): Promise<NodeJS.ReadableStream>;
+  /** Runs a process in a running container (docker exec). */
+  exec(id: string, opts: ExecOptions): Promise<ExecProcess>;
+  /** A network's gateway (the host's address on it) and subnet; undefined when it does not exist. */
+  networkInfo(name: string): Promise<{ gateway?: string; subnet?: string } | undefined>;
+  /** The engine's name and version, as Kubernetes reports a node's runtime (`docker://24.0.7`). */
+  version(): Promise<string>;
 }
+
+/** Running (or about to run again): the container holds its process. */
+export const isUp = (o: Pick<ObservedContainer, "state">) =>
+  o.state === "running" || o.state === "restarting" || o.state === "paused";
+/** Ended: its exit code and finish time are known. */
+export const isDown = (o: Pick<ObservedContainer, "state">) => o.state === "exited" || o.state === "dead";

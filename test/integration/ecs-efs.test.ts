@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   type ContainerDefinition,
@@ -172,7 +172,7 @@ describe("ECS tasks mounting EFS", () => {
     expect(dockerIds(`berth.task-arn=${t.taskArn}`)).toEqual([]);
   }, 60_000);
 
-  it("with IAM authorization: only ClientMount mounts read-only, no ClientMount stops the task", async () => {
+  it("with IAM authorization: only ClientMount mounts read-only, no ClientMount stops the task; an anonymous mount is refused by a policy that grants * nothing", async () => {
     const iam = iamClient(berth.endpoint, root);
     const ecsTasks = trustPolicy({ Service: "ecs-tasks.amazonaws.com" });
     const roleArn = async (name: string) =>
@@ -208,5 +208,105 @@ describe("ECS tasks mounting EFS", () => {
     expect(denied.stopCode).toBe("TaskFailedToStart");
     expect(denied.stoppedReason).toMatch(/^ResourceInitializationError: .*access denied by server/);
     expect(dockerIds(`berth.task-arn=${denied.taskArn}`)).toEqual([]);
+
+    // Without IAM authorization the client is anonymous: this policy grants `*` nothing.
+    const anonymous = await runToEnd(
+      await register("efs-anonymous", efsVolume({ fileSystemId: id, transitEncryption: "ENABLED" }), container, reader),
+    );
+    expect(anonymous.stopCode).toBe("TaskFailedToStart");
+    expect(anonymous.stoppedReason).toMatch(/access denied by server/);
   }, 90_000);
+
+  it("without ClientRootAccess root in the task is squashed to 65534; an access point's SecondaryGids are the task's groups", async () => {
+    const iam = iamClient(berth.endpoint, root);
+    const ecsTasks = trustPolicy({ Service: "ecs-tasks.amazonaws.com" });
+    const role = (await iam.send(new CreateRoleCommand({ RoleName: "efs-writer", AssumeRolePolicyDocument: ecsTasks })))
+      .Role!.Arn!;
+    const fs = await aws("efs", "create-file-system", "--creation-token", "it-efs-root");
+    const id = fs.FileSystemId as string;
+    await waitAvailable(id);
+    const policy = (actions: string[]) =>
+      JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { AWS: role }, Action: actions, Resource: "*" }],
+      });
+    await aws(
+      "efs",
+      "put-file-system-policy",
+      "--file-system-id",
+      id,
+      "--policy",
+      policy(["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]),
+    );
+    const dir = join(dataDir, "efs", account, "us-east-1", id);
+    mkdirSync(join(dir, "open"));
+    chmodSync(join(dir, "open"), 0o1777);
+    const volume = efsVolume({
+      fileSystemId: id,
+      transitEncryption: "ENABLED",
+      authorizationConfig: { iam: "ENABLED" },
+    });
+    const writeAs = (file: string) => ({
+      command: ["sh", "-c", `id -u > /mnt/efs/open/${file} && ! touch /mnt/efs/top`],
+      mountPoints: [{ sourceVolume: "shared", containerPath: "/mnt/efs" }],
+    });
+    const squashed = await runToEnd(await register("efs-squashed", volume, writeAs("squashed"), role));
+    expect(squashed.containers![0].exitCode).toBe(0);
+    expect(readFileSync(join(dir, "open", "squashed"), "utf8")).toBe("65534\n");
+    expect(statSync(join(dir, "open", "squashed")).uid).toBe(65534);
+    expect(existsSync(join(dir, "top"))).toBe(false);
+
+    await aws(
+      "efs",
+      "put-file-system-policy",
+      "--file-system-id",
+      id,
+      "--policy",
+      policy(["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"]),
+    );
+    const rooted = await runToEnd(
+      await register(
+        "efs-rooted",
+        volume,
+        { ...writeAs("rooted"), command: ["sh", "-c", "id -u > /mnt/efs/open/rooted && touch /mnt/efs/top"] },
+        role,
+      ),
+    );
+    expect(rooted.containers![0].exitCode).toBe(0);
+    expect(readFileSync(join(dir, "open", "rooted"), "utf8")).toBe("0\n");
+    expect(statSync(join(dir, "top")).uid).toBe(0);
+
+    const ap = await aws(
+      "efs",
+      "create-access-point",
+      "--file-system-id",
+      id,
+      "--posix-user",
+      "Uid=1234,Gid=2345,SecondaryGids=3456,4567",
+      "--root-directory",
+      "Path=/groups,CreationInfo={OwnerUid=1234,OwnerGid=2345,Permissions=750}",
+    );
+    const grouped = await runToEnd(
+      await register(
+        "efs-groups",
+        efsVolume({
+          fileSystemId: id,
+          transitEncryption: "ENABLED",
+          authorizationConfig: { accessPointId: ap.AccessPointId as string, iam: "ENABLED" },
+        }),
+        {
+          command: ["sh", "-c", "id -G > /mnt/efs/groups"],
+          mountPoints: [{ sourceVolume: "shared", containerPath: "/mnt/efs" }],
+        },
+        role,
+      ),
+    );
+    expect(grouped.containers![0].exitCode).toBe(0);
+    expect(
+      readFileSync(join(dir, "groups", "groups"), "utf8")
+        .trim()
+        .split(" ")
+        .sort(),
+    ).toEqual(["2345", "3456", "4567"]);
+  }, 120_000);
 });

@@ -120,6 +120,7 @@ describe("EFS", () => {
 
   it("access points: POSIX user and root directory, bad input refused with nothing changed", async () => {
     const { FileSystemId: id } = await efs("create-file-system", "--creation-token", "ap");
+    await waitAvailable(id);
     const ap = await efs(
       "create-access-point",
       "--file-system-id",
@@ -150,5 +151,32 @@ describe("EFS", () => {
       /AccessPointNotFound/,
     );
     await efs("delete-file-system", "--file-system-id", id);
+  });
+
+  it("replication configurations are recorded (a destination file system in the other region, no data copied); account preferences", async () => {
+    const { FileSystemId: id } = await efs("create-file-system", "--creation-token", "repl");
+    await waitAvailable(id);
+    expect(await failure("describe-replication-configurations", "--file-system-id", id)).toMatch(/ReplicationNotFound/);
+    const created = await efs(
+      "create-replication-configuration",
+      "--source-file-system-id",
+      id,
+      "--destinations",
+      "Region=eu-west-1",
+    );
+    expect(created).toMatchObject({ SourceFileSystemId: id, SourceFileSystemRegion: "us-east-1" });
+    const dest: string = created.Destinations[0].FileSystemId;
+    expect(created.Destinations[0]).toMatchObject({ Region: "eu-west-1", Status: "ENABLED" });
+    expect(existsSync(join(berth.dataDir, "efs", account, "eu-west-1", dest))).toBe(true);
+    const listed = await efs("describe-replication-configurations", "--region", "eu-west-1");
+    expect(listed.Replications.map((r: { SourceFileSystemId: string }) => r.SourceFileSystemId)).toEqual([id]);
+    expect(await failure("delete-file-system", "--file-system-id", id)).toMatch(/FileSystemInUse/);
+    await efs("delete-replication-configuration", "--source-file-system-id", id);
+    expect((await efs("describe-replication-configurations")).Replications).toEqual([]);
+    await efs("delete-file-system", "--file-system-id", id);
+
+    expect((await efs("describe-account-preferences")).ResourceIdPreference.ResourceIdType).toBe("LONG_ID");
+    await efs("put-account-preferences", "--resource-id-type", "SHORT_ID");
+    expect((await efs("describe-account-preferences")).ResourceIdPreference.ResourceIdType).toBe("SHORT_ID");
   });
 });

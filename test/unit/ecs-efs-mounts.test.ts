@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { containerSpec } from "../../src/controllers/tasks/container-spec.js";
-import { type EfsMounts, efsUser, efsVolumeRequests } from "../../src/controllers/tasks/efs-mounts.js";
+import {
+  type EfsMounts,
+  SQUASHED_ROOT,
+  efsIdentity,
+  efsUser,
+  efsVolumeRequests,
+  isRootUser,
+} from "../../src/controllers/tasks/efs-mounts.js";
 import type { ContainerDefinition, Volume } from "../../src/protocol/generated/types/ecs.js";
 import type { TaskRecord } from "../../src/store/schema/ecs.js";
 
@@ -45,13 +52,35 @@ describe("efsVolumeRequests", () => {
       "a root directory",
       [{ name: "a", image: "i", mountPoints: [{ sourceVolume: "data", containerPath: "/d" }] }],
       [data],
-      [{ volume: "data", request: { fileSystemId: "fs-1", rootDirectory: "/sub", iam: false, taskRoleArn: role } }],
+      [
+        {
+          volume: "data",
+          request: {
+            fileSystemId: "fs-1",
+            rootDirectory: "/sub",
+            iam: false,
+            transitEncryption: false,
+            taskRoleArn: role,
+          },
+        },
+      ],
     ],
     [
       "an access point with IAM (root directory left to the access point)",
       [{ name: "a", image: "i", mountPoints: [{ sourceVolume: "ap", containerPath: "/d" }] }],
       [viaAp],
-      [{ volume: "ap", request: { fileSystemId: "fs-1", accessPointId: "fsap-1", iam: true, taskRoleArn: role } }],
+      [
+        {
+          volume: "ap",
+          request: {
+            fileSystemId: "fs-1",
+            accessPointId: "fsap-1",
+            iam: true,
+            transitEncryption: true,
+            taskRoleArn: role,
+          },
+        },
+      ],
     ],
     [
       "one request for a volume two containers mount",
@@ -60,7 +89,18 @@ describe("efsVolumeRequests", () => {
         { name: "b", image: "i", mountPoints: [{ sourceVolume: "data", containerPath: "/e" }] },
       ],
       [data],
-      [{ volume: "data", request: { fileSystemId: "fs-1", rootDirectory: "/sub", iam: false, taskRoleArn: role } }],
+      [
+        {
+          volume: "data",
+          request: {
+            fileSystemId: "fs-1",
+            rootDirectory: "/sub",
+            iam: false,
+            transitEncryption: false,
+            taskRoleArn: role,
+          },
+        },
+      ],
     ],
   ])("%s", (_name, defs, volumes, expected) => {
     expect(efsVolumeRequests(task(defs, volumes, role))).toEqual(expected);
@@ -143,5 +183,78 @@ describe("container spec with EFS volumes", () => {
     const t = task([def], [data, viaAp]);
     expect(efsUser(def, t, mounts)).toBe(user);
     expect(containerSpec(t, def, scope, placement, undefined, {}, mounts).user).toBe(user);
+  });
+
+  describe("efsIdentity: supplementary groups and root squashing", () => {
+    const squashed: Volume = { name: "sq", efsVolumeConfiguration: { fileSystemId: "fs-2" } };
+    const squashedAp: Volume = { name: "sqap", efsVolumeConfiguration: { fileSystemId: "fs-3" } };
+    const rootAp: Volume = { name: "rootap", efsVolumeConfiguration: { fileSystemId: "fs-4" } };
+    const m: EfsMounts = new Map([
+      ["data", { hostPath: "/h/data", readOnly: false }],
+      ["ap", { hostPath: "/h/ap", readOnly: false, posixUser: { uid: 1000, gid: 2000, secondaryGids: [3000, 3001] } }],
+      ["sq", { hostPath: "/h/sq", readOnly: false, rootSquash: true }],
+      ["sqap", { hostPath: "/h/sqap", readOnly: false, rootSquash: true, posixUser: { uid: 1000, gid: 2000 } }],
+      ["rootap", { hostPath: "/h/rootap", readOnly: false, rootSquash: true, posixUser: { uid: 0, gid: 0 } }],
+    ]);
+    const on = (...volumes: string[]) => volumes.map((v) => ({ sourceVolume: v, containerPath: `/${v}` }));
+    it.each<[string, ContainerDefinition, ReturnType<typeof efsIdentity>]>([
+      [
+        "PosixUser with SecondaryGids",
+        { name: "a", image: "i", mountPoints: on("ap") },
+        { user: "1000:2000", groups: ["3000", "3001"] },
+      ],
+      ["own user: no PosixUser, no groups", { name: "a", image: "i", user: "5", mountPoints: on("ap") }, { user: "5" }],
+      [
+        "no ClientRootAccess, no user: squashed",
+        { name: "a", image: "i", mountPoints: on("sq") },
+        { user: SQUASHED_ROOT },
+      ],
+      [
+        "no ClientRootAccess, user root",
+        { name: "a", image: "i", user: "root", mountPoints: on("sq") },
+        { user: SQUASHED_ROOT },
+      ],
+      [
+        "no ClientRootAccess, user 0:0",
+        { name: "a", image: "i", user: "0:0", mountPoints: on("data", "sq") },
+        { user: SQUASHED_ROOT },
+      ],
+      [
+        "no ClientRootAccess, a non-root user is kept",
+        { name: "a", image: "i", user: "1234", mountPoints: on("sq") },
+        { user: "1234" },
+      ],
+      [
+        "no ClientRootAccess, a PosixUser is not root",
+        { name: "a", image: "i", mountPoints: on("sqap") },
+        { user: "1000:2000" },
+      ],
+      [
+        "no ClientRootAccess, a PosixUser of uid 0 is squashed",
+        { name: "a", image: "i", mountPoints: on("rootap") },
+        { user: SQUASHED_ROOT },
+      ],
+      ["a container that does not mount the squashed volume", { name: "a", image: "i", mountPoints: on("data") }, {}],
+    ])("%s", (_name, def, expected) => {
+      const t = task([def], [data, viaAp, squashed, squashedAp, rootAp]);
+      expect(efsIdentity(def, t, m)).toEqual(expected);
+      const spec = containerSpec(t, def, scope, placement, undefined, {}, m);
+      expect([spec.user, spec.groups]).toEqual([expected.user, expected.groups]);
+    });
+
+    it.each<[string | undefined, boolean]>([
+      [undefined, true],
+      ["", true],
+      ["root", true],
+      ["0", true],
+      ["0:1000", true],
+      ["root:staff", true],
+      ["1000", false],
+      ["1000:0", false],
+      ["nobody", false],
+      ["rooty", false],
+    ])("isRootUser(%j) is %s", (user, root) => {
+      expect(isRootUser(user)).toBe(root);
+    });
   });
 });

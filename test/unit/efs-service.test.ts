@@ -105,6 +105,7 @@ describe("EFS service", () => {
 
   it("keeps one mount target per zone and refuses to delete a file system in use", async () => {
     const { FileSystemId } = await call("CreateFileSystem", { CreationToken: "m" });
+    available();
     const mt = await call("CreateMountTarget", { FileSystemId, SubnetId: "subnet-0123456789abcdef0" });
     expect(mt.MountTargetId).toMatch(/^fsmt-[0-9a-f]{17}$/);
     expect(mt.IpAddress).toMatch(/^172\.31\.\d+\.\d+$/);
@@ -124,8 +125,43 @@ describe("EFS service", () => {
     await call("DeleteFileSystem", { FileSystemId });
   });
 
+  it("answers IncorrectFileSystemLifeCycleState to calls that change a file system still creating, and changes nothing", async () => {
+    const { FileSystemId } = await call("CreateFileSystem", { CreationToken: "young" });
+    const calls: [string, Record<string, unknown>][] = [
+      ["CreateMountTarget", { SubnetId: "subnet-0123456789abcdef0" }],
+      ["CreateAccessPoint", { ClientToken: "c" }],
+      ["UpdateFileSystem", { ThroughputMode: "elastic" }],
+      ["PutLifecycleConfiguration", { LifecyclePolicies: [{ TransitionToIA: "AFTER_30_DAYS" }] }],
+      ["PutFileSystemPolicy", { Policy: JSON.stringify({ Version: "2012-10-17", Statement: [] }) }],
+      ["DeleteFileSystemPolicy", {}],
+      ["PutBackupPolicy", { BackupPolicy: { Status: "ENABLED" } }],
+      ["UpdateFileSystemProtection", { ReplicationOverwriteProtection: "DISABLED" }],
+      ["CreateReplicationConfiguration", { Destinations: [{ Region: "eu-west-1" }] }],
+    ];
+    for (const [op, input] of calls) {
+      const e = await fails(call(op, { FileSystemId, SourceFileSystemId: FileSystemId, ...input }));
+      expect([op, e.code, e.status, e.fields.ErrorCode]).toEqual([
+        op,
+        "IncorrectFileSystemLifeCycleState",
+        409,
+        "IncorrectFileSystemLifeCycleState",
+      ]);
+      expect(e.message).toContain("'creating'");
+    }
+    // Reads answer while it is creating.
+    expect((await call("DescribeLifecycleConfiguration", { FileSystemId })).LifecyclePolicies).toEqual([]);
+    expect((await call("DescribeBackupPolicy", { FileSystemId })).BackupPolicy.Status).toBe("DISABLED");
+    const [d] = (await call("DescribeFileSystems", { FileSystemId })).FileSystems;
+    expect([d.LifeCycleState, d.NumberOfMountTargets, d.ThroughputMode]).toEqual(["creating", 0, "bursting"]);
+    expect(d.FileSystemProtection).toEqual({ ReplicationOverwriteProtection: "ENABLED" });
+    expect((await call("DescribeAccessPoints", { FileSystemId })).AccessPoints).toEqual([]);
+    available();
+    await call("CreateMountTarget", { FileSystemId, SubnetId: "subnet-0123456789abcdef0" });
+  });
+
   it("rejects bad access points with BadRequest and changes nothing", async () => {
     const { FileSystemId } = await call("CreateFileSystem", { CreationToken: "a" });
+    available();
     const bad = [
       { PosixUser: { Uid: -1, Gid: 0 } },
       { PosixUser: { Uid: 1, Gid: 4294967296 } },
@@ -145,6 +181,7 @@ describe("EFS service", () => {
 
   it("validates file system policies and stores lifecycle and backup settings", async () => {
     const { FileSystemId } = await call("CreateFileSystem", { CreationToken: "pol" });
+    available();
     expect((await fails(call("DescribeFileSystemPolicy", { FileSystemId }))).code).toBe("PolicyNotFound");
     const bad = await fails(call("PutFileSystemPolicy", { FileSystemId, Policy: "{not json" }));
     expect([bad.code, bad.status]).toEqual(["InvalidPolicyException", 400]);
@@ -162,6 +199,9 @@ describe("EFS service", () => {
 
   it("prepares volumes: access point roots with their owner and mode, stop reasons, and IAM", async () => {
     const { FileSystemId, FileSystemArn } = await call("CreateFileSystem", { CreationToken: "v" });
+    const notYet = await fails(efs.volumes.prepare(scope, { fileSystemId: FileSystemId, iam: false }));
+    expect(notYet).toBeInstanceOf(EfsMountError);
+    available();
     const ap = await call("CreateAccessPoint", {
       ClientToken: "ap",
       FileSystemId,
@@ -171,9 +211,6 @@ describe("EFS service", () => {
         CreationInfo: { OwnerUid: process.getuid?.() ?? 0, OwnerGid: process.getgid?.() ?? 0, Permissions: "750" },
       },
     });
-    const notYet = await fails(efs.volumes.prepare(scope, { fileSystemId: FileSystemId, iam: false }));
-    expect(notYet).toBeInstanceOf(EfsMountError);
-    available();
     const m = await efs.volumes.prepare(scope, {
       fileSystemId: FileSystemId,
       accessPointId: ap.AccessPointId,
@@ -207,7 +244,7 @@ describe("EFS service", () => {
       }),
     });
     const open = await efs.volumes.prepare(scope, { fileSystemId: FileSystemId, iam: true, taskRoleArn: role.Arn });
-    expect(open.readOnly).toBe(false); // the default policy: full access
+    expect([open.readOnly, open.rootSquash]).toEqual([false, undefined]); // the default policy: full access
     await call("PutFileSystemPolicy", {
       FileSystemId,
       Policy: JSON.stringify({
@@ -223,11 +260,128 @@ describe("EFS service", () => {
       }),
     });
     const ro = await efs.volumes.prepare(scope, { fileSystemId: FileSystemId, iam: true, taskRoleArn: role.Arn });
-    expect(ro.readOnly).toBe(true);
+    expect([ro.readOnly, ro.rootSquash]).toEqual([true, true]);
+    // ClientRootAccess from the file system policy: root is not squashed.
+    await call("PutFileSystemPolicy", {
+      FileSystemId,
+      Policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { AWS: role.Arn },
+            Action: ["elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"],
+            Resource: FileSystemArn,
+          },
+        ],
+      }),
+    });
+    const rooted = await efs.volumes.prepare(scope, { fileSystemId: FileSystemId, iam: true, taskRoleArn: role.Arn });
+    expect([rooted.readOnly, rooted.rootSquash]).toEqual([false, undefined]);
     await iamCall("DeleteRolePolicy", { RoleName: "reader", PolicyName: "mount" });
     const denied = await fails(
       efs.volumes.prepare(scope, { fileSystemId: FileSystemId, iam: true, taskRoleArn: role.Arn }),
     );
     expect((denied as unknown as EfsMountError).reason).toMatch(/access denied by server/);
+  });
+
+  it("records file system protection and replication configurations (no data copied), and account preferences", async () => {
+    const { FileSystemId: src } = await call("CreateFileSystem", { CreationToken: "src" });
+    const { FileSystemId: other } = await call("CreateFileSystem", { CreationToken: "other" });
+    available();
+    expect((await fails(call("DescribeReplicationConfigurations", { FileSystemId: src }))).code).toBe(
+      "ReplicationNotFound",
+    );
+    expect((await call("DescribeReplicationConfigurations", {})).Replications).toEqual([]);
+
+    // An existing destination needs its overwrite protection disabled.
+    const protectedDest = await fails(
+      call("CreateReplicationConfiguration", {
+        SourceFileSystemId: src,
+        Destinations: [{ Region: "us-east-1", FileSystemId: other }],
+      }),
+    );
+    expect([protectedDest.code, protectedDest.status]).toEqual(["ConflictException", 409]);
+    expect(
+      await call("UpdateFileSystemProtection", { FileSystemId: other, ReplicationOverwriteProtection: "DISABLED" }),
+    ).toEqual({
+      ReplicationOverwriteProtection: "DISABLED",
+    });
+    const bad = await fails(
+      call("UpdateFileSystemProtection", { FileSystemId: other, ReplicationOverwriteProtection: "REPLICATING" }),
+    );
+    expect([bad.code, bad.status]).toEqual(["BadRequest", 400]);
+    const two = await fails(
+      call("CreateReplicationConfiguration", {
+        SourceFileSystemId: src,
+        Destinations: [{ Region: "eu-west-1" }, { Region: "eu-west-2" }],
+      }),
+    );
+    expect([two.code, two.status]).toEqual(["ValidationException", 400]);
+
+    const local = await call("CreateReplicationConfiguration", {
+      SourceFileSystemId: src,
+      Destinations: [{ Region: "us-east-1", FileSystemId: other }],
+    });
+    expect(local).toMatchObject({
+      SourceFileSystemId: src,
+      SourceFileSystemRegion: "us-east-1",
+      Destinations: [{ Status: "ENABLED", FileSystemId: other, Region: "us-east-1", OwnerId: ACCOUNT }],
+    });
+    const [o] = (await call("DescribeFileSystems", { FileSystemId: other })).FileSystems;
+    expect(o.FileSystemProtection).toEqual({ ReplicationOverwriteProtection: "REPLICATING" });
+    // The destination mounts read-only; neither side can be deleted while replicating.
+    expect((await efs.volumes.prepare(scope, { fileSystemId: other, iam: false })).readOnly).toBe(true);
+    for (const id of [src, other])
+      expect((await fails(call("DeleteFileSystem", { FileSystemId: id }))).code).toBe("FileSystemInUse");
+    const already = await fails(
+      call("UpdateFileSystemProtection", { FileSystemId: other, ReplicationOverwriteProtection: "ENABLED" }),
+    );
+    expect([already.code, already.status]).toEqual(["ReplicationAlreadyExists", 409]);
+    expect(
+      (
+        await fails(
+          call("CreateReplicationConfiguration", { SourceFileSystemId: src, Destinations: [{ Region: "eu-west-1" }] }),
+        )
+      ).code,
+    ).toBe("ConflictException");
+    // Described from either side, and in the list.
+    expect((await call("DescribeReplicationConfigurations", { FileSystemId: other })).Replications).toEqual([local]);
+    expect((await call("DescribeReplicationConfigurations", {})).Replications).toEqual([local]);
+    // Deleting (here from the destination's side) re-enables the destination's protection and makes it writeable.
+    await call("DeleteReplicationConfiguration", { SourceFileSystemId: other });
+    expect((await call("DescribeFileSystems", { FileSystemId: other })).FileSystems[0].FileSystemProtection).toEqual({
+      ReplicationOverwriteProtection: "ENABLED",
+    });
+    expect((await efs.volumes.prepare(scope, { fileSystemId: other, iam: false })).readOnly).toBe(false);
+    expect((await fails(call("DeleteReplicationConfiguration", { SourceFileSystemId: src }))).code).toBe(
+      "ReplicationNotFound",
+    );
+
+    // A new destination in another region: a file system there, REPLICATING, with its own directory.
+    const remote = await call("CreateReplicationConfiguration", {
+      SourceFileSystemId: src,
+      Destinations: [{ Region: "eu-west-1" }],
+    });
+    const destId = remote.Destinations[0].FileSystemId;
+    const eu = { ...ctx, region: "eu-west-1" };
+    // biome-ignore lint/suspicious/noExplicitAny: the test calls handlers by name
+    const callEu = async (op: string, input: any): Promise<any> => efs.definitions[0].provider[op]!(input, eu);
+    const [d] = (await callEu("DescribeFileSystems", { FileSystemId: destId })).FileSystems;
+    expect([d.Encrypted, d.FileSystemProtection.ReplicationOverwriteProtection]).toEqual([true, "REPLICATING"]);
+    expect(existsSync(join(dir, "efs", ACCOUNT, "eu-west-1", destId))).toBe(true);
+    expect((await callEu("DescribeReplicationConfigurations", {})).Replications).toEqual([remote]);
+    expect((await fails(call("DescribeFileSystems", { FileSystemId: destId }))).code).toBe("FileSystemNotFound");
+    await callEu("DeleteReplicationConfiguration", { SourceFileSystemId: destId });
+    expect((await call("DescribeReplicationConfigurations", {})).Replications).toEqual([]);
+    await call("DeleteFileSystem", { FileSystemId: src });
+
+    expect((await call("DescribeAccountPreferences", {})).ResourceIdPreference).toEqual({
+      ResourceIdType: "LONG_ID",
+      Resources: ["FILE_SYSTEM", "MOUNT_TARGET"],
+    });
+    await call("PutAccountPreferences", { ResourceIdType: "SHORT_ID" });
+    expect((await call("DescribeAccountPreferences", {})).ResourceIdPreference.ResourceIdType).toBe("SHORT_ID");
+    expect((await fails(call("PutAccountPreferences", { ResourceIdType: "MEDIUM_ID" }))).code).toBe("BadRequest");
   });
 });

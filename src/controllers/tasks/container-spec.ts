@@ -2,7 +2,7 @@ import type { ContainerDefinition } from "../../protocol/generated/types/ecs.js"
 import type { ContainerSpec, NetworkAttachment } from "../../runtime/runtime.js";
 import type { TaskRecord } from "../../store/schema/ecs.js";
 import { LABEL } from "../../runtime/labels.js";
-import { type EfsMounts, efsUser } from "./efs-mounts.js";
+import { type EfsMounts, efsIdentity } from "./efs-mounts.js";
 
 /** Name the namespace-holding container carries in its berth.container label. */
 export const PAUSE = "~pause";
@@ -131,6 +131,7 @@ export function containerSpec(
     };
   });
   const hc = def.healthCheck;
+  const identity = efsIdentity(def, task, efs);
   // A task-level size caps each container that sets none of its own (Docker has no pod cgroup here).
   const memoryMiB = def.memory ?? (def.memoryReservation ? undefined : task.spec.memoryMiB);
   return {
@@ -140,7 +141,8 @@ export function containerSpec(
     entryPoint: def.entryPoint,
     env,
     workingDir: def.workingDirectory,
-    user: efsUser(def, task, efs),
+    user: identity.user,
+    ...(identity.groups ? { groups: identity.groups } : {}),
     labels: { ...(def.dockerLabels ?? {}), ...taskLabels(task, scope, p, def.name!) },
     ports:
       mode === "bridge" || solo

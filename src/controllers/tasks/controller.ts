@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { Clock } from "../../core/clock.js";
 import { type Scope, parseArn } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
@@ -11,6 +9,7 @@ import type { PreparedContainer, TaskIdentityHooks } from "../../task-endpoint/t
 import type { LogsBackend } from "./logs-backend.js";
 import { WorkQueue } from "../work-queue.js";
 import { LABEL } from "../../runtime/labels.js";
+import { ownerGone } from "../../runtime/ownership.js";
 import { PAUSE, type Placement, containerSpec, pauseSpec, taskId, taskVolumeName } from "./container-spec.js";
 import { EFS_UNAVAILABLE, type EfsMounts, efsVolumeRequests } from "./efs-mounts.js";
 import { type EfsMount, EfsMountError, type EfsVolumes } from "./efs-volumes.js";
@@ -150,7 +149,7 @@ export class TaskController {
         continue;
       }
       const dir = c.labels[LABEL.dataDir];
-      const abandoned = dir && (dir === this.d.dataDir || !existsSync(join(dir, "berth.db")));
+      const abandoned = dir && (dir === this.d.dataDir || ownerGone(dir));
       if (abandoned) {
         this.d.logger.info({ container: c.name, dataDir: dir }, "removing a container no Berth owns any more");
         await this.d.runtime.removeContainer(c.id);

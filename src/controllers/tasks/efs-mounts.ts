@@ -27,6 +27,7 @@ export function efsVolumeRequests(task: TaskRecord): { volume: string; request: 
           rootDirectory: accessPointId ? undefined : (efs.rootDirectory ?? "/"),
           accessPointId,
           iam: efs.authorizationConfig?.iam === "ENABLED",
+          transitEncryption: efs.transitEncryption === "ENABLED",
           taskRoleArn: task.spec.taskRoleArn,
         },
       },
@@ -34,18 +35,44 @@ export function efsVolumeRequests(task: TaskRecord): { volume: string; request: 
   });
 }
 
+/** The uid and gid EFS maps a squashed root to (nfsnobody). */
+export const SQUASHED_ROOT = "65534:65534";
+
+/** Whether a Docker `user` ("name", "uid", "uid:gid", "name:group") is root. Unset counts as root. */
+export const isRootUser = (user: string | undefined) => {
+  const u = user?.split(":")[0];
+  return u === undefined || u === "" || u === "root" || u === "0";
+};
+
 /**
- * The user a container runs as. An access point's PosixUser applies when the definition sets no
- * `user` of its own: this is how Berth enforces access points for now (files the task creates
- * belong to the PosixUser), short of an id-mapping layer that would enforce it whatever the
- * container's user. With several access points the first mounted one decides.
+ * Who a container runs as, given its EFS volumes. Pure.
+ * - An access point's PosixUser applies when the definition sets no `user` of its own (files the
+ *   task creates then belong to the PosixUser; its SecondaryGids become supplementary groups).
+ *   Short of an id-mapping layer, a container that sets its own `user` keeps it. With several
+ *   access points the first mounted one decides.
+ * - Root squashing: when some EFS volume the container mounts is not allowed
+ *   `elasticfilesystem:ClientRootAccess` (`rootSquash`: the task role's, or `*`'s when anonymous) and the container would run as root — its
+ *   `user` is root or 0, or unset with no PosixUser (the image's own USER is not inspected) —
+ *   it runs as 65534:65534, as EFS treats such a client's root as nobody. This squashes the whole
+ *   container, not only its I/O on the volume (Docker has no per-mount squash).
  */
-export function efsUser(def: ContainerDefinition, task: TaskRecord, efs: EfsMounts): string | undefined {
-  if (def.user) return def.user;
-  for (const m of def.mountPoints ?? []) {
+export function efsIdentity(
+  def: ContainerDefinition,
+  task: TaskRecord,
+  efs: EfsMounts,
+): { user?: string; groups?: string[] } {
+  const mounted = (def.mountPoints ?? []).flatMap((m) => {
     const v = task.spec.volumes?.find((x) => x.name === m.sourceVolume);
-    const p = v?.efsVolumeConfiguration ? efs.get(v.name!)?.posixUser : undefined;
-    if (p) return `${p.uid}:${p.gid}`;
-  }
-  return undefined;
+    const mount = v?.efsVolumeConfiguration ? efs.get(v.name!) : undefined;
+    return mount ? [mount] : [];
+  });
+  const posix = def.user ? undefined : mounted.find((m) => m.posixUser)?.posixUser;
+  const user = def.user ?? (posix ? `${posix.uid}:${posix.gid}` : undefined);
+  if (mounted.some((m) => m.rootSquash) && isRootUser(user)) return { user: SQUASHED_ROOT };
+  const groups = posix?.secondaryGids?.map(String);
+  return { ...(user !== undefined ? { user } : {}), ...(groups?.length ? { groups } : {}) };
 }
+
+/** The user a container runs as (see efsIdentity). */
+export const efsUser = (def: ContainerDefinition, task: TaskRecord, efs: EfsMounts): string | undefined =>
+  efsIdentity(def, task, efs).user;

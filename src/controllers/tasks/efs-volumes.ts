@@ -10,9 +10,11 @@ export interface EfsVolumes {
    * Makes the volume's directory ready on the host and says how to bind it: checks the file
    * system and access point exist (and are available), the access point belongs to the file
    * system, and — with `iam` — that the task role may `elasticfilesystem:ClientMount` (else
-   * throws) and `ClientWrite` (else the mount is read-only). Creates an access point's root
-   * directory with its CreationInfo owner and permissions when missing. Throws `EfsMountError`
-   * with the reason AWS puts in the task's stoppedReason.
+   * throws), `ClientWrite` (else the mount is read-only) and `ClientRootAccess` (else root is
+   * squashed: `rootSquash`). Without `iam` (or without a task role) the client is anonymous: the
+   * file system policy decides for the principal `*`. Creates an access point's root directory
+   * with its CreationInfo owner and permissions when missing. Throws `EfsMountError` with the
+   * reason AWS puts in the task's stoppedReason.
    */
   prepare(scope: Scope, volume: EfsVolumeRequest): Promise<EfsMount>;
 }
@@ -24,6 +26,8 @@ export interface EfsVolumeRequest {
   accessPointId?: string;
   /** authorizationConfig.iam === "ENABLED" */
   iam: boolean;
+  /** transitEncryption === "ENABLED" (aws:SecureTransport for the file system policy). */
+  transitEncryption?: boolean;
   /** The task's role, for IAM authorization. */
   taskRoleArn?: string;
 }
@@ -33,6 +37,11 @@ export interface EfsMount {
   hostPath: string;
   /** True when IAM allows ClientMount but not ClientWrite. */
   readOnly: boolean;
+  /**
+   * True when IAM authorization is on and the file system policy (with the role's policies) does
+   * not allow `elasticfilesystem:ClientRootAccess`: root in the task is squashed to 65534.
+   */
+  rootSquash?: boolean;
   /** The access point's PosixUser, when it has one. */
   posixUser?: { uid: number; gid: number; secondaryGids?: number[] };
 }

@@ -1,5 +1,5 @@
 import type { Container, ContainerDefinition, TaskStopCode } from "../../protocol/generated/types/ecs.js";
-import type { ObservedContainer } from "../../runtime/runtime.js";
+import { type ObservedContainer, isDown, isUp } from "../../runtime/runtime.js";
 import type { TaskRecord } from "../../store/schema/ecs.js";
 
 /** What Docker says about one task: its namespace holder and its containers by definition name. */
@@ -37,8 +37,6 @@ export function namespaceHolder(task: TaskRecord, obs: ObservedTask): ObservedCo
   return needsPause(task.spec) ? obs.pause : obs.containers.get(task.spec.containers[0].name!);
 }
 
-const isUp = (o: ObservedContainer) => o.state === "running" || o.state === "restarting" || o.state === "paused";
-const isDown = (o: ObservedContainer) => o.state === "exited" || o.state === "dead";
 const DEFAULT_STOP_TIMEOUT = 30;
 
 /** Marks a task to stop with AWS's stop code and reason; the next plan stops its containers. */

@@ -1,14 +1,19 @@
-import { PassThrough, type Readable } from "node:stream";
+import { type Duplex, PassThrough, Readable, Writable } from "node:stream";
 import Docker from "dockerode";
 import { pack } from "tar-stream";
 import { pauseBinary } from "../pause-binary.js";
 import type {
   ContainerRuntime,
+  ExecOptions,
+  ExecProcess,
+  LogReadOptions,
   ContainerSpec,
   ContainerStats,
   ContainerState,
   LogFollower,
   LogLine,
+  NetworkInfo,
+  NetworkOptions,
   ObservedContainer,
   RegistryAuth,
   RuntimeEvent,
@@ -20,6 +25,23 @@ const NEVER = "0001-01-01T00:00:00Z";
 
 const labelFilter = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`);
 const dockerDate = (s: string | undefined) => (s && !s.startsWith("0001-") ? new Date(s) : undefined);
+
+/** What Berth reads of a Docker network: its subnets, gateway and host bridge interface. */
+function networkInfo(n: Docker.NetworkInspectInfo): NetworkInfo {
+  const config = (n.IPAM?.Config ?? []) as { Subnet?: string; Gateway?: string }[];
+  const bridge =
+    n.Driver === "bridge"
+      ? (n.Options?.["com.docker.network.bridge.name"] ?? (n.Name === "bridge" ? "docker0" : `br-${n.Id.slice(0, 12)}`))
+      : undefined;
+  return {
+    id: n.Id,
+    name: n.Name,
+    subnets: config.flatMap((c) => (c.Subnet ? [c.Subnet] : [])),
+    ...(config.find((c) => c.Gateway)?.Gateway ? { gateway: config.find((c) => c.Gateway)?.Gateway } : {}),
+    ...(bridge ? { bridge } : {}),
+    labels: n.Labels ?? {},
+  };
+}
 
 /** ContainerRuntime on a local Docker Engine through its HTTP API (dockerode). */
 export class DockerRuntime implements ContainerRuntime {
@@ -39,13 +61,47 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async ensureNetwork(name: string) {
+  async ensureNetwork(name: string, opts: NetworkOptions = {}) {
     const existing = await this.docker.listNetworks({ filters: { name: [name] } });
     if (existing.some((n) => n.Name === name)) return;
     try {
-      await this.docker.createNetwork({ Name: name, Driver: "bridge", Labels: { "berth.managed": "true" } });
+      await this.docker.createNetwork({
+        Name: name,
+        Driver: "bridge",
+        Labels: { "berth.managed": "true", ...opts.labels },
+        ...(opts.subnet
+          ? {
+              IPAM: {
+                Driver: "default",
+                Config: [{ Subnet: opts.subnet, ...(opts.gateway ? { Gateway: opts.gateway } : {}) }],
+              },
+            }
+          : {}),
+        ...(opts.bridgeName ? { Options: { "com.docker.network.bridge.name": opts.bridgeName } } : {}),
+      });
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode !== 409) throw e;
+    }
+  }
+
+  async inspectNetwork(name: string): Promise<NetworkInfo | undefined> {
+    try {
+      return networkInfo(await this.docker.getNetwork(name).inspect());
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async listNetworks(): Promise<NetworkInfo[]> {
+    return (await this.docker.listNetworks()).map(networkInfo);
+  }
+
+  async removeNetwork(name: string) {
+    try {
+      await this.docker.getNetwork(name).remove();
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 404) throw e;
     }
   }
 
@@ -145,10 +201,12 @@ export class DockerRuntime implements ContainerRuntime {
         : undefined,
       HostConfig: {
         NetworkMode: networkMode,
+        ...(spec.groups?.length ? { GroupAdd: spec.groups } : {}),
         PortBindings: net.kind === "container" || net.kind === "host" ? undefined : bindings,
-        Memory: mib(spec.memoryMiB),
+        Memory: spec.memoryBytes ?? mib(spec.memoryMiB),
         MemoryReservation: mib(spec.memoryReservationMiB),
-        NanoCpus: spec.cpuUnits ? Math.round((spec.cpuUnits / 1024) * 1e9) : undefined,
+        NanoCpus: spec.nanoCpus ?? (spec.cpuUnits ? Math.round((spec.cpuUnits / 1024) * 1e9) : undefined),
+        CpuShares: spec.cpuShares,
         Ulimits: spec.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
         ReadonlyRootfs: spec.readonlyRootFilesystem,
         Mounts: spec.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
@@ -156,6 +214,9 @@ export class DockerRuntime implements ContainerRuntime {
         Privileged: spec.privileged,
         ExtraHosts: spec.extraHosts,
         Dns: spec.dns.length ? spec.dns : undefined,
+        DnsSearch: spec.dnsSearch?.length ? spec.dnsSearch : undefined,
+        DnsOptions: spec.dnsOptions?.length ? spec.dnsOptions : undefined,
+        GroupAdd: spec.groupAdd?.length ? spec.groupAdd : undefined,
       },
       NetworkingConfig:
         net.kind === "network" && net.aliases?.length
@@ -224,6 +285,7 @@ export class DockerRuntime implements ContainerRuntime {
       startedAt: state.StartedAt === NEVER ? undefined : dockerDate(state.StartedAt),
       finishedAt: dockerDate(state.FinishedAt),
       error: state.Error || undefined,
+      oomKilled: state.OOMKilled || undefined,
       ipAddress: networks.find((n) => n.IPAddress)?.IPAddress || undefined,
       ports,
     };
@@ -381,5 +443,117 @@ export class DockerRuntime implements ContainerRuntime {
       },
       done,
     };
+  }
+
+  async readLogs(id: string, opts: LogReadOptions, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {
+    const container = this.docker.getContainer(id);
+    const info = await container.inspect();
+    const query = {
+      stdout: true,
+      stderr: true,
+      timestamps: opts.timestamps,
+      ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+      since: opts.sinceSec !== undefined ? Math.floor(opts.sinceSec) : 0,
+    };
+    const raw = opts.follow
+      ? ((await container.logs({ ...query, follow: true })) as unknown as Readable)
+      : Readable.from([
+          (await (container.logs as (o: object) => Promise<unknown>).call(container, {
+            ...query,
+            follow: false,
+          })) as Buffer,
+        ]);
+    const out = new PassThrough();
+    const end = () => out.end();
+    signal?.addEventListener("abort", () => {
+      raw.destroy();
+      out.end();
+    });
+    if (info.Config.Tty) raw.pipe(out);
+    else {
+      this.docker.modem.demuxStream(raw, out, out);
+      raw.on("end", end);
+      raw.on("close", end);
+    }
+    raw.on("error", (e) => out.destroy(e));
+    return out;
+  }
+
+  async exec(id: string, opts: ExecOptions): Promise<ExecProcess> {
+    const exec = await this.docker.getContainer(id).exec({
+      Cmd: opts.command,
+      AttachStdin: opts.stdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: opts.tty,
+      Env: opts.env ? Object.entries(opts.env).map(([k, v]) => `${k}=${v}`) : undefined,
+      User: opts.user,
+      WorkingDir: opts.workingDir,
+    });
+    const socket = (await exec.start({ hijack: true, stdin: opts.stdin, Tty: opts.tty })) as unknown as Duplex;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    if (opts.tty) socket.pipe(stdout);
+    else this.docker.modem.demuxStream(socket, stdout, stderr);
+    const exit = new Promise<number>((resolve) => {
+      let settled = false;
+      const done = async () => {
+        if (settled) return;
+        settled = true;
+        stdout.end();
+        stderr.end();
+        try {
+          const info = await exec.inspect();
+          resolve(info.ExitCode ?? 0);
+        } catch {
+          resolve(-1);
+        }
+      };
+      socket.on("end", done);
+      socket.on("close", done);
+      socket.on("error", done);
+    });
+    return {
+      stdin: opts.stdin
+        ? new Writable({
+            write: (chunk, _enc, cb) => {
+              socket.write(chunk, cb);
+            },
+            final: (cb) => {
+              socket.end();
+              cb();
+            },
+          })
+        : undefined,
+      stdout,
+      stderr,
+      resize: async (cols, rows) => {
+        try {
+          await exec.resize({ w: cols, h: rows });
+        } catch {
+          // the process may have ended already
+        }
+      },
+      exit,
+      close: () => socket.destroy(),
+    };
+  }
+
+  async networkInfo(name: string) {
+    try {
+      const info = (await this.docker.getNetwork(name).inspect()) as {
+        IPAM?: { Config?: { Gateway?: string; Subnet?: string }[] };
+      };
+      const cfg = info.IPAM?.Config?.find((c) => c.Subnet && !c.Subnet.includes(":")) ?? info.IPAM?.Config?.[0];
+      return { gateway: cfg?.Gateway, subnet: cfg?.Subnet };
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async version(): Promise<string> {
+    const v = await this.docker.version();
+    return `docker://${v.Version}`;
   }
 }

@@ -121,7 +121,11 @@ export function checkTaskDefinition(input: RegisterTaskDefinitionRequest): Norma
   };
 }
 
-/** ECS prefixes its task definition ClientExceptions about volume settings with this. */
+/**
+ * ECS prefixes its task definition ClientExceptions about volume settings with this. Of the EFS
+ * texts below, the access point root directory one is ECS's verbatim (quoted in aws/aws-cdk#10683);
+ * the others keep ECS's form but their exact wording is not in public sources (searched 2026-12-03).
+ */
 const INVALID = "Invalid request provided: Create TaskDefinition:";
 
 /**

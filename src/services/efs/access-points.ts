@@ -41,7 +41,7 @@ export function accessPointOperations(efs: EfsContext): Provider<Operations> {
   const { accessPoints } = efs.records;
   return {
     CreateAccessPoint: (input, scope) => {
-      const fs = efs.requireFileSystem(scope, input.FileSystemId);
+      const fs = efs.requireAvailable(scope, input.FileSystemId);
       checkPosixUser(input.PosixUser);
       const path = checkRootPath(input.RootDirectory?.Path);
       checkCreationInfo(input.RootDirectory?.CreationInfo);

@@ -56,6 +56,21 @@ export class EfsContext {
     return fs;
   }
 
+  /**
+   * A file system that is `available`: the calls that change a file system or add to it answer
+   * IncorrectFileSystemLifeCycleState (409) while it is still `creating`, as EFS does.
+   */
+  requireAvailable(scope: Scope, idOrArn: string): FileSystemRecord {
+    const fs = this.requireFileSystem(scope, idOrArn);
+    const state = this.lifeCycleState(fs);
+    if (state !== "available")
+      throw efsError(
+        efsErrors.IncorrectFileSystemLifeCycleState,
+        `File system '${fs.FileSystemId}' is in the '${state}' life cycle state; it must be 'available'.`,
+      );
+    return fs;
+  }
+
   requireAccessPoint(scope: Scope, idOrArn: string): AccessPointRecord {
     const id = accessPointIdOf(idOrArn);
     const ap = id && this.records.accessPoints.get(scope, id);
@@ -95,7 +110,7 @@ export class EfsContext {
         : {}),
       ...(fs.AvailabilityZoneName ? { AvailabilityZoneName: fs.AvailabilityZoneName } : {}),
       Tags: fs.Tags,
-      FileSystemProtection: { ReplicationOverwriteProtection: "ENABLED" },
+      FileSystemProtection: { ReplicationOverwriteProtection: fs.ReplicationOverwriteProtection ?? "ENABLED" },
     };
   }
 }

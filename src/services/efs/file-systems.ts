@@ -91,7 +91,7 @@ export function fileSystemOperations(efs: EfsContext): Provider<Operations> {
     },
 
     UpdateFileSystem: async (input, scope) => {
-      const fs = efs.requireFileSystem(scope, input.FileSystemId);
+      const fs = efs.requireAvailable(scope, input.FileSystemId);
       const mode = input.ThroughputMode ?? fs.ThroughputMode;
       const mibps =
         input.ProvisionedThroughputInMibps ?? (mode === "provisioned" ? fs.ProvisionedThroughputInMibps : undefined);
@@ -109,6 +109,11 @@ export function fileSystemOperations(efs: EfsContext): Provider<Operations> {
         throw efsError(
           efsErrors.FileSystemInUse,
           `File system '${fs.FileSystemId}' has mount targets created in it. Delete the mount targets first.`,
+        );
+      if (fs.Replication || fs.ReplicationSource)
+        throw efsError(
+          efsErrors.FileSystemInUse,
+          `File system '${fs.FileSystemId}' is part of a replication configuration. Delete the replication configuration first.`,
         );
       for (const ap of accessPoints.children(scope, fs.FileSystemId)) accessPoints.delete(scope, ap.AccessPointId);
       fileSystems.delete(scope, fs.FileSystemId);

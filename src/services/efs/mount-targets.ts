@@ -38,7 +38,7 @@ export function mountTargetOperations(efs: EfsContext): Provider<Operations> {
   };
   return {
     CreateMountTarget: (input, scope) => {
-      const fs = efs.requireFileSystem(scope, input.FileSystemId);
+      const fs = efs.requireAvailable(scope, input.FileSystemId);
       if (!/^subnet-[0-9a-f]{8,40}$/.test(input.SubnetId ?? ""))
         throw efsError(efsErrors.SubnetNotFound, `The subnet ID '${input.SubnetId}' does not exist`);
       const place = subnetPlacement(scope, input.SubnetId);

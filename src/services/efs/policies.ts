@@ -33,7 +33,7 @@ export function policyOperations(efs: EfsContext): Provider<Operations> {
   const { fileSystems } = efs.records;
   return {
     PutLifecycleConfiguration: (input, scope) => {
-      const fs = efs.requireFileSystem(scope, input.FileSystemId);
+      const fs = efs.requireAvailable(scope, input.FileSystemId);
       checkLifecyclePolicies(input.LifecyclePolicies ?? []);
       fileSystems.put(scope, { ...fs, LifecyclePolicies: input.LifecyclePolicies ?? [] });
       return { LifecyclePolicies: input.LifecyclePolicies ?? [] };
@@ -43,7 +43,7 @@ export function policyOperations(efs: EfsContext): Provider<Operations> {
     }),
 
     PutFileSystemPolicy: (input, scope) => {
-      const fs = efs.requireFileSystem(scope, input.FileSystemId);
+      const fs = efs.requireAvailable(scope, input.FileSystemId);
       checkFileSystemPolicy(input.Policy);
       fileSystems.put(scope, { ...fs, Policy: input.Policy });
       return { FileSystemId: fs.FileSystemId, Policy: input.Policy };
@@ -55,14 +55,14 @@ export function policyOperations(efs: EfsContext): Provider<Operations> {
       return { FileSystemId: fs.FileSystemId, Policy: fs.Policy };
     },
     DeleteFileSystemPolicy: (input, scope) => {
-      const fs = efs.requireFileSystem(scope, input.FileSystemId);
+      const fs = efs.requireAvailable(scope, input.FileSystemId);
       const { Policy: _, ...rest } = fs;
       fileSystems.put(scope, rest);
       return {};
     },
 
     PutBackupPolicy: (input, scope) => {
-      const fs = efs.requireFileSystem(scope, input.FileSystemId);
+      const fs = efs.requireAvailable(scope, input.FileSystemId);
       const status = input.BackupPolicy?.Status;
       if (status !== "ENABLED" && status !== "DISABLED")
         throw efsError(

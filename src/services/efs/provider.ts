@@ -10,6 +10,7 @@ import { EfsContext } from "./context.js";
 import { fileSystemOperations } from "./file-systems.js";
 import { mountTargetOperations } from "./mount-targets.js";
 import { policyOperations } from "./policies.js";
+import { replicationOperations } from "./replication.js";
 import { EfsStorage } from "./storage.js";
 import { tagOperations } from "./tags.js";
 import { efsVolumes } from "./volumes.js";
@@ -31,6 +32,7 @@ export function efsService(deps: EfsDeps) {
     ...accessPointOperations(efs),
     ...policyOperations(efs),
     ...tagOperations(efs),
+    ...replicationOperations(efs),
   };
   return {
     service: defineService("efs", provider, { validationCode: "BadRequest" }),

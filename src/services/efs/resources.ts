@@ -15,6 +15,7 @@ const efsArn = (s: Scope, id: string) => {
  * calls name the file system only by their record, so they are authorised on `*`.
  */
 export const efsResources: ResourceResolver = (_op, input, s) => {
-  const id = str(input.AccessPointId) ?? str(input.ResourceId) ?? str(input.FileSystemId);
+  const id =
+    str(input.AccessPointId) ?? str(input.ResourceId) ?? str(input.FileSystemId) ?? str(input.SourceFileSystemId);
   return id ? [efsArn(s, id)] : [];
 };

@@ -7,7 +7,9 @@ import {
 } from "../../controllers/tasks/efs-volumes.js";
 import type { Scope } from "../../core/ids.js";
 import type { Authorizer } from "../../iam/authorizer.js";
+import { evaluatePolicy } from "../../iam/evaluate.js";
 import type { CallerIdentity } from "../../iam/identity.js";
+import { readStoredPolicy } from "../../iam/policy.js";
 import type { IamStore } from "../../iam/store.js";
 import type { AccessPointRecord, FileSystemRecord } from "../../store/schema/efs.js";
 import type { EfsContext } from "./context.js";
@@ -58,6 +60,48 @@ export function roleCaller(iam: IamStore, roleArn: string): CallerIdentity | und
   };
 }
 
+/** What a client may do on a file system: ClientMount, ClientWrite, ClientRootAccess. */
+export interface Access {
+  mount: boolean;
+  write: boolean;
+  root: boolean;
+}
+
+const FULL: Access = { mount: true, write: true, root: true };
+
+/** The condition keys EFS sets for an NFS client (lower case, as the evaluator looks them up). */
+const clientContext = (secure: boolean, accessPointArn?: string) => ({
+  "elasticfilesystem:accessedviamounttarget": ["true"],
+  "aws:securetransport": [String(secure)],
+  ...(accessPointArn ? { "elasticfilesystem:accesspointarn": [accessPointArn] } : {}),
+});
+
+/**
+ * What an anonymous client (no IAM authorization, or no task role) may do: the file system
+ * policy's statements for the principal `*` decide (an explicit Deny wins); without a policy the
+ * default policy gives full access. `secure` is whether the mount uses TLS (transit encryption).
+ */
+export function anonymousAccess(fs: FileSystemRecord, secure: boolean, accessPointArn?: string): Access {
+  if (fs.Policy === undefined) return FULL;
+  const policy = readStoredPolicy(fs.Policy, "resource");
+  if (!policy) return { mount: false, write: false, root: false };
+  const context = clientContext(secure, accessPointArn);
+  const allowed = (action: string) => {
+    const o = evaluatePolicy(
+      policy,
+      {
+        principal: { kind: "user", arn: "anonymous" },
+        action: `elasticfilesystem:${action}`,
+        resource: fs.FileSystemArn,
+        context,
+      },
+      true,
+    );
+    return o.allowed && !o.denied;
+  };
+  return { mount: allowed("ClientMount"), write: allowed("ClientWrite"), root: allowed("ClientRootAccess") };
+}
+
 /**
  * What a mount may do. Without a file system policy EFS's default policy gives every client full
  * access; with one, an Allow in either the file system policy or the role's policies counts.
@@ -68,16 +112,12 @@ export function mountAccess(
   caller: CallerIdentity,
   region: string,
   accessPointArn?: string,
-): { mount: boolean; write: boolean } {
-  if (fs.Policy === undefined) return { mount: true, write: true };
-  const context = {
-    "elasticfilesystem:accessedviamounttarget": ["true"],
-    "aws:securetransport": ["true"],
-    ...(accessPointArn ? { "elasticfilesystem:accesspointarn": [accessPointArn] } : {}),
-  };
+): Access {
+  if (fs.Policy === undefined) return FULL;
+  const context = clientContext(true, accessPointArn);
   const allowed = (action: string) =>
     deps.authorizer.check(caller, `elasticfilesystem:${action}`, fs.FileSystemArn, { region, context }).allowed;
-  return { mount: allowed("ClientMount"), write: allowed("ClientWrite") };
+  return { mount: allowed("ClientMount"), write: allowed("ClientWrite"), root: allowed("ClientRootAccess") };
 }
 
 /** EfsVolumes for the task controller: checks, IAM, and the host directory to bind. */
@@ -94,21 +134,29 @@ export function efsVolumes(efs: EfsContext, deps: VolumeIam): EfsVolumes {
         if (ap.FileSystemId !== fs.FileSystemId)
           throw new EfsMountError(mountFailure.accessPointMismatch(ap.AccessPointId, fs.FileSystemId));
       }
-      let readOnly = false;
+      // A replication destination is read-only: only replication may change it.
+      let readOnly = fs.ReplicationOverwriteProtection === "REPLICATING";
+      let access: Access;
       if (volume.iam) {
         const caller = volume.taskRoleArn ? roleCaller(deps.iam, volume.taskRoleArn) : undefined;
         if (volume.taskRoleArn && !caller) throw new EfsMountError(mountFailure.badRoleArn(volume.taskRoleArn));
-        // No task role: the mount is anonymous, allowed only while the default policy is in effect.
-        const access = caller
+        // IAM authorization rides on TLS; without a task role the client is anonymous.
+        access = caller
           ? mountAccess(deps, fs, caller, scope.region, ap?.AccessPointArn)
-          : { mount: fs.Policy === undefined, write: fs.Policy === undefined };
-        if (!access.mount) throw new EfsMountError(mountFailure.accessDenied());
-        readOnly = !access.write;
-      }
+          : anonymousAccess(fs, true, ap?.AccessPointArn);
+      } else access = anonymousAccess(fs, volume.transitEncryption ?? false, ap?.AccessPointArn);
+      if (!access.mount) throw new EfsMountError(mountFailure.accessDenied());
+      readOnly ||= !access.write;
+      const rootSquash = !access.root;
       const hostPath = ap
         ? await accessPointRoot(efs, scope, ap)
         : await plainRoot(efs, scope, fs, volume.rootDirectory);
-      return { hostPath, readOnly, ...(ap?.PosixUser ? { posixUser: posixOf(ap) } : {}) };
+      return {
+        hostPath,
+        readOnly,
+        ...(rootSquash ? { rootSquash } : {}),
+        ...(ap?.PosixUser ? { posixUser: posixOf(ap) } : {}),
+      };
     },
   };
 }
