@@ -6,7 +6,15 @@
  */
 import { KubeError, kubeErrors } from "../kube/errors.js";
 import { R } from "../kube/resources.js";
-import { defaultObject, type FieldValidation, validateObject } from "../kube/schema.js";
+import { managerOrUserAgent, updateManagedFields } from "../kube/patch.js";
+import {
+  defaultObject,
+  type FieldValidation,
+  pruneUnknownFields,
+  strictDecodingError,
+  validateObject,
+  validateUpdate,
+} from "../kube/schema.js";
 import type { KubeObject } from "../kube/types.js";
 import type { Call } from "./context.js";
 import { openApiIndex } from "./openapi.js";
@@ -39,31 +47,42 @@ function unlessStub<T>(fn: () => T, fallback: T): T {
 }
 
 /**
- * Defaults, admission, validation of an object about to be created or updated. Returns the object
- * to write and the warnings (unknown fields with fieldValidation=Warn).
+ * Defaults, admission, validation of an object about to be created or updated, as kube-apiserver
+ * runs them; unknown fields are refused (Strict), warned about (Warn) or dropped; the writer is
+ * recorded in managedFields (server-side apply records its own: `managed: false`). Returns the
+ * object to write and the warnings.
  */
 export function admit(
   c: Call,
   op: "create" | "update",
   obj: KubeObject,
   old?: KubeObject,
+  opts: { subresource?: string; managed?: boolean } = {},
 ): { obj: KubeObject; warnings: string[] } {
   const index = openApiIndex();
   const gvk = gvkOf(c);
   let next = unlessStub(() => defaultObject(index, gvk, obj), obj);
   for (const a of c.deps.admission ?? []) next = a.admit(c.cluster, op, c.type, next, old);
   const fieldValidation = fieldValidationOf(c.query);
-  const found = unlessStub(() => validateObject(index, gvk, next, { fieldValidation }), {
-    causes: [],
-    unknownFields: [],
-  });
-  const warnings: string[] = [];
-  if (found.unknownFields.length && fieldValidation === "Strict")
-    throw kubeErrors.badRequest(
-      `strict decoding error: ${found.unknownFields.map((f) => `unknown field "${f}"`).join(", ")}`,
-    );
-  if (fieldValidation === "Warn") for (const f of found.unknownFields) warnings.push(`unknown field "${f}"`);
+  const found = unlessStub(
+    () =>
+      op === "update" && old
+        ? validateUpdate(index, gvk, next, old, { fieldValidation })
+        : validateObject(index, gvk, next, { fieldValidation }),
+    { causes: [], unknownFields: [] },
+  );
+  if (found.unknownFields.length && fieldValidation === "Strict") throw strictDecodingError(gvk, found.unknownFields);
+  const warnings = fieldValidation === "Warn" ? [...found.unknownFields] : [];
   if (found.causes.length) throw kubeErrors.invalid(c.type.group, c.type.kind, next.metadata.name ?? "", found.causes);
+  if (found.unknownFields.length) next = unlessStub(() => pruneUnknownFields(index, gvk, next), next);
+  if (opts.managed !== false) {
+    const manager = managerOrUserAgent(c.query.get("fieldManager") ?? undefined, c.req.headers["user-agent"]);
+    const managedFields = unlessStub(
+      () => updateManagedFields(index, gvk, old, next, manager, { subresource: opts.subresource }),
+      undefined,
+    );
+    if (managedFields) next = { ...next, metadata: { ...next.metadata, managedFields } };
+  }
   return { obj: next, warnings };
 }
 

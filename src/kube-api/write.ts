@@ -15,12 +15,12 @@ function reply(c: Call, status: number, obj: unknown, warnings: string[] = []) {
   sendJson(c.res, status, obj);
 }
 
-function createObject(c: Call, obj: KubeObject): { created: KubeObject; warnings: string[] } {
+function createObject(c: Call, obj: KubeObject, managed = true): { created: KubeObject; warnings: string[] } {
   const ns = namespaceFor(c, obj);
   const dryRun = dryRunOf(c.query);
   checkNamespaceForCreate(c, ns, obj.metadata.name ?? obj.metadata.generateName ?? "");
   const prepared = prepareForCreate(c.type, obj);
-  const { obj: admitted, warnings } = admit(c, "create", prepared);
+  const { obj: admitted, warnings } = admit(c, "create", prepared, undefined, { managed });
   return { created: typed(c, c.deps.objects.create(c.cluster, c.type, admitted, { dryRun })), warnings };
 }
 
@@ -41,8 +41,8 @@ function checkName(c: Call, obj: KubeObject) {
 }
 
 /** Writes an object over the stored one (as update does): admission, validation, the conditional write. */
-function writeUpdate(c: Call, obj: KubeObject, old: KubeObject, subresource?: "status") {
-  const { obj: admitted, warnings } = admit(c, "update", obj, old);
+function writeUpdate(c: Call, obj: KubeObject, old: KubeObject, subresource?: "status", managed = true) {
+  const { obj: admitted, warnings } = admit(c, "update", obj, old, { subresource, managed });
   const dryRun = dryRunOf(c.query);
   const updated = c.deps.objects.update(c.cluster, c.type, admitted, { subresource, dryRun });
   return { updated: typed(c, updated), warnings };
@@ -116,14 +116,14 @@ export function handlePatch(c: Call, body: Buffer, subresource?: "status") {
     const obj = checkTypeMeta(c, patched);
     checkName(c, obj);
     if (!current) {
-      const { created, warnings } = createObject(c, obj);
+      const { created, warnings } = createObject(c, obj, type !== "application/apply-patch+yaml");
       return reply(c, 201, created, warnings);
     }
     namespaceFor(c, obj);
     const precondition = obj.metadata.resourceVersion !== current.metadata.resourceVersion;
     if (!obj.metadata.resourceVersion) obj.metadata.resourceVersion = current.metadata.resourceVersion;
     try {
-      const { updated, warnings } = writeUpdate(c, obj, current, subresource);
+      const { updated, warnings } = writeUpdate(c, obj, current, subresource, type !== "application/apply-patch+yaml");
       return reply(c, 200, updated, warnings);
     } catch (e) {
       if (!isConflict(e) || precondition || attempt >= 4) throw e;
