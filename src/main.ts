@@ -15,6 +15,7 @@ import { cloudwatchModule } from "./services/cloudwatch/module.js";
 import { ecrModule } from "./services/ecr/module.js";
 import { ecsModule } from "./services/ecs/module.js";
 import { efsModule } from "./services/efs/module.js";
+import { eksModule } from "./services/eks/module.js";
 import { elbv2Module } from "./services/elbv2/module.js";
 import { iamModule } from "./services/iam/module.js";
 import { logsModule } from "./services/logs/module.js";
@@ -94,7 +95,16 @@ async function main() {
     ecs: ecs.ecs,
     cloudwatch,
   });
-  const modules: ServiceModule[] = [iam, sts, ssm, secrets, ecr, logs, efs, elbv2, ecs, cloudwatch, autoscaling];
+  const eks = eksModule({
+    store,
+    clock,
+    logger,
+    config: config.eks,
+    keys: config,
+    lookup: identity.edge.lookup,
+    ownHosts: () => [`127.0.0.1:${edge.port()}`, `localhost:${edge.port()}`, `${config.host}:${edge.port()}`],
+  });
+  const modules: ServiceModule[] = [iam, sts, ssm, secrets, ecr, logs, efs, elbv2, ecs, cloudwatch, autoscaling, eks];
 
   registerIam(identity.authorizer, modules);
   const server = createEdgeServer({

@@ -31,6 +31,21 @@ export interface Config {
   monitoring: MonitoringConfig;
   /** The task credential and metadata endpoint (docs/iam.md). */
   taskEndpoint: TaskEndpointConfig;
+  /** EKS clusters' API servers and timings (docs/eks.md). */
+  eks: EksServiceConfig;
+}
+
+export interface EksServiceConfig {
+  /** Address each cluster's Kubernetes API server listens on (the endpoint's host). */
+  host: string;
+  /** Cluster API server ports: one per cluster from [base, base + count), kept across restarts. */
+  ports: { base: number; count: number };
+  /** How long a new cluster is CREATING (ms; AWS takes about 10 minutes). */
+  createDelayMs: number;
+  /** How long a deleted cluster is DELETING (ms). */
+  deleteDelayMs: number;
+  /** How long an UpdateClusterVersion / UpdateClusterConfig is InProgress (ms). */
+  updateDelayMs: number;
 }
 
 export interface TaskEndpointConfig {
@@ -129,6 +144,13 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       address: env.BERTH_TASK_ENDPOINT === "off" ? undefined : (env.BERTH_TASK_ENDPOINT ?? "169.254.170.2"),
       port: Number(env.BERTH_TASK_ENDPOINT_PORT ?? 80),
       interface: env.BERTH_TASK_ENDPOINT_INTERFACE ?? "docker0",
+    },
+    eks: {
+      host: env.BERTH_EKS_HOST ?? "127.0.0.1",
+      ports: { base: Number(env.BERTH_EKS_PORT_BASE ?? 4600), count: Number(env.BERTH_EKS_PORT_COUNT ?? 100) },
+      createDelayMs: Number(env.BERTH_EKS_CREATE_MS ?? 3000),
+      deleteDelayMs: Number(env.BERTH_EKS_DELETE_MS ?? 2000),
+      updateDelayMs: Number(env.BERTH_EKS_UPDATE_MS ?? 3000),
     },
   };
 }

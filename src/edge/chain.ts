@@ -7,6 +7,7 @@ import type { Logger } from "../core/logger.js";
 import type { Protocol, WireRequest, WireResponse } from "../protocol/http.js";
 import { errorStatus } from "../protocol/model.js";
 import { type SigV4Claim, parseAmzDate, readClaim, signatureMatches } from "../protocol/sigv4.js";
+import { resolveAccessKey } from "../iam/credentials.js";
 import { type CallerIdentity, rootIdentity } from "../iam/identity.js";
 import type { RequestContext, ServiceDefinition } from "../protocol/service.js";
 
@@ -87,30 +88,32 @@ export function buildChain({ config, services, logger, identity, clock = systemC
           "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
         );
     };
-    const found =
-      claim && claim.accessKeyId !== config.rootAccessKeyId
-        ? identity?.lookup(claim.accessKeyId, claim.sessionToken)
-        : undefined;
-    if (!claim) {
+    const resolved = claim
+      ? resolveAccessKey(
+          config,
+          (id, token) => identity?.lookup(id, token) ?? { kind: "unknown" },
+          claim.accessKeyId,
+          claim.sessionToken,
+        )
+      : undefined;
+    if (!claim || !resolved) {
       if (config.auth === "strict")
         throw (json ? commonErrors.MissingAuthenticationTokenException : commonErrors.MissingAuthenticationToken)(
           "Request is missing Authentication Token",
         );
-    } else if (claim.accessKeyId === config.rootAccessKeyId) {
-      await verify(claim, config.rootSecretAccessKey);
-    } else if (found?.kind === "known") {
-      // A key Berth issued (an IAM user's, or temporary credentials): its own secret signs.
-      await verify(claim, found.secretAccessKey);
-      caller = found.identity;
+    } else if (resolved.kind === "signed") {
+      // The root key, or a key Berth issued (an IAM user's, or temporary credentials): its own secret signs.
+      await verify(claim, resolved.secretAccessKey);
+      caller = resolved.identity;
       account = caller.account;
-    } else if (found?.kind === "refused") {
-      if (found.reason === "expired")
-        throw (json ? commonErrors.ExpiredTokenException : commonErrors.ExpiredToken)(found.message);
-      throw unrecognizedKey(found.message);
-    } else if (/^\d{12}$/.test(claim.accessKeyId)) {
-      account = claim.accessKeyId; // a 12-digit key id selects that account
-    } else if (config.auth === "strict") {
-      throw unrecognizedKey("The security token included in the request is invalid.");
+    } else if (resolved.kind === "unsigned") {
+      // A 12-digit key id selects that account; an unknown key in lenient mode is the default account's root.
+      caller = resolved.identity;
+      account = caller.account;
+    } else if (resolved.reason === "expired") {
+      throw (json ? commonErrors.ExpiredTokenException : commonErrors.ExpiredToken)(resolved.message);
+    } else {
+      throw unrecognizedKey(resolved.message);
     }
     ex.caller = caller ?? rootIdentity(account, claim?.accessKeyId ?? "anonymous");
     ex.ctx = { requestId: ex.requestId, account, region, principal: ex.caller };

@@ -1,5 +1,12 @@
 import type { Clock } from "../core/clock.js";
-import { type CallerIdentity, type SessionClaims, openSession, sealSession, sessionIdentity } from "./identity.js";
+import {
+  type CallerIdentity,
+  type SessionClaims,
+  openSession,
+  rootIdentity,
+  sealSession,
+  sessionIdentity,
+} from "./identity.js";
 import { issuedByBerth, newAccessKeyId, newSecretAccessKey } from "./keys.js";
 import type { SecretBox } from "./secret-box.js";
 import type { IamStore } from "./store.js";
@@ -113,4 +120,46 @@ export class Credentials {
       },
     };
   }
+}
+
+/** The rules every caller of Berth is recognised by (the edge's, and EKS tokens'): a part of Config. */
+export interface KeyRules {
+  rootAccessKeyId: string;
+  rootSecretAccessKey: string;
+  /** `lenient` takes unknown keys as the account root; `strict` refuses them. */
+  auth: "lenient" | "strict";
+  defaultAccount: string;
+}
+
+/** Who an access key stands for, and how its signature is checked. */
+export type KeyResolution =
+  /** The signature must match this secret. */
+  | { kind: "signed"; secretAccessKey: string; identity: CallerIdentity }
+  /** Taken without a signature check (lenient rules: a 12-digit key selects that account's root). */
+  | { kind: "unsigned"; identity: CallerIdentity }
+  | { kind: "refused"; reason: "invalid" | "expired"; message: string };
+
+/**
+ * The one decision of who an access key is: the root key, a key Berth issued (with its session
+ * token), a 12-digit key naming an account, or an unknown key (root in lenient mode).
+ */
+export function resolveAccessKey(
+  rules: KeyRules,
+  lookup: (accessKeyId: string, sessionToken?: string) => KeyLookup,
+  accessKeyId: string,
+  sessionToken?: string,
+): KeyResolution {
+  if (accessKeyId === rules.rootAccessKeyId)
+    return {
+      kind: "signed",
+      secretAccessKey: rules.rootSecretAccessKey,
+      identity: rootIdentity(rules.defaultAccount, accessKeyId),
+    };
+  const found = lookup(accessKeyId, sessionToken);
+  if (found.kind === "known")
+    return { kind: "signed", secretAccessKey: found.secretAccessKey, identity: found.identity };
+  if (found.kind === "refused") return found;
+  if (/^\d{12}$/.test(accessKeyId)) return { kind: "unsigned", identity: rootIdentity(accessKeyId, accessKeyId) };
+  if (rules.auth === "strict") return { kind: "refused", reason: "invalid", message: INVALID };
+  return { kind: "unsigned", identity: rootIdentity(rules.defaultAccount, accessKeyId) };
 }

@@ -102,7 +102,12 @@ export class ObjectStore {
       }
       const old = stored.doc.o;
       const next = merged(type, old, obj, opts.subresource);
-      if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !type.graceful) {
+      if (
+        next.metadata.deletionTimestamp &&
+        (next.metadata.finalizers ?? []).length === 0 &&
+        !type.graceful &&
+        specFinalizers(type, next).length === 0
+      ) {
         if (!opts.dryRun) this.col(type).delete(cluster.scope, id, { expect: stored.rev });
         return withVersion(next, stored.rev);
       }
@@ -184,7 +189,9 @@ export class ObjectStore {
       }
       const finalizers = [...new Set([...(obj.metadata.finalizers ?? []), ...(opts.finalizers ?? [])])];
       const grace = type.graceful ? gracePeriodOf(obj, opts.gracePeriodSeconds) : 0;
-      const mark = finalizers.length > 0 || grace > 0;
+      // A namespace with spec.finalizers is only marked Terminating: the namespace controller empties it.
+      const nsFinalizers = specFinalizers(type, obj);
+      const mark = finalizers.length > 0 || grace > 0 || nsFinalizers.length > 0;
       if (!mark) {
         if (!opts.dryRun) this.col(type).delete(cluster.scope, id, { expect: stored.rev });
         return { object: withVersion(obj, stored.rev), removed: true };
@@ -201,6 +208,7 @@ export class ObjectStore {
         },
       };
       stripUndefined(marked.metadata);
+      if (nsFinalizers.length) marked.status = { ...((obj.status as object | undefined) ?? {}), phase: "Terminating" };
       if (opts.dryRun) return { object: withVersion(marked, stored.rev), removed: false };
       const rev = this.write(cluster, type, marked, "update", stored.rev);
       return { object: withVersion(marked, rev), removed: false };
@@ -340,6 +348,12 @@ function specChanged(a: KubeObject, b: KubeObject): boolean {
     return JSON.stringify(rest);
   };
   return body(a) !== body(b);
+}
+
+/** A namespace's spec.finalizers ("kubernetes"): they hold its deletion as metadata.finalizers do (kube's ShouldDeleteNamespaceDuringUpdate). */
+function specFinalizers(type: ResourceType, obj: KubeObject): string[] {
+  if (type.group !== "" || type.resource !== "namespaces") return [];
+  return ((obj.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []) as string[];
 }
 
 function gracePeriodOf(obj: KubeObject, requested: number | undefined): number {

@@ -42,8 +42,6 @@ export interface ContainerSpec {
   env: Record<string, string>;
   workingDir?: string;
   user?: string;
-  /** Supplementary groups (gids or names) for the container's user. */
-  groups?: string[];
   labels: Record<string, string>;
   ports: PortSpec[];
   /** Address published ports bind to on the host. */
@@ -65,7 +63,7 @@ export interface ContainerSpec {
   /** resolv.conf search domains and options (Kubernetes pods: `<ns>.svc.cluster.local …`, `ndots:5`). */
   dnsSearch?: string[];
   dnsOptions?: string[];
-  /** Supplementary groups of the container's process (pod securityContext.supplementalGroups, fsGroup). */
+  /** Supplementary groups of the container's process (pod securityContext.supplementalGroups, fsGroup; an EFS access point's SecondaryGids). */
   groupAdd?: string[];
   /** Memory limit in bytes when finer than MiB (wins over memoryMiB). */
   memoryBytes?: number;

@@ -239,7 +239,7 @@ describe("container spec with EFS volumes", () => {
       const t = task([def], [data, viaAp, squashed, squashedAp, rootAp]);
       expect(efsIdentity(def, t, m)).toEqual(expected);
       const spec = containerSpec(t, def, scope, placement, undefined, {}, m);
-      expect([spec.user, spec.groups]).toEqual([expected.user, expected.groups]);
+      expect([spec.user, spec.groupAdd]).toEqual([expected.user, expected.groups]);
     });
 
     it.each<[string | undefined, boolean]>([

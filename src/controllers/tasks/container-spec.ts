@@ -142,7 +142,7 @@ export function containerSpec(
     env,
     workingDir: def.workingDirectory,
     user: identity.user,
-    ...(identity.groups ? { groups: identity.groups } : {}),
+    ...(identity.groups ? { groupAdd: identity.groups } : {}),
     labels: { ...(def.dockerLabels ?? {}), ...taskLabels(task, scope, p, def.name!) },
     ports:
       mode === "bridge" || solo

@@ -201,7 +201,6 @@ export class DockerRuntime implements ContainerRuntime {
         : undefined,
       HostConfig: {
         NetworkMode: networkMode,
-        ...(spec.groups?.length ? { GroupAdd: spec.groups } : {}),
         PortBindings: net.kind === "container" || net.kind === "host" ? undefined : bindings,
         Memory: spec.memoryBytes ?? mib(spec.memoryMiB),
         MemoryReservation: mib(spec.memoryReservationMiB),
