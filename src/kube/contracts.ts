@@ -88,6 +88,13 @@ export interface PodExec {
     pod: string,
     opts: { container?: string; command: string[]; stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean },
   ): Promise<ExecSession>;
+  /** pods/attach: the streams of the container's main process (command is empty). Optional. */
+  attach?(
+    cluster: ClusterRef,
+    namespace: string,
+    pod: string,
+    opts: { container?: string; command: string[]; stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean },
+  ): Promise<ExecSession>;
 }
 
 export interface ExecSession {

@@ -28,6 +28,7 @@ export const BUILTIN_RESOURCES: readonly ResourceType[] = [
   row("", "v1", "namespaces", "Namespace", false, {
     shortNames: ["ns"],
     status: true,
+    subresources: ["finalize"],
     verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],
   }),
   row("", "v1", "nodes", "Node", false, { shortNames: ["no"], status: true }),
@@ -36,7 +37,7 @@ export const BUILTIN_RESOURCES: readonly ResourceType[] = [
     categories: ["all"],
     status: true,
     graceful: true,
-    subresources: ["log", "exec", "portforward", "binding", "eviction"],
+    subresources: ["log", "exec", "attach", "portforward", "binding", "eviction"],
   }),
   row("", "v1", "services", "Service", true, {
     shortNames: ["svc"],
@@ -91,6 +92,7 @@ export const BUILTIN_RESOURCES: readonly ResourceType[] = [
   row("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", false, { verbs: ["create"] }),
   row("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview", false, { verbs: ["create"] }),
   row("authentication.k8s.io", "v1", "tokenreviews", "TokenReview", false, { verbs: ["create"] }),
+  row("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", false, { verbs: ["create"] }),
 ];
 
 /** Looks a built-in resource up by group and plural name. */
