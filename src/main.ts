@@ -16,6 +16,7 @@ import { ecrModule } from "./services/ecr/module.js";
 import { ecsModule } from "./services/ecs/module.js";
 import { efsModule } from "./services/efs/module.js";
 import { eksModule } from "./services/eks/module.js";
+import { kubernetesModule } from "./services/eks/kubernetes.js";
 import { elbv2Module } from "./services/elbv2/module.js";
 import { iamModule } from "./services/iam/module.js";
 import { logsModule } from "./services/logs/module.js";
@@ -104,7 +105,31 @@ async function main() {
     lookup: identity.edge.lookup,
     ownHosts: () => [`127.0.0.1:${edge.port()}`, `localhost:${edge.port()}`, `${config.host}:${edge.port()}`],
   });
-  const modules: ServiceModule[] = [iam, sts, ssm, secrets, ecr, logs, efs, elbv2, ecs, cloudwatch, autoscaling, eks];
+  const kubernetes = kubernetesModule({
+    store,
+    clock,
+    logger,
+    runtime,
+    hosts,
+    dataDir: config.dataDir,
+    eks,
+    registryAuth: ecr.pullCredentials,
+  });
+  const modules: ServiceModule[] = [
+    iam,
+    sts,
+    ssm,
+    secrets,
+    ecr,
+    logs,
+    efs,
+    elbv2,
+    ecs,
+    cloudwatch,
+    autoscaling,
+    eks,
+    kubernetes,
+  ];
 
   registerIam(identity.authorizer, modules);
   const server = createEdgeServer({

@@ -1,0 +1,149 @@
+import type { Clock } from "../../core/clock.js";
+import type { Logger } from "../../core/logger.js";
+import { bootstrapClusterObjects, startKubeControllers } from "../../controllers/kube/index.js";
+import { startKubelet } from "../../controllers/kube/kubelet/index.js";
+import {
+  bootstrapServices,
+  createPodNetworking,
+  serviceAdmission,
+  startServiceNetworking,
+} from "../../controllers/kube/networking/index.js";
+import type { HostRegistry } from "../../hosts/registry.js";
+import { eksAuthorize } from "../../kube/access-policies.js";
+import type { Authorizer, ClusterEndpoint, KubeApiEndpoints, PodExec, PodLogs } from "../../kube/contracts.js";
+import { ObjectStore } from "../../kube/objects.js";
+import { bootstrapRbac, type RbacObjects } from "../../kube/rbac.js";
+import { builtin } from "../../kube/resources.js";
+import type { ClusterRef, KubeObject, ResourceType } from "../../kube/types.js";
+import { createKubeApiEndpoints } from "../../kube-api/index.js";
+import type { ContainerRuntime, RegistryAuth } from "../../runtime/runtime.js";
+import type { DocumentStore } from "../../store/documents.js";
+import { serviceModule } from "../module.js";
+import type { EksModule } from "./module.js";
+
+export interface KubernetesDeps {
+  store: DocumentStore;
+  clock: Clock;
+  logger: Logger;
+  runtime: ContainerRuntime;
+  hosts: HostRegistry;
+  dataDir: string;
+  eks: EksModule;
+  registryAuth?: (image: string) => RegistryAuth | undefined;
+}
+
+const RBAC = {
+  roles: builtin("rbac.authorization.k8s.io", "roles"),
+  clusterRoles: builtin("rbac.authorization.k8s.io", "clusterroles"),
+  roleBindings: builtin("rbac.authorization.k8s.io", "rolebindings"),
+  clusterRoleBindings: builtin("rbac.authorization.k8s.io", "clusterrolebindings"),
+};
+
+/**
+ * The Kubernetes side of EKS, composed: one ObjectStore on Berth's store; the API server's
+ * listeners (handed to the EKS module, which serves each ACTIVE cluster); authorization as EKS
+ * does it (RBAC, then the access entry's access policies); the controllers, the kubelet on the
+ * hosts ECS uses, and the pod network with Services and cluster DNS.
+ */
+export function kubernetesModule(deps: KubernetesDeps) {
+  const { logger, clock } = deps;
+  const objects = new ObjectStore(deps.store);
+  const clusters = () => deps.eks.activeClusters();
+  const networking = createPodNetworking({ runtime: deps.runtime, logger });
+  const admission = serviceAdmission({ objects });
+  const caOf = (c: ClusterRef) => deps.eks.endpointOf(c)?.caPem;
+
+  const authorizer: Authorizer = {
+    authorize(cluster, user, attrs) {
+      return eksAuthorize(user, attrs, rbacOf(objects, cluster), deps.eks.associationsFor(cluster, user));
+    },
+  };
+  let kubelet: ReturnType<typeof startKubelet> | undefined;
+  const running = () => {
+    if (!kubelet) throw new Error("the kubelet is not running");
+    return kubelet;
+  };
+  const logs: PodLogs = { logs: (...a) => running().logs.logs(...a) };
+  const exec: PodExec = { exec: (...a) => running().exec.exec(...a) };
+  const api = createKubeApiEndpoints({
+    objects,
+    authenticator: deps.eks.authenticator,
+    authorizer,
+    admission: [admission],
+    logs,
+    exec,
+    logger,
+    version: (c) => {
+      const v = clusters().find((x) => x.name === c.name && x.scope.account === c.scope.account)?.version;
+      return v ? { major: v.split(".")[0], minor: v.split(".")[1] } : {};
+    },
+  });
+
+  /** What a cluster starts with, written (idempotently) before its API server first answers. */
+  const bootstrap = async (endpoint: ClusterEndpoint) => {
+    const cluster = endpoint.cluster;
+    bootstrapClusterObjects(objects, cluster, { caPem: endpoint.caPem });
+    for (const obj of bootstrapRbac()) createIfMissing(objects, cluster, obj);
+    const net = await networking.network(cluster);
+    bootstrapServices(objects, cluster, { host: net.gateway, port: endpoint.port });
+  };
+  const endpoints: KubeApiEndpoints = {
+    async serve(endpoint) {
+      await bootstrap(endpoint);
+      await api.serve(endpoint);
+    },
+    close: (cluster) => api.close(cluster),
+  };
+  deps.eks.useEndpoints(endpoints);
+
+  let controllers: ReturnType<typeof startKubeControllers> | undefined;
+  let services: ReturnType<typeof startServiceNetworking> | undefined;
+  return serviceModule({
+    name: "kubernetes",
+    definitions: [],
+    iam: { prefixes: {} },
+    async start() {
+      controllers = startKubeControllers({ objects, clusters, clock, logger, caPem: caOf, admission });
+      services = startServiceNetworking({ objects, clusters, networking, runtime: deps.runtime, clock, logger });
+      kubelet = startKubelet({
+        objects,
+        runtime: deps.runtime,
+        hosts: deps.hosts,
+        networking,
+        clusters,
+        clock,
+        logger,
+        dataDir: deps.dataDir,
+        clusterCa: caOf,
+        registryAuth: deps.registryAuth,
+      });
+    },
+    async stop() {
+      await kubelet?.stop();
+      await services?.stop();
+      await controllers?.stop();
+    },
+  });
+}
+
+function rbacOf(objects: ObjectStore, cluster: ClusterRef): RbacObjects {
+  const all = (t: ResourceType) => objects.list(cluster, t).items;
+  return {
+    roles: all(RBAC.roles),
+    clusterRoles: all(RBAC.clusterRoles),
+    roleBindings: all(RBAC.roleBindings),
+    clusterRoleBindings: all(RBAC.clusterRoleBindings),
+  };
+}
+
+function createIfMissing(objects: ObjectStore, cluster: ClusterRef, obj: KubeObject) {
+  const [group] = obj.apiVersion.includes("/") ? obj.apiVersion.split("/") : [""];
+  const type = Object.values(RBAC).find((t) => t.kind === obj.kind && t.group === group);
+  if (!type) return;
+  if (objects.get(cluster, type, obj.metadata.namespace, obj.metadata.name ?? "")) return;
+  try {
+    objects.create(cluster, type, obj);
+  } catch {
+    // created meanwhile
+  }
+}
