@@ -249,6 +249,21 @@ export class ObjectStore {
     );
   }
 
+  /** Removes every object of these resources in a cluster at once (the cluster itself was deleted). */
+  purge(cluster: ClusterRef, types: readonly ResourceType[]): number {
+    return this.store.transaction(() => {
+      let n = 0;
+      for (const type of types) {
+        const col = this.col(type);
+        for (const d of col.list(cluster.scope).filter((x) => x.c === cluster.name)) {
+          col.delete(cluster.scope, idOf(cluster, type, d.o.metadata.namespace, d.o.metadata.name ?? ""));
+          n++;
+        }
+      }
+      return n;
+    });
+  }
+
   /** The store's newest revision: a list or watch "from now" position. */
   head(): number {
     return this.store.head();

@@ -77,3 +77,6 @@ export interface WatchEvent {
   type: WatchEventType;
   object: KubeObject;
 }
+
+/** `<account>/<region>/<name>`: how a cluster is named in labels and maps. */
+export const clusterKey = (c: ClusterRef) => `${c.scope.account}/${c.scope.region}/${c.name}`;

@@ -13,9 +13,10 @@ import { eksAuthorize } from "../../kube/access-policies.js";
 import type { Authorizer, ClusterEndpoint, KubeApiEndpoints, PodExec, PodLogs } from "../../kube/contracts.js";
 import { ObjectStore } from "../../kube/objects.js";
 import { bootstrapRbac, type RbacObjects } from "../../kube/rbac.js";
-import { builtin } from "../../kube/resources.js";
-import type { ClusterRef, KubeObject, ResourceType } from "../../kube/types.js";
+import { BUILTIN_RESOURCES, builtin } from "../../kube/resources.js";
+import { type ClusterRef, clusterKey, type KubeObject, type ResourceType } from "../../kube/types.js";
 import { createKubeApiEndpoints } from "../../kube-api/index.js";
+import { KUBE_LABEL } from "../../runtime/labels.js";
 import type { ContainerRuntime, RegistryAuth } from "../../runtime/runtime.js";
 import type { DocumentStore } from "../../store/documents.js";
 import { serviceModule } from "../module.js";
@@ -95,6 +96,15 @@ export function kubernetesModule(deps: KubernetesDeps) {
     close: (cluster) => api.close(cluster),
   };
   deps.eks.useEndpoints(endpoints);
+  // A deleted cluster takes its objects, its pods' containers and its pod network with it.
+  deps.eks.onClusterDeleted(async (cluster) => {
+    objects.purge(cluster, BUILTIN_RESOURCES);
+    for (const c of await deps.runtime.list({ [KUBE_LABEL.cluster]: clusterKey(cluster) }))
+      await deps.runtime.removeContainer(c.id);
+    await networking
+      .release(cluster)
+      .catch((err) => logger.warn({ err: (err as Error).message }, "pod network not removed"));
+  });
 
   let controllers: ReturnType<typeof startKubeControllers> | undefined;
   let services: ReturnType<typeof startServiceNetworking> | undefined;

@@ -108,7 +108,8 @@ interface ClusterState {
   watch?: Watch;
 }
 
-export const clusterKeyOf = (c: ClusterRef) => `${c.scope.account}/${c.scope.region}/${c.name}`;
+export { clusterKey as clusterKeyOf } from "../../../kube/types.js";
+import { clusterKey as clusterKeyOf } from "../../../kube/types.js";
 const podKey = (cluster: string, ns: string, name: string) => `pod\n${cluster}\n${ns}\n${name}`;
 const ATTEMPT = (c: ObservedContainer) => Number(c.labels[L.attempt] ?? 0);
 const isUpState = (c: ObservedContainer) => c.state === "running" || c.state === "restarting" || c.state === "paused";

@@ -33,7 +33,8 @@ export interface ClusterNetworks extends PodNetworking {
 export const CLUSTER_LABEL = "berth.kube-cluster";
 const POOL = "10.200.0.0/16";
 
-export const clusterKey = (c: ClusterRef) => `${c.scope.account}/${c.scope.region}/${c.name}`;
+export { clusterKey } from "../../../kube/types.js";
+import { clusterKey } from "../../../kube/types.js";
 export const dockerNetworkName = (c: ClusterRef) => `berth-eks-${c.scope.account}-${c.scope.region}-${c.name}`;
 /** The bridge's interface name: stable per cluster, within Linux's 15 characters. */
 export const bridgeName = (c: ClusterRef) =>
