@@ -1,26 +1,10 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { Logger } from "../core/logger.js";
-import type { WireRequest, WireResponse } from "../protocol/http.js";
+import { readBody, type WireRequest, type WireResponse } from "../protocol/http.js";
 import type { ServiceDefinition } from "../protocol/service.js";
 import { buildChain, type ChainDeps } from "./chain.js";
 
 const MAX_BODY = 64 * 1024 * 1024;
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error("body too large"));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on("end", () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
 
 function send(res: ServerResponse, r: WireResponse) {
   const body = typeof r.body === "string" ? Buffer.from(r.body) : r.body;
@@ -57,7 +41,7 @@ export function createEdgeServer(
     if (deps.registry && (url.pathname === "/v2" || url.pathname.startsWith("/v2/"))) return deps.registry(req, res);
     let body: Buffer;
     try {
-      body = await readBody(req);
+      body = await readBody(req, MAX_BODY, () => new Error("body too large"));
     } catch {
       return send(res, {
         status: 413,

@@ -2,25 +2,17 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import YAML from "yaml";
 import { KubeError, kubeErrors } from "../kube/errors.js";
+import { readBody as readWholeBody } from "../protocol/http.js";
 import { decodeKubeProtobuf } from "./protobuf.js";
 
 const MAX_BODY = 3 * 1024 * 1024 + 512 * 1024; // kube-apiserver's 3 MiB object limit, plus envelope
 
-export function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new KubeError(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728"));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
+export const readBody = (req: IncomingMessage): Promise<Buffer> =>
+  readWholeBody(
+    req,
+    MAX_BODY,
+    () => new KubeError(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728"),
+  );
 
 /** The media type of a request body, without parameters. */
 export const mediaType = (req: IncomingMessage) =>

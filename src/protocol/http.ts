@@ -44,3 +44,24 @@ export interface Protocol {
     fields?: Record<string, unknown>,
   ): WireResponse;
 }
+
+/** Reads a request body whole, refusing (and dropping the connection) once it passes maxBytes. */
+export function readBody(
+  req: import("node:http").IncomingMessage,
+  maxBytes: number,
+  tooLarge: () => Error,
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) {
+        reject(tooLarge());
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}

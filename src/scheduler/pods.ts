@@ -45,7 +45,7 @@ export interface PodSchedulingSpec extends PodSpecResources {
   tolerations?: Toleration[];
   affinity?: {
     nodeAffinity?: {
-      requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: NodeSelectorTerm[] };
+      requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: NodeSelectorTerm[] };
       preferredDuringSchedulingIgnoredDuringExecution?: { weight: number; preference: NodeSelectorTerm }[];
     };
   };
@@ -123,10 +123,13 @@ export function termMatches(term: NodeSelectorTerm, node: NodeView): boolean {
 }
 
 /** nodeSelector and required node affinity (the NodeAffinity filter). */
-export function matchesNodeAffinity(spec: PodSchedulingSpec, node: NodeView): boolean {
+export function matchesNodeAffinity(
+  spec: Pick<PodSchedulingSpec, "nodeSelector" | "affinity">,
+  node: NodeView,
+): boolean {
   for (const [k, v] of Object.entries(spec.nodeSelector ?? {})) if (node.labels[k] !== v) return false;
   const required = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (required) return required.nodeSelectorTerms.some((t) => termMatches(t, node));
+  if (required?.nodeSelectorTerms) return required.nodeSelectorTerms.some((t) => termMatches(t, node));
   return true;
 }
 

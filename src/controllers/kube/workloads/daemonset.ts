@@ -24,28 +24,15 @@ import {
 import { podFromTemplate } from "./replicaset.js";
 import type { WorkloadController } from "./registry.js";
 import { ownedRevisions, planRevision, REVISION_HASH_LABEL, revisionsToDelete } from "./revisions.js";
+import {
+  matchesNodeAffinity,
+  type NodeSelectorTerm,
+  type Taint,
+  type Toleration,
+  tolerates,
+} from "../../../scheduler/pods.js";
 
-export interface Toleration {
-  key?: string;
-  operator?: "Exists" | "Equal";
-  value?: string;
-  effect?: string;
-  tolerationSeconds?: number;
-}
-export interface Taint {
-  key: string;
-  value?: string;
-  effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
-}
-export interface NodeSelectorRequirement {
-  key: string;
-  operator: "In" | "NotIn" | "Exists" | "DoesNotExist" | "Gt" | "Lt";
-  values?: string[];
-}
-export interface NodeSelectorTerm {
-  matchExpressions?: NodeSelectorRequirement[];
-  matchFields?: NodeSelectorRequirement[];
-}
+export type { NodeSelectorRequirement, NodeSelectorTerm, Taint, Toleration } from "../../../scheduler/pods.js";
 
 interface PodSpecLike {
   nodeName?: string;
@@ -91,45 +78,11 @@ export function daemonTolerations(spec: PodSpecLike): Toleration[] {
   return [...have, ...add.filter((t) => !have.some((h) => same(h, t)))];
 }
 
-export const tolerates = (t: Toleration, taint: Taint) =>
-  (!t.effect || t.effect === taint.effect) &&
-  (t.operator === "Exists"
-    ? !t.key || t.key === taint.key
-    : t.key === taint.key && (t.value ?? "") === (taint.value ?? ""));
+export { tolerates };
 
-function matchesRequirement(r: NodeSelectorRequirement, value: string | undefined): boolean {
-  const has = value !== undefined;
-  switch (r.operator) {
-    case "In":
-      return has && (r.values ?? []).includes(value);
-    case "NotIn":
-      return !has || !(r.values ?? []).includes(value);
-    case "Exists":
-      return has;
-    case "DoesNotExist":
-      return !has;
-    case "Gt":
-      return has && Number(value) > Number(r.values?.[0]);
-    case "Lt":
-      return has && Number(value) < Number(r.values?.[0]);
-    default:
-      return false;
-  }
-}
-
-/** Whether a node satisfies a pod's nodeSelector and required node affinity (terms ORed, requirements ANDed). */
-export function nodeMatches(spec: PodSpecLike, node: KubeObject): boolean {
-  const labels = node.metadata.labels ?? {};
-  for (const [k, v] of Object.entries(spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  if (!terms) return true;
-  return terms.some(
-    (t) =>
-      ((t.matchExpressions ?? []).length > 0 || (t.matchFields ?? []).length > 0) &&
-      (t.matchExpressions ?? []).every((r) => matchesRequirement(r, labels[r.key])) &&
-      (t.matchFields ?? []).every((r) => r.key === "metadata.name" && matchesRequirement(r, node.metadata.name)),
-  );
-}
+/** Whether a node satisfies a pod's nodeSelector and required node affinity (the scheduler's NodeAffinity filter). */
+export const nodeMatches = (spec: PodSpecLike, node: KubeObject): boolean =>
+  matchesNodeAffinity(spec, { name: node.metadata.name ?? "", labels: node.metadata.labels ?? {}, allocatable: {} });
 
 /** Whether a daemon pod of this template should run on the node (kube's NodeShouldRunDaemonPod). */
 export function shouldRunOn(template: PodTemplate | undefined, node: KubeObject): boolean {
