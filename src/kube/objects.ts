@@ -305,16 +305,14 @@ function collectionOf(store: DocumentStore, kind: string, type: ResourceType) {
     id: (d) => idOf({ name: d.c }, type, d.o.metadata.namespace, d.o.metadata.name ?? ""),
     parent: (d) => `${d.c}/${d.o.metadata.namespace ?? ""}`,
   });
-  // list/children return bare documents: carry each row's revision into it.
-  const backend = store.backend;
+  // Listed documents carry their row's revision (their resourceVersion).
+  const withRev = ({ doc, rev }: { doc: Stored; rev: number }): Stored => ({ ...doc, rv: rev });
   return {
     getVersioned: col.getVersioned.bind(col),
     putVersioned: col.putVersioned.bind(col),
     delete: col.delete.bind(col),
-    list: (scope: ClusterRef["scope"]) =>
-      backend.list(kind, scope).map((r) => ({ ...(JSON.parse(r.body) as Stored), rv: r.rev })),
-    children: (scope: ClusterRef["scope"], parent: string) =>
-      backend.children(kind, scope, parent).map((r) => ({ ...(JSON.parse(r.body) as Stored), rv: r.rev })),
+    list: (scope: ClusterRef["scope"]) => col.listVersioned(scope).map(withRev),
+    children: (scope: ClusterRef["scope"], parent: string) => col.childrenVersioned(scope, parent).map(withRev),
   };
 }
 

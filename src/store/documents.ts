@@ -108,6 +108,16 @@ export class Collection<T> {
     return this.store.backend.listAll(this.kind).map((r) => ({ scope: scopeOf(r), doc: decode<T>(r) }));
   }
 
+  /** list, with each document's revision. */
+  listVersioned(scope: Scope): Versioned<T>[] {
+    return this.store.backend.list(this.kind, scope).map((r) => ({ doc: decode<T>(r), rev: r.rev }));
+  }
+
+  /** children, with each document's revision. */
+  childrenVersioned(scope: Scope, parent: string): Versioned<T>[] {
+    return this.store.backend.children(this.kind, scope, parent).map((r) => ({ doc: decode<T>(r), rev: r.rev }));
+  }
+
   children(scope: Scope, parent: string): T[] {
     return this.store.backend.children(this.kind, scope, parent).map((r) => decode<T>(r));
   }

@@ -54,9 +54,19 @@ export function kubernetesModule(deps: KubernetesDeps) {
   const admission = serviceAdmission({ objects });
   const caOf = (c: ClusterRef) => deps.eks.endpointOf(c)?.caPem;
 
+  // RBAC objects are read once per store revision, not on every request.
+  const rbacCache = new Map<string, { head: number; rbac: RbacObjects }>();
+  const rbacFor = (cluster: ClusterRef) => {
+    const head = objects.head();
+    const hit = rbacCache.get(clusterKey(cluster));
+    if (hit?.head === head) return hit.rbac;
+    const rbac = rbacOf(objects, cluster);
+    rbacCache.set(clusterKey(cluster), { head, rbac });
+    return rbac;
+  };
   const authorizer: Authorizer = {
     authorize(cluster, user, attrs) {
-      return eksAuthorize(user, attrs, rbacOf(objects, cluster), deps.eks.associationsFor(cluster, user));
+      return eksAuthorize(user, attrs, rbacFor(cluster), deps.eks.associationsFor(cluster, user));
     },
   };
   let kubelet: ReturnType<typeof startKubelet> | undefined;
