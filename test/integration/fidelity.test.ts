@@ -13,6 +13,7 @@ import {
   CreateServiceCommand,
   ECSClient,
   ListServicesCommand,
+  ListTaskDefinitionFamiliesCommand,
   ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
@@ -22,6 +23,13 @@ import {
   DescribeTargetGroupsCommand,
   ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  SecretsManagerClient,
+  UpdateSecretCommand,
+} from "@aws-sdk/client-secrets-manager";
 import { GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { beforeAll, describe, expect, inject, it } from "vitest";
@@ -105,6 +113,22 @@ describe("values AWS refuses", () => {
     expect(group.message.length).toBeLessThan(1000);
   });
 
+  it("ECS: ListTaskDefinitions' familyPrefix is the full family name; ListTaskDefinitionFamilies' is a prefix", async () => {
+    for (const family of ["fid-exact", "fid-exact-2"])
+      await ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family,
+          containerDefinitions: [{ name: "a", image: "busybox", memory: 64 }],
+        }),
+      );
+    const list = async (familyPrefix: string) =>
+      (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix }))).taskDefinitionArns ?? [];
+    expect(await list("fid-exact")).toEqual([expect.stringMatching(/task-definition\/fid-exact:1$/)]);
+    expect(await list("fid-ex")).toEqual([]);
+    const families = await ecs.send(new ListTaskDefinitionFamiliesCommand({ familyPrefix: "fid-ex" }));
+    expect(families.families).toEqual(["fid-exact", "fid-exact-2"]);
+  });
+
   it("ELBv2: target group names beginning internal-, malformed VPC ids", async () => {
     const create = (extra: object) =>
       elb.send(new CreateTargetGroupCommand({ Name: "fid-tg", Protocol: "HTTP", Port: 80, ...extra }));
@@ -164,6 +188,21 @@ describe("values AWS refuses", () => {
     expect(r.message).toContain("'policyName'");
     const policies = await aas.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: "ecs" }));
     expect(policies.ScalingPolicies ?? []).toEqual([]);
+  });
+
+  it("Secrets Manager: ClientRequestToken makes a retried update a no-op and another value a conflict", async () => {
+    const sm = new SecretsManagerClient(opts());
+    await sm.send(new CreateSecretCommand({ Name: "fidelity/s", SecretString: "v1" }));
+    const token = "a".repeat(32);
+    const update = (SecretString: string) =>
+      sm.send(new UpdateSecretCommand({ SecretId: "fidelity/s", SecretString, ClientRequestToken: token }));
+    const first = await update("v2");
+    const again = await update("v2");
+    expect(again.VersionId).toBe(first.VersionId);
+    expect((await refusal(update("v3"))).name).toBe("ResourceExistsException");
+    const ids = await sm.send(new ListSecretVersionIdsCommand({ SecretId: "fidelity/s" }));
+    expect(ids.Versions?.length).toBe(2);
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: "fidelity/s" }))).SecretString).toBe("v2");
   });
 
   it("STS: a tampered key id is refused, never the account root", async () => {

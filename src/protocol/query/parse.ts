@@ -91,7 +91,13 @@ function parse(model: ServiceModel, ref: ShapeRef, params: Params, key: string, 
     default: {
       const raw = params.values.get(key);
       if (raw === undefined) return undefined;
-      return scalar(shape.type, raw, path, (s) => v.check(shapeOf(model, ref), s, path), queryTypeError(params.typeError));
+      return scalar(
+        shape.type,
+        raw,
+        path,
+        (s) => v.check(shapeOf(model, ref), s, path),
+        queryTypeError(params.typeError),
+      );
     }
   }
 }
@@ -123,8 +129,7 @@ export function scalar(
     case "long": {
       const n = Number(raw);
       if (!/^[+-]?\d+$/.test(raw)) throw typeError(path, "an integer", raw);
-      if (!integerFits(type, n))
-        throw typeError(path, `a ${type === "integer" ? "32" : "64"}-bit integer`, raw);
+      if (!integerFits(type, n)) throw typeError(path, `a ${type === "integer" ? "32" : "64"}-bit integer`, raw);
       check(n);
       return n;
     }

@@ -53,7 +53,9 @@ export function taskDefinitionOperations(ecs: EcsContext): Provider<Operations> 
       const status = input.status ?? "ACTIVE";
       const all = ecs.taskDefinitions
         .list(scope)
-        .filter((d) => d.status === status && (!input.familyPrefix || d.family.startsWith(input.familyPrefix)));
+        // Despite its name, ListTaskDefinitions' familyPrefix is the full family name (AWS's docs say so);
+        // ListTaskDefinitionFamilies' is a true prefix.
+        .filter((d) => d.status === status && (!input.familyPrefix || d.family === input.familyPrefix));
       const { page, nextToken } = pageByKey(all, (d) => [d.family, d.revision], {
         descending: input.sort === "DESC",
         nextToken: input.nextToken,

@@ -124,7 +124,10 @@ export function secretOperations(c: SecretsContext): Provider<Operations> {
           LastChangedDate: at,
         };
         if (value && token) {
-          if (s.versions.some((v) => v.VersionId === token))
+          const same = s.versions.find((v) => v.VersionId === token);
+          // A retry with the same token and value is a no-op (idempotency); another value is refused.
+          if (same && c.sm.open(same) === value.text) return { ARN: s.ARN, Name: s.Name, VersionId: token };
+          if (same)
             throw secretsmanagerErrors.ResourceExistsException(
               `You can't modify an existing version, you can only create a new version. VersionId: ${token}`,
             );
