@@ -107,7 +107,11 @@ function pipeSession(ws: WebSocket, s: ExecSession, command: string[]) {
   };
   const ended = (stream?: NodeJS.ReadableStream) =>
     stream
-      ? new Promise<void>((r) => (stream.once("end", r), stream.once("close", r), stream.once("error", () => r())))
+      ? new Promise<void>((r) => {
+          stream.once("end", r);
+          stream.once("close", r);
+          stream.once("error", () => r());
+        })
       : Promise.resolve();
   // Registered before any output flows: the status goes out once both streams ended.
   const drained = Promise.all([ended(s.stdout), ended(s.stderr)]);
