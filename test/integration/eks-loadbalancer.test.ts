@@ -224,6 +224,19 @@ describe("EKS Services of type LoadBalancer and Ingresses on ELBv2", () => {
     }, "an answer through the NLB");
     expect(r.body).toBe("web");
 
+    const table = await k(["get", "service", "web"]);
+    expect(table.stdout).toContain(hostname);
+
+    // A pod that goes away leaves the target group: its target drains, the other stays healthy.
+    await k(["scale", "deployment/web", "--replicas=1"]);
+    const states = await eventually(async () => {
+      const [g] = await healthOf(lb!.LoadBalancerArn);
+      const s = (g?.targets ?? []).map((t) => t.TargetHealth.State).sort();
+      return s.join(",") === "draining,healthy" ? s : undefined;
+    }, "one healthy and one draining target");
+    expect(states).toEqual(["draining", "healthy"]);
+    expect((await curl(`http://${hostname}:80/`)).body).toBe("web");
+
     const events = await k([
       "get",
       "events",
@@ -292,6 +305,24 @@ describe("EKS Services of type LoadBalancer and Ingresses on ELBv2", () => {
     }, "/b/ through the ALB");
     expect(b.body).toBe("app-b");
     expect((await curl(`http://${hostname}/elsewhere`)).code).toBe(404);
+  });
+
+  it("keeps every load balancer, unduplicated and serving, across a Berth restart", async () => {
+    const before = (await loadBalancers()).map((l) => l.LoadBalancerArn).sort();
+    await berth.stop();
+    berth = await startBerth({
+      dataDir: berth.dataDir,
+      env: { BERTH_EKS_CREATE_MS: "200", BERTH_EKS_DELETE_MS: "300" },
+    });
+    env = { ...env, AWS_ENDPOINT_URL: berth.endpoint };
+    const ingressHost = await hostnameOf("ingress", "paths");
+    const a = await eventually(async () => {
+      const x = await curl(`http://${ingressHost}/a/`);
+      return x.code === 200 ? x : undefined;
+    }, "/a/ after the restart");
+    expect(a.body).toBe("app-a");
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await loadBalancers()).map((l) => l.LoadBalancerArn).sort()).toEqual(before);
   });
 
   it("deletes the load balancers and target groups with the Service and the Ingress", async () => {
