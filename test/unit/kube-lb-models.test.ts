@@ -105,12 +105,13 @@ describe("targets", () => {
     expect(podTargets([s], { name: "other", protocol: "TCP" })).toEqual([]);
   });
 
-  it("keeps Ready nodes that are not excluded or being deleted", () => {
+  it("keeps Ready nodes that are not excluded, being deleted or Fargate", () => {
     const nodes = [
       node("a"),
       node("b", false),
       node("c", true, { labels: { "node.kubernetes.io/exclude-from-external-load-balancers": "" } }),
       node("d", true, { deletionTimestamp: "2026-01-01T00:00:00Z" }),
+      node("fargate-ip-1", true, { labels: { "eks.amazonaws.com/compute-type": "fargate" } }),
     ];
     expect(eligibleNodes(nodes).map((n) => n.metadata.name)).toEqual(["a"]);
   });

@@ -78,8 +78,10 @@ export interface DeployResult {
 }
 
 /**
- * Makes ELBv2 hold exactly the stack. `onChange` is called once, before the first change (the
- * controllers record their "Ensuring…" event there); nothing is called when all is in place.
+ * Makes ELBv2 hold exactly the stack. `onChange` is called once, before the first change to the
+ * load balancer, its listeners, rules or target groups (the controllers record their "Ensuring…"
+ * event there); target registrations follow the pods quietly, as the controller's target group
+ * bindings do.
  */
 export async function deployStack(
   api: Elbv2Api,
@@ -227,14 +229,12 @@ export async function deployStack(
     }));
     const { register, deregister } = diffTargets(want.targets, observedTargets);
     if (deregister.length) {
-      change();
       await api.send(scope, "DeregisterTargets", {
         TargetGroupArn: arn,
         Targets: deregister.map((t) => ({ Id: t.id, Port: t.port })),
       });
     }
     if (register.length) {
-      change();
       await api.send(scope, "RegisterTargets", {
         TargetGroupArn: arn,
         Targets: register.map((t) => ({ Id: t.id, Port: t.port })),

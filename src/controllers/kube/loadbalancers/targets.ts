@@ -9,6 +9,7 @@ import { instanceIdOf, type Target } from "./stack.js";
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 /** Nodes with this label get no load balancer traffic (kube's service controller and the LBC honour it). */
 export const EXCLUDE_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers";
+export const COMPUTE_TYPE_LABEL = "eks.amazonaws.com/compute-type";
 
 interface Slice {
   endpoints?: { addresses?: string[]; conditions?: { ready?: boolean; terminating?: boolean } }[];
@@ -35,11 +36,13 @@ export function podTargets(slices: KubeObject[], port: Pick<ServicePort, "name" 
   return [...out.values()].sort(byTarget);
 }
 
-/** The nodes that take load balancer traffic: Ready, not being deleted, not excluded. */
+/** The nodes that take load balancer traffic: Ready, not being deleted, not excluded, not Fargate. */
 export function eligibleNodes(nodes: KubeObject[]): KubeObject[] {
   return nodes.filter((n) => {
     if (n.metadata.deletionTimestamp) return false;
     if (n.metadata.labels?.[EXCLUDE_LABEL] !== undefined) return false;
+    // Fargate pods have no node port to send to: instance targets skip their nodes, as the controller does.
+    if (n.metadata.labels?.[COMPUTE_TYPE_LABEL] === "fargate") return false;
     const conditions = ((n.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ??
       []) as { type: string; status: string }[];
     return conditions.some((c) => c.type === "Ready" && c.status === "True");
