@@ -114,6 +114,7 @@ async function main() {
     dataDir: config.dataDir,
     eks,
     registryAuth: ecr.pullCredentials,
+    elbv2: elbv2.api,
   });
   const modules: ServiceModule[] = [
     iam,

@@ -329,6 +329,26 @@ const COLUMNS: Record<string, Column[]> = {
     }),
     col("Message", (o) => ((o.message as string) ?? "").trim()),
   ],
+  "networking.k8s.io/ingresses": [
+    name,
+    col("Class", (o) => spec(o).ingressClassName ?? "<none>"),
+    col("Hosts", (o) => {
+      const hosts = ((spec(o).rules ?? []) as Any[]).map((r) => r.host).filter(Boolean);
+      return hosts.length ? hosts.join(",") : "*";
+    }),
+    col("Address", (o) => ((status(o).loadBalancer?.ingress ?? []) as Any[]).map((i) => i.ip || i.hostname).join(",")),
+    col("Ports", (o) => (((spec(o).tls ?? []) as Any[]).length ? "80, 443" : "80")),
+    age,
+  ],
+  "networking.k8s.io/ingressclasses": [
+    name,
+    col("Controller", (o) => spec(o).controller ?? ""),
+    col("Parameters", (o) => {
+      const p = spec(o).parameters;
+      return p ? `${p.kind}/${p.name}` : "<none>";
+    }),
+    age,
+  ],
   "coordination.k8s.io/leases": [name, col("Holder", (o) => spec(o).holderIdentity ?? ""), age],
   "/persistentvolumeclaims": [
     name,

@@ -86,6 +86,7 @@ export const BUILTIN_RESOURCES: readonly ResourceType[] = [
   row("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false),
   row("storage.k8s.io", "v1", "storageclasses", "StorageClass", false, { shortNames: ["sc"] }),
   row("networking.k8s.io", "v1", "ingresses", "Ingress", true, { shortNames: ["ing"], status: true }),
+  row("networking.k8s.io", "v1", "ingressclasses", "IngressClass", false),
   row("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false, {
     verbs: ["create"],
   }),

@@ -2,6 +2,7 @@ import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
 import { bootstrapClusterObjects, startKubeControllers } from "../../controllers/kube/index.js";
 import { startKubelet } from "../../controllers/kube/kubelet/index.js";
+import { type Elbv2Api, startLoadBalancerControllers } from "../../controllers/kube/loadbalancers/index.js";
 import {
   bootstrapServices,
   createPodNetworking,
@@ -31,6 +32,8 @@ export interface KubernetesDeps {
   dataDir: string;
   eks: EksModule;
   registryAuth?: (image: string) => RegistryAuth | undefined;
+  /** ELBv2, for Services of type LoadBalancer and Ingresses of class alb (none: they stay pending). */
+  elbv2?: Elbv2Api;
 }
 
 const RBAC = {
@@ -120,6 +123,7 @@ export function kubernetesModule(deps: KubernetesDeps) {
 
   let controllers: ReturnType<typeof startKubeControllers> | undefined;
   let services: ReturnType<typeof startServiceNetworking> | undefined;
+  let loadBalancers: ReturnType<typeof startLoadBalancerControllers> | undefined;
   return serviceModule({
     name: "kubernetes",
     definitions: [],
@@ -127,6 +131,8 @@ export function kubernetesModule(deps: KubernetesDeps) {
     async start() {
       controllers = startKubeControllers({ objects, clusters, clock, logger, caPem: caOf, admission });
       services = startServiceNetworking({ objects, clusters, networking, runtime: deps.runtime, clock, logger });
+      if (deps.elbv2)
+        loadBalancers = startLoadBalancerControllers({ objects, clusters, elbv2: deps.elbv2, clock, logger });
       kubelet = startKubelet({
         objects,
         runtime: deps.runtime,
@@ -142,6 +148,7 @@ export function kubernetesModule(deps: KubernetesDeps) {
     },
     async stop() {
       await kubelet?.stop();
+      await loadBalancers?.stop();
       await services?.stop();
       await controllers?.stop();
     },

@@ -3,6 +3,7 @@ import type { Logger } from "../../core/logger.js";
 import { DataPlane } from "../../lb/plane.js";
 import type { DocumentStore } from "../../store/documents.js";
 import { serviceModule } from "../module.js";
+import { elbv2ApiOf } from "./kube.js";
 import { elbv2Service } from "./provider.js";
 
 /**
@@ -25,6 +26,8 @@ export function elbv2Module(deps: { store: DocumentStore; clock: TimerClock; log
     definitions: [elbv2.service],
     iam: { prefixes: { elbv2: "elasticloadbalancing" } },
     loadBalancing: elbv2.loadBalancing,
+    /** The API as the Kubernetes load balancer controllers call it (Services of type LoadBalancer, Ingresses). */
+    api: elbv2ApiOf(elbv2.service),
     plane,
     start: () => plane.start(),
     stop: () => plane.stop(),

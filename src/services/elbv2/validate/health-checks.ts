@@ -90,8 +90,13 @@ export function healthCheckSettings(
           ? 6
           : 10
       : base.timeoutSeconds);
-  if (timeoutSeconds >= intervalSeconds)
-    throw invalid(`Health check timeout '${timeoutSeconds}' must be smaller than the interval '${intervalSeconds}'`);
+  // NLB target groups take a timeout equal to the interval (the AWS Load Balancer Controller's default is 10 and 10).
+  if (tg.protocol === "TCP" ? timeoutSeconds > intervalSeconds : timeoutSeconds >= intervalSeconds)
+    throw invalid(
+      tg.protocol === "TCP"
+        ? `Health check timeout '${timeoutSeconds}' must not be greater than the interval '${intervalSeconds}'`
+        : `Health check timeout '${timeoutSeconds}' must be smaller than the interval '${intervalSeconds}'`,
+    );
   return {
     enabled,
     protocol: protocol as HealthCheckSettings["protocol"],
