@@ -70,6 +70,7 @@ export function eksModule(deps: EksDeps) {
   });
   // Compute sources (node groups, Fargate profiles): "this cluster has compute of mine".
   const compute: ((cluster: ClusterRef) => boolean)[] = [];
+  compute.push((cluster) => fargate.hasActive(cluster));
   return serviceModule({
     name: "eks",
     definitions: [eks.service],

@@ -8,12 +8,11 @@
  */
 import { createHash } from "node:crypto";
 import type { KubeObject } from "../../../kube/types.js";
+import { HOSTED_BY_ANNOTATION } from "../kubelet/node.js";
 import type { Pod } from "../kubelet/types.js";
 import { FARGATE_PROFILE_LABEL, FARGATE_SCHEDULER, type FargateProfileView } from "./profiles.js";
 import { type FargateSize, podFargateSize, sizeResources } from "./size.js";
 
-/** The contract of the kubelet: a Node with this annotation is run by that Berth host. */
-export const HOSTED_BY_ANNOTATION = "berth.dev/hosted-by";
 export const FARGATE_PROFILE_ANNOTATION = "eks.amazonaws.com/fargate-profile";
 export const CAPACITY_ANNOTATION = "CapacityProvisioned";
 export const COMPUTE_TYPE_LABEL = "eks.amazonaws.com/compute-type";
