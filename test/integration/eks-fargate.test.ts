@@ -80,7 +80,7 @@ describe("EKS Fargate profiles with kubectl", () => {
       env: {
         BERTH_EKS_CREATE_MS: "200",
         BERTH_EKS_DELETE_MS: "300",
-        BERTH_EKS_FARGATE_CREATE_MS: "500",
+        BERTH_EKS_FARGATE_CREATE_MS: "2500",
         BERTH_EKS_FARGATE_DELETE_MS: "500",
       },
     });
@@ -284,7 +284,19 @@ describe("EKS Fargate profiles with kubectl", () => {
     await eventually(async () => {
       const ns = await nodes();
       return ns.length > 0 && ns.every((n) => !n.metadata.name.startsWith("fargate-")) ? true : undefined;
-    }, "the Fargate nodes to go (and the stand-in node to come back)");
+    }, "the Fargate nodes to go (and the stand-in node to come back)").catch(async (e) => {
+      console.log((await k(["get", "nodes,pods", "-A", "-o", "wide"])).stdout);
+      console.log((await k(["get", "pods", "-n", "game", "-o", "yaml"])).stdout.slice(0, 6000));
+      console.log(
+        berth
+          .output()
+          .split("\n")
+          .filter((l) => /argate|stand-in|node/.test(l))
+          .slice(-40)
+          .join("\n"),
+      );
+      throw e;
+    });
     const after = await eventually(async () => {
       const ps = (await podsIn("game")).filter(
         (p) => p.metadata.labels?.app === "web" && !before.includes(p.metadata.name),

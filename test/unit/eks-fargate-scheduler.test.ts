@@ -116,6 +116,15 @@ describe("fargate-scheduler over the object store", () => {
     }, "the pod's deletion");
   });
 
+  it("removes the node of a pod that goes after its profile is gone", async () => {
+    createPod("web");
+    const node = await until(() => getPod("web")?.spec.nodeName, "the binding");
+    profiles = [];
+    await until(() => !getPod("web") || getPod("web")?.metadata.deletionTimestamp, "the pod's deletion");
+    objects.delete(cluster, R.pods, "game", "web", { gracePeriodSeconds: 0 });
+    await until(() => !objects.get(cluster, R.nodes, undefined, node), "the node's removal");
+  });
+
   it("leaves pods of other namespaces to the default scheduler", async () => {
     createPod("api", "other");
     await new Promise((r) => setTimeout(r, 100));

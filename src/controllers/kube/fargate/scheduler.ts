@@ -17,7 +17,7 @@ import { WorkQueue } from "../../work-queue.js";
 import { recordEvent } from "../kubelet/events.js";
 import { rfc3339 } from "../kubelet/plan.js";
 import type { Pod, PodCondition } from "../kubelet/types.js";
-import { CAPACITY_ANNOTATION, type FargateAction, planFargate } from "./plan.js";
+import { CAPACITY_ANNOTATION, COMPUTE_TYPE_LABEL, type FargateAction, planFargate } from "./plan.js";
 import { FARGATE_SCHEDULER, type FargateProfileSource } from "./profiles.js";
 import { capacityProvisioned } from "./size.js";
 
@@ -59,12 +59,19 @@ export function startFargateScheduler(deps: FargateSchedulerDeps): FargateSchedu
   const pass = (cluster: ClusterRef) => {
     const profiles = deps.profiles.profiles(cluster);
     const pods = objects.list(cluster, R.pods).items as Pod[];
-    if (!profiles.length && !pods.some((p) => p.spec?.schedulerName === FARGATE_SCHEDULER)) return;
+    const nodes = objects.list(cluster, R.nodes).items;
+    // Nothing of Fargate's here (no profile, pod or node): nothing to do.
+    if (
+      !profiles.length &&
+      !pods.some((p) => p.spec?.schedulerName === FARGATE_SCHEDULER) &&
+      !nodes.some((n) => n.metadata.labels?.[COMPUTE_TYPE_LABEL] === "fargate")
+    )
+      return;
     const host = deps.hosts.list()[0];
     if (!host) return;
     const actions = planFargate({
       pods,
-      nodes: objects.list(cluster, R.nodes).items,
+      nodes,
       profiles,
       region: cluster.scope.region,
       hostId: host.id,
