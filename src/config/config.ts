@@ -46,6 +46,9 @@ export interface EksServiceConfig {
   deleteDelayMs: number;
   /** How long an UpdateClusterVersion / UpdateClusterConfig is InProgress (ms). */
   updateDelayMs: number;
+  /** How long a new Fargate profile is CREATING / a deleted one DELETING (ms). */
+  fargateCreateDelayMs: number;
+  fargateDeleteDelayMs: number;
 }
 
 export interface TaskEndpointConfig {
@@ -151,6 +154,8 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       createDelayMs: Number(env.BERTH_EKS_CREATE_MS ?? 3000),
       deleteDelayMs: Number(env.BERTH_EKS_DELETE_MS ?? 2000),
       updateDelayMs: Number(env.BERTH_EKS_UPDATE_MS ?? 3000),
+      fargateCreateDelayMs: Number(env.BERTH_EKS_FARGATE_CREATE_MS ?? 2000),
+      fargateDeleteDelayMs: Number(env.BERTH_EKS_FARGATE_DELETE_MS ?? 2000),
     },
   };
 }

@@ -22,6 +22,10 @@ export interface EksConfig {
   deleteDelayMs: number;
   /** How long an update is InProgress. */
   updateDelayMs: number;
+  /** How long a new Fargate profile is CREATING (AWS: a few minutes; default: createDelayMs). */
+  fargateCreateDelayMs?: number;
+  /** How long a deleted Fargate profile is DELETING (default: deleteDelayMs). */
+  fargateDeleteDelayMs?: number;
 }
 
 export const clusterNotFound = (name: string) =>

@@ -1,6 +1,7 @@
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
 import { bootstrapClusterObjects, startKubeControllers } from "../../controllers/kube/index.js";
+import { fargateAdmission, startFargateScheduler } from "../../controllers/kube/fargate/index.js";
 import { startKubelet } from "../../controllers/kube/kubelet/index.js";
 import { type Elbv2Api, startLoadBalancerControllers } from "../../controllers/kube/loadbalancers/index.js";
 import {
@@ -11,7 +12,14 @@ import {
 } from "../../controllers/kube/networking/index.js";
 import type { HostRegistry } from "../../hosts/registry.js";
 import { eksAuthorize } from "../../kube/access-policies.js";
-import type { Authorizer, ClusterEndpoint, KubeApiEndpoints, PodExec, PodLogs } from "../../kube/contracts.js";
+import type {
+  Admission,
+  Authorizer,
+  ClusterEndpoint,
+  KubeApiEndpoints,
+  PodExec,
+  PodLogs,
+} from "../../kube/contracts.js";
 import { ObjectStore } from "../../kube/objects.js";
 import { bootstrapRbac, type RbacObjects } from "../../kube/rbac.js";
 import { BUILTIN_RESOURCES, builtin } from "../../kube/resources.js";
@@ -56,7 +64,8 @@ export function kubernetesModule(deps: KubernetesDeps) {
   // The kubelet lends a cluster without compute of its own the Docker host as a stand-in node.
   const kubeletClusters = () => clusters().map((c) => ({ ...c, standInNode: !deps.eks.hasOwnCompute(c) }));
   const networking = createPodNetworking({ runtime: deps.runtime, logger });
-  const admission = serviceAdmission({ objects });
+  const admissions = [serviceAdmission({ objects }), fargateAdmission(deps.eks.fargateProfiles)];
+  const admission = chainAdmission(admissions);
   const caOf = (c: ClusterRef) => deps.eks.endpointOf(c)?.caPem;
 
   // RBAC objects are read once per store revision, not on every request.
@@ -85,7 +94,7 @@ export function kubernetesModule(deps: KubernetesDeps) {
     objects,
     authenticator: deps.eks.authenticator,
     authorizer,
-    admission: [admission],
+    admission: admissions,
     logs,
     exec,
     logger,
@@ -124,6 +133,7 @@ export function kubernetesModule(deps: KubernetesDeps) {
   let controllers: ReturnType<typeof startKubeControllers> | undefined;
   let services: ReturnType<typeof startServiceNetworking> | undefined;
   let loadBalancers: ReturnType<typeof startLoadBalancerControllers> | undefined;
+  let fargate: ReturnType<typeof startFargateScheduler> | undefined;
   return serviceModule({
     name: "kubernetes",
     definitions: [],
@@ -145,14 +155,28 @@ export function kubernetesModule(deps: KubernetesDeps) {
         clusterCa: caOf,
         registryAuth: deps.registryAuth,
       });
+      fargate = startFargateScheduler({
+        objects,
+        clusters,
+        profiles: deps.eks.fargateProfiles,
+        hosts: deps.hosts,
+        clock,
+        logger,
+      });
     },
     async stop() {
+      await fargate?.stop();
       await kubelet?.stop();
       await loadBalancers?.stop();
       await services?.stop();
       await controllers?.stop();
     },
   });
+}
+
+/** Admission steps run in order, as the API server runs its list (the controllers take one). */
+function chainAdmission(steps: Admission[]): Admission {
+  return { admit: (c, op, type, obj, old) => steps.reduce((o, a) => a.admit(c, op, type, o, old), obj) };
 }
 
 function rbacOf(objects: ObjectStore, cluster: ClusterRef): RbacObjects {

@@ -48,10 +48,12 @@ export function eksModule(deps: EksDeps) {
     endpoints: () => endpoints,
     onError: (err, what) => deps.logger.warn({ err: (err as Error).message }, `${what} failed`),
   });
-  const { context } = eks;
+  const { context, fargate } = eks;
   const settleAll = async () => {
     for (const { scope, doc } of context.records.clusters.listAll()) await context.settle(scope, doc.name);
+    fargate.settleAll();
   };
+  context.guards.push((cluster) => fargate.deletionGuard(cluster));
   const loop = periodic(settleAll, {
     name: "EKS cluster lifecycle",
     everyMs: deps.tickMs ?? 250,
@@ -68,6 +70,7 @@ export function eksModule(deps: EksDeps) {
   });
   // Compute sources (node groups, Fargate profiles): "this cluster has compute of mine".
   const compute: ((cluster: ClusterRef) => boolean)[] = [];
+  compute.push((cluster) => fargate.hasActive(cluster));
   return serviceModule({
     name: "eks",
     definitions: [eks.service],
@@ -99,6 +102,8 @@ export function eksModule(deps: EksDeps) {
       const c = context.records.clusters.get(ref.scope, ref.name);
       return c ? context.endpointOf(ref.scope, c) : undefined;
     },
+    /** The clusters' Fargate profiles, as EKS's Fargate admission and fargate-scheduler read them. */
+    fargateProfiles: fargate.source(),
     /** Wires the API server's listeners in (before start). */
     useEndpoints(e: KubeApiEndpoints) {
       endpoints = e;

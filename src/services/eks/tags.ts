@@ -2,6 +2,7 @@ import type { Scope } from "../../core/ids.js";
 import { eksErrors } from "../../protocol/generated/errors/eks.js";
 import type { Operations } from "../../protocol/generated/types/eks.js";
 import type { Provider } from "../../protocol/service.js";
+import { fargateProfileCollection } from "../../store/schema/eks-fargate.js";
 import type { EksContext } from "./context.js";
 
 const badRequest = (message: string) => eksErrors.BadRequestException(message);
@@ -20,6 +21,7 @@ export function checkTagMap(tags: Record<string, string>, existing: Record<strin
 /** Tags of clusters and access entries, by ARN. */
 export function tagOperations(eks: EksContext): Provider<Operations> {
   const { clusters, accessEntries } = eks.records;
+  const fargateProfiles = fargateProfileCollection(eks.store);
   const resource = (arn: string) => {
     const c = clusters.byArn(arn);
     if (c)
@@ -29,6 +31,12 @@ export function tagOperations(eks: EksContext): Provider<Operations> {
       return {
         tags: e.doc.tags,
         save: (tags: Record<string, string>) => accessEntries.put(e.scope, { ...e.doc, tags }),
+      };
+    const f = fargateProfiles.byArn(arn);
+    if (f)
+      return {
+        tags: f.doc.tags,
+        save: (tags: Record<string, string>) => fargateProfiles.put(f.scope, { ...f.doc, tags }),
       };
     throw eksErrors.NotFoundException(`Resource was not found: ${arn}`);
   };
