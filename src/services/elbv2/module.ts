@@ -25,6 +25,8 @@ export function elbv2Module(deps: { store: DocumentStore; clock: TimerClock; log
     definitions: [elbv2.service],
     iam: { prefixes: { elbv2: "elasticloadbalancing" } },
     loadBalancing: elbv2.loadBalancing,
+    /** The typed ELBv2 operations (ECS Express Mode creates its load balancers through them). */
+    api: elbv2.provider,
     plane,
     start: () => plane.start(),
     stop: () => plane.stop(),
