@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand } from "@aws-sdk/client-application-auto-scaling";
@@ -32,6 +32,7 @@ import { BUSYBOX_IMAGE } from "../support/images.js";
 /** The listener port of Express Mode's shared load balancers in this test (AWS: 443; Berth's default: 80). */
 const PORT = 8086;
 const suffix = Date.now().toString(36);
+const AWS_CLI_V1 = "/root/.pyenv/versions/3.11.7/bin/aws";
 
 const trust = (service: string) =>
   JSON.stringify({
@@ -52,9 +53,9 @@ describe("ECS Express Mode: one call → a service, a load balancer, scaling and
   let infrastructureRoleArn = "";
   let serviceArn = "";
 
-  const cli = (...args: string[]) =>
+  const cliWith = (bin: string, ...args: string[]) =>
     JSON.parse(
-      execFileSync("/usr/bin/aws", ["--endpoint-url", berth.endpoint, "--output", "json", ...args], {
+      execFileSync(bin, ["--endpoint-url", berth.endpoint, "--output", "json", ...args], {
         encoding: "utf8",
         env: {
           ...process.env,
@@ -65,6 +66,9 @@ describe("ECS Express Mode: one call → a service, a load balancer, scaling and
         },
       }),
     );
+  /** The AWS CLI v2 (2.9 predates Express Mode) and v1 (whose botocore has the express-gateway-service commands). */
+  const cli = (...args: string[]) => cliWith("/usr/bin/aws", ...args);
+  const cliV1 = (...args: string[]) => cliWith(AWS_CLI_V1, ...args);
 
   /** An image whose httpd on 8080 serves `version` at / and answers the default health path /ping. */
   const buildAndPush = (version: string) => {
@@ -321,6 +325,67 @@ describe("ECS Express Mode: one call → a service, a load balancer, scaling and
       throw new Error(`${(err as Error).message}\n${await diagnose(tgArn)}`);
     });
     expect(curl("other.example.com", address)).toMatch(/404$/); // the listener's default: no such service
+
+    // A second service, from the AWS CLI, shares the load balancer with its own host-header rule.
+    if (existsSync(AWS_CLI_V1)) {
+      const api = cliV1(
+        "ecs",
+        "create-express-gateway-service",
+        "--service-name",
+        "api",
+        "--execution-role-arn",
+        executionRoleArn,
+        "--infrastructure-role-arn",
+        infrastructureRoleArn,
+        "--primary-container",
+        JSON.stringify({ image: v2, containerPort: 8080 }),
+        "--cpu",
+        "256",
+        "--memory",
+        "512",
+      ).service;
+      const apiEndpoint = api.activeConfigurations[0].ingressPaths[0].endpoint;
+      const apiRevision = cliV1(
+        "ecs",
+        "describe-service-revisions",
+        "--service-revision-arns",
+        api.activeConfigurations[0].serviceRevisionArn,
+      ).serviceRevisions[0];
+      const apiIngress = apiRevision.ecsManagedResources.ingressPaths[0];
+      expect(apiIngress.loadBalancer.arn).toBe(lbArn);
+      await elb.send(
+        new ModifyTargetGroupCommand({
+          TargetGroupArn: apiIngress.targetGroups[0].arn,
+          HealthCheckIntervalSeconds: 5,
+          HealthCheckTimeoutSeconds: 2,
+        }),
+      );
+      await waitFor(
+        "v2 at the api URL",
+        async () => curl(apiEndpoint, address),
+        (out) => out === "v2\n\n200",
+        60_000,
+        500,
+      );
+      expect(curl(endpoint, address)).toBe("v1\n\n200"); // each name to its own service
+      const deleted = cliV1("ecs", "delete-express-gateway-service", "--service-arn", api.serviceArn).service;
+      expect(deleted.status.statusCode).toBe("DRAINING");
+      await waitFor(
+        "api INACTIVE",
+        async () => cliV1("ecs", "describe-express-gateway-service", "--service-arn", api.serviceArn).service,
+        (s: { status: { statusCode: string } }) => s.status.statusCode === "INACTIVE",
+        60_000,
+        500,
+      );
+      // The load balancer stays for the first service; the api's target group is gone.
+      expect(
+        (await elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers!.map((l) => l.LoadBalancerArn),
+      ).toEqual([lbArn]);
+      expect(
+        ((await elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? []).map((g) => g.TargetGroupArn),
+      ).toEqual([...groupsBefore.map((g) => g.TargetGroupArn), tgArn]);
+      expect(curl(apiEndpoint, address)).toMatch(/404$/);
+    }
 
     // Update to a new image: a new task definition revision, rolled out.
     const updated = (

@@ -146,7 +146,13 @@ export function expressOperations(deps: {
   const view = (scope: Scope, r: ExpressServiceRecord, include: string[] = ["TAGS"]): ECSExpressGatewayService => {
     const svc = ecsService(scope, r);
     const live = new Set((svc?.deployments ?? []).map((d) => d.taskDefinition));
-    const active = r.configurations.filter((c, i) => i === 0 || live.has(c.taskDefinitionArn));
+    // The newest configuration, and each older one whose tasks still run (the newest per task definition).
+    const active = r.configurations.filter(
+      (c, i) =>
+        i === 0 ||
+        (live.has(c.taskDefinitionArn) &&
+          !r.configurations.slice(0, i).some((n) => n.taskDefinitionArn === c.taskDefinitionArn)),
+    );
     const primary = svc?.deployments.find((d) => d.status === "PRIMARY");
     const status = statusOf(scope, r);
     return {
