@@ -60,6 +60,8 @@ export function buildChain({ config, services, logger, identity, clock = systemC
     if (target) ex.service = byTarget.get(target.slice(0, target.lastIndexOf(".")));
     ex.claim = readClaim(ex.req);
     if (!ex.service && ex.claim) ex.service = bySigningName.get(ex.claim.service);
+    // Unsigned query-protocol calls name their service only by Action and Version.
+    if (!ex.service) ex.service = queryServiceOf(ex.req, services);
     if (!ex.service)
       throw commonErrors.UnknownService(
         `Berth could not tell which AWS service this request is for (X-Amz-Target ${target ?? "absent"}, signing name ${ex.claim?.service ?? "absent"}). Served: ${services.map((s) => s.id).join(", ")}.`,
@@ -175,4 +177,20 @@ export function buildChain({ config, services, logger, identity, clock = systemC
     }
     return { response: ex.response!, ex };
   };
+}
+
+/** The query-protocol service an Action/Version pair (in the query string or a form body) belongs to. */
+export function queryServiceOf(req: WireRequest, services: ServiceDefinition[]): ServiceDefinition | undefined {
+  const params = new URLSearchParams(req.query);
+  if ((req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded"))
+    for (const [k, v] of new URLSearchParams(req.body.toString("utf8"))) params.set(k, v);
+  const action = params.get("Action");
+  if (!action) return undefined;
+  const version = params.get("Version");
+  const candidates = services.filter((s) => {
+    const meta = s.model.metadata;
+    const query = meta.protocol === "query" || meta.protocol === "ec2" || meta.protocols?.includes("query");
+    return query && action in s.model.operations && (!version || meta.apiVersion === version);
+  });
+  return candidates.length === 1 ? candidates[0] : undefined;
 }

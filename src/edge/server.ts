@@ -56,6 +56,7 @@ export function createEdgeServer(
       method: req.method ?? "GET",
       path: url.pathname,
       query: url.searchParams,
+      rawQuery: url.search.slice(1),
       headers: req.headers as Record<string, string | undefined>,
       body,
       sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, ""),

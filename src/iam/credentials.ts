@@ -161,5 +161,14 @@ export function resolveAccessKey(
   if (found.kind === "refused") return found;
   if (/^\d{12}$/.test(accessKeyId)) return { kind: "unsigned", identity: rootIdentity(accessKeyId, accessKeyId) };
   if (rules.auth === "strict") return { kind: "refused", reason: "invalid", message: INVALID };
+  // A key id in AWS's (and Berth's) form that no one issued is a wrong or tampered key, never root.
+  if (looksIssued(accessKeyId)) return { kind: "refused", reason: "invalid", message: INVALID };
   return { kind: "unsigned", identity: rootIdentity(rules.defaultAccount, accessKeyId) };
 }
+
+/** AWS's documented example key ids: placeholders users configure, taken like any other unknown key. */
+const EXAMPLE_KEY_IDS = new Set(["AKIAIOSFODNN7EXAMPLE", "ASIAIOSFODNN7EXAMPLE", "AKIAI44QH8DHBEXAMPLE"]);
+
+/** Whether a key id has the form of an issued AWS/Berth key (AKIA/ASIA + 16 base32) and is not an example. */
+export const looksIssued = (accessKeyId: string) =>
+  /^(AKIA|ASIA)[A-Z2-7]{16}$/.test(accessKeyId) && !EXAMPLE_KEY_IDS.has(accessKeyId);

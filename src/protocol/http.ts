@@ -4,6 +4,8 @@ export interface WireRequest {
   /** Raw (still percent-encoded) path, without the query string. */
   path: string;
   query: URLSearchParams;
+  /** The query string as sent (without `?`), where it matters how it was encoded (SigV4). */
+  rawQuery?: string;
   /** Lower-case header names. */
   headers: Record<string, string | undefined>;
   body: Buffer;

@@ -88,11 +88,6 @@ export async function signatureMatches(req: WireRequest, claim: SigV4Claim, secr
     const value = req.headers[name];
     if (value !== undefined) headers[name] = value;
   }
-  const query: Record<string, string | string[]> = {};
-  for (const [k, v] of req.query) {
-    const prev = query[k];
-    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
   const signer = new SignatureV4({
     credentials: { accessKeyId: claim.accessKeyId, secretAccessKey },
     region: claim.region,
@@ -101,19 +96,48 @@ export async function signatureMatches(req: WireRequest, claim: SigV4Claim, secr
     uriEscapePath: claim.service !== "s3",
     applyChecksum: false,
   });
-  const request = new HttpRequest({
-    method: req.method,
-    protocol: "http:",
-    hostname: req.headers.host ?? "localhost",
-    path: req.path,
-    query,
-    headers,
-    body: req.body,
-  });
-  const signed = await signer.sign(request, { signingDate, signableHeaders: new Set(claim.signedHeaders) });
-  const expected = /Signature=([0-9a-f]+)/.exec(String(signed.headers.authorization))?.[1];
-  if (!expected || expected.length !== claim.signature.length) return false;
-  return timingSafeEqual(Buffer.from(expected), Buffer.from(claim.signature));
+  for (const query of queryReadings(req)) {
+    const request = new HttpRequest({
+      method: req.method,
+      protocol: "http:",
+      hostname: req.headers.host ?? "localhost",
+      path: req.path,
+      query,
+      headers,
+      body: req.body,
+    });
+    const signed = await signer.sign(request, { signingDate, signableHeaders: new Set(claim.signedHeaders) });
+    const expected = /Signature=([0-9a-f]+)/.exec(String(signed.headers.authorization))?.[1];
+    if (sameSignature(expected, claim.signature)) return true;
+  }
+  return false;
+}
+
+const sameSignature = (expected: unknown, given: string) =>
+  typeof expected === "string" &&
+  expected.length === given.length &&
+  timingSafeEqual(Buffer.from(expected), Buffer.from(given));
+
+/** Query parameters as the signer takes them (repeated names as lists), without `skip`. */
+function queryRecord(params: URLSearchParams, skip?: string): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const [k, v] of params) {
+    if (k === skip) continue;
+    const prev = query[k];
+    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return query;
+}
+
+/**
+ * The readings of a request's query a client may have signed: a raw `+` is a space to form
+ * encoders (signed as %20) and itself to AWS's canonicalisation (signed as %2B).
+ */
+function queryReadings(req: WireRequest, skip?: string): Record<string, string | string[]>[] {
+  const readings = [queryRecord(req.query, skip)];
+  if (req.rawQuery?.includes("+"))
+    readings.push(queryRecord(new URLSearchParams(req.rawQuery.replaceAll("+", "%2B")), skip));
+  return readings;
 }
 
 /** A presigned URL's claim: the SigV4 claim from its X-Amz-* query parameters, and X-Amz-Expires. */
@@ -162,12 +186,6 @@ export async function presignedSignatureMatches(
     if (value === undefined) return false;
     headers[name] = value;
   }
-  const query: Record<string, string | string[]> = {};
-  for (const [k, v] of req.query) {
-    if (k === "X-Amz-Signature") continue;
-    const prev = query[k];
-    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
   const signer = new SignatureV4({
     credentials: { accessKeyId: claim.accessKeyId, secretAccessKey, sessionToken: claim.sessionToken },
     region: claim.region,
@@ -176,27 +194,28 @@ export async function presignedSignatureMatches(
     uriEscapePath: claim.service !== "s3",
     applyChecksum: false,
   });
-  const request = new HttpRequest({
-    method: req.method,
-    protocol: "https:",
-    hostname: req.headers.host ?? "localhost",
-    path: req.path,
-    query,
-    headers,
-    body: req.body,
-  });
-  let signed: HttpRequest;
-  try {
-    signed = (await signer.presign(request, {
-      signingDate,
-      expiresIn: claim.expiresSec,
-      signableHeaders: new Set(claim.signedHeaders),
-      unhoistableHeaders: new Set(claim.signedHeaders),
-    })) as HttpRequest;
-  } catch {
-    return false;
+  for (const query of queryReadings(req, "X-Amz-Signature")) {
+    const request = new HttpRequest({
+      method: req.method,
+      protocol: "https:",
+      hostname: req.headers.host ?? "localhost",
+      path: req.path,
+      query,
+      headers,
+      body: req.body,
+    });
+    let signed: HttpRequest;
+    try {
+      signed = (await signer.presign(request, {
+        signingDate,
+        expiresIn: claim.expiresSec,
+        signableHeaders: new Set(claim.signedHeaders),
+        unhoistableHeaders: new Set(claim.signedHeaders),
+      })) as HttpRequest;
+    } catch {
+      return false;
+    }
+    if (sameSignature(signed.query["X-Amz-Signature"], claim.signature)) return true;
   }
-  const expected = signed.query["X-Amz-Signature"];
-  if (typeof expected !== "string" || expected.length !== claim.signature.length) return false;
-  return timingSafeEqual(Buffer.from(expected), Buffer.from(claim.signature));
+  return false;
 }

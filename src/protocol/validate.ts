@@ -134,7 +134,7 @@ export class Violations {
   check(shape: Shape, value: unknown, path: string) {
     const show =
       typeof value === "string"
-        ? `'${value}'`
+        ? quoteValue(value)
         : Array.isArray(value)
           ? "[...]"
           : typeof value === "object" && value !== null
@@ -186,14 +186,27 @@ export class Violations {
   }
 }
 
+/** A value as messages quote it: in quotes, cut to a short prefix (a 1 MB input is not echoed whole). */
+export const quoteValue = (value: unknown) => {
+  const text = String(value);
+  return text.length > MAX_QUOTED ? `'${text.slice(0, MAX_QUOTED)}...'` : `'${text}'`;
+};
+const MAX_QUOTED = 256;
+
 /** A value of the wrong JSON type: what AWS's deserializer rejects before validation. */
 export const serializationError = (path: string, expected: string, value: unknown) =>
   commonErrors.SerializationException(
     `Cannot deserialize '${path}': expected ${expected}, got ${value === null ? "null" : Array.isArray(value) ? "an array" : `${typeof value} ${JSON.stringify(value)?.slice(0, 60)}`}.`,
   );
 
-/** Joins a member path the way AWS names members in validation messages. */
-export const memberPath = (parent: string, member: string) => (parent ? `${parent}.${member}` : member);
+/**
+ * Joins a member path the way AWS names members in validation messages: each member with its
+ * first letter lower-cased ('roleSessionName', 'tags.1.member.key'), as AWS's services report them.
+ */
+export const memberPath = (parent: string, member: string) => {
+  const name = member.charAt(0).toLowerCase() + member.slice(1);
+  return parent ? `${parent}.${name}` : name;
+};
 
 const INT32 = 2 ** 31;
 const INT64 = 2 ** 63;

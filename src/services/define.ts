@@ -8,12 +8,17 @@ import { perRequestProtocol } from "../protocol/select.js";
 import type { Provider, ServiceDefinition, ServiceState } from "../protocol/service.js";
 
 /** The protocol of one of the model's protocol names, or undefined when Berth does not speak it. */
-function protocolFor(kind: string, model: ServiceModel, validationCode: string): Protocol | undefined {
+function protocolFor(
+  kind: string,
+  model: ServiceModel,
+  validationCode: string,
+  typeErrorCode?: string,
+): Protocol | undefined {
   switch (kind) {
     case "json":
       return awsJsonProtocol(model, validationCode);
     case "query":
-      return awsQueryProtocol(model, validationCode);
+      return awsQueryProtocol(model, validationCode, typeErrorCode);
     case "rest-json":
       return restJsonProtocol(model, validationCode);
     case "smithy-rpc-v2-cbor":
@@ -31,12 +36,17 @@ function protocolFor(kind: string, model: ServiceModel, validationCode: string):
 export function defineService<Ops>(
   id: string,
   provider: Provider<Ops>,
-  options: { validationCode: string; state?: () => ServiceState },
+  options: {
+    validationCode: string;
+    /** The query protocol's code for a value of the wrong type (default: the validation code). */
+    typeErrorCode?: string;
+    state?: () => ServiceState;
+  },
 ): ServiceDefinition {
   const model = loadModel(id);
   const kinds = model.metadata.protocols?.length ? model.metadata.protocols : [model.metadata.protocol];
   const protocols = kinds
-    .map((kind) => protocolFor(kind, model, options.validationCode))
+    .map((kind) => protocolFor(kind, model, options.validationCode, options.typeErrorCode))
     .filter((p): p is Protocol => p !== undefined);
   if (protocols.length === 0) throw new Error(`protocols ${kinds.join(", ")} of ${id} are not supported yet`);
   const protocol = protocols.length === 1 ? protocols[0] : perRequestProtocol(protocols);

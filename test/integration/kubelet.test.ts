@@ -91,6 +91,7 @@ describe("kubelet on the real Docker Engine", () => {
   let db: Db;
   let objects: ObjectStore;
   let kubelet: Kubelet | undefined;
+  let standInNode = true;
   const dataDir = mkdtempSync(join(tmpdir(), "berth-kubelet-"));
   const runtime = new DockerRuntime();
   const hosts = new HostRegistry([localDockerHost(runtime, { cpuUnits: 2048, memoryMiB: 4096 })]);
@@ -113,7 +114,7 @@ describe("kubelet on the real Docker Engine", () => {
       runtime,
       hosts,
       networking,
-      clusters: () => [{ ...cluster, version: "1.27" }],
+      clusters: () => [{ ...cluster, version: "1.27", standInNode }],
       clock: systemClock,
       logger: pino({ level: process.env.KUBELET_TEST_LOG ?? "silent" }),
       dataDir,
@@ -435,5 +436,56 @@ describe("kubelet on the real Docker Engine", () => {
       objects.delete(cluster, R.pods, "default", name, { gracePeriodSeconds: 1 });
     await waitFor("pods gone", () => !pod("crash") && !pod("ticker") && !pod("sick"), 30_000);
     await waitFor("no containers left", () => containersOf(dataDir).length === 0, 10_000);
+  });
+
+  it("runs pods on a hosted node with the capacity its maker gave it; retires the stand-in node when the cluster has its own compute", async () => {
+    const hostId = hosts.list()[0].id;
+    const name = "ip-10-0-1-23.us-east-1.compute.internal";
+    objects.create(cluster, R.nodes, {
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: {
+        name,
+        labels: { "kubernetes.io/hostname": name, "eks.amazonaws.com/nodegroup": "ng-1" },
+        annotations: { "berth.dev/hosted-by": hostId },
+      },
+      spec: { providerID: "aws:///us-east-1a/i-0123456789abcdef0" },
+      status: { capacity: { cpu: "2", memory: "3977916Ki", pods: "17" } },
+    });
+    const node = await waitFor("the hosted node Ready", () => {
+      const n = objects.get(cluster, R.nodes, undefined, name);
+      const st = n?.status as { conditions?: { type: string; status: string }[] } | undefined;
+      return st?.conditions?.find((c) => c.type === "Ready")?.status === "True" ? n : undefined;
+    });
+    const status = node.status as { capacity: Record<string, string>; allocatable: Record<string, string> };
+    expect(status.capacity).toEqual({ cpu: "2", memory: "3977916Ki", pods: "17" });
+    expect(status.allocatable).toEqual(status.capacity);
+    await waitFor("its lease", () => objects.get(cluster, R.leases, "kube-node-lease", name));
+
+    const sleeper = { containers: [{ name: "main", image: BUSYBOX_IMAGE, command: ["sleep", "600"] }] };
+    create("on-hosted", { ...sleeper, nodeSelector: { "kubernetes.io/hostname": name } });
+    create("on-stand-in", { ...sleeper, nodeSelector: { "kubernetes.io/hostname": "berth-local" } });
+    await waitFor(
+      "both Running",
+      () => pod("on-hosted")?.status?.phase === "Running" && pod("on-stand-in")?.status?.phase === "Running",
+    );
+    expect(pod("on-hosted")?.spec.nodeName).toBe(name);
+
+    // The cluster gets compute of its own: the stand-in node is cordoned, emptied and removed.
+    standInNode = false;
+    await waitFor("stand-in node gone", () => !objects.get(cluster, R.nodes, undefined, "berth-local"), 30_000);
+    expect(pod("on-stand-in")).toBeUndefined();
+    expect(pod("on-hosted")?.status?.phase).toBe("Running");
+
+    // A hosted node that is deleted no longer runs anything.
+    objects.delete(cluster, R.nodes, undefined, name);
+    await waitFor(
+      "the hosted pod's containers removed",
+      () => containersOf(dataDir, ["label=berth.kube.pod=on-hosted"]).length === 0,
+      30_000,
+    );
+    objects.delete(cluster, R.pods, "default", "on-hosted", { gracePeriodSeconds: 0 });
+    standInNode = true;
+    await waitFor("stand-in node back", () => objects.get(cluster, R.nodes, undefined, "berth-local"), 30_000);
   });
 });

@@ -143,5 +143,21 @@ describe("the edge with temporary credentials", () => {
     const r = await call({ accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "x", sessionToken: "whatever" });
     expect(r.status).toBe(200);
     expect(r.body).toContain("<Arn>arn:aws:iam::000000000000:root</Arn>");
+    const plain = await call({ accessKeyId: "test", secretAccessKey: "test" });
+    expect(plain.status).toBe(200);
+  });
+
+  it("refuses a tampered or foreign key id in AWS's form in lenient mode too, never the root", async () => {
+    now = Date.now();
+    const c = session();
+    const flip = (id: string, i: number) => id.slice(0, i) + (id[i] === "B" ? "C" : "B") + id.slice(i + 1);
+    for (const i of [5, 10, 19]) {
+      const r = await call({ accessKeyId: flip(c.AccessKeyId, i), secretAccessKey: c.SecretAccessKey });
+      expect(r.status).toBe(403);
+      expect(r.body).toContain("<Code>InvalidClientTokenId</Code>");
+      expect(r.body).not.toContain(":root");
+    }
+    const foreign = await call({ accessKeyId: "AKIA6TVCQ2ZJXYZ4ABCD", secretAccessKey: "x" });
+    expect(foreign.body).toContain("<Code>InvalidClientTokenId</Code>");
   });
 });

@@ -118,7 +118,7 @@ describe("Smithy RPC v2 CBOR protocol (CloudWatch)", () => {
         MetricData: [{ MetricName: "m", Timestamp: at, Value: 1.5, Values: [1, 2], Counts: [1, 1] }],
       },
     });
-    expect(() => cbor.parse(req("PutMetricData", { MetricData: [] }))).toThrow(/Namespace/);
+    expect(() => cbor.parse(req("PutMetricData", { MetricData: [] }))).toThrow(/'namespace'/);
     expect(() => cbor.parse({ ...req("ListMetrics", {}), body: hex("ff") })).toThrow(/not valid CBOR/);
     expect(() => cbor.parse(req("NoSuchOperation", {}))).toThrow(/not recognized/);
   });

@@ -16,9 +16,12 @@ const ecsModel = loadModel("ecs");
 const ecs = awsJsonProtocol(ecsModel, "ClientException");
 const ecr = awsJsonProtocol(loadModel("ecr"), "InvalidParameterException");
 const cloudwatchJson = awsJsonProtocol(loadModel("cloudwatch"), "InvalidParameterValue");
-const cloudwatchQuery = awsQueryProtocol(loadModel("cloudwatch"), "InvalidParameterValue");
-const elb = awsQueryProtocol(loadModel("elbv2"), "ValidationError");
-const sts = awsQueryProtocol(loadModel("sts"), "ValidationError");
+const cloudwatchModel = loadModel("cloudwatch");
+const elbModel = loadModel("elbv2");
+const stsModel = loadModel("sts");
+const cloudwatchQuery = awsQueryProtocol(cloudwatchModel, "InvalidParameterValue");
+const elb = awsQueryProtocol(elbModel, "ValidationError");
+const sts = awsQueryProtocol(stsModel, "ValidationError", "MalformedInput");
 const eks = restJsonProtocol(loadModel("eks"), "InvalidParameterException");
 
 const ECS = "AmazonEC2ContainerServiceV20141113";
@@ -31,13 +34,22 @@ const json = (target: string | undefined, body: string | Buffer): WireRequest =>
   body: Buffer.isBuffer(body) ? body : Buffer.from(body),
 });
 
-const form = (body: string): WireRequest => ({
-  method: "POST",
-  path: "/",
-  query: new URLSearchParams(),
-  headers: { "content-type": "application/x-www-form-urlencoded" },
-  body: Buffer.from(body),
-});
+/** A form request; without a Version, the API version of the query model that has the Action is added. */
+const form = (body: string): WireRequest => {
+  const params = new URLSearchParams(body);
+  const action = params.get("Action");
+  const model = [elbModel, stsModel, cloudwatchModel].find(
+    (m) => action !== null && Object.hasOwn(m.operations, action),
+  );
+  const versioned = params.has("Version") || !model ? body : `${body}&Version=${model.metadata.apiVersion}`;
+  return {
+    method: "POST",
+    path: "/",
+    query: new URLSearchParams(),
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: Buffer.from(versioned),
+  };
+};
 
 const rest = (method: string, path: string, body = "", query = ""): WireRequest => ({
   method,
@@ -151,7 +163,7 @@ describe("awsJson: malformed requests are 4xx", () => {
       expect(cloudwatchJson.parse(req).input.StartTime).toEqual(new Date(1000));
       return;
     }
-    expectRejected(cloudwatchJson, req, "SerializationException", /'StartTime'.*timestamp/);
+    expectRejected(cloudwatchJson, req, "SerializationException", /'startTime'.*timestamp/);
   });
 
   it.each([
@@ -219,12 +231,36 @@ describe("awsJson: malformed requests are 4xx", () => {
 describe("awsQuery: malformed requests are 4xx", () => {
   it.each([
     ["no Action", "Version=2015-12-01", /Missing Action/],
-    ["an unknown Action", "Action=LaunchRocket&Version=2015-12-01", /LaunchRocket is not valid/],
-    ["Action=toString", "Action=toString", /toString is not valid/],
-    ["Action=__proto__", "Action=__proto__", /__proto__ is not valid/],
+    [
+      "an unknown Action",
+      "Action=LaunchRocket&Version=2015-12-01",
+      /^Could not find operation LaunchRocket for version 2015-12-01$/,
+    ],
+    ["Action=toString", "Action=toString&Version=2015-12-01", /operation toString for version/],
+    ["Action=__proto__", "Action=__proto__&Version=2015-12-01", /operation __proto__ for version/],
     ["a JSON body", '{"Action":"DescribeLoadBalancers"}', /Missing Action/],
+    [
+      "another Version",
+      "Action=DescribeLoadBalancers&Version=2012-06-01",
+      /^Could not find operation DescribeLoadBalancers for version 2012-06-01$/,
+    ],
+    [
+      "an empty Version",
+      "Action=DescribeLoadBalancers&Version=",
+      /^Could not find operation DescribeLoadBalancers for version $/,
+    ],
   ])("%s → InvalidAction", (_what, body, message) => {
     expectRejected(elb, form(body), "InvalidAction", message);
+  });
+
+  it("no Version → InvalidAction naming NO_VERSION_SPECIFIED, as AWS does", () => {
+    const req = { ...form("Action=DescribeLoadBalancers"), body: Buffer.from("Action=DescribeLoadBalancers") };
+    expectRejected(
+      elb,
+      req,
+      "InvalidAction",
+      /^Could not find operation DescribeLoadBalancers for version NO_VERSION_SPECIFIED$/,
+    );
   });
 
   const createRule = (extra: string) =>
@@ -233,18 +269,37 @@ describe("awsQuery: malformed requests are 4xx", () => {
     );
 
   it.each([
-    ["a word for an integer", "Priority=ten", /'Priority'.*an integer/],
-    ["a fraction for an integer", "Priority=1.5", /'Priority'.*an integer/],
-    ["hex for an integer", "Priority=0x10", /'Priority'.*an integer/],
-    ["an integer beyond 32 bits", "Priority=99999999999", /'Priority'.*32-bit integer/],
-    ["yes for a boolean", "Actions.member.1.ForwardConfig.TargetGroupStickinessConfig.Enabled=yes", /true or false/],
-  ])("%s → SerializationException naming the member", (_what, extra, message) => {
-    expectRejected(elb, createRule(extra), "SerializationException", message);
+    ["a word for an integer", "Priority=ten", /Value 'ten' at 'priority'.*an integer/],
+    ["a fraction for an integer", "Priority=1.5", /'priority'.*an integer/],
+    ["hex for an integer", "Priority=0x10", /'priority'.*an integer/],
+    ["an integer beyond 32 bits", "Priority=99999999999", /'priority'.*32-bit integer/],
+    [
+      "yes for a boolean",
+      "Actions.member.1.ForwardConfig.TargetGroupStickinessConfig.Enabled=yes",
+      /'actions\.1\.member\.forwardConfig\.targetGroupStickinessConfig\.enabled'.*true or false/,
+    ],
+  ])("%s → the service's ValidationError naming the member", (_what, extra, message) => {
+    expectRejected(elb, createRule(extra), "ValidationError", message);
   });
 
-  it.each([["yesterday"], ["2026-13-01T00:00:00Z"], [""]])("a bad timestamp %j → SerializationException", (ts) => {
+  it("STS answers a value of the wrong type with MalformedInput; the first of repeated parameters counts", () => {
+    const assume = (extra: string) =>
+      form(`Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fr&RoleSessionName=ss&${extra}`);
+    expectRejected(sts, assume("DurationSeconds=abc"), "MalformedInput", /'durationSeconds'/);
+    expectRejected(sts, assume("DurationSeconds=2147483648"), "MalformedInput", /'durationSeconds'/);
+    expect(sts.parse(assume("DurationSeconds=900&DurationSeconds=899")).input.DurationSeconds).toBe(900);
+    expect(sts.parse(assume("DurationSeconds=%2B900")).input.DurationSeconds).toBe(900);
+  });
+
+  it("quotes at most a short prefix of an oversized value", () => {
+    const e = rejection(sts, form(`Action=AssumeRole&RoleArn=r&RoleSessionName=${"x".repeat(100_000)}`));
+    expect(e.message.length).toBeLessThan(1000);
+    expect(e.message).toContain("at 'roleSessionName'");
+  });
+
+  it.each([["yesterday"], ["2026-13-01T00:00:00Z"], [""]])("a bad timestamp %j → the validation code", (ts) => {
     const body = `Action=GetMetricStatistics&Namespace=n&MetricName=m&StartTime=${ts}&EndTime=2026-01-01T00:00:00Z&Period=60`;
-    expectRejected(cloudwatchQuery, form(body), "SerializationException", /'StartTime'.*timestamp/);
+    expectRejected(cloudwatchQuery, form(body), "InvalidParameterValue", /'startTime'.*timestamp/);
   });
 
   it("accepts the timestamp spellings clients send: ISO 8601 with and without fractions or offset, epoch seconds", () => {
@@ -266,7 +321,7 @@ describe("awsQuery: malformed requests are 4xx", () => {
       sts,
       form("Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fr"),
       "ValidationError",
-      /^1 validation error detected: Value null at 'RoleSessionName' failed to satisfy constraint: Member must not be null$/,
+      /^1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null$/,
     );
   });
 

@@ -252,7 +252,7 @@ describe("awsQuery: Berth errors → SDK exceptions", () => {
     expect(err).toBeInstanceOf(ServiceError);
     const se = err as ServiceError;
     expect(se.code).toBe("ValidationError");
-    expect(se.message).toContain("Value null at 'RoleSessionName' failed to satisfy constraint");
+    expect(se.message).toContain("Value null at 'roleSessionName' failed to satisfy constraint");
     const response = sts.renderError(se.code, se.message, se.status, se.fault, "req-6");
     const e = (await new STSClient(clientOptions(new WireHandler().reply(response)))
       .send(new GetCallerIdentityCommand({}))

@@ -1,4 +1,4 @@
-import { commonErrors } from "../../core/errors.js";
+import { ServiceError, commonErrors } from "../../core/errors.js";
 import { type ServiceModel, type ShapeRef, shapeOf } from "../model.js";
 import { parseTimestamp } from "../timestamp.js";
 import {
@@ -8,15 +8,23 @@ import {
   decodeBase64,
   integerFits,
   memberPath,
+  quoteValue,
   serializationError,
   setEntry,
 } from "../validate.js";
 
 /** Parses awsQuery form parameters (`A.member.1.B=…`, `M.entry.1.key=…`) into typed input. */
-export function parseQueryInput(model: ServiceModel, ref: ShapeRef | undefined, form: URLSearchParams, code: string) {
+export function parseQueryInput(
+  model: ServiceModel,
+  ref: ShapeRef | undefined,
+  form: URLSearchParams,
+  code: string,
+  typeErrorCode = code,
+) {
   if (!ref) return {};
-  const params: Params = { values: new Map(), prefixes: new Set() };
+  const params: Params = { values: new Map(), prefixes: new Set(), typeError: typeErrorCode };
   for (const [k, v] of form) {
+    if (params.values.has(k)) continue; // the first of repeated parameters counts, as on AWS
     params.values.set(k, v);
     // Every dotted prefix of every key, so "is anything under X.member.7?" is one lookup
     // rather than a scan of all keys (which made a 20,000-item list take seconds).
@@ -32,6 +40,8 @@ interface Params {
   values: Map<string, string>;
   /** Every proper dotted prefix of a key in `values`. */
   prefixes: Set<string>;
+  /** The error code for a value of the wrong type. */
+  typeError: string;
 }
 
 const hasPrefix = (params: Params, prefix: string) => params.values.has(prefix) || params.prefixes.has(prefix);
@@ -81,13 +91,30 @@ function parse(model: ServiceModel, ref: ShapeRef, params: Params, key: string, 
     default: {
       const raw = params.values.get(key);
       if (raw === undefined) return undefined;
-      return scalar(shape.type, raw, path, (s) => v.check(shapeOf(model, ref), s, path));
+      return scalar(shape.type, raw, path, (s) => v.check(shapeOf(model, ref), s, path), queryTypeError(params.typeError));
     }
   }
 }
 
+/** A query parameter of the wrong type, in the service's code, as a validation message naming the member. */
+const queryTypeError =
+  (code: string): TypeError =>
+  (path, expected, raw) =>
+    new ServiceError(
+      code,
+      `1 validation error detected: Value ${quoteValue(raw)} at '${path}' failed to satisfy constraint: Member must be ${expected}`,
+    );
+
+type TypeError = (path: string, expected: string, raw: unknown) => ServiceError;
+
 /** Text → typed scalar for the query protocol and restJson's URI, query and header bindings. */
-export function scalar(type: string, raw: string, path: string, check: (value: unknown) => void = () => {}): unknown {
+export function scalar(
+  type: string,
+  raw: string,
+  path: string,
+  check: (value: unknown) => void = () => {},
+  typeError: TypeError = serializationError,
+): unknown {
   switch (type) {
     case "string":
       check(raw);
@@ -95,9 +122,9 @@ export function scalar(type: string, raw: string, path: string, check: (value: u
     case "integer":
     case "long": {
       const n = Number(raw);
-      if (!/^[+-]?\d+$/.test(raw)) throw serializationError(path, "an integer", raw);
+      if (!/^[+-]?\d+$/.test(raw)) throw typeError(path, "an integer", raw);
       if (!integerFits(type, n))
-        throw serializationError(path, `a ${type === "integer" ? "32" : "64"}-bit integer`, raw);
+        throw typeError(path, `a ${type === "integer" ? "32" : "64"}-bit integer`, raw);
       check(n);
       return n;
     }
@@ -106,16 +133,16 @@ export function scalar(type: string, raw: string, path: string, check: (value: u
       if (Object.hasOwn(NON_FINITE, raw)) return NON_FINITE[raw];
       const n = Number(raw);
       if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(raw) || !Number.isFinite(n))
-        throw serializationError(path, "a number", raw);
+        throw typeError(path, "a number", raw);
       check(n);
       return n;
     }
     case "boolean":
-      if (raw !== "true" && raw !== "false") throw serializationError(path, "true or false", raw);
+      if (raw !== "true" && raw !== "false") throw typeError(path, "true or false", raw);
       return raw === "true";
     case "timestamp": {
       const d = parseTimestamp(raw);
-      if (!d) throw serializationError(path, "a timestamp (ISO 8601 or epoch seconds)", raw);
+      if (!d) throw typeError(path, "a timestamp (ISO 8601 or epoch seconds)", raw);
       return d;
     }
     case "blob":

@@ -5,7 +5,12 @@ import { parseQueryInput } from "./parse.js";
 import { escapeXml, toXml } from "./xml.js";
 
 /** awsQuery: form-encoded `Action=<Op>&Version=…` requests, XML responses. */
-export function awsQueryProtocol(model: ServiceModel, validationCode: string): Protocol {
+export function awsQueryProtocol(
+  model: ServiceModel,
+  validationCode: string,
+  /** The code for a value of the wrong type (a word for an integer): STS and IAM say MalformedInput. */
+  typeErrorCode = validationCode,
+): Protocol {
   const ns = model.metadata.xmlNamespace ?? "";
   const meta = (requestId: string) => `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>`;
   return {
@@ -13,13 +18,16 @@ export function awsQueryProtocol(model: ServiceModel, validationCode: string): P
     parse(req: WireRequest): ParsedRequest {
       const form =
         req.method === "POST" && req.body.length > 0 ? new URLSearchParams(req.body.toString("utf8")) : req.query;
-      const action = form.get("Action") ?? "";
+      // The first of repeated parameters counts, as on AWS.
+      const action = form.get("Action");
+      if (action === null) throw commonErrors.InvalidAction("Missing Action parameter.");
+      const version = form.get("Version");
       const op = operationNamed(model, action);
-      if (!op)
+      if (!op || version !== model.metadata.apiVersion)
         throw commonErrors.InvalidAction(
-          action ? `The action ${action} is not valid for this web service.` : "Missing Action parameter.",
+          `Could not find operation ${action} for version ${version ?? "NO_VERSION_SPECIFIED"}`,
         );
-      return { operation: action, input: parseQueryInput(model, op.input, form, validationCode) };
+      return { operation: action, input: parseQueryInput(model, op.input, form, validationCode, typeErrorCode) };
     },
     serialize(operation, output, requestId): WireResponse {
       const ref = model.operations[operation].output as (ShapeRef & { resultWrapper?: string }) | undefined;

@@ -50,6 +50,8 @@ export function kubernetesModule(deps: KubernetesDeps) {
   const { logger, clock } = deps;
   const objects = new ObjectStore(deps.store);
   const clusters = () => deps.eks.activeClusters();
+  // The kubelet lends a cluster without compute of its own the Docker host as a stand-in node.
+  const kubeletClusters = () => clusters().map((c) => ({ ...c, standInNode: !deps.eks.hasOwnCompute(c) }));
   const networking = createPodNetworking({ runtime: deps.runtime, logger });
   const admission = serviceAdmission({ objects });
   const caOf = (c: ClusterRef) => deps.eks.endpointOf(c)?.caPem;
@@ -130,7 +132,7 @@ export function kubernetesModule(deps: KubernetesDeps) {
         runtime: deps.runtime,
         hosts: deps.hosts,
         networking,
-        clusters,
+        clusters: kubeletClusters,
         clock,
         logger,
         dataDir: deps.dataDir,

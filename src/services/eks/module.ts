@@ -66,6 +66,8 @@ export function eksModule(deps: EksDeps) {
     ownHosts: deps.ownHosts,
     objects: new ObjectStore(deps.store),
   });
+  // Compute sources (node groups, Fargate profiles): "this cluster has compute of mine".
+  const compute: ((cluster: ClusterRef) => boolean)[] = [];
   return serviceModule({
     name: "eks",
     definitions: [eks.service],
@@ -101,6 +103,12 @@ export function eksModule(deps: EksDeps) {
     useEndpoints(e: KubeApiEndpoints) {
       endpoints = e;
     },
+    /** Adds a compute source: while any says the cluster has compute of its own, it gets no stand-in node. */
+    registerCompute(hasCompute: (cluster: ClusterRef) => boolean) {
+      compute.push(hasCompute);
+    },
+    /** Whether a cluster has compute of its own (node groups, Fargate profiles). */
+    hasOwnCompute: (cluster: ClusterRef) => compute.some((has) => has(cluster)),
     /** Adds a check DeleteCluster makes (node groups, Fargate profiles): a message refuses with ResourceInUseException. */
     addDeletionGuard(guard: DeletionGuard) {
       context.guards.push(guard);

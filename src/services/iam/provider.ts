@@ -25,5 +25,5 @@ export function iamService(deps: IamDeps) {
     ...policyOperations(c),
     ...instanceProfileOperations(c),
   };
-  return defineService("iam", provider, { validationCode: "ValidationError" });
+  return defineService("iam", provider, { validationCode: "ValidationError", typeErrorCode: "MalformedInput" });
 }

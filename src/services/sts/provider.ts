@@ -117,5 +117,5 @@ export function stsService(deps?: StsDeps) {
       return { Account: ctx.account };
     };
   }
-  return defineService("sts", provider, { validationCode: "ValidationError" });
+  return defineService("sts", provider, { validationCode: "ValidationError", typeErrorCode: "MalformedInput" });
 }

@@ -25,6 +25,7 @@ import { schedulePass } from "./binder.js";
 import { recordEvent } from "./events.js";
 import {
   kubeletVersionOf,
+  hostedByOf,
   leaseObject,
   NODE_LEASE_NAMESPACE,
   nodeLabels,
@@ -48,8 +49,11 @@ import { kubeletStreams } from "./streams.js";
 import type { Container, Pod } from "./types.js";
 import { podDirs, preparePodVolumes, removePodDir, withServiceAccountVolume } from "./volumes.js";
 
-/** A cluster as the kubelet needs it: its ref and Kubernetes version (for kubeletVersion). */
-export type KubeletCluster = ClusterRef & { version?: string };
+/**
+ * A cluster as the kubelet needs it: its ref, Kubernetes version (for kubeletVersion) and whether
+ * it gets the stand-in node (false once it has compute of its own: node groups, Fargate profiles).
+ */
+export type KubeletCluster = ClusterRef & { version?: string; standInNode?: boolean };
 
 /** Service account tokens for projected volumes (the TokenRequest API's issuer). */
 export interface ServiceAccountTokens {
@@ -254,8 +258,96 @@ class KubeletImpl {
     return this.queue.idle();
   }
 
-  private hostsByNode(): Map<string, Host> {
-    return new Map(this.d.hosts.list().map((h) => [nodeNameOf(h), h]));
+  /**
+   * The nodes this kubelet runs in a cluster, by name, with their host: each host's stand-in node
+   * (while the cluster gets one, or until it is retired) and the nodes hosted by its hosts.
+   */
+  private nodesOf(c: ClusterState): Map<string, Host> {
+    const hosts = new Map(this.d.hosts.list().map((h) => [h.id, h]));
+    const nodes = this.d.objects.list(c.ref, R.nodes).items;
+    const names = new Set(nodes.map((n) => n.metadata.name));
+    const out = new Map<string, Host>();
+    for (const h of hosts.values())
+      if (c.ref.standInNode !== false || names.has(nodeNameOf(h))) out.set(nodeNameOf(h), h);
+    for (const n of nodes) {
+      const h = hosts.get(hostedByOf(n) ?? "");
+      if (h) out.set(n.metadata.name ?? "", h);
+    }
+    return out;
+  }
+
+  /** The nodes hosted by this kubelet's hosts (not the stand-in nodes). */
+  private hostedNodes(c: ClusterState): { node: KubeObject; host: Host }[] {
+    const hosts = new Map(this.d.hosts.list().map((h) => [h.id, h]));
+    const out: { node: KubeObject; host: Host }[] = [];
+    for (const node of this.d.objects.list(c.ref, R.nodes).items) {
+      const host = hosts.get(hostedByOf(node) ?? "");
+      if (host) out.push({ node, host });
+    }
+    return out;
+  }
+
+  /** Every node this kubelet keeps alive in a cluster: stand-in nodes made or retired, hosted nodes' status and Lease. */
+  private keepNodes(c: ClusterState, opts: { status: boolean }) {
+    for (const host of this.d.hosts.list()) {
+      if (c.ref.standInNode === false) {
+        this.retireStandIn(c, host);
+        continue;
+      }
+      const node = opts.status ? undefined : this.d.objects.get(c.ref, R.nodes, undefined, nodeNameOf(host));
+      if (node) this.renewLease(c, node);
+      else this.ensureNode(c, host); // made, or its labels and status written (and its Lease renewed)
+    }
+    for (const { node, host } of this.hostedNodes(c)) {
+      if (node.metadata.deletionTimestamp) continue;
+      const fresh = (node.status as { conditions?: unknown[] } | undefined)?.conditions?.length;
+      if (opts.status || !fresh) this.writeHostedStatus(c, node, host);
+      this.renewLease(c, node);
+    }
+  }
+
+  /**
+   * A cluster that has compute of its own no longer gets the stand-in node: cordoned, its pods
+   * deleted (gracefully: this kubelet still stops them), then the Node removed once it is empty.
+   */
+  private retireStandIn(c: ClusterState, host: Host) {
+    const name = nodeNameOf(host);
+    const node = this.d.objects.get(c.ref, R.nodes, undefined, name);
+    if (!node) return;
+    if (!(node.spec as { unschedulable?: boolean } | undefined)?.unschedulable) {
+      this.d.objects.mutate(c.ref, R.nodes, undefined, name, (n) => ({
+        ...n,
+        spec: { ...(n.spec as object), unschedulable: true },
+      }));
+      this.d.logger.info({ cluster: c.ref.name, node: name }, "cluster has compute of its own: stand-in node retired");
+    }
+    const pods = this.d.objects
+      .list(c.ref, R.pods)
+      .items.filter((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === name);
+    for (const p of pods)
+      if (!p.metadata.deletionTimestamp)
+        this.d.objects.delete(c.ref, R.pods, p.metadata.namespace, p.metadata.name ?? "", { uid: p.metadata.uid });
+    if (pods.length === 0) this.d.objects.delete(c.ref, R.nodes, undefined, name, { uid: node.metadata.uid });
+  }
+
+  private writeHostedStatus(c: ClusterState, node: KubeObject, host: Host) {
+    const now = `${this.now.toISOString().slice(0, 19)}Z`;
+    this.d.objects.mutate(
+      c.ref,
+      R.nodes,
+      undefined,
+      node.metadata.name ?? "",
+      (n) => {
+        if (n.metadata.uid !== node.metadata.uid) return undefined;
+        const prev = (n.status ?? {}) as { capacity?: Record<string, string>; allocatable?: Record<string, string> };
+        const facts: NodeFacts = {
+          ...this.facts(c, host),
+          hosted: { name: n.metadata.name ?? "", capacity: prev.capacity, allocatable: prev.allocatable },
+        };
+        return { ...n, status: { ...(n.status as object), ...nodeStatus(facts, now, n.status as never) } };
+      },
+      { subresource: "status" },
+    );
   }
 
   // ---- clusters and nodes ----
@@ -265,7 +357,9 @@ class KubeletImpl {
     for (const [key, ref] of want) {
       const have = this.clusters.get(key);
       if (have) {
+        const retire = have.ref.standInNode !== false && ref.standInNode === false;
         have.ref = ref;
+        if (retire || ref.standInNode === false) for (const host of this.d.hosts.list()) this.retireStandIn(have, host);
         continue;
       }
       if (!this.preparing.has(key)) {
@@ -291,7 +385,7 @@ class KubeletImpl {
     const net = await this.d.networking.prepare(ref);
     const info = await this.d.runtime.networkInfo(net.dockerNetwork).catch(() => undefined);
     const state: ClusterState = { ref, key, net, hostIP: info?.gateway ?? "127.0.0.1" };
-    for (const host of this.d.hosts.list()) this.ensureNode(state, host);
+    this.keepNodes(state, { status: true });
     const from = this.d.objects.head();
     state.watch = this.d.objects.watch(ref, [R.pods, R.nodes, R.configmaps, R.secrets], { from }, (events) =>
       this.onEvents(state, events),
@@ -358,11 +452,7 @@ class KubeletImpl {
       () => true,
       () => false,
     );
-    for (const c of this.clusters.values())
-      for (const host of this.d.hosts.list()) {
-        if (!this.d.objects.get(c.ref, R.nodes, undefined, nodeNameOf(host))) this.ensureNode(c, host);
-        else this.writeStatusOf(c, host);
-      }
+    for (const c of this.clusters.values()) this.keepNodes(c, { status: true });
   }
 
   private renewLease(c: ClusterState, node: KubeObject) {
@@ -382,18 +472,13 @@ class KubeletImpl {
   }
 
   private renewLeases() {
-    for (const c of this.clusters.values())
-      for (const host of this.d.hosts.list()) {
-        const node = this.d.objects.get(c.ref, R.nodes, undefined, nodeNameOf(host));
-        if (node) this.renewLease(c, node);
-        else this.ensureNode(c, host);
-      }
+    for (const c of this.clusters.values()) this.keepNodes(c, { status: false });
   }
 
   // ---- events from the store ----
 
   private onEvents(c: ClusterState, events: WatchEvent[]) {
-    const mine = this.hostsByNode();
+    const mine = this.nodesOf(c);
     let schedule = false;
     for (const e of events) {
       const o = e.object;
@@ -411,7 +496,9 @@ class KubeletImpl {
         }
         case "Node":
           schedule = true;
+          // A stand-in node deleted by hand comes back; a new hosted node gets its status and Lease now.
           if (e.type === "DELETED" && mine.has(o.metadata.name ?? "")) this.queue.add(`node\n${c.key}`);
+          if (e.type === "ADDED" && hostedByOf(o)) this.queue.add(`node\n${c.key}`);
           break;
         case "ConfigMap":
         case "Secret":
@@ -423,7 +510,7 @@ class KubeletImpl {
   }
 
   private queueClusterPods(c: ClusterState, namespace?: string) {
-    const mine = this.hostsByNode();
+    const mine = this.nodesOf(c);
     for (const p of this.d.objects.list(c.ref, R.pods, namespace).items) {
       const node = (p.spec as { nodeName?: string } | undefined)?.nodeName;
       if (node && mine.has(node)) this.queue.add(podKey(c.key, p.metadata.namespace ?? "", p.metadata.name ?? ""));
@@ -443,7 +530,7 @@ class KubeletImpl {
       return r.pending > 0 ? { requeueAfterMs: 30_000 } : undefined;
     }
     if (kind === "node") {
-      if (c) for (const host of this.d.hosts.list()) this.ensureNode(c, host);
+      if (c) this.keepNodes(c, { status: false });
       return undefined;
     }
     return this.reconcilePod(key, cluster, ns, name);
@@ -475,7 +562,7 @@ class KubeletImpl {
     const c = this.clusters.get(clusterKey);
     if (!c) return undefined; // not joined (yet): the sweep removes pods of clusters that are gone
     const pod = this.d.objects.get(c.ref, R.pods, ns, name) as Pod | undefined;
-    const host = pod?.spec?.nodeName ? this.hostsByNode().get(pod.spec.nodeName) : undefined;
+    const host = pod?.spec?.nodeName ? this.nodesOf(c).get(pod.spec.nodeName) : undefined;
     const uid = pod?.metadata.uid ?? "";
     if (this.terminating.has(uid)) return undefined;
     const others = mineList.filter((x) => !pod || !host || x.labels[L.uid] !== uid);

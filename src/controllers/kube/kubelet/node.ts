@@ -6,6 +6,15 @@ import type { ClusterRef, KubeObject } from "../../../kube/types.js";
 export const NODE_LEASE_NAMESPACE = "kube-node-lease";
 export const LEASE_DURATION_SEC = 40;
 export const MAX_PODS = 110;
+/**
+ * On a Node: the id of the Berth host whose kubelet runs it. Whoever makes such a node (a node
+ * group, the Fargate scheduler, a self-managed node) sets its labels, spec and capacity; the
+ * kubelet keeps those and adds conditions, addresses, nodeInfo and heartbeats.
+ */
+export const HOSTED_BY_ANNOTATION = "berth.dev/hosted-by";
+
+/** The host id a node is hosted by, if it is a hosted node. */
+export const hostedByOf = (node: KubeObject) => node.metadata.annotations?.[HOSTED_BY_ANNOTATION];
 
 /** The node name of a host: stable across restarts, the same in every cluster. */
 export const nodeNameOf = (host: Host) => `berth-${host.id}`.toLowerCase().replace(/[^a-z0-9.-]/g, "-");
@@ -20,7 +29,11 @@ export interface NodeFacts {
   hostIP: string;
   /** The container runtime answered at the last check (Ready is False otherwise). */
   runtimeUp?: boolean;
+  /** A hosted node: its name and the capacity its maker gave it (the stand-in node is the host's own). */
+  hosted?: { name: string; capacity?: Record<string, string>; allocatable?: Record<string, string> };
 }
+
+const nameOf = (f: NodeFacts) => f.hosted?.name ?? nodeNameOf(f.host);
 
 export function nodeLabels(f: NodeFacts): Record<string, string> {
   const name = nodeNameOf(f.host);
@@ -66,9 +79,10 @@ const CONDITIONS: [string, string, string, string][] = [
 /** The node's status now (conditions keep their transition times from `prev`). */
 export function nodeStatus(f: NodeFacts, now: string, prev?: { conditions?: Condition[] }): Record<string, unknown> {
   const res = nodeResources(f.host);
+  const capacity = f.hosted?.capacity ?? f.hosted?.allocatable ?? res;
   return {
-    capacity: res,
-    allocatable: res,
+    capacity,
+    allocatable: f.hosted?.allocatable ?? capacity,
     conditions: CONDITIONS.map(([type, ok, why, text]) => {
       const down = type === "Ready" && f.runtimeUp === false;
       const status = down ? "False" : ok;
@@ -86,12 +100,12 @@ export function nodeStatus(f: NodeFacts, now: string, prev?: { conditions?: Cond
     }),
     addresses: [
       { type: "InternalIP", address: f.hostIP },
-      { type: "Hostname", address: nodeNameOf(f.host) },
+      { type: "Hostname", address: nameOf(f) },
     ],
     daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
     nodeInfo: {
-      machineID: f.host.id,
-      systemUUID: f.host.id,
+      machineID: f.hosted ? f.hosted.name : f.host.id,
+      systemUUID: f.hosted ? f.hosted.name : f.host.id,
       bootID: "",
       kernelVersion: release(),
       osImage: "Berth",
