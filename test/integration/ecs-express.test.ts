@@ -217,6 +217,7 @@ describe("ECS Express Mode: one call → a service, a load balancer, scaling and
     ).rejects.toMatchObject({ name: "InvalidParameterException" });
     expect((await elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? []).toEqual(groupsBefore);
 
+    const startedAt = Date.now();
     const created = (
       await ecs.send(
         new CreateExpressGatewayServiceCommand({
@@ -324,6 +325,7 @@ describe("ECS Express Mode: one call → a service, a load balancer, scaling and
     ).catch(async (err) => {
       throw new Error(`${(err as Error).message}\n${await diagnose(tgArn)}`);
     });
+    process.stdout.write(`ECS Express Mode: create → first 200 at the URL in ${Date.now() - startedAt} ms\n`);
     expect(curl("other.example.com", address)).toMatch(/404$/); // the listener's default: no such service
 
     // A second service, from the AWS CLI, shares the load balancer with its own host-header rule.
