@@ -236,3 +236,39 @@ describe("Fargate platform versions", () => {
     else expect(() => checkPlatformVersion(def, version)).not.toThrow();
   });
 });
+
+describe("values ECS refuses that the model does not constrain (issue 16)", () => {
+  const refused = (extra: Partial<RegisterTaskDefinitionRequest>, message: RegExp) =>
+    expect(() => checkTaskDefinition(base(extra))).toThrow(message);
+
+  it.each([
+    ["a task role that is not an ARN", { taskRoleArn: "arn:bad" }],
+    ["an execution role with no role", { executionRoleArn: "arn:aws:iam::bad" }],
+    ["a cluster ARN as the execution role", { executionRoleArn: "arn:aws:ecs:us-east-1:123456789012:cluster/c" }],
+  ])("%s → Role is not valid", (_what, extra) => refused(extra, /^Role is not valid$/));
+
+  it("takes role ARNs with paths and bare role names", () => {
+    for (const taskRoleArn of ["arn:aws:iam::123456789012:role/app", "arn:aws:iam::123456789012:role/svc/app", "app"])
+      expect(() => checkTaskDefinition(base({ taskRoleArn }))).not.toThrow();
+  });
+
+  it.each([-1, 0, 20, 201, 1.5])("ephemeralStorage %s GiB is refused", (sizeInGiB) =>
+    refused({ ephemeralStorage: { sizeInGiB } }, /ephemeralStorage/),
+  );
+
+  it("Fargate refuses pidMode host", () => refused({ pidMode: "host" }, /pidMode/));
+
+  it("an oversized image name is refused and quoted only by a prefix", () => {
+    let message = "";
+    try {
+      checkTaskDefinition(base({ containerDefinitions: [{ name: "a", image: "x".repeat(1_000_000) }] }));
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/Container.image/);
+    expect(message.length).toBeLessThan(400);
+  });
+
+  it("a container without an image is reported before task-level cpu/memory rules", () =>
+    refused({ cpu: "7", containerDefinitions: [{ name: "a", image: "" }] }, /Container.image should not be null/));
+});

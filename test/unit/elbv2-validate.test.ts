@@ -12,6 +12,7 @@ import {
   type ActionContext,
   checkLoadBalancerName,
   checkTargetGroupName,
+  checkVpcId,
   defaultHealthCheck,
   forwardedTargetGroups,
   healthCheckSettings,
@@ -39,8 +40,16 @@ describe("names", () => {
     expect(code(() => checkLoadBalancerName(name))).toBe("ValidationError");
     expect(code(() => checkTargetGroupName(name))).toBe("ValidationError");
   });
-  it("reserves the internal- prefix for load balancers", () => {
+  it("reserves the internal- prefix for load balancers and target groups", () => {
     expect(code(() => checkLoadBalancerName("internal-x"))).toBe("ValidationError");
+    expect(code(() => checkTargetGroupName("internal-x"))).toBe("ValidationError");
+  });
+  it("takes VPC ids in EC2's form only, quoting a long one by a prefix", () => {
+    expect(code(() => checkVpcId("vpc-0123456789abcdef0"))).toBeUndefined();
+    expect(code(() => checkVpcId("vpc-12345678"))).toBeUndefined();
+    for (const bad of ["vpc-xyz", "", "subnet-12345678", "v".repeat(1_000_000)])
+      expect(code(() => checkVpcId(bad))).toBe("ValidationError");
+    expect(() => checkVpcId("v".repeat(1_000_000))).toThrow(/^.{0,200}$/);
   });
 });
 

@@ -171,6 +171,11 @@ export function policyOperations(aas: AasContext): Provider<Operations> {
         throw validation(
           "Berth does not support PredictiveScaling policies; use TargetTrackingScaling or StepScaling.",
         );
+      // The name ends the policy's ARN (…:policyName/<name>), so ARN separators are refused.
+      if (input.PolicyName.includes(":"))
+        throw validation(
+          `1 validation error detected: Value '${input.PolicyName.slice(0, 64)}' at 'policyName' failed to satisfy constraint: Member must not contain ':'`,
+        );
       if (type === "TargetTrackingScaling") checkTargetTracking(input);
       else checkStepScaling(input);
       return aas.store.transaction(() => {

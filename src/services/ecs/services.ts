@@ -7,6 +7,7 @@ import type { CreateServiceRequest, Failure, Operations, Service } from "../../p
 import type { ServiceLoadBalancing } from "../../controllers/services/load-balancing.js";
 import type { Provider } from "../../protocol/service.js";
 import type { EcsContext } from "./context.js";
+import { isRoleReference } from "./task-definition-rules.js";
 import type { DeploymentRecord, ServiceRecord, TaskDefinitionRecord } from "../../store/schema/ecs.js";
 import { checkLaunch, launchTypeOf } from "./tasks.js";
 
@@ -67,6 +68,11 @@ function newDeployment(
   };
 }
 
+function checkGracePeriod(grace: number | undefined) {
+  if (grace !== undefined && (grace < 0 || grace > 2147483647))
+    throw invalid(`healthCheckGracePeriodSeconds must be between 0 and 2147483647; got ${grace}.`);
+}
+
 export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalancing | undefined): Provider<Operations> {
   const find = (scope: Parameters<EcsContext["activeCluster"]>[0], clusterRef: string | undefined, ref: string) => {
     const cluster = ecs.activeCluster(scope, clusterRef);
@@ -79,8 +85,10 @@ export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalanci
       const cluster = ecs.activeCluster(ctx, input.cluster);
       if (!/^[a-zA-Z0-9_-]{1,255}$/.test(input.serviceName))
         throw invalid(
-          `Service name '${input.serviceName}' is invalid: up to 255 letters, numbers, hyphens and underscores.`,
+          `Service name '${input.serviceName.slice(0, 64)}${input.serviceName.length > 64 ? "..." : ""}' is invalid: up to 255 letters, numbers, hyphens and underscores.`,
         );
+      if (input.role !== undefined && !isRoleReference(input.role)) throw invalid("Role is not valid");
+      checkGracePeriod(input.healthCheckGracePeriodSeconds);
       const existing = ecs.services.get(ctx, `${cluster.clusterName}/${input.serviceName}`);
       if (existing && existing.status !== "INACTIVE") throw invalid("Creation of service was not idempotent.");
       if (!input.taskDefinition) throw invalid("TaskDefinition can not be blank.");
@@ -150,6 +158,7 @@ export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalanci
     },
 
     UpdateService: (input, ctx) => {
+      checkGracePeriod(input.healthCheckGracePeriodSeconds);
       const { service } = find(ctx, input.cluster, input.service);
       if (service?.status !== "ACTIVE")
         throw ecsErrors.ServiceNotActiveException(`Service ${input.service} is not ACTIVE; it cannot be updated.`);

@@ -25,10 +25,27 @@ export interface NormalizedTaskDefinition {
 export function checkTaskDefinition(input: RegisterTaskDefinitionRequest): NormalizedTaskDefinition {
   if (!NAME.test(input.family))
     throw client(
-      `Family '${input.family}' is invalid: up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.`,
+      `Family '${clip(input.family)}' is invalid: up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.`,
     );
   const defs = input.containerDefinitions;
   if (defs.length === 0) throw client("Container list cannot be empty.");
+  // Containers are checked first, as ECS reports a nameless or imageless container before task-level rules.
+  const names = new Set<string>();
+  for (const c of defs) {
+    if (!c.name || !NAME.test(c.name))
+      throw client(
+        `Container name '${clip(c.name ?? "")}' is invalid: up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.`,
+      );
+    if (names.has(c.name)) throw client(`Duplicate container name '${c.name}' in task definition.`);
+    names.add(c.name);
+    if (!c.image?.trim()) throw client(`Container.image should not be null or empty (container '${c.name}').`);
+    if (c.image.length > 255 || !IMAGE.test(c.image))
+      throw client(
+        `Container.image '${clip(c.image)}' is invalid (container '${c.name}'): up to 255 letters (uppercase and lowercase), numbers, hyphens, underscores, colons, periods, forward slashes, at signs and number signs are allowed.`,
+      );
+  }
+  for (const role of [input.taskRoleArn, input.executionRoleArn])
+    if (role !== undefined && !isRoleReference(role)) throw client("Role is not valid");
   const wantsFargate = input.requiresCompatibilities?.includes("FARGATE") ?? false;
   const networkMode = input.networkMode ?? (wantsFargate ? "awsvpc" : "bridge");
   if (wantsFargate && networkMode !== "awsvpc")
@@ -57,17 +74,15 @@ export function checkTaskDefinition(input: RegisterTaskDefinitionRequest): Norma
       );
   }
 
-  const names = new Set<string>();
-  for (const c of defs) {
-    if (!c.name || !NAME.test(c.name))
-      throw client(
-        `Container name '${c.name ?? ""}' is invalid: up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.`,
-      );
-    if (names.has(c.name)) throw client(`Duplicate container name '${c.name}' in task definition.`);
-    names.add(c.name);
-    if (!c.image?.trim()) throw client(`Container.image should not be null or empty (container '${c.name}').`);
-    checkContainerSizes(c, memory);
-  }
+  for (const c of defs) checkContainerSizes(c, memory);
+  if (wantsFargate && input.pidMode === "host")
+    throw client("Fargate does not support pidMode 'host'; use 'task' or leave pidMode unset.");
+  if (wantsFargate && input.ipcMode !== undefined) throw client("Fargate does not support ipcMode; leave it unset.");
+  const storage = input.ephemeralStorage?.sizeInGiB;
+  if (storage !== undefined && (!Number.isInteger(storage) || storage < 21 || storage > 200))
+    throw client(
+      `Invalid 'ephemeralStorage' setting: sizeInGiB ${storage} is outside the supported range of 21 to 200 GiB.`,
+    );
   const normalized = defs.map((c) => ({ ...c, essential: c.essential ?? true }));
   if (!normalized.some((c) => c.essential))
     throw client("Invalid setting for containers: at least one container in the task definition must be essential.");
@@ -120,6 +135,16 @@ export function checkTaskDefinition(input: RegisterTaskDefinitionRequest): Norma
     compatibilities,
   };
 }
+
+/** Image references as ECS allows them (registry/repository:tag or @digest). */
+const IMAGE = /^[A-Za-z0-9\-_:./@#]+$/;
+
+/** A role as ECS takes it: an IAM role ARN (with an optional path) or a bare role name. */
+export const isRoleReference = (role: string) =>
+  /^arn:aws[a-z-]*:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/.test(role) || /^[\w+=,.@-]{1,64}$/.test(role);
+
+/** Long inputs quoted in messages only by a short prefix. */
+const clip = (text: string) => (text.length > 64 ? `${text.slice(0, 64)}...` : text);
 
 /**
  * ECS prefixes its task definition ClientExceptions about volume settings with this. Of the EFS

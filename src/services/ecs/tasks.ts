@@ -304,6 +304,7 @@ export function taskOperations(ecs: EcsContext): Provider<Operations> {
     RunTask: (input, ctx) => {
       const count = input.count ?? 1;
       if (count < 1 || count > 10) throw invalid(`count must be between 1 and 10; got ${count}.`);
+      checkTaskGroup(input.group);
       const cluster = ecs.activeCluster(ctx, input.cluster);
       const def = activeDefinition(ctx, input);
       const { tasks, failures } = launchTasks(ecs, ctx, cluster, def, input, count);
@@ -395,4 +396,12 @@ export function taskOperations(ecs: EcsContext): Provider<Operations> {
       return { taskArns: page.map((t) => t.taskArn), nextToken };
     },
   };
+}
+
+/** A task group: up to 255 characters (ECS refuses longer ones rather than storing them). */
+export function checkTaskGroup(group: string | undefined) {
+  if (group !== undefined && (group.length === 0 || group.length > 255))
+    throw ecsErrors.InvalidParameterException(
+      `Invalid group '${group.slice(0, 64)}${group.length > 64 ? "..." : ""}': a task group is 1 to 255 characters.`,
+    );
 }

@@ -7,7 +7,7 @@ import { attributeList, modifyTargetGroupAttributes, targetGroupAttributeDefault
 import { ElbContext, pageOf } from "./context.js";
 import type { TargetGroupRecord } from "../../store/schema/elbv2.js";
 import { mergeTags } from "./tags.js";
-import { checkTargetGroupName, healthCheckSettings } from "./validate.js";
+import { checkTargetGroupName, checkVpcId, healthCheckSettings } from "./validate.js";
 
 export function describeTargetGroup(tg: TargetGroupRecord, loadBalancerArns: string[]): TargetGroup {
   const hc = tg.healthCheck;
@@ -73,6 +73,7 @@ export function targetGroupOperations(elb: ElbContext): Provider<Operations> {
       if (input.TargetControlPort !== undefined) throw unsupported("Target control ports are not supported by Berth");
       const healthCheck = healthCheckSettings(input, { protocol, targetType });
       const tags = mergeTags([], input.Tags ?? []);
+      if (input.VpcId !== undefined) checkVpcId(input.VpcId);
       const vpcId = input.VpcId ?? elb.defaultVpc(scope).vpcId;
       const existing = elb.targetGroups.get(scope, input.Name);
       if (existing) {

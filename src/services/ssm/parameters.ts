@@ -69,6 +69,11 @@ export function parameterOperations(ps: ParameterStore): Provider<Operations> {
       const type = input.Type as ParameterType | undefined;
       if (type !== undefined && !["String", "StringList", "SecureString"].includes(type))
         throw ssmErrors.UnsupportedParameterType(`Parameter type ${type} is not supported.`);
+      if (input.Value.length === 0)
+        throw validation(
+          "1 validation error detected: Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        );
+      if (input.Policies !== undefined) checkParameterPolicies(input.Policies);
       const tier = input.Tier ?? "Standard";
       const limit = tier === "Advanced" ? 8192 : 4096;
       if (input.Value.length > limit)
@@ -204,4 +209,32 @@ export function parameterOperations(ps: ParameterStore): Provider<Operations> {
       return { Parameters: pg.page.map(meta), NextToken: pg.NextToken };
     },
   };
+}
+
+const POLICY_TYPES = ["Expiration", "ExpirationNotification", "NoChangeNotification"];
+
+/** Parameter policies as SSM checks them: a JSON array of at most 10 policies of known types with attributes. */
+export function checkParameterPolicies(text: string) {
+  let policies: unknown;
+  try {
+    policies = JSON.parse(text);
+  } catch {
+    throw ssmErrors.InvalidPolicyAttributeException(
+      "Invalid policies: the value is not valid JSON; give a JSON array of parameter policies.",
+    );
+  }
+  if (!Array.isArray(policies))
+    throw ssmErrors.InvalidPolicyAttributeException("Invalid policies: give a JSON array of parameter policies.");
+  if (policies.length > 10)
+    throw ssmErrors.PoliciesLimitExceededException("You can specify a maximum of 10 policies for a parameter.");
+  for (const p of policies) {
+    const type = (p as { Type?: unknown } | null)?.Type;
+    if (typeof type !== "string" || !POLICY_TYPES.includes(type))
+      throw ssmErrors.InvalidPolicyTypeException(
+        `The following policy types are not supported: ${String(type).slice(0, 64)}. Supported types are ${POLICY_TYPES.join(", ")}.`,
+      );
+    const attributes = (p as { Attributes?: unknown }).Attributes;
+    if (attributes === null || typeof attributes !== "object" || Array.isArray(attributes))
+      throw ssmErrors.InvalidPolicyAttributeException(`A policy of type ${type} needs an Attributes object.`);
+  }
 }

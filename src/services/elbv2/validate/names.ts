@@ -20,6 +20,13 @@ export function checkTargetGroupName(name: string) {
     throw invalid(
       `Target group name '${name}' can only contain characters that are alphanumeric characters or hyphens(-), and must not begin or end with a hyphen`,
     );
+  if (name.startsWith("internal-")) throw invalid(`Target group name '${name}' cannot begin with 'internal-'`);
+}
+
+/** A VPC id as EC2 forms them (vpc- and 8 or 17 hex digits). */
+export function checkVpcId(vpcId: string) {
+  if (!/^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/.test(vpcId))
+    throw invalid(`The VPC ID '${vpcId.slice(0, 64)}${vpcId.length > 64 ? "..." : ""}' is not valid`);
 }
 
 export const isIpv4 = (text: string) => parseIpv4(text) !== undefined;
