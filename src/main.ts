@@ -77,6 +77,8 @@ async function main() {
     images: ecr,
     edge: (req, res) => edge.handle(req, res),
     efs: efs.volumes,
+    // Application Auto Scaling is built after ECS; Express Mode reaches it once requests arrive.
+    express: { elbv2: () => elbv2.api, scaling: () => autoscaling.api, listenerPort: config.expressListenerPort },
   });
   const cloudwatch = cloudwatchModule({
     config: config.monitoring,
@@ -114,7 +116,7 @@ async function main() {
     dataDir: config.dataDir,
     eks,
     registryAuth: ecr.pullCredentials,
-    elbv2: elbv2.api,
+    elbv2: elbv2.kubeApi,
   });
   const modules: ServiceModule[] = [
     iam,

@@ -51,6 +51,8 @@ export function applicationAutoScalingModule(deps: AutoScalingModuleDeps) {
     name: "application-autoscaling",
     definitions: [autoscaling.service],
     iam: { prefixes: { "application-autoscaling": "application-autoscaling" } },
+    /** The typed operations (ECS Express Mode registers its scalable targets and policies through them). */
+    api: autoscaling.provider,
     start: () => schedules.start(),
     stop: () => schedules.stop(),
   });

@@ -31,5 +31,7 @@ export function applicationAutoScalingService(deps: AasDeps) {
   return {
     service: defineService("application-autoscaling", provider, { validationCode: "ValidationException" }),
     aas,
+    /** The typed operations, for Berth's own callers (ECS Express Mode). */
+    provider,
   };
 }

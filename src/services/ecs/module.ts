@@ -21,6 +21,7 @@ import { TaskEndpoint } from "../../task-endpoint/server.js";
 import { type SecretValues, TaskIdentity } from "../../task-endpoint/task-identity.js";
 import { serviceModule } from "../module.js";
 import { ecsService } from "./provider.js";
+import type { ExpressBackends } from "./express/operations.js";
 import { launchTasks } from "./tasks.js";
 
 /** How long the task controller waits before trying to start again (Docker unreachable at start). */
@@ -52,6 +53,8 @@ export interface EcsModuleDeps {
   edge: (req: IncomingMessage, res: ServerResponse) => void;
   /** EFS volumes for tasks' `efsVolumeConfiguration` (the EFS module); without it such tasks fail to start. */
   efs?: EfsVolumes;
+  /** ECS Express Mode's ELBv2 and Application Auto Scaling (bound late) and its listener port; without it Express Mode is off. */
+  express?: Omit<ExpressBackends, "logs" | "logger">;
 }
 
 /**
@@ -70,6 +73,7 @@ export function ecsModule(deps: EcsModuleDeps) {
     hosts: deps.hosts,
     state: () => state,
     loadBalancing: () => deps.loadBalancing,
+    express: deps.express && { ...deps.express, logs: deps.logs, logger },
   });
   const storeId = storeIdentity(store);
   const ids = new EndpointIds(store, storeSecret(store, "task-endpoint-ids"));
@@ -146,9 +150,11 @@ export function ecsModule(deps: EcsModuleDeps) {
       await endpoint.start();
       await startTasks();
       scheduler.start();
+      ecs.express.start();
     },
     async stop() {
       retry?.();
+      ecs.express.stop();
       await endpoint.stop();
       scheduler.stop();
       await tasks.stop();

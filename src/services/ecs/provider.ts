@@ -8,6 +8,7 @@ import type { Provider, ServiceState } from "../../protocol/service.js";
 import { clusterOperations } from "./clusters.js";
 import { containerInstanceOperations } from "./container-instances.js";
 import { EcsContext } from "./context.js";
+import { type ExpressBackends, expressOperations } from "./express/operations.js";
 import { serviceOperations } from "./services.js";
 import { tagOperations } from "./tags.js";
 import { taskDefinitionOperations } from "./task-definitions.js";
@@ -20,9 +21,11 @@ export function ecsService(deps: {
   hosts: HostRegistry;
   state?: () => ServiceState;
   loadBalancing?: () => ServiceLoadBalancing | undefined;
+  /** ECS Express Mode's view of ELBv2, Application Auto Scaling and Logs (without it, Express Mode is off). */
+  express?: ExpressBackends;
 }) {
   const ecs = new EcsContext(deps.store, deps.clock, deps.hosts);
-  const provider: Provider<Operations> = {
+  const base: Provider<Operations> = {
     ...clusterOperations(ecs),
     ...taskDefinitionOperations(ecs),
     ...taskOperations(ecs),
@@ -30,8 +33,11 @@ export function ecsService(deps: {
     ...tagOperations(ecs),
     ...serviceOperations(ecs, deps.loadBalancing ?? (() => undefined)),
   };
+  const express = expressOperations({ ecs, api: base, backends: deps.express, clock: deps.clock });
+  const provider: Provider<Operations> = { ...base, ...express.operations };
   return {
     service: defineService("ecs", provider, { validationCode: "InvalidParameterException", state: deps.state }),
     ecs,
+    express,
   };
 }

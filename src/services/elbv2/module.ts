@@ -27,7 +27,9 @@ export function elbv2Module(deps: { store: DocumentStore; clock: TimerClock; log
     iam: { prefixes: { elbv2: "elasticloadbalancing" } },
     loadBalancing: elbv2.loadBalancing,
     /** The API as the Kubernetes load balancer controllers call it (Services of type LoadBalancer, Ingresses). */
-    api: elbv2ApiOf(elbv2.service),
+    kubeApi: elbv2ApiOf(elbv2.service),
+    /** The typed ELBv2 operations (ECS Express Mode creates its load balancers through them). */
+    api: elbv2.provider,
     plane,
     start: () => plane.start(),
     stop: () => plane.stop(),

@@ -158,5 +158,7 @@ export function elbv2Service(deps: Elbv2Deps) {
     loadBalancing,
     planeSource,
     context: elb,
+    /** The typed operations, for Berth's own callers (ECS Express Mode). */
+    provider,
   };
 }
