@@ -231,3 +231,35 @@ export function decodeBase64(path: string, raw: string): Buffer {
 export function setEntry(target: Record<string, unknown>, key: string, value: unknown) {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
+
+/** The deepest JSON nesting a request may have (Jackson's default limit, which AWS's JSON front ends keep). */
+export const MAX_JSON_DEPTH = 1000;
+
+/**
+ * Whether JSON text nests arrays and objects deeper than `max`, scanned without parsing (strings
+ * skipped): a body 10,000 levels deep parses, but every recursive walk after it (validation,
+ * storing, serializing) would overflow the stack and answer 500.
+ */
+export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // a string: skip to its closing quote
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/** The SerializationException for a body nested past MAX_JSON_DEPTH, in Jackson's words. */
+export const tooDeepError = () =>
+  commonErrors.SerializationException(
+    `Document nesting depth exceeds the maximum allowed (${MAX_JSON_DEPTH}): the request body is not valid JSON for this operation.`,
+  );
