@@ -89,9 +89,15 @@ const SEED = 16;
 /** A short printable string the shape accepts: "badinput" cut or padded to its length limits, or one drawn from its pattern. */
 export function validString(model: ServiceModel, shape: Shape, salt = 0): string {
   let bySalt = drawnStrings.get(shape);
-  if (!bySalt) drawnStrings.set(shape, (bySalt = new Map()));
+  if (!bySalt) {
+    bySalt = new Map();
+    drawnStrings.set(shape, bySalt);
+  }
   let s = bySalt.get(salt);
-  if (s === undefined) bySalt.set(salt, (s = drawString(shape, salt)));
+  if (s === undefined) {
+    s = drawString(shape, salt);
+    bySalt.set(salt, s);
+  }
   return s;
 }
 

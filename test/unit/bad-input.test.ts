@@ -37,7 +37,8 @@ function allCases(service: string): BadCase[] {
   let cases = generated.get(service);
   if (!cases) {
     const model = loadModel(service);
-    generated.set(service, (cases = casesForService(service, model, Object.keys(model.operations), OPTIONS)));
+    cases = casesForService(service, model, Object.keys(model.operations), OPTIONS);
+    generated.set(service, cases);
   }
   return cases;
 }
