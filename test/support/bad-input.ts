@@ -87,7 +87,7 @@ const TOKEN_MEMBER = /^(nextToken|NextToken|Marker|NextMarker|PaginationToken)$/
 const SEED = 16;
 
 /** A short printable string the shape accepts: "badinput" cut or padded to its length limits, or one drawn from its pattern. */
-export function validString(model: ServiceModel, shape: Shape, salt = 0): string {
+export function validString(shape: Shape, salt = 0): string {
   let bySalt = drawnStrings.get(shape);
   if (!bySalt) {
     bySalt = new Map();
@@ -108,11 +108,13 @@ function drawString(shape: Shape, salt: number): string {
   if (shape.enum) return shape.enum[0];
   const min = Math.max(shape.min ?? 1, 1);
   const max = shape.max ?? Math.max(min, 64);
-  const fit = (s: string) => (s.length >= min ? s.slice(0, max) : s + "a".repeat(min - s.length));
-  const plain = fit(salt ? `badinput${salt}` : "badinput");
+  const sized = (s: string) => (s.length >= min ? s.slice(0, max) : s + "a".repeat(min - s.length));
+  const plain = sized(salt ? `badinput${salt}` : "badinput");
   const re = shape.pattern ? modelPattern(shape.pattern) : undefined;
   if (!re || re.test(plain)) return plain;
-  for (const candidate of ["a", "1", "abc123", "arn:aws:iam::000000000000:role/badinput", "/", "sg-12345678"].map(fit))
+  for (const candidate of ["a", "1", "abc123", "arn:aws:iam::000000000000:role/badinput", "/", "sg-12345678"].map(
+    sized,
+  ))
     if (re.test(candidate)) return candidate;
   try {
     const drawn = fc
@@ -151,11 +153,11 @@ export function validValue(model: ServiceModel, ref: ShapeRef, wire: WireKind, d
       const n = Math.max(shape.min ?? 0, wire === "query" ? 1 : 0);
       const out: Record<string, Json> = {};
       for (let i = 0; i < Math.min(n, 3); i++)
-        out[validString(model, shapeOf(model, shape.key!), i + 1)] = validValue(model, shape.value!, wire, depth + 1);
+        out[validString(shapeOf(model, shape.key!), i + 1)] = validValue(model, shape.value!, wire, depth + 1);
       return out;
     }
     case "string":
-      return validString(model, shape);
+      return validString(shape);
     case "integer":
     case "long":
     case "float":
@@ -504,7 +506,7 @@ export function casesFor(
       if (shape.max !== undefined && shape.max < 200 && !bound) {
         const items = Array.from({ length: shape.max + 1 }, (_, i) =>
           shapeOf(model, shape.member!).type === "string"
-            ? validString(model, shapeOf(model, shape.member!), i + 1)
+            ? validString(shapeOf(model, shape.member!), i + 1)
             : validValue(model, shape.member!, wire, 1),
         );
         add("length", site, items, "validation", `${site.path} with ${shape.max + 1} items (max ${shape.max})`);
