@@ -3,15 +3,24 @@ import type { ServiceModel, Shape } from "./model.js";
 
 /**
  * AWS front ends (by endpoint prefix) that check the model's `pattern` constraints and answer
- * with the standard validation message, with the shapes each leaves unchecked. ECS and ELBv2
- * answer bad values with messages of their own, so their providers keep those checks; the other
- * services join as their answers are checked against AWS's.
+ * with the standard validation message: every pattern except the shapes listed (`except`), or
+ * only the shapes listed (`only`) where the providers answer the other bad values with messages
+ * of their own (ECS, ELBv2, EFS, ECR). Services join as their answers are checked against AWS's.
  */
-const PATTERN_CHECKING: Record<string, string[]> = {
+const PATTERN_CHECKING: Record<string, { except: string[] } | { only: string[] }> = {
   // A log group ARN may end in the `:*` DescribeLogGroups puts on it, which the pattern lacks.
-  logs: ["LogGroupIdentifier"],
-  "application-autoscaling": [],
-  monitoring: [],
+  logs: { except: ["LogGroupIdentifier"] },
+  "application-autoscaling": { except: [] },
+  monitoring: { except: [] },
+  // IAM and STS: "Member must satisfy regular expression pattern: [\w+=,.@-]+" for names, paths, tags.
+  iam: { except: [] },
+  sts: { except: [] },
+  ecs: { only: ["TagKey", "TagValue"] },
+  elasticloadbalancing: { only: ["TagKey", "TagValue", "CustomerOwnedIpv4Pool", "IpamPoolId"] },
+  elasticfilesystem: { only: ["TagKey", "TagValue"] },
+  "api.ecr": { only: ["RegistryId"] },
+  "api.ecr-public": { only: ["RegistryId"] },
+  secretsmanager: { only: ["RegionType"] },
 };
 
 const policies = new WeakMap<ServiceModel, Set<Shape> | null>();
@@ -20,11 +29,13 @@ const policies = new WeakMap<ServiceModel, Set<Shape> | null>();
 export function patternChecked(model: ServiceModel): ReadonlySet<Shape> | null {
   let checked = policies.get(model);
   if (checked === undefined) {
-    const except = Object.hasOwn(PATTERN_CHECKING, model.metadata.endpointPrefix)
-      ? new Set(PATTERN_CHECKING[model.metadata.endpointPrefix])
+    const policy = Object.hasOwn(PATTERN_CHECKING, model.metadata.endpointPrefix)
+      ? PATTERN_CHECKING[model.metadata.endpointPrefix]
       : undefined;
-    checked = except
-      ? new Set(Object.entries(model.shapes).flatMap(([name, s]) => (s.pattern && !except.has(name) ? [s] : [])))
+    const chosen = (name: string) =>
+      policy !== undefined && ("only" in policy ? policy.only.includes(name) : !policy.except.includes(name));
+    checked = policy
+      ? new Set(Object.entries(model.shapes).flatMap(([name, s]) => (s.pattern && chosen(name) ? [s] : [])))
       : null;
     policies.set(model, checked);
   }

@@ -9,7 +9,7 @@
  * and breaks exactly one member, so the answer must name that member.
  */
 import fc from "fast-check";
-import { type ServiceModel, type Shape, type ShapeRef, shapeOf } from "../../src/protocol/model.js";
+import { type ServiceModel, type Shape, type ShapeRef, errorShape, shapeOf } from "../../src/protocol/model.js";
 import { memberPath, modelPattern, patternChecked } from "../../src/protocol/validate.js";
 
 /** The wire protocols the suite speaks (CBOR is covered by CloudWatch's JSON and query forms). */
@@ -635,14 +635,25 @@ export function expectedCodes(c: BadCase, model: ServiceModel): string[] {
     case "too-large":
       return ["RequestEntityTooLargeException"];
     case "rejected": {
-      // What the operation declares, by shape name and by wire code, and the protocol's own codes.
-      const declared = (model.operations[c.operation].errors ?? []).flatMap((e) => {
-        const shape = model.shapes[e.shape];
-        return shape?.error?.code ? [e.shape, shape.error.code] : [e.shape];
-      });
-      return [...new Set([...declared, codes.validation, typeCode, "AccessDenied", "AccessDeniedException"])];
+      // The provider's own checks: any error the service defines (models do not list every
+      // error an operation can answer, e.g. EKS's ResourceNotFoundException), or the protocol's codes.
+      const defined = Object.entries(model.shapes).flatMap(([name, shape]) =>
+        shape.exception ? (shape.error?.code ? [name, shape.error.code] : [name]) : [],
+      );
+      return [...new Set([...defined, codes.validation, typeCode, "AccessDenied", "AccessDeniedException"])];
     }
   }
+}
+
+/**
+ * Whether an answered code is one of the expected: the same code, or the same error shape under
+ * its other spelling (query-compatible JSON services put the shape name, `InvalidParameterValueException`,
+ * in `__type` and the query code, `InvalidParameterValue`, in x-amzn-query-error).
+ */
+export function codeMatches(model: ServiceModel, expected: string[], actual: string): boolean {
+  if (expected.includes(actual)) return true;
+  const shape = errorShape(model, actual)?.name;
+  return shape !== undefined && expected.some((c) => errorShape(model, c)?.name === shape);
 }
 
 /** Whether a message names a member: its name, with the first letter in either case. */

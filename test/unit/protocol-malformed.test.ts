@@ -517,3 +517,26 @@ describe("issue 16 defects the bad-input suite found", () => {
     expect(declaredTooLarge("12, 13")).toBe(false); // malformed: left to Node's parser
   });
 });
+
+describe("model patterns checked where AWS's front end checks them (issue 16)", () => {
+  const iam = awsQueryProtocol(loadModel("iam"), "ValidationError", "MalformedInput");
+  it("IAM: a user name outside [\\w+=,.@-]+ → ValidationError with the pattern", () => {
+    const req = form("Action=CreateUser&UserName=a%20b&Version=2010-05-08");
+    expectRejected(
+      iam,
+      req,
+      "ValidationError",
+      /'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: \[\\w\+=,\.@-\]\+/,
+    );
+  });
+
+  it("ECS: only tag keys and values are checked against their patterns", () => {
+    const body = JSON.stringify({ clusterName: "c", tags: [{ key: "\u0001", value: "v" }] });
+    expectRejected(
+      ecs,
+      json(`${ECS}.CreateCluster`, body),
+      "ClientException",
+      /'tags\.1\.member\.key'.*regular expression/,
+    );
+  });
+});
