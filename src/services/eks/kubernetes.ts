@@ -1,6 +1,7 @@
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
 import { bootstrapClusterObjects, startKubeControllers } from "../../controllers/kube/index.js";
+import { startDisruptionController } from "../../controllers/kube/disruption.js";
 import { fargateAdmission, startFargateScheduler } from "../../controllers/kube/fargate/index.js";
 import { startKubelet } from "../../controllers/kube/kubelet/index.js";
 import { type Elbv2Api, startLoadBalancerControllers } from "../../controllers/kube/loadbalancers/index.js";
@@ -134,6 +135,7 @@ export function kubernetesModule(deps: KubernetesDeps) {
   let services: ReturnType<typeof startServiceNetworking> | undefined;
   let loadBalancers: ReturnType<typeof startLoadBalancerControllers> | undefined;
   let fargate: ReturnType<typeof startFargateScheduler> | undefined;
+  let disruption: ReturnType<typeof startDisruptionController> | undefined;
   return serviceModule({
     name: "kubernetes",
     definitions: [],
@@ -155,6 +157,7 @@ export function kubernetesModule(deps: KubernetesDeps) {
         clusterCa: caOf,
         registryAuth: deps.registryAuth,
       });
+      disruption = startDisruptionController({ objects, clusters, clock, logger });
       fargate = startFargateScheduler({
         objects,
         clusters,
@@ -166,6 +169,7 @@ export function kubernetesModule(deps: KubernetesDeps) {
     },
     async stop() {
       await fargate?.stop();
+      await disruption?.stop();
       await kubelet?.stop();
       await loadBalancers?.stop();
       await services?.stop();
