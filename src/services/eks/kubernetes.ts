@@ -4,6 +4,7 @@ import { bootstrapClusterObjects, startKubeControllers } from "../../controllers
 import { startDisruptionController } from "../../controllers/kube/disruption.js";
 import { fargateAdmission, startFargateScheduler } from "../../controllers/kube/fargate/index.js";
 import { startKubelet } from "../../controllers/kube/kubelet/index.js";
+import { startNodegroupController } from "../../controllers/kube/nodegroups/index.js";
 import { type Elbv2Api, startLoadBalancerControllers } from "../../controllers/kube/loadbalancers/index.js";
 import {
   bootstrapServices,
@@ -136,6 +137,7 @@ export function kubernetesModule(deps: KubernetesDeps) {
   let loadBalancers: ReturnType<typeof startLoadBalancerControllers> | undefined;
   let fargate: ReturnType<typeof startFargateScheduler> | undefined;
   let disruption: ReturnType<typeof startDisruptionController> | undefined;
+  let nodegroups: ReturnType<typeof startNodegroupController> | undefined;
   return serviceModule({
     name: "kubernetes",
     definitions: [],
@@ -158,6 +160,14 @@ export function kubernetesModule(deps: KubernetesDeps) {
         registryAuth: deps.registryAuth,
       });
       disruption = startDisruptionController({ objects, clusters, clock, logger });
+      nodegroups = startNodegroupController({
+        objects,
+        clusters,
+        nodegroups: deps.eks.nodegroups,
+        hosts: deps.hosts,
+        clock,
+        logger,
+      });
       fargate = startFargateScheduler({
         objects,
         clusters,
@@ -170,6 +180,7 @@ export function kubernetesModule(deps: KubernetesDeps) {
     async stop() {
       await fargate?.stop();
       await disruption?.stop();
+      await nodegroups?.stop();
       await kubelet?.stop();
       await loadBalancers?.stop();
       await services?.stop();
