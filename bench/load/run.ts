@@ -131,6 +131,7 @@ async function load(name: string, endpoint: string, pid: number): Promise<LoadRe
       });
     const rssBefore = rssMiB(pid);
     const latencies: number[] = [];
+    const byOperation = new Map<string, number[]>(operations.map(([op]) => [op, []]));
     const errors = new Map<string, number>();
     const started = performance.now();
     const deadline = started + SECONDS * 1000;
@@ -140,8 +141,11 @@ async function load(name: string, endpoint: string, pid: number): Promise<LoadRe
         sent++;
         const t0 = performance.now();
         try {
-          await operations[i % operations.length][1](c);
-          latencies.push(performance.now() - t0);
+          const [op, call] = operations[i % operations.length];
+          await call(c);
+          const ms = performance.now() - t0;
+          latencies.push(ms);
+          byOperation.get(op)!.push(ms);
         } catch (e) {
           const code = (e as { name?: string }).name ?? "Error";
           errors.set(code, (errors.get(code) ?? 0) + 1);
@@ -162,6 +166,10 @@ async function load(name: string, endpoint: string, pid: number): Promise<LoadRe
       rssBefore,
       rssAfter: rssMiB(pid),
     };
+    for (const [op, ms] of byOperation) {
+      ms.sort((a, b) => a - b);
+      process.stderr.write(`  ${name} ${op}: p50 ${(ms[Math.floor(ms.length / 2)] ?? Number.NaN).toFixed(1)} ms\n`);
+    }
     const errText = [...errors].map(([k, v]) => `${k} ${v}`).join(", ") || "none";
     process.stderr.write(
       `${name}: ${r.rps.toFixed(0)} ok/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, errors: ${errText}, RSS ${r.rssBefore.toFixed(0)} → ${r.rssAfter.toFixed(0)} MiB\n`,
