@@ -78,7 +78,9 @@ export function createEdgeServer(
     try {
       body = await readBody(req, MAX_BODY, () => new Error("body too large"));
     } catch {
-      return send(res, tooLarge());
+      send(res, tooLarge());
+      res.on("finish", () => req.destroy());
+      return;
     }
     const wire: WireRequest = {
       method: req.method ?? "GET",
