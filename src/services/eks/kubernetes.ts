@@ -10,6 +10,13 @@ import {
   serviceAdmission,
   startServiceNetworking,
 } from "../../controllers/kube/networking/index.js";
+import {
+  claimMounts,
+  type EfsApi,
+  type InstalledDrivers,
+  startStorageControllers,
+  VolumeDisks,
+} from "../../controllers/kube/storage/index.js";
 import type { HostRegistry } from "../../hosts/registry.js";
 import { eksAuthorize } from "../../kube/access-policies.js";
 import type {
@@ -42,6 +49,10 @@ export interface KubernetesDeps {
   registryAuth?: (image: string) => RegistryAuth | undefined;
   /** ELBv2, for Services of type LoadBalancer and Ingresses of class alb (none: they stay pending). */
   elbv2?: Elbv2Api;
+  /** EFS, for the efs.csi.aws.com provisioner and its mounts (none: EFS-class claims stay Pending). */
+  efs?: EfsApi;
+  /** The CSI drivers the clusters' EKS add-ons install (none: only CSIDriver objects made by hand count). */
+  csiDrivers?: InstalledDrivers;
 }
 
 const RBAC = {
@@ -134,6 +145,8 @@ export function kubernetesModule(deps: KubernetesDeps) {
   let services: ReturnType<typeof startServiceNetworking> | undefined;
   let loadBalancers: ReturnType<typeof startLoadBalancerControllers> | undefined;
   let fargate: ReturnType<typeof startFargateScheduler> | undefined;
+  let storage: ReturnType<typeof startStorageControllers> | undefined;
+  const disks = new VolumeDisks(deps.dataDir);
   return serviceModule({
     name: "kubernetes",
     definitions: [],
@@ -154,6 +167,16 @@ export function kubernetesModule(deps: KubernetesDeps) {
         dataDir: deps.dataDir,
         clusterCa: caOf,
         registryAuth: deps.registryAuth,
+        claimMounts: claimMounts({ objects, disks, efs: deps.efs }),
+      });
+      storage = startStorageControllers({
+        objects,
+        clusters,
+        disks,
+        efs: deps.efs,
+        installed: deps.csiDrivers,
+        clock,
+        logger,
       });
       fargate = startFargateScheduler({
         objects,
@@ -166,6 +189,7 @@ export function kubernetesModule(deps: KubernetesDeps) {
     },
     async stop() {
       await fargate?.stop();
+      await storage?.stop();
       await kubelet?.stop();
       await loadBalancers?.stop();
       await services?.stop();
