@@ -26,6 +26,8 @@ export interface EksConfig {
   fargateCreateDelayMs?: number;
   /** How long a deleted Fargate profile is DELETING (default: deleteDelayMs). */
   fargateDeleteDelayMs?: number;
+  /** How long an add-on is CREATING, UPDATING or DELETING (default 2 s). */
+  addonDelayMs?: number;
 }
 
 export const clusterNotFound = (name: string) =>

@@ -174,7 +174,7 @@ export function kubernetesModule(deps: KubernetesDeps) {
         clusters,
         disks,
         efs: deps.efs,
-        installed: deps.csiDrivers,
+        installed: deps.csiDrivers ?? deps.eks.csiDrivers,
         clock,
         logger,
       });
