@@ -147,6 +147,11 @@ export function startStorageControllers(deps: StorageControllerDeps): StorageCon
         removeFinalizer(c, R.persistentvolumeclaims, claim, PVC_PROTECTION);
       return undefined;
     }
+    // Claims controllers write straight to the store (volumeClaimTemplates) start Pending, as the API's do.
+    if (!(claim.status as { phase?: string } | undefined)?.phase) {
+      writeClaimStatus(c, claim, { phase: "Pending" });
+      return { requeueAfterMs: 0 };
+    }
     if (!claim.metadata.finalizers?.includes(PVC_PROTECTION)) {
       addFinalizer(c, R.persistentvolumeclaims, claim, PVC_PROTECTION);
       return { requeueAfterMs: 0 };
