@@ -448,6 +448,23 @@ function validateWorkload(
     );
 }
 
+/**
+ * A StatefulSet's template may mount its volumeClaimTemplates by name (each pod gets a
+ * persistentVolumeClaim volume of that name), so they count as volumes of the template.
+ */
+function withClaimTemplateVolumes(spec: Obj): Obj {
+  const names = arr(spec.volumeClaimTemplates)
+    .map((t) => (isObj(t.metadata) ? t.metadata.name : undefined))
+    .filter((n): n is string => typeof n === "string" && n !== "");
+  const template = isObj(spec.template) ? spec.template : undefined;
+  if (!names.length || !template || !isObj(template.spec)) return spec;
+  const volumes = arr(template.spec.volumes);
+  const extra = names
+    .filter((n) => !volumes.some((v) => v.name === n))
+    .map((n) => ({ name: n, persistentVolumeClaim: { claimName: n } }));
+  return { ...spec, template: { ...template, spec: { ...template.spec, volumes: [...volumes, ...extra] } } };
+}
+
 function validateDeployment(d: Obj, out: StatusCause[]) {
   const spec = isObj(d.spec) ? d.spec : {};
   validateWorkload("deployment", spec, out, ["Always"]);
@@ -594,7 +611,7 @@ const BY_KIND: Record<string, (o: Obj, out: StatusCause[]) => void> = {
   "apps/ReplicaSet": (o, out) => validateWorkload("replicaset", isObj(o.spec) ? o.spec : {}, out, ["Always"]),
   "apps/StatefulSet": (o, out) => {
     const spec = isObj(o.spec) ? o.spec : {};
-    validateWorkload("statefulset", spec, out, ["Always"]);
+    validateWorkload("statefulset", withClaimTemplateVolumes(spec), out, ["Always"]);
     if (
       spec.podManagementPolicy !== undefined &&
       !["OrderedReady", "Parallel"].includes(String(spec.podManagementPolicy))

@@ -132,6 +132,10 @@ describe("EKS storage with the EBS and EFS CSI drivers", () => {
   let fileSystemId = "";
   const bin = kubectls().at(-1) as string;
   const k = (args: string[], input?: string) => kubectl(bin, env, args, { input });
+  const apply = async (manifest: string) => {
+    const r = await k(["apply", "-f", "-"], manifest);
+    expect(r.ok, r.stderr).toBe(true);
+  };
   const aws = (...args: string[]) => awsCli(berth.endpoint, creds, args);
   const json = async (args: string[]) => {
     const r = await k([...args, "-o", "json"]);
@@ -222,9 +226,9 @@ describe("EKS storage with the EBS and EFS CSI drivers", () => {
   });
 
   it("a claim waits for the CSI driver add-on, as on EKS; a claim of a missing class stays Pending with its event", async () => {
-    expect((await k(["apply", "-f", "-"], classes(fileSystemId))).ok).toBe(true);
-    expect((await k(["apply", "-f", "-"], sharedClaim)).ok).toBe(true);
-    expect((await k(["apply", "-f", "-"], missingClassClaim)).ok).toBe(true);
+    await apply(classes(fileSystemId));
+    await apply(sharedClaim);
+    await apply(missingClassClaim);
     const waiting = await eventually(async () => {
       const ev = await json(["get", "events", "--field-selector", "involvedObject.name=shared"]);
       return ev.items.find((e: { reason: string }) => e.reason === "ExternalProvisioning");
@@ -276,7 +280,7 @@ describe("EKS storage with the EBS and EFS CSI drivers", () => {
   }, 120_000);
 
   it("a StatefulSet's EBS-class claim keeps its data across pod deletion", async () => {
-    expect((await k(["apply", "-f", "-"], statefulSet)).ok).toBe(true);
+    await apply(statefulSet);
     const stamp = await stampOf("db-0");
     const claim = await json(["get", "pvc", "data-db-0"]);
     expect(claim.status).toMatchObject({
