@@ -17,5 +17,6 @@ export function efsModule(deps: EfsDeps) {
     volumes: efs.volumes,
     /** EFS for the Kubernetes storage controllers (the EFS CSI driver's calls and mounts). */
     kubeApi: efsApiOf(efs.service, efs.volumes),
+    stop: () => efs.context.views.close(),
   });
 }
