@@ -6,7 +6,9 @@ import {
   validateObject,
   validateUpdate,
 } from "../../src/kube/schema.js";
+import { R } from "../../src/kube/resources.js";
 import type { KubeObject } from "../../src/kube/types.js";
+import { toTable } from "../../src/kube-api/tables.js";
 
 const ix = loadOpenApi();
 const STS: GroupVersionKind = { group: "apps", version: "v1", kind: "StatefulSet" };
@@ -61,5 +63,62 @@ describe("storage kinds' validation", () => {
     };
     expect(check(PV, ok)).toEqual([]);
     expect(defaultObject(ix, PV, ok).spec).toMatchObject({ persistentVolumeReclaimPolicy: "Retain" });
+  });
+});
+
+describe("kubectl get of the storage kinds", () => {
+  const now = Date.parse("2025-01-01T12:00:00Z");
+  const created = "2025-01-01T11:55:00Z";
+  const cells = (resource: keyof typeof R, o: KubeObject) =>
+    (toTable(R[resource], [o], { now }).rows[0] as { cells: unknown[] }).cells;
+  it("pvc, pv, storage classes and attachments print kubectl's columns", () => {
+    expect(
+      cells("persistentvolumeclaims", {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: "data", creationTimestamp: created },
+        spec: { volumeName: "pvc-1", storageClassName: "gp3", volumeMode: "Filesystem" },
+        status: { phase: "Bound", capacity: { storage: "1Gi" }, accessModes: ["ReadWriteOnce", "ReadWriteMany"] },
+      }),
+    ).toEqual(["data", "Bound", "pvc-1", "1Gi", "RWO,RWX", "gp3", "5m", "Filesystem"]);
+    expect(
+      cells("persistentvolumes", {
+        apiVersion: "v1",
+        kind: "PersistentVolume",
+        metadata: { name: "pvc-1", creationTimestamp: created },
+        spec: {
+          capacity: { storage: "1Gi" },
+          accessModes: ["ReadWriteOnce"],
+          persistentVolumeReclaimPolicy: "Delete",
+          claimRef: { namespace: "default", name: "data" },
+          storageClassName: "gp3",
+          volumeMode: "Filesystem",
+        },
+        status: { phase: "Bound" },
+      }),
+    ).toEqual(["pvc-1", "1Gi", "RWO", "Delete", "Bound", "default/data", "gp3", "", "5m", "Filesystem"]);
+    expect(
+      cells("storageclasses", {
+        apiVersion: "storage.k8s.io/v1",
+        kind: "StorageClass",
+        metadata: {
+          name: "gp3",
+          creationTimestamp: created,
+          annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+        },
+        provisioner: "ebs.csi.aws.com",
+        reclaimPolicy: "Delete",
+        volumeBindingMode: "WaitForFirstConsumer",
+      }),
+    ).toEqual(["gp3 (default)", "ebs.csi.aws.com", "Delete", "WaitForFirstConsumer", false, "5m"]);
+    expect(
+      cells("volumeattachments", {
+        apiVersion: "storage.k8s.io/v1",
+        kind: "VolumeAttachment",
+        metadata: { name: "csi-1", creationTimestamp: created },
+        spec: { attacher: "ebs.csi.aws.com", nodeName: "n1", source: { persistentVolumeName: "pvc-1" } },
+        status: { attached: true },
+      }),
+    ).toEqual(["csi-1", "ebs.csi.aws.com", "pvc-1", "n1", true, "5m"]);
   });
 });
