@@ -50,9 +50,12 @@ export function claimMounts(deps: { objects: ObjectStore; disks: VolumeDisks; ef
         if (!attachedTo(objects.list(c, R.volumeattachments).items, pvName, node))
           return unattached(`volume ${pvName} is not attached to node ${node} yet`);
         const id = vs.csi.volumeHandle ?? "";
-        if (!/^vol-[0-9a-f]+$/.test(id) || !deps.disks.exists(c.scope, id))
-          return unattached(`rpc error: code = NotFound desc = volume ${id} not found`);
-        return { hostPath: deps.disks.path(c.scope, id), readOnly };
+        if (!/^vol-[0-9a-f]+$/.test(id)) return unattached(`rpc error: code = NotFound desc = volume ${id} not found`);
+        // A statically provisioned volume (a PersistentVolume naming its own vol- id) starts empty.
+        return {
+          hostPath: deps.disks.exists(c.scope, id) ? deps.disks.path(c.scope, id) : deps.disks.create(c.scope, id),
+          readOnly,
+        };
       }
       if (vs.csi?.driver === EFS_DRIVER) {
         if (!deps.efs) return unattached("the EFS CSI driver is not available");
