@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateRoleCommand } from "@aws-sdk/client-iam";
@@ -355,6 +355,14 @@ describe("EKS storage with the EBS and EFS CSI drivers", () => {
         "utf8",
       ),
     ).toBe("from-writer\n");
+    // Through the access point the file belongs to its PosixUser, as EFS owns it (bindfs, scripts/ensure-host-tools.sh).
+    const note = statSync(
+      join(dataDir, "efs", account, "us-east-1", fileSystemId, "dynamic", claim.spec.volumeName, "note"),
+    );
+    const posix = (aps as { json: { AccessPoints: { PosixUser: { Uid: number; Gid: number } }[] } }).json
+      .AccessPoints[0]?.PosixUser;
+    expect(posix?.Gid).toBe(50000);
+    expect([note.uid, note.gid]).toEqual([posix?.Uid, posix?.Gid]);
   }, 180_000);
 
   it("the data survives a Berth restart", async () => {

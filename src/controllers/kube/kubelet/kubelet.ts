@@ -760,7 +760,7 @@ class KubeletImpl {
       caPem: this.d.clusterCa?.(c.ref),
       claim: (claimName: string, volumeName: string, readOnly: boolean) =>
         this.d.claimMounts
-          ? this.d.claimMounts.mount(c.ref, ns, claimName, volumeName, pod.spec.nodeName ?? "", readOnly)
+          ? this.d.claimMounts.mount(c.ref, ns, claimName, volumeName, pod.spec.nodeName ?? "", readOnly, podUser(pod))
           : Promise.resolve({
               waiting: `persistentVolumeClaim volumes cannot be mounted here (volume "${volumeName}")`,
             }),
@@ -977,4 +977,11 @@ class KubeletImpl {
       for (const p of this.d.objects.list(c.ref, R.pods).items) uids.add(p.metadata.uid ?? "");
     for (const uid of podDirs(this.d.dataDir)) if (!live.has(uid) && !uids.has(uid)) removePodDir(this.d.dataDir, uid);
   }
+}
+
+/** The user a pod's containers run as, as Docker writes it ("uid" or "uid:gid"; "0" when unset). */
+function podUser(pod: Pod): string {
+  const sc = pod.spec.securityContext;
+  const uid = sc?.runAsUser ?? 0;
+  return sc?.runAsGroup !== undefined ? `${uid}:${sc.runAsGroup}` : String(uid);
 }

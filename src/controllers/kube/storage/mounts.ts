@@ -17,6 +17,10 @@ import { EBS_DRIVER, EFS_DRIVER, parseEfsHandle } from "./parameters.js";
 export type ClaimMount = { hostPath: string; readOnly: boolean } | { waiting: string };
 
 export interface ClaimMounts {
+  /**
+   * `user` is what the pod runs as ("1000", "1000:1000"; root when unset): through an EFS access
+   * point it acts as the access point's PosixUser (a view of the directory, when the host can make one).
+   */
   mount(
     cluster: ClusterRef,
     namespace: string,
@@ -24,13 +28,14 @@ export interface ClaimMounts {
     volumeName: string,
     node: string,
     readOnly: boolean,
+    user?: string,
   ): Promise<ClaimMount>;
 }
 
 export function claimMounts(deps: { objects: ObjectStore; disks: VolumeDisks; efs?: EfsApi }): ClaimMounts {
   const { objects } = deps;
   return {
-    async mount(c, ns, claimName, volumeName, node, readOnlyAsked) {
+    async mount(c, ns, claimName, volumeName, node, readOnlyAsked, user = "0") {
       const unattached = (why: string) => ({
         waiting: `Unable to attach or mount volumes: unmounted volumes=[${volumeName}], unattached volumes=[${volumeName}]: ${why}`,
       });
@@ -67,8 +72,9 @@ export function claimMounts(deps: { objects: ObjectStore; disks: VolumeDisks; ef
             ...(h.path ? { rootDirectory: h.path } : {}),
             iam: false,
             transitEncryption: vs.csi.volumeAttributes?.encryptInTransit !== "false",
+            ...(h.accessPointId ? { ownUsers: [user] } : {}),
           });
-          return { hostPath: m.hostPath, readOnly: readOnly || m.readOnly };
+          return { hostPath: m.posixViews?.[user] ?? m.hostPath, readOnly: readOnly || m.readOnly };
         } catch (e) {
           if (e instanceof EfsMountError)
             return { waiting: `MountVolume.SetUp failed for volume "${pvName}" : ${e.message}` };
