@@ -398,4 +398,122 @@ describe("EKS storage with the EBS and EFS CSI drivers", () => {
       return aps.ok && (aps.json as { AccessPoints: unknown[] }).AccessPoints.length === 0 ? true : undefined;
     }, "the access point to go");
   }, 180_000);
+
+  it("on a node group of 2: a ReadWriteOnce volume is attached to one node at a time (Multi-Attach), ReadWriteMany spans both", async () => {
+    await iamClient(berth.endpoint, creds).send(
+      new CreateRoleCommand({
+        RoleName: "eks-node",
+        AssumeRolePolicyDocument: trustPolicy({ Service: "ec2.amazonaws.com" }),
+      }),
+    );
+    const ng = await aws(
+      "eks",
+      "create-nodegroup",
+      "--cluster-name",
+      cluster,
+      "--nodegroup-name",
+      "ng",
+      "--scaling-config",
+      "minSize=2,maxSize=2,desiredSize=2",
+      "--subnets",
+      "subnet-a",
+      "subnet-b",
+      "--node-role",
+      `arn:aws:iam::${account}:role/eks-node`,
+    );
+    expect(ng.ok, ng.ok ? "" : ng.stderr).toBe(true);
+    expect((await aws("eks", "wait", "nodegroup-active", "--cluster-name", cluster, "--nodegroup-name", "ng")).ok).toBe(
+      true,
+    );
+    const names = await eventually(async () => {
+      const n = await json(["get", "nodes", "-l", "eks.amazonaws.com/nodegroup=ng"]);
+      type NodeJson = { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } };
+      const ready = (n.items as NodeJson[]).filter((x) =>
+        x.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+      );
+      return ready.length === 2 ? ready.map((x: { metadata: { name: string } }) => x.metadata.name).sort() : undefined;
+    }, "two Ready nodes");
+    const pinned = (name: string, node: string, claimName: string, script: string) => `
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+spec:
+  nodeName: ${node}
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: main
+      image: ${BUSYBOX_IMAGE}
+      command: ["sh", "-c", ${JSON.stringify(script)}]
+      volumeMounts:
+        - { name: v, mountPath: /v }
+  volumes:
+    - name: v
+      persistentVolumeClaim:
+        claimName: ${claimName}
+`;
+    const claim = (name: string, mode: string, cls: string) => `
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: ${name}
+spec:
+  accessModes: [${mode}]
+  storageClassName: ${cls}
+  resources:
+    requests:
+      storage: 1Gi
+`;
+    await apply(claim("solo", "ReadWriteOnce", "ebs-gp3"));
+    await apply(pinned("solo-a", names[0], "solo", "echo a > /v/who; sleep 3600"));
+    await eventually(
+      async () => ((await json(["get", "pod", "solo-a"])).status?.phase === "Running" ? true : undefined),
+      "solo-a to run",
+    );
+    await apply(pinned("solo-b", names[1], "solo", "cat /v/who; sleep 3600"));
+    const multi = await eventually(async () => {
+      const ev = await json(["get", "events", "--field-selector", "involvedObject.name=solo-b"]);
+      return ev.items.find((e: { reason: string }) => e.reason === "FailedAttachVolume");
+    }, "the Multi-Attach error");
+    expect(multi.message).toMatch(
+      /^Multi-Attach error for volume "pvc-[0-9a-f-]+" Volume is already exclusively attached to 1 node\(s\) and can't be attached to another$/,
+    );
+    expect((await json(["get", "pod", "solo-b"])).status.phase).toBe("Pending");
+    // Once solo-a is gone the volume moves to solo-b's node, with its data.
+    expect((await k(["delete", "pod", "solo-a", "--grace-period=1"])).ok).toBe(true);
+    await eventually(async () => {
+      const p = await json(["get", "pod", "solo-b"]);
+      if (p.status?.phase !== "Running") return undefined;
+      return (await k(["logs", "solo-b"])).stdout.trim() === "a" ? true : undefined;
+    }, "solo-b to run with solo-a's data");
+
+    await apply(claim("both", "ReadWriteMany", "efs-sc"));
+    await apply(
+      pinned(
+        "both-a",
+        names[0],
+        "both",
+        "echo a > /v/a; for i in $(seq 1 60); do [ -f /v/b ] && exit 0; sleep 1; done; exit 1",
+      ),
+    );
+    await apply(
+      pinned(
+        "both-b",
+        names[1],
+        "both",
+        "echo b > /v/b; for i in $(seq 1 60); do [ -f /v/a ] && exit 0; sleep 1; done; exit 1",
+      ),
+    );
+    for (const p of ["both-a", "both-b"]) {
+      const phase = await eventually(async () => {
+        const x = await json(["get", "pod", p]);
+        return ["Succeeded", "Failed"].includes(x.status?.phase) ? x.status.phase : undefined;
+      }, `${p} to finish`);
+      expect(phase).toBe("Succeeded");
+    }
+    await k(["delete", "pod", "solo-b", "both-a", "both-b", "--grace-period=1"]);
+    await aws("eks", "delete-nodegroup", "--cluster-name", cluster, "--nodegroup-name", "ng");
+    await aws("eks", "wait", "nodegroup-deleted", "--cluster-name", cluster, "--nodegroup-name", "ng");
+  }, 300_000);
 });
