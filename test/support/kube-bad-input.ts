@@ -71,7 +71,8 @@ export function kubeCasesFor(index: OpenApiIndex, gvk: GroupVersionKind, valid: 
       if (s.enum && typeof value === "string")
         out.push({ kind: "enum", field: fieldPath(path), object: setAt(valid, path, "NotASupportedValue") });
     }
-    if (s.type === "array" && Array.isArray(value)) value.forEach((v, i) => walk(s.items, v, [...path, i]));
+    if (s.type === "array" && Array.isArray(value))
+      for (const [i, v] of value.entries()) walk(s.items, v, [...path, i]);
     else if (s.type === "object" && value && typeof value === "object" && !Array.isArray(value) && !isFreeForm(s)) {
       const obj = value as Record<string, unknown>;
       for (const r of s.required ?? [])
