@@ -246,11 +246,22 @@ export function createKubeApiEndpoints(input: KubeApiDeps): KubeApiServer {
       const listening: Server[] = [];
       for (const host of [endpoint.host, ...(endpoint.alsoOn ?? [])].filter((h, i, all) => all.indexOf(h) === i)) {
         const server = createServer(
-          { cert: endpoint.certPem, key: endpoint.keyPem, keepAliveTimeout: 60_000, requestTimeout: 0 },
+          {
+            cert: endpoint.certPem,
+            key: endpoint.keyPem,
+            keepAliveTimeout: 60_000,
+            requestTimeout: 0,
+            // In-cluster clients include busybox's TLS, which offers no signature_algorithms (so SHA-1
+            // handshake signatures, refused by OpenSSL 3's default level); others still get the best.
+            ...(host === endpoint.host ? {} : { ciphers: "DEFAULT:@SECLEVEL=0" }),
+          },
           (req, res) => void handler(endpoint.cluster, req, res),
         );
         server.on("upgrade", (req, socket, head) => void upgrade(endpoint.cluster, req, socket, head));
         server.on("clientError", (_e, socket) => socket.destroy());
+        server.on("tlsClientError", (e) =>
+          deps.logger.debug({ host, err: e.message }, "kube-api: TLS handshake failed"),
+        );
         try {
           await new Promise<void>((resolve, reject) => {
             server.once("error", reject);

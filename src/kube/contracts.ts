@@ -51,7 +51,10 @@ export interface ClusterEndpoint {
   certPem: string;
   keyPem: string;
   caPem: string;
-  /** More addresses to listen on at the same port: the pod network's gateway, so pods reach the API. */
+  /**
+   * More addresses to listen on at the same port, for in-cluster clients: the pod network's
+   * gateway, so pods reach the API (these listeners also accept minimal TLS clients like busybox's).
+   */
   alsoOn?: string[];
 }
 
