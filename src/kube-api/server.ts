@@ -20,6 +20,7 @@ import { type RequestInfo, requestInfo } from "./request-info.js";
 import { handleReview, isReview } from "./reviews.js";
 import { handleLog, handleScale } from "./subresources.js";
 import { handleBinding, handleEviction } from "./pod-actions.js";
+import { handlePortForwardUpgrade } from "./portforward.js";
 import { handleTokenRequest } from "./token-request.js";
 import { handleWatch } from "./watch.js";
 import { handleCreate, handleDelete, handleDeleteCollection, handlePatch, handleUpdate } from "./write.js";
@@ -228,7 +229,8 @@ export function createKubeApiEndpoints(input: KubeApiDeps): KubeApiServer {
       if (!(c.type.subresources ?? []).includes(sub) || !["exec", "attach", "portforward"].includes(sub))
         throw kubeErrors.badRequest("this request cannot be upgraded");
       const pod = getObject(c);
-      await handleExecUpgrade(c, pod, socket, head);
+      if (sub === "portforward") await handlePortForwardUpgrade(c, pod, socket, head);
+      else await handleExecUpgrade(c, pod, socket, head);
     } catch (e) {
       rejectUpgrade(socket, e);
     }

@@ -253,4 +253,23 @@ describe("EKS service account tokens", () => {
     expect(none).toMatch(/No such file or directory/);
     expect(none).not.toMatch(/ns=/);
   });
+
+  it("tokens stay valid across a Berth restart (the signing key is in the store)", async () => {
+    const token = (await k(["create", "token", "default"])).stdout.trim();
+    await berth.stop();
+    berth = await startBerth({
+      dataDir: berth.dataDir,
+      env: { BERTH_EKS_CREATE_MS: "200", BERTH_EKS_DELETE_MS: "300" },
+    });
+    env = kubeEnv(env.KUBECONFIG, creds, berth.endpoint);
+    const r = await eventually(
+      async () => {
+        const got = await kt(token, ["get", "configmaps", "-o", "name"]);
+        return got.ok ? got : undefined;
+      },
+      "the API server after the restart",
+      30_000,
+    );
+    expect(r.stdout).toMatch(/configmap\/kube-root-ca.crt/);
+  });
 });
