@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBerth, startBerth } from "../support/berth.js";
 import { awsCli, newAccount, rootOf } from "../support/identity.js";
 import { BUSYBOX_IMAGE } from "../support/images.js";
-import { eventually, kubeEnv, kubectl } from "../support/kube.js";
+import { eventually, KUBECTL_120, kubeEnv, kubectl, kubectls } from "../support/kube.js";
 
 const run = promisify(execFile);
 const account = newAccount();
@@ -271,5 +271,91 @@ describe("EKS service account tokens", () => {
       30_000,
     );
     expect(r.stdout).toMatch(/configmap\/kube-root-ca.crt/);
+  });
+
+  describe("pod access beyond tokens", () => {
+    const webPod = `
+apiVersion: v1
+kind: Pod
+metadata: { name: web }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: httpd
+      image: ${BUSYBOX_IMAGE}
+      command: ["sh", "-c", "echo hello-pf > /www/index.html && exec httpd -f -p 8080 -h /www"]
+      readinessProbe:
+        tcpSocket: { port: 8080 }
+        periodSeconds: 1
+`;
+    /** Runs `kubectl port-forward` until the test is done with it; resolves with the local port. */
+    const portForward = async (bin: string, remote: number) => {
+      const child = spawn(bin, ["port-forward", "pod/web", `:${remote}`], { env, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (d) => {
+        out += d;
+      });
+      child.stderr.on("data", (d) => {
+        out += d;
+      });
+      const port = await eventually(
+        async () => {
+          const m = /Forwarding from 127\.0\.0\.1:(\d+) ->/.exec(out);
+          return m ? Number(m[1]) : undefined;
+        },
+        `${bin} port-forward to listen`,
+        20_000,
+      ).catch((e) => {
+        child.kill("SIGKILL");
+        throw new Error(`${(e as Error).message}: ${out}`);
+      });
+      return { port, output: () => out, stop: () => child.kill("SIGKILL") };
+    };
+    const get = async (port: number) => {
+      const r = await run("curl", ["-s", "--max-time", "10", `http://127.0.0.1:${port}/`]).catch((e) => e);
+      return String((r as { stdout?: string }).stdout ?? "");
+    };
+
+    beforeAll(async () => {
+      await k(["apply", "-f", "-"], webPod);
+      const ready = await k(["wait", "--for=condition=Ready", "pod/web", "--timeout=90s"]);
+      expect(ready.stdout).toMatch(/condition met/);
+    });
+
+    it("kubectl port-forward reaches a busybox httpd pod (1.32: SPDY tunnelled in a WebSocket; 1.20: SPDY)", async () => {
+      for (const bin of kubectls()) {
+        const pf = await portForward(bin, 8080);
+        try {
+          expect(await get(pf.port)).toBe("hello-pf\n");
+          // A second connection through the same forwarding.
+          expect(await get(pf.port)).toBe("hello-pf\n");
+        } finally {
+          pf.stop();
+        }
+      }
+      // Nothing listens on 9999: the connection fails and kubectl reports the kubelet's error.
+      const pf = await portForward(KUBECTL, 9999);
+      try {
+        expect(await get(pf.port)).toBe("");
+        await eventually(
+          async () => (/error forwarding port 9999/.test(pf.output()) ? true : undefined),
+          "kubectl to report the failure",
+          10_000,
+        );
+      } finally {
+        pf.stop();
+      }
+    });
+
+    it("kubectl 1.20 exec works over SPDY: output, stdin and the exit code", async () => {
+      const r = await kubectl(KUBECTL_120, env, ["exec", "web", "--", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+      expect(r.ok).toBe(false);
+      expect(r.stdout).toBe("out\n");
+      expect(r.stderr).toMatch(/err\n/);
+      expect(r.stderr).toMatch(/command terminated with exit code 3/);
+      const i = await kubectl(KUBECTL_120, env, ["exec", "-i", "web", "--", "cat"], { input: "hi-stdin\n" });
+      expect(i.stdout).toBe("hi-stdin\n");
+      expect(i.ok).toBe(true);
+    });
   });
 });
