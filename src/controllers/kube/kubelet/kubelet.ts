@@ -47,7 +47,13 @@ import { Probers, runHook } from "./probes.js";
 import { ConfigError, containerEnv, containerMounts, containerSpec, sandboxSpec } from "./spec.js";
 import { kubeletStreams } from "./streams.js";
 import type { Container, Pod } from "./types.js";
-import { podDirs, preparePodVolumes, removePodDir, withServiceAccountVolume } from "./volumes.js";
+import {
+  podDirs,
+  preparePodVolumes,
+  removePodDir,
+  serviceAccountOf,
+  withServiceAccountVolume,
+} from "./volumes.js";
 
 /**
  * A cluster as the kubelet needs it: its ref, Kubernetes version (for kubeletVersion) and whether
@@ -570,7 +576,11 @@ class KubeletImpl {
     if (!pod || !host) return undefined;
     const own = mineList.filter((x) => x.labels[L.uid] === uid);
     const obs = observePod(own);
-    const full: Pod = { ...pod, spec: withServiceAccountVolume(pod.spec) };
+    const sa = this.d.objects.get(c.ref, R.serviceaccounts, pod.metadata.namespace, serviceAccountOf(pod));
+    const full: Pod = {
+      ...pod,
+      spec: withServiceAccountVolume(pod.spec, sa?.automountServiceAccountToken as boolean | undefined),
+    };
     const state = this.stateOf(uid);
     const plan = planPod(
       {
@@ -735,7 +745,7 @@ class KubeletImpl {
         return s ? decode(s.data as Record<string, string>) : undefined;
       },
       token: async (audience: string | undefined, expirationSeconds: number) => {
-        const sa = pod.spec.serviceAccountName ?? pod.spec.serviceAccount ?? "default";
+        const sa = serviceAccountOf(pod);
         if (this.d.tokens)
           return this.d.tokens.issue(c.ref, {
             namespace: ns,
