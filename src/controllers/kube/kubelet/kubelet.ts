@@ -47,13 +47,7 @@ import { Probers, runHook } from "./probes.js";
 import { ConfigError, containerEnv, containerMounts, containerSpec, sandboxSpec } from "./spec.js";
 import { kubeletStreams } from "./streams.js";
 import type { Container, Pod } from "./types.js";
-import {
-  podDirs,
-  preparePodVolumes,
-  removePodDir,
-  serviceAccountOf,
-  withServiceAccountVolume,
-} from "./volumes.js";
+import { podDirs, preparePodVolumes, removePodDir, serviceAccountOf, withServiceAccountVolume } from "./volumes.js";
 
 /**
  * A cluster as the kubelet needs it: its ref, Kubernetes version (for kubeletVersion) and whether
