@@ -2,6 +2,7 @@ import { Duplex, PassThrough } from "node:stream";
 import zlib from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { expectedStreams } from "../../src/kube-api/exec-spdy.js";
 import { forwardedPort } from "../../src/kube-api/portforward.js";
 import { SpdyServerConnection, type SpdyStream } from "../../src/kube-api/spdy/connection.js";
 import { SPDY3_DICTIONARY } from "../../src/kube-api/spdy/dictionary.js";
@@ -65,6 +66,18 @@ describe("SPDY/3.1 framing", () => {
     ["", undefined],
   ])("port header %j → %s", (port, want) => {
     expect(forwardedPort({ port })).toBe(want);
+  });
+});
+
+describe("SPDY exec streams (the kubelet's expected streams)", () => {
+  const o = (stdin: boolean, stdout: boolean, stderr: boolean, tty: boolean) => ({ stdin, stdout, stderr, tty });
+  it.each([
+    [o(false, true, true, false), "v4.channel.k8s.io", ["error", "stdout", "stderr"]],
+    [o(true, true, true, false), "v4.channel.k8s.io", ["error", "stdin", "stdout", "stderr"]],
+    [o(true, true, true, true), "v4.channel.k8s.io", ["error", "stdin", "stdout", "resize"]],
+    [o(true, true, false, true), "v2.channel.k8s.io", ["error", "stdin", "stdout"]],
+  ])("%j over %s → %j", (opts, protocol, streams) => {
+    expect(expectedStreams(opts, protocol)).toEqual(streams);
   });
 });
 
