@@ -290,7 +290,9 @@ spec:
 `;
     /** Runs `kubectl port-forward` until the test is done with it; resolves with the local port. */
     const portForward = async (bin: string, remote: number) => {
-      const child = spawn(bin, ["port-forward", "pod/web", `:${remote}`], { env, stdio: ["ignore", "pipe", "pipe"] });
+      // -v=4: client-go says "fallback to secondary dialer" when the WebSocket tunnel is refused.
+      const args = ["port-forward", "pod/web", `:${remote}`, ...(bin === KUBECTL ? ["-v=4"] : [])];
+      const child = spawn(bin, args, { env, stdio: ["ignore", "pipe", "pipe"] });
       let out = "";
       child.stdout.on("data", (d) => {
         out += d;
@@ -329,6 +331,7 @@ spec:
           expect(await get(pf.port)).toBe("hello-pf\n");
           // A second connection through the same forwarding.
           expect(await get(pf.port)).toBe("hello-pf\n");
+          expect(pf.output()).not.toMatch(/fallback/i);
         } finally {
           pf.stop();
         }
