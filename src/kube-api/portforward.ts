@@ -18,9 +18,18 @@ import { SpdyServerConnection, type SpdyStream } from "./spdy/connection.js";
 export const PORT_FORWARD_PROTOCOL = "portforward.k8s.io";
 const TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
 
+/**
+ * `ws` refuses subprotocols that are not RFC 7230 tokens, and `SPDY/3.1+portforward.k8s.io` has a
+ * `/`: the request carries a stand-in through the handshake, and the answer names the real one.
+ */
+const STAND_IN = "berth-spdy-tunnel";
 const tunnels = new WebSocketServer({
   noServer: true,
-  handleProtocols: (protocols) => (protocols.has(TUNNEL_PROTOCOL) ? TUNNEL_PROTOCOL : false),
+  handleProtocols: (protocols) => (protocols.has(STAND_IN) ? STAND_IN : false),
+});
+tunnels.on("headers", (headers) => {
+  for (const [i, h] of headers.entries())
+    if (/^sec-websocket-protocol:/i.test(h)) headers[i] = `Sec-WebSocket-Protocol: ${TUNNEL_PROTOCOL}`;
 });
 
 /** A stream pair's port, as the kubelet validates it. PURE. */
@@ -63,6 +72,7 @@ export async function handlePortForwardUpgrade(c: Call, pod: KubeObject, socket:
       throw kubeErrors.badRequest(
         `unable to upgrade connection: pods/portforward over WebSocket needs the ${TUNNEL_PROTOCOL} subprotocol (kubectl 1.31+)`,
       );
+    req.headers["sec-websocket-protocol"] = STAND_IN;
     const ws = await new Promise<import("ws").WebSocket>((resolve) =>
       tunnels.handleUpgrade(req, socket, head, resolve),
     );
