@@ -331,7 +331,7 @@ spec:
           expect(await get(pf.port)).toBe("hello-pf\n");
           // A second connection through the same forwarding.
           expect(await get(pf.port)).toBe("hello-pf\n");
-          expect(pf.output()).not.toMatch(/fallback/i);
+          expect(pf.output()).not.toMatch(/fallback to secondary dialer/);
         } finally {
           pf.stop();
         }
