@@ -21,6 +21,7 @@ import {
 } from "../../controllers/kube/storage/index.js";
 import type { HostRegistry } from "../../hosts/registry.js";
 import { eksAuthorize } from "../../kube/access-policies.js";
+import { unionAuthenticator } from "../../kube/authenticators.js";
 import type {
   Admission,
   Authorizer,
@@ -105,8 +106,10 @@ export function kubernetesModule(deps: KubernetesDeps) {
   const exec: PodExec = { exec: (...a) => running().exec.exec(...a) };
   const api = createKubeApiEndpoints({
     objects,
-    authenticator: deps.eks.authenticator,
+    // As EKS: IAM tokens (aws eks get-token) or service account tokens.
+    authenticator: unionAuthenticator(deps.eks.authenticator, deps.eks.serviceAccountTokens),
     authorizer,
+    tokens: deps.eks.serviceAccountTokens,
     admission: admissions,
     logs,
     exec,
@@ -124,11 +127,13 @@ export function kubernetesModule(deps: KubernetesDeps) {
     for (const obj of bootstrapRbac()) createIfMissing(objects, cluster, obj);
     const net = await networking.network(cluster);
     bootstrapServices(objects, cluster, { host: net.gateway, port: endpoint.port });
+    return net.gateway;
   };
   const endpoints: KubeApiEndpoints = {
     async serve(endpoint) {
-      await bootstrap(endpoint);
-      await api.serve(endpoint);
+      // The API server listens on the pod network's gateway too: the `kubernetes` Service's endpoint.
+      const gateway = await bootstrap(endpoint);
+      await api.serve({ ...endpoint, alsoOn: [...(endpoint.alsoOn ?? []), gateway] });
     },
     close: (cluster) => api.close(cluster),
   };
@@ -170,6 +175,7 @@ export function kubernetesModule(deps: KubernetesDeps) {
         logger,
         dataDir: deps.dataDir,
         clusterCa: caOf,
+        tokens: deps.eks.serviceAccountTokens,
         registryAuth: deps.registryAuth,
         claimMounts: claimMounts({ objects, disks, efs: deps.efs }),
       });

@@ -49,7 +49,14 @@ import { ConfigError, containerEnv, containerMounts, containerSpec, sandboxSpec 
 import { kubeletStreams } from "./streams.js";
 import type { Container, Pod } from "./types.js";
 import type { ClaimMounts } from "../storage/mounts.js";
-import { podDirs, preparePodVolumes, removePodDir, VolumeNotReady, withServiceAccountVolume } from "./volumes.js";
+import {
+  podDirs,
+  preparePodVolumes,
+  removePodDir,
+  serviceAccountOf,
+  VolumeNotReady,
+  withServiceAccountVolume,
+} from "./volumes.js";
 
 /**
  * A cluster as the kubelet needs it: its ref, Kubernetes version (for kubeletVersion) and whether
@@ -576,7 +583,11 @@ class KubeletImpl {
     if (!pod || !host) return undefined;
     const own = mineList.filter((x) => x.labels[L.uid] === uid);
     const obs = observePod(own);
-    const full: Pod = { ...pod, spec: withServiceAccountVolume(pod.spec) };
+    const sa = this.d.objects.get(c.ref, R.serviceaccounts, pod.metadata.namespace, serviceAccountOf(pod));
+    const full: Pod = {
+      ...pod,
+      spec: withServiceAccountVolume(pod.spec, sa?.automountServiceAccountToken as boolean | undefined),
+    };
     const state = this.stateOf(uid);
     const plan = planPod(
       {
@@ -741,7 +752,7 @@ class KubeletImpl {
         return s ? decode(s.data as Record<string, string>) : undefined;
       },
       token: async (audience: string | undefined, expirationSeconds: number) => {
-        const sa = pod.spec.serviceAccountName ?? pod.spec.serviceAccount ?? "default";
+        const sa = serviceAccountOf(pod);
         if (this.d.tokens)
           return this.d.tokens.issue(c.ref, {
             namespace: ns,
