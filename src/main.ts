@@ -57,6 +57,8 @@ async function main() {
     tokenSecret: storeSecret(store, "ecr-registry-token"),
     logger,
     lifecycleIntervalMs: config.ecrLifecycleIntervalMs,
+    secrets: secrets.secrets,
+    pullThroughRecheckMs: config.ecrPullThroughRecheckMs,
   });
   const logs = logsModule({ db, store, clock, logger });
   const efs = efsModule({ store, clock, dataDir: config.dataDir, authorizer: identity.authorizer, iam: identity.iam });

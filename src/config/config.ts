@@ -27,6 +27,8 @@ export interface Config {
   ecsHealthyAfterMs: number;
   /** How often ECR lifecycle policies run (ms; AWS applies them within 24 hours). */
   ecrLifecycleIntervalMs: number;
+  /** How long a pull-through cached tag is served before its upstream is asked again (ms; ECR: 24 h). */
+  ecrPullThroughRecheckMs: number;
   /** The port of the load balancers ECS Express Mode shares (AWS: HTTPS 443; Berth: HTTP, default 80). */
   expressListenerPort: number;
   /** CloudWatch and Application Auto Scaling timings (docs/cloudwatch.md, docs/autoscaling.md). */
@@ -134,6 +136,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     resyncIntervalMs: Number(env.BERTH_RESYNC_MS ?? 5000),
     ecsHealthyAfterMs: Number(env.BERTH_ECS_HEALTHY_AFTER_MS ?? 40_000),
     ecrLifecycleIntervalMs: Number(env.BERTH_ECR_LIFECYCLE_MS ?? 60_000),
+    ecrPullThroughRecheckMs: Number(env.BERTH_ECR_PULL_THROUGH_RECHECK_MS ?? 24 * 60 * 60 * 1000),
     expressListenerPort: Number(env.BERTH_EXPRESS_LISTENER_PORT ?? 80),
     monitoring: {
       metricsIntervalMs: Number(env.BERTH_METRICS_INTERVAL_MS ?? 5000),

@@ -27,7 +27,12 @@ export function ecrModule(deps: EcrDeps & { registry: OciRegistry; logger: Logge
       resourcePolicies: { ecr: (arn) => ecr.context.repositories.byArn(arn)?.doc.repositoryPolicyText },
     },
     /** The OCI distribution routes under /v2/, authorised by ECR's tokens and policies. */
-    registryRoute: createRegistryRoute({ registry: deps.registry, policy: ecr.policy, logger: deps.logger }),
+    registryRoute: createRegistryRoute({
+      registry: deps.registry,
+      policy: ecr.policy,
+      logger: deps.logger,
+      now: () => deps.clock.now().getTime(),
+    }),
     /** Docker credentials for an image in Berth's registry, minted for its account; else undefined. */
     pullCredentials: credentials,
     /** The account and region of an image in Berth's registry, else undefined. */
