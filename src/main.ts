@@ -59,6 +59,7 @@ async function main() {
     lifecycleIntervalMs: config.ecrLifecycleIntervalMs,
     secrets: secrets.secrets,
     pullThroughRecheckMs: config.ecrPullThroughRecheckMs,
+    imageMirrors: config.imageMirrors,
   });
   const logs = logsModule({ db, store, clock, logger });
   const efs = efsModule({ store, clock, dataDir: config.dataDir, authorizer: identity.authorizer, iam: identity.iam });
@@ -118,6 +119,7 @@ async function main() {
     dataDir: config.dataDir,
     eks,
     registryAuth: ecr.pullCredentials,
+    imageSources: ecr.imageSources,
     elbv2: elbv2.kubeApi,
   });
   const modules: ServiceModule[] = [

@@ -29,6 +29,8 @@ export interface Config {
   ecrLifecycleIntervalMs: number;
   /** How long a pull-through cached tag is served before its upstream is asked again (ms; ECR: 24 h). */
   ecrPullThroughRecheckMs: number;
+  /** Where images named in tasks and pods are pulled from, in order (`pull-through`, `upstream`, `<host>[/<path>]`). */
+  imageMirrors: string[];
   /** The port of the load balancers ECS Express Mode shares (AWS: HTTPS 443; Berth: HTTP, default 80). */
   expressListenerPort: number;
   /** CloudWatch and Application Auto Scaling timings (docs/cloudwatch.md, docs/autoscaling.md). */
@@ -137,6 +139,10 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     ecsHealthyAfterMs: Number(env.BERTH_ECS_HEALTHY_AFTER_MS ?? 40_000),
     ecrLifecycleIntervalMs: Number(env.BERTH_ECR_LIFECYCLE_MS ?? 60_000),
     ecrPullThroughRecheckMs: Number(env.BERTH_ECR_PULL_THROUGH_RECHECK_MS ?? 24 * 60 * 60 * 1000),
+    imageMirrors: (env.BERTH_IMAGE_MIRRORS ?? "pull-through,upstream")
+      .split(",")
+      .map((m) => m.trim())
+      .filter(Boolean),
     expressListenerPort: Number(env.BERTH_EXPRESS_LISTENER_PORT ?? 80),
     monitoring: {
       metricsIntervalMs: Number(env.BERTH_METRICS_INTERVAL_MS ?? 5000),
