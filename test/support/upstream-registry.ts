@@ -1,7 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { randomUUID, sign } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { type Server, createServer } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +17,7 @@ export interface UpstreamRegistry {
   /** `127.0.0.1:<port>` of the registry. */
   host: string;
   /** How many token requests the token service answered (to see credentials were used). */
-  tokensIssued(): number;
+  tokensIssued(): Promise<number>;
   /** Stops the registry (the token service stays, so a restart can reuse it). */
   stopRegistry(): Promise<void>;
   /** Starts the registry again on the same port and storage. */
@@ -35,14 +34,53 @@ const freePort = async () => {
   return port;
 };
 
-const b64url = (v: Buffer | string) => Buffer.from(v).toString("base64url");
+/** The token service: Basic credentials in, a JWT granting the requested repository scopes out. */
+const TOKEN_SERVER = `
+import { createServer } from "node:http";
+import { randomUUID, sign } from "node:crypto";
+const users = JSON.parse(process.env.USERS);
+const b64url = (v) => Buffer.from(v).toString("base64url");
+let issued = 0;
+const server = createServer((req, res) => {
+  const url = new URL(req.url ?? "/", "http://x");
+  if (url.pathname === "/issued") return res.end(String(issued));
+  const m = /^Basic (.+)$/.exec(req.headers.authorization ?? "");
+  const text = m ? Buffer.from(m[1], "base64").toString("utf8") : "";
+  const colon = text.indexOf(":");
+  const user = colon > 0 ? text.slice(0, colon) : "";
+  if (!user || users[user] === undefined || users[user] !== text.slice(colon + 1)) {
+    res.writeHead(401, { "content-type": "application/json", "www-authenticate": 'Basic realm="token"' });
+    return res.end(JSON.stringify({ details: "incorrect username or password" }));
+  }
+  const access = url.searchParams.getAll("scope").flatMap((s) => {
+    const [type, name, actions] = s.split(":");
+    return type === "repository" ? [{ type, name, actions: actions.split(",") }] : [];
+  });
+  const now = Math.floor(Date.now() / 1000);
+  const header = b64url(JSON.stringify({ typ: "JWT", alg: "RS256", x5c: [process.env.CERT] }));
+  const claims = b64url(JSON.stringify({
+    iss: process.env.ISSUER, sub: user, aud: process.env.SERVICE, exp: now + 300, nbf: now - 10, iat: now,
+    jti: randomUUID(), access,
+  }));
+  const signature = b64url(sign("sha256", Buffer.from(header + "." + claims), process.env.KEY));
+  issued++;
+  res.writeHead(200, { "content-type": "application/json" });
+  res.end(JSON.stringify({ token: header + "." + claims + "." + signature, expires_in: 300 }));
+});
+server.listen(0, "127.0.0.1", () => process.stdout.write("listening " + server.address().port + "\\n"));
+process.on("SIGTERM", () => server.close(() => process.exit(0)));
+`;
 
 export async function startUpstreamRegistry(users: Record<string, string>): Promise<UpstreamRegistry> {
   const dir = mkdtempSync(join(tmpdir(), "berth-upstream-"));
   execFileSync(
     "openssl",
-    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=berth-test-token"]
-      .concat(["-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]),
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=berth-test-token"].concat([
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      join(dir, "cert.pem"),
+    ]),
     { stdio: "ignore" },
   );
   const key = readFileSync(join(dir, "key.pem"), "utf8");
@@ -51,33 +89,21 @@ export async function startUpstreamRegistry(users: Record<string, string>): Prom
     .replace(/\s+/g, "");
   const service = "berth-upstream";
   const issuer = "berth-test-token";
-  let issued = 0;
-
-  const tokenServer: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://x");
-    const m = /^Basic (.+)$/.exec(req.headers.authorization ?? "");
-    const [user, password] = m ? Buffer.from(m[1], "base64").toString("utf8").split(/:(.*)/s) : [];
-    if (!user || users[user] === undefined || users[user] !== password) {
-      res.writeHead(401, { "content-type": "application/json", "www-authenticate": 'Basic realm="token"' });
-      res.end(JSON.stringify({ details: "incorrect username or password" }));
-      return;
-    }
-    const access = url.searchParams.getAll("scope").flatMap((s) => {
-      const [type, name, actions] = s.split(":");
-      return type === "repository" ? [{ type, name, actions: actions.split(",") }] : [];
-    });
-    const now = Math.floor(Date.now() / 1000);
-    const header = b64url(JSON.stringify({ typ: "JWT", alg: "RS256", x5c: [certDer] }));
-    const claims = b64url(
-      JSON.stringify({ iss: issuer, sub: user, aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomUUID(), access }),
-    );
-    const signature = b64url(sign("sha256", Buffer.from(`${header}.${claims}`), key));
-    issued++;
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ token: `${header}.${claims}.${signature}`, expires_in: 300 }));
+  // The token service runs in its own process: tests call docker and skopeo synchronously.
+  const tokenServer = spawn(process.execPath, ["--input-type=module", "-e", TOKEN_SERVER], {
+    env: { ...process.env, KEY: key, CERT: certDer, USERS: JSON.stringify(users), SERVICE: service, ISSUER: issuer },
+    stdio: ["ignore", "pipe", "inherit"],
   });
-  await new Promise<void>((r) => tokenServer.listen(0, "127.0.0.1", () => r()));
-  const tokenPort = (tokenServer.address() as AddressInfo).port;
+  const tokenExited = new Promise<void>((r) => tokenServer.on("exit", () => r()));
+  const tokenPort = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    tokenServer.stdout?.on("data", (d) => {
+      out += d;
+      const m = /listening (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    tokenServer.on("exit", (code) => reject(new Error(`the token service exited with ${code}`)));
+  });
   const port = await freePort();
   writeFileSync(
     join(dir, "config.yml"),
@@ -134,12 +160,13 @@ export async function startUpstreamRegistry(users: Record<string, string>): Prom
   await startRegistry();
   return {
     host: `127.0.0.1:${port}`,
-    tokensIssued: () => issued,
+    tokensIssued: async () => Number(await (await fetch(`http://127.0.0.1:${tokenPort}/issued`)).text()),
     startRegistry,
     stopRegistry,
     stop: async () => {
       await stopRegistry();
-      await new Promise((r) => tokenServer.close(r));
+      tokenServer.kill("SIGTERM");
+      await tokenExited;
       rmSync(dir, { recursive: true, force: true });
     },
   };

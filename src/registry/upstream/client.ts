@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { MEDIA_TYPES } from "../manifest.js";
@@ -49,6 +50,14 @@ export interface FetchedManifest {
   body: Buffer;
 }
 
+/** Tokens are kept per upstream, repository and credentials: two rules' secrets never share one. */
+const tokenKey = (up: Upstream, repo: string) =>
+  `${up.endpoint}|${repo}|${
+    up.credentials
+      ? createHash("sha256").update(`${up.credentials.username}\0${up.credentials.password}`).digest("hex")
+      : "anonymous"
+  }`;
+
 export class UpstreamClient {
   private readonly tokens = new Map<string, { header: string; until: number }>();
 
@@ -93,7 +102,7 @@ export class UpstreamClient {
     method: string,
     headers: Record<string, string>,
   ): Promise<Response> {
-    const key = `${up.endpoint}|${repo}`;
+    const key = tokenKey(up, repo);
     const cached = this.tokens.get(key);
     const auth = cached && cached.until > this.now() ? cached.header : undefined;
     let res = await this.send(up, path, method, { ...headers, ...(auth ? { authorization: auth } : {}) });
@@ -146,7 +155,7 @@ export class UpstreamClient {
       if (!token) throw new UpstreamError("invalid", "the upstream's token service returned no token");
       const value = `Bearer ${token}`;
       const ttl = (doc.expires_in ?? TOKEN_DEFAULT_TTL_S) * 1000;
-      this.tokens.set(`${up.endpoint}|${repo}`, { header: value, until: this.now() + ttl * 0.9 });
+      this.tokens.set(tokenKey(up, repo), { header: value, until: this.now() + ttl * 0.9 });
       return value;
     }
     if (challenges.some((c) => c.scheme === "basic") && basic) return basic;
