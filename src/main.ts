@@ -60,6 +60,7 @@ async function main() {
     secrets: secrets.secrets,
     pullThroughRecheckMs: config.ecrPullThroughRecheckMs,
     imageMirrors: config.imageMirrors,
+    registryMirrorRule: config.registryMirrorRule,
   });
   const logs = logsModule({ db, store, clock, logger });
   const efs = efsModule({ store, clock, dataDir: config.dataDir, authorizer: identity.authorizer, iam: identity.iam });

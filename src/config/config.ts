@@ -29,6 +29,8 @@ export interface Config {
   ecrLifecycleIntervalMs: number;
   /** How long a pull-through cached tag is served before its upstream is asked again (ms; ECR: 24 h). */
   ecrPullThroughRecheckMs: number;
+  /** Registry mirror mode: the pull-through rule prefix Docker Hub names are served from (unset: off). */
+  registryMirrorRule?: string;
   /** Where images named in tasks and pods are pulled from, in order (`pull-through`, `upstream`, `<host>[/<path>]`). */
   imageMirrors: string[];
   /** The port of the load balancers ECS Express Mode shares (AWS: HTTPS 443; Berth: HTTP, default 80). */
@@ -139,6 +141,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     ecsHealthyAfterMs: Number(env.BERTH_ECS_HEALTHY_AFTER_MS ?? 40_000),
     ecrLifecycleIntervalMs: Number(env.BERTH_ECR_LIFECYCLE_MS ?? 60_000),
     ecrPullThroughRecheckMs: Number(env.BERTH_ECR_PULL_THROUGH_RECHECK_MS ?? 24 * 60 * 60 * 1000),
+    registryMirrorRule: env.BERTH_REGISTRY_MIRROR_RULE || undefined,
     imageMirrors: (env.BERTH_IMAGE_MIRRORS ?? "pull-through,upstream")
       .split(",")
       .map((m) => m.trim())

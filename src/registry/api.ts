@@ -72,6 +72,12 @@ export interface PullThroughPolicy {
   recordCheck(ref: RepoRef, tag: string, at: number): void;
   /** How long a cached tag is served before the upstream is asked again (ECR: 24 hours). */
   recheckMs: number;
+  /**
+   * Registry mirror mode (Docker Engine's `registry-mirrors`): the cached repository a Docker Hub
+   * name (`library/nginx`) is served from, when a mirror rule is configured and the name is
+   * neither a repository nor under a rule; anyone may pull it, as from Docker Hub.
+   */
+  mirrorOf?(ref: RepoRef): RepoRef | undefined;
 }
 
 export interface ImageSummary {

@@ -63,7 +63,7 @@ describe("ECR pull-through cache", () => {
 
   beforeAll(async () => {
     upstream = await startUpstreamRegistry({ [USER]: PASSWORD });
-    berth = await startBerth({ env: { BERTH_ECR_PULL_THROUGH_RECHECK_MS: "500" } });
+    berth = await startBerth({ env: { BERTH_ECR_PULL_THROUGH_RECHECK_MS: "500", BERTH_REGISTRY_MIRROR_RULE: "hub" } });
     host = `localhost:${berth.port}`;
     ecr = new ECRClient(clientConfig(berth.endpoint));
     // The upstream's image: the busybox test image with a marker file, pushed with the upstream's credentials.
@@ -366,6 +366,25 @@ describe("ECR pull-through cache", () => {
     // Without credentials at Berth, a pull of a cached name is refused as for any private repository.
     const anon = await http(berth.endpoint, "GET", "/v2/hub/library/app/manifests/1");
     expect(anon.status).toBe(401);
+  });
+
+  it("serves Docker Hub paths from the mirror rule's cache to anonymous clients (registry mirror mode)", async () => {
+    const out = execFileSync(
+      "skopeo",
+      ["inspect", "--tls-verify=false", "--no-creds", `docker://${host}/library/app:1`],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    expect(JSON.parse(out).Digest).toBe(upstreamDigest);
+    const manifest = await http(berth.endpoint, "GET", "/v2/library/app/manifests/1", {
+      headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" },
+    });
+    expect(manifest.status).toBe(200);
+    const layer = manifest.json<{ layers: { digest: string }[] }>().layers[0].digest;
+    const blob = await http(berth.endpoint, "HEAD", `/v2/library/app/blobs/${layer}`);
+    expect(blob.status).toBe(200);
+    // Writes are never mirrored.
+    const put = await http(berth.endpoint, "POST", "/v2/library/app/blobs/uploads/");
+    expect(put.status).toBe(404);
   });
 
   it("deletes rules and templates", async () => {

@@ -132,10 +132,17 @@ export function createRegistryRoute(deps: RegistryRouteDeps): RegistryRoute {
         `invalid repository name '${name}': 2–256 characters of lowercase letters, digits and . _ - separators, / between components`,
         { name },
       );
-    const ref = { ...scope, name };
+    let ref: RepoRef = { ...scope, name };
     let repo = policy.repository(ref);
+    const read = method === "GET" || method === "HEAD";
+    // Mirror mode: a Docker Hub name Berth has no repository for is served from the mirror rule's cache.
+    const mirrored = !repo && read && !pullThrough?.target(ref) ? pullThrough?.mirrorOf?.(ref) : undefined;
+    if (mirrored) {
+      ref = mirrored;
+      repo = policy.repository(ref);
+    }
     // A pull of a name a pull-through rule covers may fetch it (and create the repository) first.
-    const manifestPull = route.r.handler === manifestRoute && (method === "GET" || method === "HEAD");
+    const manifestPull = route.r.handler === manifestRoute && read;
     const target = manifestPull ? pullThrough?.target(ref) : undefined;
     if (!repo && !target)
       throw registryError(
@@ -144,7 +151,8 @@ export function createRegistryRoute(deps: RegistryRouteDeps): RegistryRoute {
         { name },
       );
     const access = route.r.access(method);
-    const verdict = policy.authorize(authorization, repo ?? privateProbe(ref), access);
+    const verdict =
+      mirrored && access === "pull" ? "ok" : policy.authorize(authorization, repo ?? privateProbe(ref), access);
     if (verdict === "unauthenticated")
       return sendError(
         res,

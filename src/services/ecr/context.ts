@@ -44,6 +44,8 @@ export interface EcrDeps {
   secrets?: UpstreamSecrets;
   /** How long a pull-through cached tag is served before the upstream is asked again (ECR: 24 h). */
   pullThroughRecheckMs?: number;
+  /** Registry mirror mode: the pull-through rule prefix that Docker Hub names (`/v2/library/…`) are served from. */
+  registryMirrorRule?: string;
 }
 
 /** Shared by the ECR and ECR Public providers and the registry policy. */

@@ -167,6 +167,7 @@ export function ecrServices(deps: EcrDeps & { logger: Logger; lifecycleIntervalM
       pullThrough: pullThroughPolicy(ecr, pullThroughStore, {
         secrets: deps.secrets,
         recheckMs: deps.pullThroughRecheckMs ?? DEFAULT_RECHECK_MS,
+        mirrorRule: deps.registryMirrorRule,
       }),
     },
     context: ecr,

@@ -16,7 +16,7 @@ export const DEFAULT_RECHECK_MS = 24 * 60 * 60 * 1000;
 export function pullThroughPolicy(
   ecr: EcrContext,
   collections: EcrPullThroughCollections,
-  opts: { secrets?: UpstreamSecrets; recheckMs: number },
+  opts: { secrets?: UpstreamSecrets; recheckMs: number; mirrorRule?: string },
 ): PullThroughPolicy {
   const scopeOf = (ref: { account: string; region: string }) => ({ account: ref.account, region: ref.region });
   return {
@@ -75,6 +75,12 @@ export function pullThroughPolicy(
         throw new RegistryError("UNKNOWN", `the repository '${ref.name}' could not be created`, 500);
       }
       return ecr.info(scope, record);
+    },
+    mirrorOf(ref) {
+      const prefix = opts.mirrorRule;
+      if (!prefix || ref.name.startsWith(`${PUBLIC_PREFIX}/`) || ref.name.startsWith(`${prefix}/`)) return undefined;
+      if (!collections.rules.get(scopeOf(ref), prefix)) return undefined;
+      return { ...ref, name: `${prefix}/${ref.name}` };
     },
     lastChecked(ref, tag) {
       return collections.checks.get(scopeOf(ref), `${ref.name}:${tag}`)?.checkedAt.getTime();
