@@ -14,5 +14,6 @@ export function efsModule(deps: EfsDeps) {
       resourcePolicies: { elasticfilesystem: (arn) => efs.context.records.fileSystems.byArn(arn)?.doc.Policy },
     },
     volumes: efs.volumes,
+    stop: () => efs.context.views.close(),
   });
 }
