@@ -9,6 +9,9 @@ import type { OciRegistry } from "../registry.js";
 import { type FetchedManifest, type Upstream, UpstreamClient, UpstreamError } from "./client.js";
 import { type CachedTag, freshness } from "./freshness.js";
 
+/** How many blobs of one image are fetched from the upstream at once. */
+const BLOB_FETCHES = 3;
+
 /**
  * The pull-through cache: a pull of a name a rule covers is answered from the registry when it
  * has the image (and, for a tag, has compared it with the upstream within the recheck interval),
@@ -101,7 +104,12 @@ export class PullThroughCache {
         `the upstream ${target.upstreamUrl} sent a manifest for ${target.repository}:${reference} whose digest is ${actual}, not ${expected}; nothing was stored`,
       );
     const parsed = parseManifest(fetched.mediaType, fetched.body);
-    for (const digest of parsed.blobs) await this.fetchBlob(ref, target, up, digest);
+    // A few blobs at a time, as docker pulls layers (3 at once by default).
+    const queue = [...parsed.blobs];
+    const worker = async () => {
+      for (let d = queue.shift(); d !== undefined; d = queue.shift()) await this.fetchBlob(ref, target, up, d);
+    };
+    await Promise.all(Array.from({ length: Math.min(BLOB_FETCHES, queue.length) }, worker));
     const repo = existing ?? this.deps.policy.createRepository(ref);
     await this.deps.registry.putManifest(repo, reference, fetched.mediaType, fetched.body, {
       childManifestsLater: true,
