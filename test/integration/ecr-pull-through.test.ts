@@ -387,6 +387,60 @@ describe("ECR pull-through cache", () => {
     expect(put.status).toBe(404);
   });
 
+  it("stores nothing when the upstream's content does not match its digest", async () => {
+    // A registry that serves a manifest whose config blob has other bytes than its digest says.
+    const script = `
+      import { createServer } from "node:http";
+      import { createHash } from "node:crypto";
+      const sha = (b) => "sha256:" + createHash("sha256").update(b).digest("hex");
+      const config = Buffer.from('{"architecture":"amd64","os":"linux"}');
+      const manifest = Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.docker.distribution.manifest.v2+json",
+        config: { mediaType: "application/vnd.docker.container.image.v1+json", digest: sha(config), size: config.length },
+        layers: [],
+      }));
+      const server = createServer((req, res) => {
+        if (req.url === "/v2/") return res.end("{}");
+        if (req.url.includes("/manifests/")) {
+          res.writeHead(200, { "content-type": "application/vnd.docker.distribution.manifest.v2+json", "docker-content-digest": sha(manifest) });
+          return res.end(req.method === "HEAD" ? undefined : manifest);
+        }
+        if (req.url.includes("/blobs/")) return res.end(Buffer.alloc(config.length, 120));
+        res.writeHead(404).end();
+      });
+      server.listen(0, "127.0.0.1", () => process.stdout.write("listening " + server.address().port + "\\n"));
+    `;
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout?.on("data", (d: Buffer) => {
+          const m = /listening (\d+)/.exec(String(d));
+          if (m) resolve(Number(m[1]));
+        });
+        child.on("exit", (code) => reject(new Error(`the tampering registry exited with ${code}`)));
+      });
+      await ok(
+        "ecr",
+        "create-pull-through-cache-rule",
+        "--ecr-repository-prefix",
+        "tampered",
+        "--upstream-registry-url",
+        `127.0.0.1:${port}`,
+      );
+      const r = docker.attempt(["pull", `${host}/tampered/app:1`]);
+      expect(r.ok).toBe(false);
+      expect(r.output).toMatch(/digest/i);
+      await fails("RepositoryNotFoundException", "ecr", "describe-repositories", "--repository-names", "tampered/app");
+      await ok("ecr", "delete-pull-through-cache-rule", "--ecr-repository-prefix", "tampered");
+    } finally {
+      child.kill("SIGTERM");
+    }
+  });
+
   it("deletes rules and templates", async () => {
     await ok("ecr", "delete-pull-through-cache-rule", "--ecr-repository-prefix", "badcreds");
     await ok("ecr", "delete-pull-through-cache-rule", "--ecr-repository-prefix", "anon");
