@@ -122,6 +122,7 @@ async function main() {
     registryAuth: ecr.pullCredentials,
     imageSources: ecr.imageSources,
     elbv2: elbv2.kubeApi,
+    efs: efs.kubeApi,
   });
   const modules: ServiceModule[] = [
     iam,
