@@ -57,6 +57,10 @@ async function main() {
     tokenSecret: storeSecret(store, "ecr-registry-token"),
     logger,
     lifecycleIntervalMs: config.ecrLifecycleIntervalMs,
+    secrets: secrets.secrets,
+    pullThroughRecheckMs: config.ecrPullThroughRecheckMs,
+    imageMirrors: config.imageMirrors,
+    registryMirrorRule: config.registryMirrorRule,
   });
   const logs = logsModule({ db, store, clock, logger });
   const efs = efsModule({ store, clock, dataDir: config.dataDir, authorizer: identity.authorizer, iam: identity.iam });
@@ -116,6 +120,7 @@ async function main() {
     dataDir: config.dataDir,
     eks,
     registryAuth: ecr.pullCredentials,
+    imageSources: ecr.imageSources,
     elbv2: elbv2.kubeApi,
     efs: efs.kubeApi,
   });

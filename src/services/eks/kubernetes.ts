@@ -1,3 +1,4 @@
+import type { ImageSources } from "../../runtime/image-pull.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
 import { bootstrapClusterObjects, startKubeControllers } from "../../controllers/kube/index.js";
@@ -50,6 +51,8 @@ export interface KubernetesDeps {
   dataDir: string;
   eks: EksModule;
   registryAuth?: (image: string) => RegistryAuth | undefined;
+  /** The mirror list pods' images are pulled through (ECR's pull-through rules, then the upstream). */
+  imageSources?: ImageSources;
   /** ELBv2, for Services of type LoadBalancer and Ingresses of class alb (none: they stay pending). */
   elbv2?: Elbv2Api;
   /** EFS, for the efs.csi.aws.com provisioner and its mounts (none: EFS-class claims stay Pending). */
@@ -177,6 +180,7 @@ export function kubernetesModule(deps: KubernetesDeps) {
         clusterCa: caOf,
         tokens: deps.eks.serviceAccountTokens,
         registryAuth: deps.registryAuth,
+        imageSources: deps.imageSources,
         claimMounts: claimMounts({ objects, disks, efs: deps.efs }),
       });
       storage = startStorageControllers({

@@ -5,6 +5,7 @@
  * the pure plan what to do, does it and writes the status. All it needs is in the store and in
  * Docker's labels, so a restarted Berth adopts what runs and removes what no pod owns.
  */
+import { type ImageSources, pullFromSources } from "../../../runtime/image-pull.js";
 import type { Clock, TimerClock } from "../../../core/clock.js";
 import { timersOf } from "../../../core/clock.js";
 import type { Logger } from "../../../core/logger.js";
@@ -95,6 +96,8 @@ export interface KubeletDeps {
   claimMounts?: ClaimMounts;
   /** Credentials for images in Berth's own registry. */
   registryAuth?: (image: string) => RegistryAuth | undefined;
+  /** The mirror list: where an image is pulled from, in order (default: the image itself). */
+  imageSources?: ImageSources;
   /** Address host ports of pods bind to (default 0.0.0.0). */
   publishHost?: string;
   /** How often every pod is looked at again and orphans removed (default 10 s). */
@@ -818,7 +821,11 @@ class KubeletImpl {
     if (policy === "Always" || !present) {
       this.event(key, "Normal", "Pulling", `Pulling image "${image}"`);
       try {
-        await rt.pullImage(image, this.d.registryAuth?.(image));
+        await pullFromSources(
+          rt,
+          image,
+          this.d.imageSources?.(image) ?? [{ ref: image, auth: this.d.registryAuth?.(image) }],
+        );
         this.pullFailures.delete(failKey);
         this.event(key, "Normal", "Pulled", `Successfully pulled image "${image}"`);
       } catch (e) {
