@@ -12,6 +12,7 @@ import { createRegistry } from "./registry/index.js";
 import { DockerRuntime } from "./runtime/docker/docker-runtime.js";
 import { applicationAutoScalingModule } from "./services/application-autoscaling/module.js";
 import { cloudwatchModule } from "./services/cloudwatch/module.js";
+import { ec2Module } from "./services/ec2/module.js";
 import { ecrModule } from "./services/ecr/module.js";
 import { ecsModule } from "./services/ecs/module.js";
 import { efsModule } from "./services/efs/module.js";
@@ -59,6 +60,7 @@ async function main() {
     lifecycleIntervalMs: config.ecrLifecycleIntervalMs,
   });
   const logs = logsModule({ db, store, clock, logger });
+  const ec2 = ec2Module({ store });
   const efs = efsModule({ store, clock, dataDir: config.dataDir, authorizer: identity.authorizer, iam: identity.iam });
   const elbv2 = elbv2Module({ store, clock, logger, publishHost: config.publishHost });
   const hosts = new HostRegistry([localDockerHost(runtime)]);
@@ -125,6 +127,7 @@ async function main() {
     secrets,
     ecr,
     logs,
+    ec2,
     efs,
     elbv2,
     ecs,
