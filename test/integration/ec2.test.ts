@@ -1,14 +1,18 @@
 import {
   AuthorizeSecurityGroupIngressCommand,
+  CreateLaunchTemplateCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateTagsCommand,
   CreateVpcCommand,
+  DeleteLaunchTemplateCommand,
   DeleteSecurityGroupCommand,
   DeleteSubnetCommand,
   DeleteTagsCommand,
   DeleteVpcCommand,
   DescribeAvailabilityZonesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeLaunchTemplatesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   DescribeTagsCommand,
@@ -180,6 +184,59 @@ describe("EC2 networking API", () => {
       ec2.send(new DescribeSubnetsCommand({ MaxResults: 2 })),
       "InvalidParameterValue",
       /greater than or equal to 5|between 5 and 1000/,
+    );
+  });
+
+  it("stores launch templates for later Auto Scaling groups: create, describe, versions, delete", async () => {
+    const { ec2 } = account();
+    const userData = Buffer.from("#!/bin/bash\necho ECS_CLUSTER=web >> /etc/ecs/ecs.config\n").toString("base64");
+    const data = {
+      ImageId: "ami-0123456789abcdef0",
+      InstanceType: "t3.medium" as const,
+      UserData: userData,
+      IamInstanceProfile: { Name: "ecsInstanceRole" },
+      SecurityGroupIds: ["sg-0123456789abcdef0"],
+    };
+    const made = (
+      await ec2.send(
+        new CreateLaunchTemplateCommand({
+          LaunchTemplateName: "ecs-hosts",
+          VersionDescription: "first",
+          LaunchTemplateData: data,
+          TagSpecifications: [{ ResourceType: "launch-template", Tags: [{ Key: "team", Value: "infra" }] }],
+        }),
+      )
+    ).LaunchTemplate!;
+    expect(made).toMatchObject({ LaunchTemplateName: "ecs-hosts", DefaultVersionNumber: 1, LatestVersionNumber: 1 });
+    expect(made.LaunchTemplateId).toMatch(/^lt-[0-9a-f]{17}$/);
+    await fails(
+      ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: "ecs-hosts", LaunchTemplateData: data })),
+      "InvalidLaunchTemplateName.AlreadyExistsException",
+    );
+    await fails(
+      ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: "bad name!", LaunchTemplateData: data })),
+      "InvalidLaunchTemplateName.MalformedException",
+    );
+    const listed = (
+      await ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: "tag:team", Values: ["infra"] }] }))
+    ).LaunchTemplates!;
+    expect(listed.map((t) => t.LaunchTemplateId)).toEqual([made.LaunchTemplateId]);
+    const versions = (
+      await ec2.send(
+        new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: "ecs-hosts", Versions: ["$Latest"] }),
+      )
+    ).LaunchTemplateVersions!;
+    expect(versions).toMatchObject([
+      { VersionNumber: 1, DefaultVersion: true, VersionDescription: "first", LaunchTemplateData: data },
+    ]);
+    await fails(
+      ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: made.LaunchTemplateId, Versions: ["7"] })),
+      "InvalidLaunchTemplateId.VersionNotFound",
+    );
+    await ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: made.LaunchTemplateId }));
+    await fails(
+      ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateNames: ["ecs-hosts"] })),
+      "InvalidLaunchTemplateName.NotFoundException",
     );
   });
 

@@ -30,4 +30,9 @@ export const ec2Errors = {
   InvalidNextToken: errorFactory("InvalidNextToken"),
   InvalidZoneNotFound: errorFactory("InvalidZone.NotFound"),
   InvalidRegionNotFound: errorFactory("InvalidRegion.NotFound"),
+  InvalidLaunchTemplateNameAlreadyExists: errorFactory("InvalidLaunchTemplateName.AlreadyExistsException"),
+  InvalidLaunchTemplateNameMalformed: errorFactory("InvalidLaunchTemplateName.MalformedException"),
+  InvalidLaunchTemplateNameNotFound: errorFactory("InvalidLaunchTemplateName.NotFoundException"),
+  InvalidLaunchTemplateIdNotFound: errorFactory("InvalidLaunchTemplateId.NotFound"),
+  InvalidLaunchTemplateIdVersionNotFound: errorFactory("InvalidLaunchTemplateId.VersionNotFound"),
 } as const;

@@ -4,6 +4,7 @@ import type { DocumentStore } from "../../store/documents.js";
 import { defineService } from "../define.js";
 import { Ec2Context } from "./context.js";
 import { ec2Errors } from "./errors.js";
+import { launchTemplateOperations } from "./launch-templates.js";
 import { regionOperations } from "./regions.js";
 import { securityGroupOperations } from "./security-groups.js";
 import { subnetOperations } from "./subnets.js";
@@ -40,6 +41,7 @@ export function ec2Service(deps: Ec2Deps) {
     ...subnetOperations(ec2),
     ...securityGroupOperations(ec2),
     ...tagOperations(ec2),
+    ...launchTemplateOperations(ec2),
   });
   return { service: defineService("ec2", provider, { validationCode: "InvalidParameterValue" }), context: ec2 };
 }

@@ -2,7 +2,7 @@ import type { Scope } from "../../core/ids.js";
 import type { Operations, ResourceType, Tag, TagDescription } from "../../protocol/generated/types/ec2.js";
 import type { Provider } from "../../protocol/service.js";
 import type { Collection } from "../../store/documents.js";
-import type { SecurityGroupRecord, SubnetRecord, VpcRecord } from "../../store/schema/ec2.js";
+import type { LaunchTemplateRecord, SecurityGroupRecord, SubnetRecord, VpcRecord } from "../../store/schema/ec2.js";
 import { type Ec2Context, checkTags, pageOf } from "./context.js";
 import { ec2Errors } from "./errors.js";
 import { type FilterSpec, applyFilters } from "./filters.js";
@@ -35,6 +35,15 @@ function taggables(ec2: Ec2Context): Record<string, Taggable> {
       collection: r.securityGroups as unknown as Collection<{ Tags: Tag[] }>,
       idOf: (g: SecurityGroupRecord) => g.GroupId,
       notFound: (id) => ec2Errors.InvalidGroupNotFound(`The security group '${id}' does not exist`),
+    },
+    lt: {
+      type: "launch-template",
+      collection: r.launchTemplates as unknown as Collection<{ Tags: Tag[] }>,
+      idOf: (t: LaunchTemplateRecord) => t.LaunchTemplateId,
+      notFound: (id) =>
+        ec2Errors.InvalidLaunchTemplateIdNotFound(
+          `The specified launch template, with template ID ${id}, does not exist.`,
+        ),
     },
   };
 }

@@ -1,10 +1,11 @@
-import type { Tag } from "../../protocol/generated/types/ec2.js";
+import type { RequestLaunchTemplateData, Tag } from "../../protocol/generated/types/ec2.js";
 import type { Collection, DocumentStore } from "../documents.js";
 
 export const VPC_KIND = "ec2.vpc";
 export const SUBNET_KIND = "ec2.subnet";
 export const SECURITY_GROUP_KIND = "ec2.securityGroup";
 export const EC2_DEFAULTS_KIND = "ec2.defaults";
+export const LAUNCH_TEMPLATE_KIND = "ec2.launchTemplate";
 
 /** A VPC as stored (recorded only: Berth's containers do not live in it yet). */
 export interface VpcRecord {
@@ -57,6 +58,17 @@ export interface SecurityGroupRecord {
   Tags: Tag[];
 }
 
+/** A launch template and its versions (stored for Auto Scaling groups; nothing is launched yet). */
+export interface LaunchTemplateRecord {
+  LaunchTemplateId: string;
+  LaunchTemplateName: string;
+  CreateTime: Date;
+  CreatedBy: string;
+  DefaultVersionNumber: number;
+  Versions: { VersionNumber: number; VersionDescription?: string; CreateTime: Date; Data: RequestLaunchTemplateData }[];
+  Tags: Tag[];
+}
+
 /**
  * Per account and region: that the default VPC was made (so a deleted default VPC stays
  * deleted, as on AWS) and which VPC it is now.
@@ -72,6 +84,7 @@ export class Ec2Records {
   readonly subnets: Collection<SubnetRecord>;
   readonly securityGroups: Collection<SecurityGroupRecord>;
   readonly defaults: Collection<Ec2DefaultsRecord>;
+  readonly launchTemplates: Collection<LaunchTemplateRecord>;
 
   constructor(readonly store: DocumentStore) {
     this.vpcs = store.collection<VpcRecord>(VPC_KIND, { id: (v) => v.VpcId });
@@ -81,5 +94,8 @@ export class Ec2Records {
       parent: (g) => g.VpcId,
     });
     this.defaults = store.collection<Ec2DefaultsRecord>(EC2_DEFAULTS_KIND, { id: (d) => d.id });
+    this.launchTemplates = store.collection<LaunchTemplateRecord>(LAUNCH_TEMPLATE_KIND, {
+      id: (t) => t.LaunchTemplateId,
+    });
   }
 }
