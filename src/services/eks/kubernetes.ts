@@ -1,8 +1,10 @@
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
 import { bootstrapClusterObjects, startKubeControllers } from "../../controllers/kube/index.js";
+import { startDisruptionController } from "../../controllers/kube/disruption.js";
 import { fargateAdmission, startFargateScheduler } from "../../controllers/kube/fargate/index.js";
 import { startKubelet } from "../../controllers/kube/kubelet/index.js";
+import { startNodegroupController } from "../../controllers/kube/nodegroups/index.js";
 import { type Elbv2Api, startLoadBalancerControllers } from "../../controllers/kube/loadbalancers/index.js";
 import {
   bootstrapServices,
@@ -134,6 +136,8 @@ export function kubernetesModule(deps: KubernetesDeps) {
   let services: ReturnType<typeof startServiceNetworking> | undefined;
   let loadBalancers: ReturnType<typeof startLoadBalancerControllers> | undefined;
   let fargate: ReturnType<typeof startFargateScheduler> | undefined;
+  let disruption: ReturnType<typeof startDisruptionController> | undefined;
+  let nodegroups: ReturnType<typeof startNodegroupController> | undefined;
   return serviceModule({
     name: "kubernetes",
     definitions: [],
@@ -155,6 +159,15 @@ export function kubernetesModule(deps: KubernetesDeps) {
         clusterCa: caOf,
         registryAuth: deps.registryAuth,
       });
+      disruption = startDisruptionController({ objects, clusters, clock, logger });
+      nodegroups = startNodegroupController({
+        objects,
+        clusters,
+        nodegroups: deps.eks.nodegroups,
+        hosts: deps.hosts,
+        clock,
+        logger,
+      });
       fargate = startFargateScheduler({
         objects,
         clusters,
@@ -166,6 +179,8 @@ export function kubernetesModule(deps: KubernetesDeps) {
     },
     async stop() {
       await fargate?.stop();
+      await disruption?.stop();
+      await nodegroups?.stop();
       await kubelet?.stop();
       await loadBalancers?.stop();
       await services?.stop();

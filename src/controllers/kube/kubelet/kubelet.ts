@@ -26,6 +26,7 @@ import { recordEvent } from "./events.js";
 import {
   kubeletVersionOf,
   hostedByOf,
+  KUBELET_VERSION_ANNOTATION,
   leaseObject,
   NODE_LEASE_NAMESPACE,
   nodeLabels,
@@ -340,8 +341,10 @@ class KubeletImpl {
       (n) => {
         if (n.metadata.uid !== node.metadata.uid) return undefined;
         const prev = (n.status ?? {}) as { capacity?: Record<string, string>; allocatable?: Record<string, string> };
+        const version = n.metadata.annotations?.[KUBELET_VERSION_ANNOTATION];
         const facts: NodeFacts = {
           ...this.facts(c, host),
+          ...(version ? { kubeletVersion: version } : {}),
           hosted: { name: n.metadata.name ?? "", capacity: prev.capacity, allocatable: prev.allocatable },
         };
         return { ...n, status: { ...(n.status as object), ...nodeStatus(facts, now, n.status as never) } };
