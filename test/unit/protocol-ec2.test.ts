@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { describe, expect, it } from "vitest";
 import { ServiceError } from "../../src/core/errors.js";
+import { accessDenied } from "../../src/iam/authorizer.js";
 import { ec2Protocol } from "../../src/protocol/ec2/protocol.js";
 import { loadModel } from "../../src/protocol/model.js";
 import { WireHandler, bodyText, clientOptions, toWire } from "../support/wire.js";
@@ -123,5 +124,15 @@ describe("ec2 protocol: Berth output → SDK", () => {
       message: "The subnet ID 'subnet-1' does not exist",
       $metadata: { httpStatusCode: 400, requestId: "req-9" },
     });
+  });
+
+  it("an IAM denial is EC2's UnauthorizedOperation (403)", async () => {
+    const e = accessDenied("ec2", "User: arn:aws:iam::000000000000:user/u is not authorized to perform: ec2:CreateVpc");
+    expect([e.code, e.status]).toEqual(["UnauthorizedOperation", 403]);
+    const wire = new WireHandler().reply(ec2.renderError(e.code, e.message, e.status, e.fault, "req-3"));
+    const err = await client(wire)
+      .send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/16" }))
+      .catch((x: unknown) => x);
+    expect(err).toMatchObject({ name: "UnauthorizedOperation", $metadata: { httpStatusCode: 403 } });
   });
 });
