@@ -12,6 +12,7 @@ import { createRegistry } from "./registry/index.js";
 import { DockerRuntime } from "./runtime/docker/docker-runtime.js";
 import { applicationAutoScalingModule } from "./services/application-autoscaling/module.js";
 import { cloudwatchModule } from "./services/cloudwatch/module.js";
+import { ec2Module } from "./services/ec2/module.js";
 import { ecrModule } from "./services/ecr/module.js";
 import { ecsModule } from "./services/ecs/module.js";
 import { efsModule } from "./services/efs/module.js";
@@ -63,6 +64,7 @@ async function main() {
     registryMirrorRule: config.registryMirrorRule,
   });
   const logs = logsModule({ db, store, clock, logger });
+  const ec2 = ec2Module({ store });
   const efs = efsModule({ store, clock, dataDir: config.dataDir, authorizer: identity.authorizer, iam: identity.iam });
   const elbv2 = elbv2Module({ store, clock, logger, publishHost: config.publishHost });
   const hosts = new HostRegistry([localDockerHost(runtime)]);
@@ -131,6 +133,7 @@ async function main() {
     secrets,
     ecr,
     logs,
+    ec2,
     efs,
     elbv2,
     ecs,
