@@ -41,7 +41,7 @@ describe("awsQuery: SDK request → Berth input", () => {
         { arn: "arn:aws:iam::aws:policy/AmazonECS_FullAccess" },
       ],
       Tags: [
-        { Key: "team", Value: "platform & ops" },
+        { Key: "team", Value: "platform ops" },
         { Key: "empty", Value: "" },
       ],
       TransitiveTagKeys: ["team"],
