@@ -58,7 +58,14 @@ async function main() {
     logger,
     lifecycleIntervalMs: config.ecrLifecycleIntervalMs,
   });
-  const logs = logsModule({ db, store, clock, logger });
+  const logs = logsModule({
+    db,
+    store,
+    clock,
+    logger,
+    dataDir: config.dataDir,
+    exportDelayMs: config.logsExportDelayMs,
+  });
   const efs = efsModule({ store, clock, dataDir: config.dataDir, authorizer: identity.authorizer, iam: identity.iam });
   const elbv2 = elbv2Module({ store, clock, logger, publishHost: config.publishHost });
   const hosts = new HostRegistry([localDockerHost(runtime)]);
