@@ -116,6 +116,11 @@ describe("ECS fidelity: cluster tags and capacity providers", () => {
     ).toBe("ClusterNotFoundException");
     const described = await ecs.send(new DescribeClustersCommand({ clusters: [cluster] }));
     expect(described.clusters?.[0].capacityProviders).toEqual(["FARGATE", "FARGATE_SPOT"]);
+    const providers = await cli("describe-capacity-providers", "--capacity-providers", "FARGATE_SPOT", "my-asg");
+    expect(providers.ok && providers.json).toMatchObject({
+      capacityProviders: [{ name: "FARGATE_SPOT", status: "ACTIVE", type: "FARGATE_SPOT" }],
+      failures: [{ reason: "MISSING", arn: expect.stringMatching(/:capacity-provider\/my-asg$/) }],
+    });
   });
 
   it("RunTask and CreateService without a launch type go through the default strategy", async () => {
@@ -132,10 +137,11 @@ describe("ECS fidelity: cluster tags and capacity providers", () => {
     const run = await ecs.send(
       new RunTaskCommand({ cluster, taskDefinition: family, count: 3, networkConfiguration: awsvpc }),
     );
-    expect(run.tasks?.map((t) => [t.launchType, t.capacityProviderName])).toEqual([
+    // base 1 on FARGATE, then 1:1: two FARGATE tasks and one FARGATE_SPOT.
+    expect(run.tasks?.map((t) => [t.launchType, t.capacityProviderName]).sort()).toEqual([
+      ["FARGATE", "FARGATE"],
       ["FARGATE", "FARGATE"],
       ["FARGATE", "FARGATE_SPOT"],
-      ["FARGATE", "FARGATE"],
     ]);
     for (const t of run.tasks ?? []) await waitForTask(ecs, cluster, t.taskArn!, stopped);
 

@@ -1,9 +1,9 @@
 import { ecsErrors } from "../../protocol/generated/errors/ecs.js";
-import type { Scope } from "../../core/ids.js";
+import { type Scope, arn } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { Cluster, Operations } from "../../protocol/generated/types/ecs.js";
 import type { Provider } from "../../protocol/service.js";
-import { checkClusterProviders, normalizeStrategy } from "./capacity-providers.js";
+import { FARGATE_PROVIDERS, checkClusterProviders, normalizeStrategy } from "./capacity-providers.js";
 import type { EcsContext } from "./context.js";
 import type { ClusterRecord } from "../../store/schema/ecs.js";
 
@@ -102,6 +102,27 @@ export function clusterOperations(ecs: EcsContext): Provider<Operations> {
       });
       // Like DescribeClusters without include: no tags.
       return { cluster: describe(scope, inactive) };
+    },
+
+    // The two Fargate capacity providers every account has; names Berth does not have are MISSING.
+    DescribeCapacityProviders: (input, scope) => {
+      const wanted = input.capacityProviders?.length ? input.capacityProviders : FARGATE_PROVIDERS;
+      const nameOf = (ref: string) => (ref.startsWith("arn:") ? ref.slice(ref.lastIndexOf("/") + 1) : ref);
+      const providerArn = (name: string) => arn("ecs", scope, `capacity-provider/${name}`);
+      return {
+        capacityProviders: wanted
+          .filter((ref) => FARGATE_PROVIDERS.includes(nameOf(ref)))
+          .map((ref) => ({
+            capacityProviderArn: providerArn(nameOf(ref)),
+            name: nameOf(ref),
+            status: "ACTIVE" as const,
+            type: nameOf(ref) as "FARGATE" | "FARGATE_SPOT",
+            tags: input.include?.includes("TAGS") ? [] : undefined,
+          })),
+        failures: wanted
+          .filter((ref) => !FARGATE_PROVIDERS.includes(nameOf(ref)))
+          .map((ref) => ({ arn: ref.startsWith("arn:") ? ref : providerArn(ref), reason: "MISSING" })),
+      };
     },
 
     PutClusterCapacityProviders: (input, scope) => {
