@@ -118,7 +118,7 @@ describe("ECS fidelity: cluster tags and capacity providers", () => {
     expect(described.clusters?.[0].capacityProviders).toEqual(["FARGATE", "FARGATE_SPOT"]);
     const providers = await cli("describe-capacity-providers", "--capacity-providers", "FARGATE_SPOT", "my-asg");
     expect(providers.ok && providers.json).toMatchObject({
-      capacityProviders: [{ name: "FARGATE_SPOT", status: "ACTIVE", type: "FARGATE_SPOT" }],
+      capacityProviders: [{ name: "FARGATE_SPOT", status: "ACTIVE" }],
       failures: [{ reason: "MISSING", arn: expect.stringMatching(/:capacity-provider\/my-asg$/) }],
     });
   });
