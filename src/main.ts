@@ -12,6 +12,7 @@ import { createRegistry } from "./registry/index.js";
 import { DockerRuntime } from "./runtime/docker/docker-runtime.js";
 import { applicationAutoScalingModule } from "./services/application-autoscaling/module.js";
 import { cloudwatchModule } from "./services/cloudwatch/module.js";
+import { ec2Module } from "./services/ec2/module.js";
 import { ecrModule } from "./services/ecr/module.js";
 import { ecsModule } from "./services/ecs/module.js";
 import { efsModule } from "./services/efs/module.js";
@@ -57,6 +58,10 @@ async function main() {
     tokenSecret: storeSecret(store, "ecr-registry-token"),
     logger,
     lifecycleIntervalMs: config.ecrLifecycleIntervalMs,
+    secrets: secrets.secrets,
+    pullThroughRecheckMs: config.ecrPullThroughRecheckMs,
+    imageMirrors: config.imageMirrors,
+    registryMirrorRule: config.registryMirrorRule,
   });
   const logs = logsModule({
     db,
@@ -66,6 +71,7 @@ async function main() {
     dataDir: config.dataDir,
     exportDelayMs: config.logsExportDelayMs,
   });
+  const ec2 = ec2Module({ store });
   const efs = efsModule({ store, clock, dataDir: config.dataDir, authorizer: identity.authorizer, iam: identity.iam });
   const elbv2 = elbv2Module({ store, clock, logger, publishHost: config.publishHost });
   const hosts = new HostRegistry([localDockerHost(runtime)]);
@@ -123,6 +129,7 @@ async function main() {
     dataDir: config.dataDir,
     eks,
     registryAuth: ecr.pullCredentials,
+    imageSources: ecr.imageSources,
     elbv2: elbv2.kubeApi,
     efs: efs.kubeApi,
   });
@@ -133,6 +140,7 @@ async function main() {
     secrets,
     ecr,
     logs,
+    ec2,
     efs,
     elbv2,
     ecs,

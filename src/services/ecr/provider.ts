@@ -12,6 +12,16 @@ import { registryPolicy } from "./policy.js";
 import { checkRepositoryName, checkTags, repositoryOperations, repositoryTagOperations } from "./repositories.js";
 import { globalArn } from "../../core/ids.js";
 import { ecrErrors } from "../../protocol/generated/errors/ecr.js";
+import { UpstreamClient } from "../../registry/upstream/client.js";
+import { ecrPullThroughCollections } from "../../store/schema/ecr.js";
+import { parseLifecyclePolicy } from "./lifecycle.js";
+import { DEFAULT_RECHECK_MS, pullThroughPolicy } from "./pull-through.js";
+import { pullThroughOperations } from "./pull-through-ops.js";
+import { noTokenIssued } from "../../core/paginate.js";
+
+/** ECR Public's repositories and registries come in one page: a token is one it never issued. */
+const invalidPublicToken = () =>
+  ecrErrors.InvalidParameterException("Invalid parameter at 'nextToken' failed to satisfy constraint: 'Invalid token'");
 
 /** The `AWS:<password>` token for an account and region, valid 12 hours. */
 function authorization(ecr: EcrContext, ctx: RequestContext) {
@@ -24,12 +34,21 @@ function authorization(ecr: EcrContext, ctx: RequestContext) {
 export function ecrServices(deps: EcrDeps & { logger: Logger; lifecycleIntervalMs: number }) {
   const ecr = new EcrContext(deps);
   const lifecycle = startLifecycleRunner(ecr, deps.lifecycleIntervalMs, deps.logger);
+  const pullThroughStore = ecrPullThroughCollections(deps.store);
+  const upstreams = new UpstreamClient(() => deps.clock.now().getTime());
 
   const privateProvider: Provider<Operations> = {
     ...repositoryOperations(ecr),
     ...imageOperations(ecr, false),
     ...layerOperations(ecr, false),
     ...lifecycleOperations(ecr, lifecycle.runSoon),
+    ...pullThroughOperations({
+      collections: pullThroughStore,
+      secrets: deps.secrets,
+      client: upstreams,
+      now: () => deps.clock.now(),
+      checkLifecyclePolicy: (text) => void parseLifecyclePolicy(text),
+    }),
     GetAuthorizationToken: (input, ctx) => {
       const { token, expiresAt } = authorization(ecr, ctx);
       const ids = input.registryIds?.length ? input.registryIds : [ctx.account];
@@ -73,6 +92,7 @@ export function ecrServices(deps: EcrDeps & { logger: Logger; lifecycleIntervalM
       return { repository: publicView(ctx, r), catalogData: r.catalogData };
     },
     DescribeRepositories: (input, ctx) => {
+      noTokenIssued(input.nextToken, invalidPublicToken);
       const repos = input.repositoryNames?.length
         ? input.repositoryNames.map((n) => ecr.get(ctx, n, input.registryId, true))
         : ecr.repositories.list(ctx).filter((r) => r.public);
@@ -117,24 +137,27 @@ export function ecrServices(deps: EcrDeps & { logger: Logger; lifecycleIntervalM
       return { catalogData: catalog };
     },
     GetRegistryCatalogData: () => ({ registryCatalogData: { displayName: "Berth" } }),
-    DescribeRegistries: (_input, ctx) => ({
-      registries: [
-        {
-          registryId: ctx.account,
-          registryArn: globalArn("ecr-public", ctx.account, `registry/${ctx.account}`),
-          registryUri: `${ecr.hostFor(ctx)}/public.ecr.aws/${ecr.path(ctx, "", true).split("/")[1]}`,
-          verified: false,
-          aliases: [
-            {
-              name: ecr.path(ctx, "", true).split("/")[1],
-              status: "ACTIVE",
-              primaryRegistryAlias: true,
-              defaultRegistryAlias: true,
-            },
-          ],
-        },
-      ],
-    }),
+    DescribeRegistries: (input, ctx) => {
+      noTokenIssued(input.nextToken, invalidPublicToken);
+      return {
+        registries: [
+          {
+            registryId: ctx.account,
+            registryArn: globalArn("ecr-public", ctx.account, `registry/${ctx.account}`),
+            registryUri: `${ecr.hostFor(ctx)}/public.ecr.aws/${ecr.path(ctx, "", true).split("/")[1]}`,
+            verified: false,
+            aliases: [
+              {
+                name: ecr.path(ctx, "", true).split("/")[1],
+                status: "ACTIVE",
+                primaryRegistryAlias: true,
+                defaultRegistryAlias: true,
+              },
+            ],
+          },
+        ],
+      };
+    },
     GetAuthorizationToken: (_input, ctx) => {
       const { token, expiresAt } = authorization(ecr, ctx);
       return { authorizationData: { authorizationToken: token, expiresAt } };
@@ -148,7 +171,14 @@ export function ecrServices(deps: EcrDeps & { logger: Logger; lifecycleIntervalM
   return {
     ecr: defineService("ecr", privateProvider, { validationCode: "InvalidParameterException" }),
     ecrPublic: defineService("ecr-public", publicProvider, { validationCode: "InvalidParameterException" }),
-    policy: registryPolicy(ecr),
+    policy: {
+      ...registryPolicy(ecr),
+      pullThrough: pullThroughPolicy(ecr, pullThroughStore, {
+        secrets: deps.secrets,
+        recheckMs: deps.pullThroughRecheckMs ?? DEFAULT_RECHECK_MS,
+        mirrorRule: deps.registryMirrorRule,
+      }),
+    },
     context: ecr,
     stop: lifecycle.stop,
   };
