@@ -63,7 +63,14 @@ async function main() {
     imageMirrors: config.imageMirrors,
     registryMirrorRule: config.registryMirrorRule,
   });
-  const logs = logsModule({ db, store, clock, logger });
+  const logs = logsModule({
+    db,
+    store,
+    clock,
+    logger,
+    dataDir: config.dataDir,
+    exportDelayMs: config.logsExportDelayMs,
+  });
   const ec2 = ec2Module({ store });
   const efs = efsModule({ store, clock, dataDir: config.dataDir, authorizer: identity.authorizer, iam: identity.iam });
   const elbv2 = elbv2Module({ store, clock, logger, publishHost: config.publishHost });

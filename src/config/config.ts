@@ -35,6 +35,8 @@ export interface Config {
   imageMirrors: string[];
   /** The port of the load balancers ECS Express Mode shares (AWS: HTTPS 443; Berth: HTTP, default 80). */
   expressListenerPort: number;
+  /** How long a new CloudWatch Logs export task stays PENDING before it runs (ms). */
+  logsExportDelayMs: number;
   /** CloudWatch and Application Auto Scaling timings (docs/cloudwatch.md, docs/autoscaling.md). */
   monitoring: MonitoringConfig;
   /** The task credential and metadata endpoint (docs/iam.md). */
@@ -150,6 +152,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       .map((m) => m.trim())
       .filter(Boolean),
     expressListenerPort: Number(env.BERTH_EXPRESS_LISTENER_PORT ?? 80),
+    logsExportDelayMs: Number(env.BERTH_LOGS_EXPORT_DELAY_MS ?? 1000),
     monitoring: {
       metricsIntervalMs: Number(env.BERTH_METRICS_INTERVAL_MS ?? 5000),
       alarmTickMs: Number(env.BERTH_ALARM_TICK_MS ?? 1000),

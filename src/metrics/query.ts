@@ -1,6 +1,16 @@
 import { cloudwatchErrors } from "../protocol/generated/errors/cloudwatch.js";
+import { commonErrors } from "../core/errors.js";
 import type { Scope } from "../core/ids.js";
-import { MathError, type MathValue, type Series, asSeries, evaluate, parseExpression, referencedIds } from "./math.js";
+import {
+  MathError,
+  type MathValue,
+  type Series,
+  asSeriesList,
+  evaluate,
+  parseExpression,
+  referencedIds,
+} from "./math.js";
+import { parseSearch, searchLabel, searchMatches } from "./search.js";
 import { type Aggregate, bucketize, parseStatistic, statistic, validQueryPeriod } from "./statistics.js";
 import type { MetricKey, MetricStore } from "./store.js";
 import type { MetricDataQuery, MetricStat } from "../protocol/generated/types/cloudwatch.js";
@@ -8,6 +18,9 @@ import type { MetricDataQuery, MetricStat } from "../protocol/generated/types/cl
 export const invalidValue = cloudwatchErrors.InvalidParameterValueException;
 export const invalidCombination = cloudwatchErrors.InvalidParameterCombinationException;
 export const missingParameter = cloudwatchErrors.MissingRequiredParameterException;
+/** Bad metric math is a ValidationError naming the expression's query, as CloudWatch reports it. */
+const badExpression = (id: string, e: MathError) =>
+  commonErrors.ValidationError(`Error in expression ${id}: ${e.message}`);
 
 export interface QueryResult {
   id: string;
@@ -91,8 +104,7 @@ export function checkQueries(queries: MetricDataQuery[], path: string) {
       try {
         parseExpression(q.Expression!);
       } catch (e) {
-        if (e instanceof MathError)
-          throw invalidValue(`The value for parameter ${at}.Expression is invalid: ${e.message}`);
+        if (e instanceof MathError) throw badExpression(q.Id, e);
         throw e;
       }
       if (q.Period !== undefined && !validQueryPeriod(q.Period))
@@ -101,9 +113,45 @@ export function checkQueries(queries: MetricDataQuery[], path: string) {
   });
 }
 
+/** SEARCH over the metrics with data in [fromMs - 2 weeks, toMs): each match as a labelled series. */
+function searchSeries(
+  metrics: MetricStore,
+  scope: Scope,
+  expression: string,
+  stat: string,
+  periodSec: number,
+  fromMs: number,
+  toMs: number,
+): Series[] {
+  if (!parseStatistic(stat)) throw new MathError(`SEARCH: ${stat} is not a statistic.`);
+  if (!validQueryPeriod(periodSec)) throw new MathError(`SEARCH: ${periodSec} is not a valid period.`);
+  const query = parseSearch(expression);
+  return metrics
+    .listSeries(scope, fromMs - 14 * 86_400_000)
+    .filter((info) => searchMatches(query, info.key))
+    .sort((a, b) => searchLabel(a.key).localeCompare(searchLabel(b.key)))
+    .slice(0, 500)
+    .map((info) => ({
+      ...metricStatSeries(
+        metrics,
+        scope,
+        {
+          Metric: { Namespace: info.key.namespace, MetricName: info.key.name, Dimensions: info.key.dimensions },
+          Period: periodSec,
+          Stat: stat,
+        },
+        fromMs,
+        toMs,
+      ),
+      label: searchLabel(info.key),
+    }));
+}
+
 /**
  * Runs metric data queries (metric stats and math expressions, in dependency order) over
- * [fromMs, toMs). Throws InvalidParameterValue for unknown ids, cycles and bad expressions.
+ * [fromMs, toMs). An expression giving an array (METRICS(), SEARCH()) gives one result per
+ * member, all with the query's id. Throws ValidationError for unknown ids, cycles and bad
+ * expressions.
  */
 export function runQueries(
   metrics: MetricStore,
@@ -114,61 +162,73 @@ export function runQueries(
 ): QueryResult[] {
   const byId = new Map(queries.map((q) => [q.Id, q]));
   const values = new Map<string, MathValue>();
-  const results = new Map<string, QueryResult>();
+  const results = new Map<string, QueryResult[]>();
   const statPeriods = queries.filter((q) => q.MetricStat).map((q) => q.MetricStat!.Period);
   const defaultPeriod = statPeriods.length ? Math.min(...statPeriods) : 60;
   const visiting = new Set<string>();
-  const metricResults: { label: string; series: Series }[] = [];
+  const metricResults: { id: string; label: string; series: Series }[] = [];
 
-  const compute = (id: string): MathValue => {
+  const compute = (id: string, from: string): MathValue => {
     const done = values.get(id);
     if (done !== undefined) return done;
     const q = byId.get(id);
-    if (!q) throw invalidValue(`The expression refers to ${id}, which is not the Id of any query in this request.`);
-    if (visiting.has(id)) throw invalidValue(`The query ${id} refers to itself through its expression (a cycle).`);
+    if (!q) throw badExpression(from, new MathError(`Unrecognized id "${id}" in the expression.`));
+    if (visiting.has(id)) throw badExpression(id, new MathError(`The query ${id} refers to itself (a cycle).`));
     visiting.add(id);
-    let series: Series;
-    let periodSec: number;
+    const label = q.Label ?? (q.MetricStat ? (q.MetricStat.Metric.MetricName ?? id) : id);
     if (q.MetricStat) {
-      periodSec = q.MetricStat.Period;
-      series = metricStatSeries(metrics, scope, q.MetricStat, fromMs, toMs);
+      const series = metricStatSeries(metrics, scope, q.MetricStat, fromMs, toMs);
       values.set(id, series);
+      results.set(id, [{ id, label, returnData: q.ReturnData ?? true, series, periodSec: q.MetricStat.Period }]);
     } else {
-      periodSec = q.Period ?? defaultPeriod;
-      const node = parseExpression(q.Expression!);
-      for (const ref of referencedIds(node)) if (byId.has(ref)) compute(ref);
+      const periodSec = q.Period ?? defaultPeriod;
+      let node: ReturnType<typeof parseExpression>;
+      try {
+        node = parseExpression(q.Expression!);
+      } catch (e) {
+        if (e instanceof MathError) throw badExpression(id, e);
+        throw e;
+      }
+      for (const ref of referencedIds(node)) if (byId.has(ref)) compute(ref, id);
       const grid = periodGrid(periodSec, fromMs, toMs);
       try {
         const v = evaluate(node, {
-          lookup: (name) => (byId.has(name) ? compute(name) : undefined),
+          lookup: (name) => (byId.has(name) ? compute(name, id) : undefined),
           metrics: () => metricResults,
           grid,
           periodSec,
+          search: (expression, stat, period) => searchSeries(metrics, scope, expression, stat, period, fromMs, toMs),
         });
         values.set(id, v);
-        series = asSeries(v, grid);
+        const list = asSeriesList(v, grid);
+        const many = Array.isArray(v);
+        results.set(
+          id,
+          (list.length ? list : [{ timestamps: [], values: [] }]).map((series) => ({
+            id,
+            // Members of an array keep their own labels; the query's Label, when given, leads them.
+            label: many && series.label !== undefined ? (q.Label ? `${q.Label} ${series.label}` : series.label) : label,
+            returnData: q.ReturnData ?? true,
+            series: { timestamps: series.timestamps, values: series.values },
+            periodSec,
+          })),
+        );
       } catch (e) {
-        if (e instanceof MathError) throw invalidValue(`Error in expression ${id}: ${e.message}`);
+        if (e instanceof MathError) throw badExpression(id, e);
         throw e;
       }
     }
     visiting.delete(id);
-    results.set(id, {
-      id,
-      label: q.Label ?? (q.MetricStat ? (q.MetricStat.Metric.MetricName ?? id) : id),
-      returnData: q.ReturnData ?? true,
-      series,
-      periodSec,
-    });
     return values.get(id)!;
   };
 
   // Metric stats first, so METRICS() sees all of them.
   for (const q of queries)
     if (q.MetricStat) {
-      compute(q.Id);
-      metricResults.push({ label: results.get(q.Id)!.label, series: results.get(q.Id)!.series });
+      compute(q.Id, q.Id);
+      const r = results.get(q.Id)![0];
+      metricResults.push({ id: q.Id, label: r.label, series: r.series });
     }
-  for (const q of queries) compute(q.Id);
-  return queries.map((q) => results.get(q.Id)!);
+  for (const q of queries) compute(q.Id, q.Id);
+  return queries.flatMap((q) => results.get(q.Id)!);
 }

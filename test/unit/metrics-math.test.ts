@@ -18,8 +18,8 @@ const m2 = s([
 const ctx = {
   lookup: (id: string): MathValue | undefined => ({ m1, m2 })[id as "m1"],
   metrics: () => [
-    { label: "cpu", series: m1 },
-    { label: "mem", series: m2 },
+    { id: "m1", label: "cpu", series: m1 },
+    { id: "m2", label: "mem", series: m2 },
   ],
   grid: [0, 10, 20],
   periodSec: 10,
@@ -74,7 +74,8 @@ describe("metric math", () => {
       ]),
     ],
     [
-      'SUM(METRICS("cpu"))',
+      // METRICS('x') keeps the metrics whose Id contains x
+      "SUM(METRICS('1'))",
       s([
         [0, 1],
         [10, 2],

@@ -183,7 +183,10 @@ export class ServiceController {
         networkConfiguration: deployment.networkConfiguration,
         group: `service:${service.serviceName}`,
         startedBy: deployment.id,
-        launchType: serviceLaunchType(service),
+        // Services on capacity providers launch through their strategy (each task gets a provider).
+        ...(service.capacityProviderStrategy?.length
+          ? { capacityProviderStrategy: service.capacityProviderStrategy }
+          : { launchType: serviceLaunchType(service) }),
         placementConstraints: service.placementConstraints,
         placementStrategy: service.placementStrategy,
         tags: service.propagateTags === "SERVICE" ? service.tags : undefined,

@@ -1,8 +1,9 @@
 import { ecsErrors } from "../../protocol/generated/errors/ecs.js";
-import type { Scope } from "../../core/ids.js";
+import { type Scope, arn } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
 import type { Cluster, Operations } from "../../protocol/generated/types/ecs.js";
 import type { Provider } from "../../protocol/service.js";
+import { FARGATE_PROVIDERS, checkClusterProviders, normalizeStrategy } from "./capacity-providers.js";
 import type { EcsContext } from "./context.js";
 import type { ClusterRecord } from "../../store/schema/ecs.js";
 
@@ -32,15 +33,19 @@ export function clusterOperations(ecs: EcsContext): Provider<Operations> {
         throw ecsErrors.InvalidParameterException(
           `Cluster name '${name}' is invalid: up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed.`,
         );
+      const providers = input.capacityProviders ?? [];
+      const strategy = input.defaultCapacityProviderStrategy ?? [];
+      checkClusterProviders(providers, strategy);
       const existing = ecs.clusters.get(scope, name);
-      if (existing?.status === "ACTIVE") return { cluster: describe(scope, existing, ["TAGS"]) }; // idempotent, like AWS
+      // Idempotent, like AWS; CreateCluster answers with the tags it was given.
+      if (existing?.status === "ACTIVE") return { cluster: describe(scope, existing, ["TAGS"]) };
       const record: ClusterRecord = {
         ...ecs.newCluster(scope, name),
         tags: input.tags ?? [],
         settings: input.settings ?? [{ name: "containerInsights", value: "disabled" }],
         configuration: input.configuration,
-        capacityProviders: input.capacityProviders ?? [],
-        defaultCapacityProviderStrategy: input.defaultCapacityProviderStrategy ?? [],
+        capacityProviders: providers,
+        defaultCapacityProviderStrategy: normalizeStrategy(strategy),
         serviceConnectDefaults: input.serviceConnectDefaults
           ? { namespace: input.serviceConnectDefaults.namespace }
           : undefined,
@@ -95,7 +100,52 @@ export function clusterOperations(ecs: EcsContext): Provider<Operations> {
           ecs.containerInstances.delete(scope, `${found.clusterName}/${i.id}`);
         ecs.clusters.put(scope, inactive);
       });
-      return { cluster: describe(scope, inactive, ["TAGS"]) };
+      // Like DescribeClusters without include: no tags.
+      return { cluster: describe(scope, inactive) };
+    },
+
+    // The two Fargate capacity providers every account has; names Berth does not have are MISSING.
+    DescribeCapacityProviders: (input, scope) => {
+      const wanted = input.capacityProviders?.length ? input.capacityProviders : FARGATE_PROVIDERS;
+      const nameOf = (ref: string) => (ref.startsWith("arn:") ? ref.slice(ref.lastIndexOf("/") + 1) : ref);
+      const providerArn = (name: string) => arn("ecs", scope, `capacity-provider/${name}`);
+      return {
+        capacityProviders: wanted
+          .filter((ref) => FARGATE_PROVIDERS.includes(nameOf(ref)))
+          .map((ref) => ({
+            capacityProviderArn: providerArn(nameOf(ref)),
+            name: nameOf(ref),
+            status: "ACTIVE" as const,
+            type: nameOf(ref) as "FARGATE" | "FARGATE_SPOT",
+            tags: input.include?.includes("TAGS") ? [] : undefined,
+          })),
+        failures: wanted
+          .filter((ref) => !FARGATE_PROVIDERS.includes(nameOf(ref)))
+          .map((ref) => ({ arn: ref.startsWith("arn:") ? ref : providerArn(ref), reason: "MISSING" })),
+      };
+    },
+
+    PutClusterCapacityProviders: (input, scope) => {
+      checkClusterProviders(input.capacityProviders, input.defaultCapacityProviderStrategy);
+      return ecs.store.transaction(() => {
+        const name = ecs.clusterName(input.cluster);
+        const found = ecs.clusters.get(scope, name);
+        if (found?.status !== "ACTIVE") throw ecsErrors.ClusterNotFoundException("Cluster not found.");
+        // A provider a service launches through stays (AWS: ResourceInUseException).
+        for (const s of ecs.services.children(scope, found.clusterArn))
+          for (const item of s.status === "INACTIVE" ? [] : (s.capacityProviderStrategy ?? []))
+            if (!input.capacityProviders.includes(item.capacityProvider))
+              throw ecsErrors.ResourceInUseException(
+                `The specified capacity provider ${item.capacityProvider} is in use and cannot be removed: service ${s.serviceName} launches through it.`,
+              );
+        const next: ClusterRecord = {
+          ...found,
+          capacityProviders: input.capacityProviders,
+          defaultCapacityProviderStrategy: normalizeStrategy(input.defaultCapacityProviderStrategy),
+        };
+        ecs.clusters.put(scope, next);
+        return { cluster: describe(scope, next) };
+      });
     },
   };
 }

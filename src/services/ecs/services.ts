@@ -9,7 +9,8 @@ import type { Provider } from "../../protocol/service.js";
 import type { EcsContext } from "./context.js";
 import { isRoleReference } from "./task-definition-rules.js";
 import type { DeploymentRecord, ServiceRecord, TaskDefinitionRecord } from "../../store/schema/ecs.js";
-import { checkLaunch, launchTypeOf } from "./tasks.js";
+import { resolveLaunch } from "./capacity-providers.js";
+import { checkLaunch } from "./tasks.js";
 
 const invalid = ecsErrors.InvalidParameterException;
 export const deploymentId = () =>
@@ -45,7 +46,11 @@ function checkLoadBalancers(
 
 function newDeployment(
   def: TaskDefinitionRecord,
-  input: { networkConfiguration?: Service["networkConfiguration"]; platformVersion?: string },
+  input: {
+    networkConfiguration?: Service["networkConfiguration"];
+    platformVersion?: string;
+    capacityProviderStrategy?: Service["capacityProviderStrategy"];
+  },
   now: Date,
   desired: number,
 ): DeploymentRecord {
@@ -59,7 +64,8 @@ function newDeployment(
     failedTasks: 0,
     createdAt: now,
     updatedAt: now,
-    launchType: "FARGATE",
+    launchType: input.capacityProviderStrategy?.length ? undefined : "FARGATE",
+    capacityProviderStrategy: input.capacityProviderStrategy?.length ? input.capacityProviderStrategy : undefined,
     platformVersion: input.platformVersion ?? "1.4.0",
     platformFamily: "Linux",
     networkConfiguration: input.networkConfiguration,
@@ -93,7 +99,7 @@ export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalanci
       if (existing && existing.status !== "INACTIVE") throw invalid("Creation of service was not idempotent.");
       if (!input.taskDefinition) throw invalid("TaskDefinition can not be blank.");
       const def = ecs.taskDefinition(ctx, input.taskDefinition);
-      const launchType = launchTypeOf(input);
+      const { launchType, strategy } = resolveLaunch(input, cluster);
       const desired = input.desiredCount ?? (input.schedulingStrategy === "DAEMON" ? 1 : 0);
       if (desired < 0) throw invalid("desiredCount must be 0 or more.");
       checkLaunch(
@@ -124,7 +130,9 @@ export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalanci
         desiredCount: desired,
         runningCount: 0,
         pendingCount: 0,
-        launchType,
+        // A service launching through capacity providers reports its strategy instead of a launch type.
+        launchType: strategy ? undefined : launchType,
+        capacityProviderStrategy: strategy,
         platformVersion: launchType === "FARGATE" ? (input.platformVersion ?? "LATEST") : undefined,
         platformFamily: launchType === "FARGATE" ? "Linux" : undefined,
         taskDefinition: def.taskDefinitionArn,
@@ -133,7 +141,7 @@ export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalanci
           maximumPercent,
           minimumHealthyPercent,
         },
-        deployments: [newDeployment(def, input, now, desired)],
+        deployments: [newDeployment(def, { ...input, capacityProviderStrategy: strategy }, now, desired)],
         roleArn: input.loadBalancers?.length
           ? arn("iam", { ...ctx, region: "" }, "role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS")
           : undefined,
@@ -179,7 +187,16 @@ export function serviceOperations(ecs: EcsContext, elb: () => ServiceLoadBalanci
         (input.loadBalancers && JSON.stringify(input.loadBalancers) !== JSON.stringify(service.loadBalancers));
       const deployments = changesTasks
         ? [
-            newDeployment(def, { networkConfiguration, platformVersion: input.platformVersion }, now, desired),
+            newDeployment(
+              def,
+              {
+                networkConfiguration,
+                platformVersion: input.platformVersion,
+                capacityProviderStrategy: service.capacityProviderStrategy,
+              },
+              now,
+              desired,
+            ),
             ...service.deployments.map((d) => ({ ...d, status: "ACTIVE" as const })),
           ]
         : service.deployments.map((d) =>

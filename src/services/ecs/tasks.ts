@@ -14,6 +14,7 @@ import { type PlacementPlan, planOnHosts, planPlacement, revalidate } from "../.
 import { taskNeeds } from "../../scheduler/reservation.js";
 import type { HostRoom } from "../../scheduler/room.js";
 import { instanceRoom } from "./container-instances.js";
+import { pickProviders, resolveLaunch } from "./capacity-providers.js";
 import type { EcsContext } from "./context.js";
 import {
   type ClusterRecord,
@@ -66,25 +67,6 @@ export function taskSpec(def: TaskDefinitionRecord, input: RunTaskRequest): Task
   };
 }
 
-/**
- * The launch type a RunTask or CreateService call asks for: its launchType, FARGATE for a
- * FARGATE(_SPOT) capacity provider, otherwise EC2 (AWS's default for a cluster without a default
- * capacity provider strategy).
- */
-export function launchTypeOf(input: Pick<RunTaskRequest, "launchType" | "capacityProviderStrategy">): LaunchType {
-  if (input.launchType && input.capacityProviderStrategy?.length)
-    throw invalid("Specify either a launchType or a capacityProviderStrategy, not both.");
-  if (input.launchType === "FARGATE" || input.launchType === "EC2") return input.launchType;
-  if (input.launchType) throw invalid(`Launch type ${input.launchType} is not supported by Berth; use FARGATE or EC2.`);
-  const providers = input.capacityProviderStrategy ?? [];
-  const other = providers.find((s) => s.capacityProvider !== "FARGATE" && s.capacityProvider !== "FARGATE_SPOT");
-  if (other)
-    throw invalid(
-      `The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster (${other.capacityProvider}). Berth has FARGATE and FARGATE_SPOT.`,
-    );
-  return providers.length > 0 ? "FARGATE" : "EC2";
-}
-
 /** Checks that a task definition can launch as asked (compatibility, awsvpc configuration, Fargate sizes); returns its spec. */
 export function checkLaunch(def: TaskDefinitionRecord, input: RunTaskRequest, launchType: LaunchType): TaskSpec {
   if (!def.compatibilities?.includes(launchType))
@@ -131,7 +113,12 @@ export function newTask(
   spec: TaskSpec,
   input: RunTaskRequest,
   now: Date,
-  placement: { launchType: LaunchType; containerInstanceArn?: string; ec2InstanceId?: string } = {
+  placement: {
+    launchType: LaunchType;
+    containerInstanceArn?: string;
+    ec2InstanceId?: string;
+    capacityProviderName?: string;
+  } = {
     launchType: "FARGATE",
   },
 ): TaskRecord {
@@ -159,6 +146,7 @@ export function newTask(
     lastStatus: "PROVISIONING",
     desiredStatus: "RUNNING",
     launchType: placement.launchType,
+    capacityProviderName: placement.capacityProviderName,
     containerInstanceArn: placement.containerInstanceArn,
     ec2InstanceId: placement.ec2InstanceId,
     platformVersion: fargate
@@ -234,13 +222,23 @@ export function launchTasks(
   input: RunTaskRequest,
   count: number,
 ): { tasks: TaskRecord[]; failures: Failure[] } {
-  const launchType = launchTypeOf(input);
+  const { launchType, strategy } = resolveLaunch(input, cluster);
   const spec = checkLaunch(def, input, launchType);
   const now = ecs.clock.now();
   if (launchType === "FARGATE")
     return ecs.store.transaction(() => {
-      const tasks = Array.from({ length: count }, () =>
-        ecs.tasks.put(scope, newTask(scope, cluster, def, spec, input, now)),
+      // Through capacity providers, each task gets one; a service's spread counts its running tasks.
+      const running: Record<string, number> = {};
+      if (strategy && input.group)
+        for (const t of ecs.tasks.children(scope, cluster.clusterArn))
+          if (t.group === input.group && t.desiredStatus !== "STOPPED" && t.capacityProviderName)
+            running[t.capacityProviderName] = (running[t.capacityProviderName] ?? 0) + 1;
+      const providers = strategy ? pickProviders(strategy, count, running) : [];
+      const tasks = Array.from({ length: count }, (_, i) =>
+        ecs.tasks.put(
+          scope,
+          newTask(scope, cluster, def, spec, input, now, { launchType, capacityProviderName: providers[i] }),
+        ),
       );
       return { tasks, failures: [] };
     });

@@ -26,7 +26,7 @@ export function pageByPath<T extends { Path: string }>(
 /** How a taggable entity kind is named in requests, found and saved. */
 export interface TaggedKind<R extends { Tags: Tag[] }> {
   /** The operations' infix: "Role" → TagRole, UntagRole, ListRoleTags. */
-  kind: "Role" | "User" | "InstanceProfile" | "Policy";
+  kind: "Role" | "User" | "InstanceProfile" | "Policy" | "ServerCertificate";
   /** The input member that names the entity (RoleName, …, PolicyArn). */
   member: string;
   /** The entity to tag or untag; NoSuchEntity otherwise. */

@@ -155,7 +155,8 @@ export function policyOperations(c: IamContext): Provider<Operations> {
           Tags: tags,
         };
         save(ctx.account, p);
-        return { Policy: view(ctx.account, fromRecord(p), false) };
+        // CreatePolicy answers with the tags it was given (ListPolicies never shows tags).
+        return { Policy: { ...view(ctx.account, fromRecord(p), false), Tags: tags.length ? tags : undefined } };
       });
     },
     GetPolicy: (input, ctx) => ({ Policy: view(ctx.account, requireFound(ctx.account, input.PolicyArn), true) }),

@@ -16,6 +16,7 @@ import {
   page,
   validationError,
 } from "./common.js";
+import { hasSigningCertificates } from "./certificates.js";
 import { boundaryOperations, pageByPath, tagOperations } from "./entities.js";
 import { checkHoldsNoPolicies, holderPolicyOperations, requirePolicy } from "./policy-holders.js";
 
@@ -148,6 +149,8 @@ export function userOperations(c: IamContext): Provider<Operations> {
         const u = requireUser(c, ctx.account, input.UserName);
         if (c.iam.keysOf(ctx.account, u.UserName).length)
           throw deleteConflict("Cannot delete entity, must delete access keys first.");
+        if (hasSigningCertificates(c, ctx.account, u.UserName))
+          throw deleteConflict("Cannot delete entity, must delete signing certificates first.");
         checkHoldsNoPolicies(u);
         if (groupsOf(ctx.account, u).length)
           throw deleteConflict("Cannot delete entity, must remove users from group first.");

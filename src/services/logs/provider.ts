@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
 import type { Operations } from "../../protocol/generated/types/logs.js";
@@ -14,6 +16,9 @@ import { checkGroupName, checkStreamName } from "./rules.js";
 import { LogsState, groupNotFound } from "./state.js";
 import { streamOperations } from "./streams.js";
 import { periodic } from "../../core/periodic.js";
+import { timersOf } from "../../core/clock.js";
+import { localBuckets } from "./export-files.js";
+import { exportTasks } from "./exports.js";
 
 export interface LogsDeps {
   db: Db;
@@ -22,12 +27,24 @@ export interface LogsDeps {
   /** How often expired events (past their group's retention) are deleted; default 60 s. 0 turns the sweep off. */
   retentionSweepMs?: number;
   logger?: Logger;
+  /** Export tasks write to `<dataDir>/s3/<bucket>/`; without it, under the system temporary directory. */
+  dataDir?: string;
+  /** How long a new export task stays PENDING before it runs (ms); default 1000. */
+  exportDelayMs?: number;
 }
 
 /** CloudWatch Logs (awsJson1_1, target prefix Logs_20140328). */
 export function logsService(deps: LogsDeps) {
   const state = new LogsState(deps.store, new LogEventRepository(deps.db), deps.clock);
+  const exports = exportTasks(state, {
+    sink: localBuckets(deps.dataDir ?? join(tmpdir(), "berth-logs-exports")),
+    timers: timersOf(deps.clock),
+    delayMs: deps.exportDelayMs ?? 1000,
+    logger: deps.logger,
+  });
+  exports.resume();
   const provider: Provider<Operations> = {
+    ...exports.operations,
     ...groupOperations(state),
     ...streamOperations(state),
     ...eventOperations(state),
@@ -91,6 +108,7 @@ export function logsService(deps: LogsDeps) {
     /** Stops the periodic sweep. */
     close: () => {
       loop?.stop();
+      exports.stop();
     },
   };
 }

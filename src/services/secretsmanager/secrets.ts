@@ -13,6 +13,7 @@ import {
 } from "./context.js";
 import { type SecretRecord, markedForDeletion, newSecretArn } from "./store.js";
 import { secretsmanagerErrors } from "../../protocol/generated/errors/secretsmanager.js";
+import { type FilterSubject, checkFilters, matchesFilters } from "./filters.js";
 
 const NAME = /^[a-zA-Z0-9/_+=.@-]{1,512}$/;
 
@@ -31,36 +32,13 @@ export const entry = (c: SecretsContext, s: SecretRecord): SecretListEntry => ({
   CreatedDate: s.CreatedDate,
 });
 
-/** Whether a secret passes ListSecrets / BatchGetSecretValue filters (prefix match; `!` negates). */
-export const matchesFilters = (s: SecretRecord, filters: { Key?: string; Values?: string[] }[] | undefined) =>
-  (filters ?? []).every((f) => {
-    const values = f.Values ?? [];
-    const test = (actual: string | undefined) =>
-      actual !== undefined &&
-      values.some((v) =>
-        v.startsWith("!")
-          ? !actual.toLowerCase().startsWith(v.slice(1).toLowerCase())
-          : actual.toLowerCase().startsWith(v.toLowerCase()),
-      );
-    switch (f.Key) {
-      case "name":
-        return test(s.Name);
-      case "description":
-        return test(s.Description);
-      case "tag-key":
-        return s.Tags.some((t) => test(t.Key));
-      case "tag-value":
-        return s.Tags.some((t) => test(t.Value));
-      case "primary-region":
-        return test(parseArn(s.ARN)?.region);
-      case "owning-service":
-        return false;
-      case "all":
-        return test(s.Name) || test(s.Description) || s.Tags.some((t) => test(t.Key) || test(t.Value));
-      default:
-        throw invalidParameter(`Invalid filter key: ${f.Key}`);
-    }
-  });
+/** What ListSecrets / BatchGetSecretValue filters look at in a secret. */
+export const filterSubject = (s: SecretRecord): FilterSubject => ({
+  name: s.Name,
+  description: s.Description,
+  tags: s.Tags,
+  primaryRegion: parseArn(s.ARN)?.region,
+});
 
 /** CreateSecret, UpdateSecret, DescribeSecret, ListSecrets, DeleteSecret, RestoreSecret. */
 export function secretOperations(c: SecretsContext): Provider<Operations> {
@@ -152,9 +130,12 @@ export function secretOperations(c: SecretsContext): Provider<Operations> {
       const limit = pageSize(input.MaxResults, { default: 100, max: 100 }, () =>
         invalidParameter("MaxResults must be between 1 and 100."),
       );
+      checkFilters(input.Filters);
       const found = c.sm.secrets
         .list(ctx)
-        .filter((s) => (input.IncludePlannedDeletion || !s.DeletedDate) && matchesFilters(s, input.Filters));
+        .filter(
+          (s) => (input.IncludePlannedDeletion || !s.DeletedDate) && matchesFilters(filterSubject(s), input.Filters),
+        );
       const { page, nextToken } = pageByKey(found, (s) => [s.CreatedDate.getTime(), s.Name], {
         descending: input.SortOrder === "desc",
         nextToken: input.NextToken,

@@ -3,7 +3,8 @@ import type { Scope } from "../../core/ids.js";
 import type { Operations } from "../../protocol/generated/types/secretsmanager.js";
 import type { Provider } from "../../protocol/service.js";
 import { DAY_MS, type SecretsContext, addVersion, checkToken, invalidParameter, secretValueOf } from "./context.js";
-import { matchesFilters } from "./secrets.js";
+import { checkFilters, matchesFilters } from "./filters.js";
+import { filterSubject } from "./secrets.js";
 import type { SecretRecord, SecretVersionRecord } from "./store.js";
 import { secretsmanagerErrors } from "../../protocol/generated/errors/secretsmanager.js";
 import { noTokenIssued } from "../../core/paginate.js";
@@ -46,11 +47,12 @@ export function valueOperations(c: SecretsContext): Provider<Operations> {
       noTokenIssued(input.NextToken, invalidNextToken);
       if (input.SecretIdList && input.Filters)
         throw invalidParameter("Either SecretIdList or Filters must be provided, not both.");
+      checkFilters(input.Filters);
       const ids =
         input.SecretIdList ??
         c.sm.secrets
           .list(ctx)
-          .filter((s) => !s.DeletedDate && matchesFilters(s, input.Filters))
+          .filter((s) => !s.DeletedDate && matchesFilters(filterSubject(s), input.Filters))
           .map((s) => s.ARN);
       const SecretValues: ReturnType<typeof getValue>[] = [];
       const Errors: { SecretId: string; ErrorCode: string; Message: string }[] = [];
@@ -110,17 +112,21 @@ export function valueOperations(c: SecretsContext): Provider<Operations> {
         const s = c.require(ctx, input.SecretId);
         const stage = input.VersionStage;
         const holder = s.versions.find((v) => v.stages.includes(stage));
-        if (holder && holder.VersionId !== input.RemoveFromVersionId && input.MoveToVersionId)
+        const remove = input.RemoveFromVersionId;
+        const move = input.MoveToVersionId;
+        for (const id of [move, remove])
+          if (id !== undefined && !s.versions.some((v) => v.VersionId === id))
+            throw secretsmanagerErrors.ResourceNotFoundException(
+              `Secrets Manager can't find the specified secret value for VersionId: ${id}`,
+            );
+        // A label attached elsewhere moves only when the request names its holder (AWS's texts).
+        if (holder && move !== undefined && holder.VersionId !== move && remove === undefined)
           throw invalidParameter(
-            `The staging label ${stage} is currently attached to version ${holder.VersionId}, so you must explicitly reference that version in RemoveFromVersionId.`,
+            `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder.VersionId}, so you must explicitly reference that version in RemoveFromVersionId.`,
           );
-        if (input.RemoveFromVersionId && !s.versions.some((v) => v.VersionId === input.RemoveFromVersionId))
-          throw secretsmanagerErrors.ResourceNotFoundException(
-            `Secrets Manager can't find the specified secret value for VersionId: ${input.RemoveFromVersionId}`,
-          );
-        if (input.MoveToVersionId && !s.versions.some((v) => v.VersionId === input.MoveToVersionId))
-          throw secretsmanagerErrors.ResourceNotFoundException(
-            `Secrets Manager can't find the specified secret value for VersionId: ${input.MoveToVersionId}`,
+        if (holder && remove !== undefined && holder.VersionId !== remove)
+          throw invalidParameter(
+            `When you move staging label ${stage}, if you specify RemoveFromVersionId, it must be set to the version that currently has the staging label ${stage}: ${holder.VersionId}.`,
           );
         const movingCurrent = stage === "AWSCURRENT" && input.MoveToVersionId && holder;
         const versions = s.versions.map((v) => {

@@ -31,11 +31,12 @@ export function tagOperations(ps: ParameterStore): Provider<Operations> {
         ps.parameters.put(ctx, { ...p, Tags: mergeTags(p.Tags, input.Tags, TAG_LIMIT) });
         return {};
       }),
-    RemoveTagsFromResource: (input, ctx) => {
-      const p = resourceParameter(ctx, input.ResourceType, input.ResourceId);
-      ps.parameters.put(ctx, { ...p, Tags: removeTags(p.Tags, input.TagKeys) });
-      return {};
-    },
+    RemoveTagsFromResource: (input, ctx) =>
+      ps.store.transaction(() => {
+        const p = resourceParameter(ctx, input.ResourceType, input.ResourceId);
+        ps.parameters.put(ctx, { ...p, Tags: removeTags(p.Tags, input.TagKeys) });
+        return {};
+      }),
     ListTagsForResource: (input, ctx) => ({
       TagList: resourceParameter(ctx, input.ResourceType, input.ResourceId).Tags,
     }),
