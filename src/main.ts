@@ -10,6 +10,7 @@ import { localDockerHost } from "./hosts/local.js";
 import { HostRegistry } from "./hosts/registry.js";
 import { createRegistry } from "./registry/index.js";
 import { DockerRuntime } from "./runtime/docker/docker-runtime.js";
+import { appRunnerModule } from "./services/apprunner/module.js";
 import { applicationAutoScalingModule } from "./services/application-autoscaling/module.js";
 import { cloudwatchModule } from "./services/cloudwatch/module.js";
 import { ecrModule } from "./services/ecr/module.js";
@@ -118,6 +119,22 @@ async function main() {
     registryAuth: ecr.pullCredentials,
     elbv2: elbv2.kubeApi,
   });
+  const apprunner = appRunnerModule({
+    store,
+    clock,
+    logger,
+    backends: {
+      ecs: () => ecs.definitions[0].provider,
+      ecsService: (scope, cluster, name) => ecs.ecs.services.get(scope, `${cluster}/${name}`),
+      elbv2: () => elbv2.api,
+      iam: () => iam.definitions[0].provider,
+      ecr: () => ecr.definitions[0].provider,
+      berthImage: ecr.berthImage,
+      logs: logs.backend,
+      inFlight: (tg) => elbv2.plane.inFlight(tg),
+      listenerPort: config.apprunnerListenerPort,
+    },
+  });
   const modules: ServiceModule[] = [
     iam,
     sts,
@@ -132,6 +149,7 @@ async function main() {
     autoscaling,
     eks,
     kubernetes,
+    apprunner,
   ];
 
   registerIam(identity.authorizer, modules);

@@ -29,6 +29,8 @@ export interface Config {
   ecrLifecycleIntervalMs: number;
   /** The port of the load balancers ECS Express Mode shares (AWS: HTTPS 443; Berth: HTTP, default 80). */
   expressListenerPort: number;
+  /** The port of App Runner's shared load balancer listener (AWS: HTTPS 443; Berth: HTTP, default 80). */
+  apprunnerListenerPort: number;
   /** CloudWatch and Application Auto Scaling timings (docs/cloudwatch.md, docs/autoscaling.md). */
   monitoring: MonitoringConfig;
   /** The task credential and metadata endpoint (docs/iam.md). */
@@ -135,6 +137,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     ecsHealthyAfterMs: Number(env.BERTH_ECS_HEALTHY_AFTER_MS ?? 40_000),
     ecrLifecycleIntervalMs: Number(env.BERTH_ECR_LIFECYCLE_MS ?? 60_000),
     expressListenerPort: Number(env.BERTH_EXPRESS_LISTENER_PORT ?? 80),
+    apprunnerListenerPort: Number(env.BERTH_APPRUNNER_LISTENER_PORT ?? 80),
     monitoring: {
       metricsIntervalMs: Number(env.BERTH_METRICS_INTERVAL_MS ?? 5000),
       alarmTickMs: Number(env.BERTH_ALARM_TICK_MS ?? 1000),
