@@ -126,6 +126,11 @@ async function main() {
     backends: {
       ecs: () => ecs.definitions[0].provider,
       ecsService: (scope, cluster, name) => ecs.ecs.services.get(scope, `${cluster}/${name}`),
+      liveTasks: (scope, cluster, name) =>
+        ecs.ecs.tasks
+          .list(scope)
+          .filter((t) => t.group === `service:${name}` && t.clusterArn.endsWith(`:cluster/${cluster}`))
+          .filter((t) => t.lastStatus !== "STOPPED").length,
       elbv2: () => elbv2.api,
       iam: () => iam.definitions[0].provider,
       ecr: () => ecr.definitions[0].provider,

@@ -24,6 +24,8 @@ export interface AppRunnerBackends {
   ecs: () => Provider<EcsOperations> | undefined;
   /** An ECS service record (deployments, counts) by cluster and name. */
   ecsService: (scope: Scope, cluster: string, name: string) => ServiceRecord | undefined;
+  /** How many tasks of an ECS service have not stopped yet (a delete ends once there are none). */
+  liveTasks: (scope: Scope, cluster: string, name: string) => number;
   elbv2: () => Provider<ElbOperations> | undefined;
   iam: () => Provider<IamOperations> | undefined;
   ecr: () => Provider<EcrOperations> | undefined;
@@ -164,7 +166,7 @@ export function platform(b: AppRunnerBackends, logger?: Logger) {
               Name: APPRUNNER_DEFAULTS.loadBalancerName,
               Type: "application",
               Scheme: "internet-facing",
-              Tags: [{ Key: "aws:apprunner:shared", Value: "true" }],
+              Tags: [{ Key: "apprunner:shared", Value: "true" }],
             },
             ctx,
           )
@@ -222,6 +224,10 @@ export function platform(b: AppRunnerBackends, logger?: Logger) {
       if (!digest) throw apprunnerErrors.InvalidRequestException(`ImageIdentifier '${image}' was not found in ECR.`);
       return { image: `${parts.host}/${parts.repository}@${digest}`, digest };
     } catch (err) {
+      if (err instanceof ServiceError && /NotFound/.test(err.code))
+        throw apprunnerErrors.InvalidRequestException(
+          `ImageIdentifier '${image}' was not found in ECR (${err.code}: ${err.message}); push it first.`,
+        );
       if (err instanceof ServiceError && err.code !== "InvalidRequestException")
         throw apprunnerErrors.InvalidRequestException(
           `ImageIdentifier '${image}' cannot be deployed: ECR says ${err.code}: ${err.message}`,

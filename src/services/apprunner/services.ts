@@ -194,6 +194,12 @@ export function serviceOperations(deps: {
     return { ...source, AutoDeploymentsEnabled: source.AutoDeploymentsEnabled ?? true };
   };
 
+  /** An ECR image source must name an image that is there (InvalidRequestException before anything is made). */
+  const checkImageExists = async (ctx: RequestContext, source: SourceConfiguration) => {
+    const image = source.ImageRepository;
+    if (image?.ImageRepositoryType === "ECR") await p.resolveImage(ctx, image.ImageIdentifier);
+  };
+
   const autoScalingFor = (ctx: Scope, value: string | undefined): AutoScalingConfigurationRecord => {
     if (value === undefined) return deps.autoScaling.defaultConfiguration(ctx);
     try {
@@ -329,7 +335,7 @@ export function serviceOperations(deps: {
           Port: run.port,
           TargetType: "ip",
           ...targetGroupHealthCheck(r.HealthCheckConfiguration),
-          Tags: [{ Key: "aws:apprunner:service", Value: r.ServiceArn }],
+          Tags: [{ Key: "apprunner:service", Value: r.ServiceArn }],
         },
         ctx,
       )
@@ -355,7 +361,7 @@ export function serviceOperations(deps: {
           Priority: nextPriority(rules.filter((x) => !x.IsDefault).map((x) => Number(x.Priority))),
           Conditions: [{ Field: "host-header", HostHeaderConfig: { Values: [r.ServiceUrl] } }],
           Actions: [{ Type: "forward", TargetGroupArn: tg.TargetGroupArn! }],
-          Tags: [{ Key: "aws:apprunner:service", Value: r.ServiceArn }],
+          Tags: [{ Key: "apprunner:service", Value: r.ServiceArn }],
         },
         ctx,
       )
@@ -397,7 +403,7 @@ export function serviceOperations(deps: {
           minimumHealthyPercent: 100,
           deploymentCircuitBreaker: { enable: true, rollback: true },
         },
-        tags: [{ key: "aws:apprunner:service", value: r.ServiceArn }],
+        tags: [{ key: "apprunner:service", value: r.ServiceArn }],
       },
       ctx,
     );
@@ -483,6 +489,7 @@ export function serviceOperations(deps: {
     if (r.resources.ecsService) {
       const svc = p.backends.ecsService(scope, APPRUNNER_DEFAULTS.cluster, r.resources.ecsServiceName);
       if (svc && svc.status !== "INACTIVE") return false;
+      if (p.backends.liveTasks(scope, APPRUNNER_DEFAULTS.cluster, r.resources.ecsServiceName) > 0) return false;
     }
     const e = p.backends.elbv2();
     if (r.resources.targetGroupArn && e)
@@ -548,7 +555,7 @@ export function serviceOperations(deps: {
   };
 
   const operations: Provider<Operations> = {
-    CreateService: (input, ctx) => {
+    CreateService: async (input, ctx) => {
       let record: AppRunnerServiceRecord;
       try {
         if (!/^[A-Za-z0-9][A-Za-z0-9-_]{3,39}$/.test(input.ServiceName))
@@ -556,6 +563,7 @@ export function serviceOperations(deps: {
             `ServiceName '${input.ServiceName}' is not valid: 4 to 40 letters, digits, hyphens and underscores, starting with a letter or digit.`,
           );
         const source = checkSource(input.SourceConfiguration);
+        await checkImageExists(ctx, source);
         const instance = instanceOf(input.InstanceConfiguration);
         const health = healthCheckOf(input.HealthCheckConfiguration);
         const network = checkNetwork(ctx, input.NetworkConfiguration);
@@ -619,7 +627,7 @@ export function serviceOperations(deps: {
       return { ServiceSummaryList: page.map(summaryOf), ...(nextToken ? { NextToken: nextToken } : {}) };
     },
 
-    UpdateService: (input, ctx) => {
+    UpdateService: async (input, ctx) => {
       const r = live(ctx, input.ServiceArn);
       if (r.Status !== "RUNNING")
         throw badState(`Service ${r.ServiceArn} is ${r.Status}; only a RUNNING service can be updated.`);
@@ -627,6 +635,7 @@ export function serviceOperations(deps: {
       let deploys = false;
       try {
         const source = input.SourceConfiguration ? checkSource(input.SourceConfiguration) : r.SourceConfiguration;
+        if (input.SourceConfiguration) await checkImageExists(ctx, source);
         if (!!source.ImageRepository !== !!r.SourceConfiguration.ImageRepository)
           throw new AppRunnerInvalid("UpdateService cannot change a service's source type (image ↔ code repository).");
         const instance = instanceOf(input.InstanceConfiguration, r.InstanceConfiguration);

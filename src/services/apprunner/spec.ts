@@ -276,7 +276,7 @@ export function taskDefinitionOf(
         },
       },
     ],
-    tags: [{ key: "aws:apprunner:service", value: s.serviceName }],
+    tags: [{ key: "apprunner:service", value: s.serviceName }],
   };
 }
 
