@@ -10,7 +10,9 @@ import { localDockerHost } from "./hosts/local.js";
 import { HostRegistry } from "./hosts/registry.js";
 import { createRegistry } from "./registry/index.js";
 import { DockerRuntime } from "./runtime/docker/docker-runtime.js";
+import { dockerImageBuilder } from "./runtime/docker/image-builder.js";
 import { appRunnerModule } from "./services/apprunner/module.js";
+import { sourceBuilder } from "./services/apprunner/source.js";
 import { applicationAutoScalingModule } from "./services/application-autoscaling/module.js";
 import { cloudwatchModule } from "./services/cloudwatch/module.js";
 import { ecrModule } from "./services/ecr/module.js";
@@ -139,6 +141,7 @@ async function main() {
       inFlight: (tg) => elbv2.plane.inFlight(tg),
       listenerPort: config.apprunnerListenerPort,
     },
+    builder: sourceBuilder(dockerImageBuilder()),
   });
   const modules: ServiceModule[] = [
     iam,

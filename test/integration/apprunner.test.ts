@@ -391,4 +391,94 @@ describe("App Runner: an ECR image in, a URL out, redeployed, scaled and deleted
     expect(containers).toBe("");
     expect(curl(url).endsWith("404")).toBe(true);
   });
+  it("builds a local Node.js app directory with the NODEJS runtime, rebuilds on StartDeployment, and fails a broken build with its step", async () => {
+    const app = mkdtempSync(join(tmpdir(), "berth-apprunner-node-"));
+    try {
+      writeFileSync(
+        join(app, "server.js"),
+        [
+          'const fs = require("node:fs");',
+          'const http = require("node:http");',
+          'const built = fs.readFileSync("built.txt", "utf8").trim();',
+          'const greeting = fs.readFileSync("greeting.txt", "utf8").trim();',
+          'http.createServer((req, res) => res.end([greeting, built, process.env.WHO].join(" ") + "\\n")).listen(Number(process.env.PORT));',
+        ].join("\n"),
+      );
+      writeFileSync(join(app, "greeting.txt"), "hello\n");
+      const source = (buildCommand: string) =>
+        JSON.stringify({
+          CodeRepository: {
+            RepositoryUrl: `file://${app}`,
+            SourceCodeVersion: { Type: "BRANCH", Value: "main" },
+            CodeConfiguration: {
+              ConfigurationSource: "API",
+              CodeConfigurationValues: {
+                Runtime: "NODEJS_22",
+                BuildCommand: buildCommand,
+                StartCommand: "node server.js",
+                Port: "3000",
+                RuntimeEnvironmentVariables: { WHO: "from-source" },
+              },
+            },
+          },
+          AutoDeploymentsEnabled: false,
+        });
+      const badRuntime = cliError(
+        "apprunner",
+        "create-service",
+        "--service-name",
+        "bad-runtime",
+        "--source-configuration",
+        source("true").replace("NODEJS_22", "CORRETTO_11"),
+      );
+      expect(badRuntime).toContain("Runtime CORRETTO_11 is not available");
+
+      const out = cli(
+        "apprunner",
+        "create-service",
+        "--service-name",
+        "from-source",
+        "--source-configuration",
+        source("echo built > built.txt"),
+      );
+      const arn = out.Service.ServiceArn as string;
+      created.push(arn);
+      const running = await settled(arn, 240_000);
+      expect(running.Status, serviceEvents(running)).toBe("RUNNING");
+      expect(await waitForBody(running.ServiceUrl, "hello built from-source")).toBe("hello built from-source\n\n200");
+      expect(serviceEvents(running)).toContain("[Build] Successfully built");
+
+      // A change to the source, then StartDeployment: rebuilt and rolled out.
+      writeFileSync(join(app, "greeting.txt"), "hi again\n");
+      cli("apprunner", "start-deployment", "--service-arn", arn);
+      expect((await settled(arn, 240_000)).Status).toBe("RUNNING");
+      expect(await waitForBody(running.ServiceUrl, "hi again built from-source")).toBe(
+        "hi again built from-source\n\n200",
+      );
+
+      // A build that fails: CREATE_FAILED, the service log names the failing step, nothing is left running.
+      const broken = cli(
+        "apprunner",
+        "create-service",
+        "--service-name",
+        "broken-build",
+        "--source-configuration",
+        source("echo compiling; exit 3"),
+      ).Service as Service;
+      created.push(broken.ServiceArn);
+      const failed = await settled(broken.ServiceArn, 240_000);
+      expect(failed.Status).toBe("CREATE_FAILED");
+      const events = serviceEvents(failed);
+      expect(events).toContain("Build failed at Step");
+      expect(events).toContain("exit 3");
+      const groups = cli("elbv2", "describe-target-groups").TargetGroups as { TargetGroupName: string }[];
+      expect(groups.filter((g) => g.TargetGroupName === `apprunner-${failed.ServiceId.slice(0, 20)}`)).toEqual([]);
+      cli("apprunner", "delete-service", "--service-arn", broken.ServiceArn);
+      expect((await settled(broken.ServiceArn)).Status).toBe("DELETED");
+      cli("apprunner", "delete-service", "--service-arn", arn);
+      expect((await settled(arn, 120_000)).Status).toBe("DELETED");
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
+  });
 });

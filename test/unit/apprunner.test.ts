@@ -13,6 +13,7 @@ import {
   targetGroupHealthCheck,
 } from "../../src/services/apprunner/spec.js";
 import { parseAutoScalingArn } from "../../src/services/apprunner/autoscaling.js";
+import { runtimeBase, runtimeDockerfile, sourceOf } from "../../src/services/apprunner/source.js";
 
 describe("App Runner instance sizes", () => {
   it.each([
@@ -204,5 +205,32 @@ describe("App Runner operation progress", () => {
     expect(progressOf(op("CREATE_SERVICE"), [d("new", "PRIMARY", "IN_PROGRESS")], 700_000, 600_000).kind).toBe(
       "timed-out",
     );
+  });
+});
+
+describe("App Runner sources", () => {
+  it.each([
+    ["file:///srv/app", { kind: "directory", path: "/srv/app" }],
+    ["/srv/app", { kind: "directory", path: "/srv/app" }],
+    ["git+file:///srv/repo", { kind: "git", path: "/srv/repo" }],
+    ["/srv/repo.git", { kind: "git", path: "/srv/repo.git" }],
+    ["file:///srv/app.tar.gz", { kind: "archive", path: "/srv/app.tar.gz" }],
+    ["file:///srv/my%20app.zip", { kind: "archive", path: "/srv/my app.zip" }],
+  ])("%s → %j", (url, want) => expect(sourceOf(url)).toEqual(want));
+  it.each(["https://github.com/me/app", "file://relative/x"])("%s is not a local source", (url) =>
+    expect(() => sourceOf(url)).toThrow(AppRunnerInvalid),
+  );
+  it.each([
+    ["NODEJS_18", "nodejs"],
+    ["NODEJS_22", "nodejs"],
+    ["PYTHON_3", "python"],
+    ["PYTHON_311", "python"],
+    ["CORRETTO_11", undefined],
+  ])("runtime %s → %s", (runtime, base) => expect(runtimeBase(runtime)).toBe(base));
+  it("a runtime build copies the source and runs the build command with a shell", () => {
+    expect(runtimeDockerfile("base:1", "npm ci && npm run build")).toBe(
+      'FROM base:1\nCOPY . /app\nWORKDIR /app\nRUN ["/bin/sh","-c","npm ci && npm run build"]',
+    );
+    expect(runtimeDockerfile("base:1", undefined)).not.toContain("RUN");
   });
 });

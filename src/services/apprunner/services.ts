@@ -60,6 +60,8 @@ export interface SourceBuilder {
     service: AppRunnerServiceRecord,
     log: (line: string) => void,
   ): Promise<{ image: string; run: Omit<RunSpec, "image"> }>;
+  /** Removes an image it built (the service is deleted). */
+  removeImage?(tag: string): Promise<void>;
 }
 
 type AutoScaling = ReturnType<typeof autoScalingConfigurations>;
@@ -279,6 +281,7 @@ export function serviceOperations(deps: {
       };
     }
     const built = await deps.builder!.build(ctx, r, serviceLog(ctx, r));
+    change(ctx, r.ServiceId, (x) => ({ ...x, builtImages: [...(x.builtImages ?? []), built.image] }));
     return { ...built.run, image: built.image };
   };
 

@@ -73,6 +73,8 @@ export interface AppRunnerServiceRecord {
   imageDigest?: string;
   /** The image the newest deployment runs (built from source, or the ECR image by digest). */
   image?: string;
+  /** Images built from source for it (removed with the service). */
+  builtImages?: string[];
   resources: AppRunnerResources;
   /** Newest first; the first is the one in progress while Status is OPERATION_IN_PROGRESS. */
   operations: OperationRecord[];
