@@ -309,6 +309,22 @@ describe("App Runner: an ECR image in, a URL out, redeployed, scaled and deleted
     expect(cli("apprunner", "list-services").ServiceSummaryList.map((s: Service) => s.ServiceName)).toEqual([
       "web-app",
     ]);
+    // A custom domain is routed by Host header too.
+    const domain = cli(
+      "apprunner",
+      "associate-custom-domain",
+      "--service-arn",
+      arn,
+      "--domain-name",
+      "app.example.com",
+    );
+    expect(domain).toMatchObject({ DNSTarget: url, CustomDomain: { DomainName: "app.example.com", Status: "ACTIVE" } });
+    expect(
+      execFileSync("curl", ["-s", "-H", "Host: www.app.example.com", `http://${loadBalancerAddress()}:${PORT}/`], {
+        encoding: "utf8",
+      }),
+    ).toBe("v1\n");
+    expect(cli("apprunner", "describe-custom-domains", "--service-arn", arn).CustomDomains).toHaveLength(1);
     expect(cli("apprunner", "list-tags-for-resource", "--resource-arn", arn).Tags).toEqual([
       { Key: "team", Value: "web" },
     ]);
@@ -447,6 +463,44 @@ describe("App Runner: an ECR image in, a URL out, redeployed, scaled and deleted
       expect(running.Status, serviceEvents(running)).toBe("RUNNING");
       expect(await waitForBody(running.ServiceUrl, "hello built from-source")).toBe("hello built from-source\n\n200");
       expect(serviceEvents(running)).toContain("[Build] Successfully built");
+
+      // A Python app with the PYTHON_3 runtime (a base made from the host's python3).
+      const py = mkdtempSync(join(tmpdir(), "berth-apprunner-py-"));
+      writeFileSync(
+        join(py, "app.py"),
+        [
+          "import http.server, os",
+          "class H(http.server.BaseHTTPRequestHandler):",
+          "    def do_GET(self):",
+          "        self.send_response(200); self.end_headers(); self.wfile.write(b'python ok\\n')",
+          "http.server.HTTPServer(('', int(os.environ['PORT'])), H).serve_forever()",
+        ].join("\n"),
+      );
+      const pySource = JSON.stringify({
+        CodeRepository: {
+          RepositoryUrl: `file://${py}`,
+          SourceCodeVersion: { Type: "BRANCH", Value: "main" },
+          CodeConfiguration: {
+            ConfigurationSource: "API",
+            CodeConfigurationValues: { Runtime: "PYTHON_3", StartCommand: "python3 app.py", Port: "8000" },
+          },
+        },
+        AutoDeploymentsEnabled: false,
+      });
+      const pyArn = cli(
+        "apprunner",
+        "create-service",
+        "--service-name",
+        "python-app",
+        "--source-configuration",
+        pySource,
+      ).Service.ServiceArn as string;
+      created.push(pyArn);
+      const pyRunning = await settled(pyArn, 240_000);
+      rmSync(py, { recursive: true, force: true });
+      expect(pyRunning.Status, serviceEvents(pyRunning)).toBe("RUNNING");
+      expect(await waitForBody(pyRunning.ServiceUrl, "python ok")).toBe("python ok\n\n200");
+      cli("apprunner", "delete-service", "--service-arn", pyArn);
 
       // A change to the source, then StartDeployment: rebuilt and rolled out.
       writeFileSync(join(app, "greeting.txt"), "hi again\n");

@@ -6,7 +6,7 @@
  * Every resource made is recorded on the service as it is made, so a failure (or a restart)
  * removes exactly those: nothing is left half-created.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Clock } from "../../core/clock.js";
 import { arn, type Scope } from "../../core/ids.js";
 import { pageByKey } from "../../core/paginate.js";
@@ -543,6 +543,52 @@ export function serviceOperations(deps: {
   /** Services whose failed create still waits for its ECS service to drain. */
   const pendingTeardown = new Set<string>();
 
+  // --- custom domains: more Host values on the service's rule ------------------------------------
+
+  const hostsOf = (r: AppRunnerServiceRecord, domains: NonNullable<AppRunnerServiceRecord["customDomains"]>) => [
+    r.ServiceUrl,
+    ...domains.flatMap((d) =>
+      d.EnableWWWSubdomain && !d.DomainName.startsWith("*.") && !d.DomainName.startsWith("www.")
+        ? [d.DomainName, `www.${d.DomainName}`]
+        : [d.DomainName],
+    ),
+  ];
+  const routeDomains = async (
+    ctx: RequestContext,
+    r: AppRunnerServiceRecord,
+    domains: NonNullable<AppRunnerServiceRecord["customDomains"]>,
+  ) => {
+    const hosts = hostsOf(r, domains);
+    if (hosts.length > 5)
+      throw apprunnerErrors.ServiceQuotaExceededException(
+        `A service takes up to 5 host names in Berth (its URL and its domains, www. included); it would have ${hosts.length}.`,
+      );
+    if (!r.resources.ruleArn) return;
+    await step(
+      "ELBv2",
+      "ModifyRule",
+      p.elb().ModifyRule,
+      { RuleArn: r.resources.ruleArn, Conditions: [{ Field: "host-header", HostHeaderConfig: { Values: hosts } }] },
+      systemContext(ctx),
+    );
+  };
+  const domainView = (d: NonNullable<AppRunnerServiceRecord["customDomains"]>[number]) => {
+    const token = createHash("sha256").update(d.DomainName).digest("hex");
+    return {
+      DomainName: d.DomainName,
+      EnableWWWSubdomain: d.EnableWWWSubdomain,
+      Status: d.Status as "ACTIVE",
+      CertificateValidationRecords: [
+        {
+          Name: `_${token.slice(0, 32)}.${d.DomainName.replace(/^\*\./, "")}.`,
+          Type: "CNAME",
+          Value: `_${token.slice(32)}.acm-validations.aws.`,
+          Status: "SUCCESS" as const,
+        },
+      ],
+    };
+  };
+
   // --- the API -------------------------------------------------------------------------------------
 
   const startOperation = (ctx: Scope, r: AppRunnerServiceRecord, type: OperationType) => {
@@ -794,6 +840,67 @@ export function serviceOperations(deps: {
           UpdatedAt: o.updatedAt,
         })),
         ...(nextToken ? { NextToken: nextToken } : {}),
+      };
+    },
+
+    AssociateCustomDomain: async (input, ctx) => {
+      const r = live(ctx, input.ServiceArn);
+      const domain = input.DomainName.toLowerCase().replace(/\.$/, "");
+      if (!/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(domain))
+        throw invalid(`DomainName '${input.DomainName}' is not a domain name (e.g. www.example.com).`);
+      if (r.Status !== "RUNNING")
+        throw badState(`Service ${r.ServiceArn} is ${r.Status}; associate a domain with a RUNNING service.`);
+      const all = services.list(ctx).filter((s) => s.Status !== "DELETED");
+      if (all.some((s) => (s.customDomains ?? []).some((d) => d.DomainName === domain)))
+        throw invalid(`Domain ${domain} is already associated with a service.`);
+      const domains = [
+        ...(r.customDomains ?? []),
+        {
+          DomainName: domain,
+          EnableWWWSubdomain: input.EnableWWWSubdomain ?? true,
+          Status: "ACTIVE",
+          CreatedAt: clock.now(),
+        },
+      ];
+      await routeDomains(ctx, r, domains);
+      const next = change(ctx, r.ServiceId, (x) => ({ ...x, customDomains: domains }))!;
+      return {
+        DNSTarget: next.ServiceUrl,
+        ServiceArn: next.ServiceArn,
+        CustomDomain: domainView(domains.at(-1)!),
+        VpcDNSTargets: [],
+      };
+    },
+
+    DescribeCustomDomains: (input, ctx) => {
+      const r = live(ctx, input.ServiceArn);
+      const { page, nextToken } = pageByKey(r.customDomains ?? [], (d) => [d.DomainName], {
+        nextToken: input.NextToken,
+        limit: input.MaxResults ?? 5,
+        invalidToken: badToken,
+      });
+      return {
+        DNSTarget: r.ServiceUrl,
+        ServiceArn: r.ServiceArn,
+        CustomDomains: page.map(domainView),
+        VpcDNSTargets: [],
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      };
+    },
+
+    DisassociateCustomDomain: async (input, ctx) => {
+      const r = live(ctx, input.ServiceArn);
+      const domain = input.DomainName.toLowerCase().replace(/\.$/, "");
+      const found = (r.customDomains ?? []).find((d) => d.DomainName === domain);
+      if (!found) throw notFound(`Domain ${domain} is not associated with service ${r.ServiceArn}.`);
+      const domains = (r.customDomains ?? []).filter((d) => d !== found);
+      await routeDomains(ctx, r, domains);
+      change(ctx, r.ServiceId, (x) => ({ ...x, customDomains: domains }));
+      return {
+        DNSTarget: r.ServiceUrl,
+        ServiceArn: r.ServiceArn,
+        CustomDomain: { ...domainView(found), Status: "DELETING" },
+        VpcDNSTargets: [],
       };
     },
 

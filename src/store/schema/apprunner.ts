@@ -73,6 +73,8 @@ export interface AppRunnerServiceRecord {
   imageDigest?: string;
   /** The image the newest deployment runs (built from source, or the ECR image by digest). */
   image?: string;
+  /** Custom domains (AssociateCustomDomain): routed by Host header on the service's rule. */
+  customDomains?: { DomainName: string; EnableWWWSubdomain: boolean; Status: string; CreatedAt: Date }[];
   /** Images built from source for it (removed with the service). */
   builtImages?: string[];
   resources: AppRunnerResources;
