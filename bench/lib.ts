@@ -1,4 +1,5 @@
-import { execFile, execFileSync } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { createConnection, createServer } from "node:net";
 import { cpus, loadavg, release } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -139,4 +140,69 @@ export function parseWrk(out: string): WrkResult {
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
     socketErrors: errors ? errors.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
   };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, output: () => string) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}:\n${output()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createConnection({ host: "127.0.0.1", port }, () => {
+        s.end();
+        resolve(true);
+      });
+      s.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`moto_server did not listen on ${port} in 30 s:\n${output()}`);
+}
+
+/** Starts moto's server (the peer several benchmarks measure against) on 127.0.0.1. */
+export async function startMoto(fixedPort?: number) {
+  try {
+    execFileSync("which", ["moto_server"], { stdio: "ignore" });
+  } catch {
+    throw new Error("moto_server is not on PATH (pip install 'moto[server]')");
+  }
+  const port = fixedPort ?? (await freePort());
+  const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (d) => {
+    out = (out + d).slice(-20_000);
+  });
+  child.stderr?.on("data", (d) => {
+    out = (out + d).slice(-20_000); // werkzeug logs a line per request; keep only the tail
+  });
+  await waitForPort(port, child, () => out);
+  const exited = new Promise<void>((r) => child.on("exit", () => r()));
+  return {
+    port,
+    pid: child.pid!,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await Promise.race([exited, sleep(5000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    },
+  };
+}
+
+export function motoVersion() {
+  try {
+    return execFileSync("python3", ["-c", "import moto; print(moto.__version__)"], { encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
 }

@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-node-deps.sh
 bash scripts/ensure-docker.sh
+bash scripts/ensure-host-tools.sh
 bash scripts/ensure-test-tools.sh
 echo "== type-check" >&2
 npx tsc -p tsconfig.json

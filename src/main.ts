@@ -120,6 +120,7 @@ async function main() {
     eks,
     registryAuth: ecr.pullCredentials,
     elbv2: elbv2.kubeApi,
+    efs: efs.kubeApi,
   });
   const apprunner = appRunnerModule({
     store,

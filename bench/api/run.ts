@@ -3,10 +3,9 @@
  * replayed with wrk against Berth and against moto's server, in the same run.
  * `npm run bench:api -- [--duration 10] [--threads 2] [--connections 32] [--no-info]`
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -19,11 +18,12 @@ import {
   describeMachine,
   machine,
   markdownTable,
+  motoVersion,
+  parseWrk,
   run,
-  sleep,
+  startMoto,
   today,
   warnIfBusy,
-  parseWrk,
   type WrkResult,
 } from "../lib.js";
 
@@ -148,69 +148,6 @@ async function wrk(name: string, port: number, workDir: string): Promise<WrkResu
   return r;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-async function waitForPort(port: number, child: ChildProcess, output: () => string) {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}:\n${output()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection({ host: "127.0.0.1", port }, () => {
-        s.end();
-        resolve(true);
-      });
-      s.on("error", () => resolve(false));
-    });
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`moto_server did not listen on ${port} in 30 s:\n${output()}`);
-}
-
-async function startMoto() {
-  try {
-    execFileSync("which", ["moto_server"], { stdio: "ignore" });
-  } catch {
-    throw new Error("moto_server is not on PATH (pip install 'moto[server]')");
-  }
-  const port = opts["moto-port"] ? Number(opts["moto-port"]) : await freePort();
-  const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout?.on("data", (d) => {
-    out = (out + d).slice(-20_000);
-  });
-  child.stderr?.on("data", (d) => {
-    out = (out + d).slice(-20_000); // werkzeug logs a line per request; keep only the tail
-  });
-  await waitForPort(port, child, () => out);
-  const exited = new Promise<void>((r) => child.on("exit", () => r()));
-  return {
-    port,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await Promise.race([exited, sleep(5000)]);
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    },
-  };
-}
-
-function motoVersion() {
-  try {
-    return execFileSync("python3", ["-c", "import moto; print(moto.__version__)"], { encoding: "utf8" }).trim();
-  } catch {
-    return "unknown";
-  }
-}
-
 async function createCluster(endpoint: string) {
   await new ECSClient(clientConfig(endpoint)).send(new CreateClusterCommand({ clusterName: CLUSTER }));
 }
@@ -237,7 +174,7 @@ async function main() {
       rmSync(berth.dataDir, { recursive: true, force: true });
     }
 
-    const moto = await startMoto();
+    const moto = await startMoto(opts["moto-port"] ? Number(opts["moto-port"]) : undefined);
     try {
       await createCluster(`http://127.0.0.1:${moto.port}`);
       results.push({ name: `moto_server ${motoVersion()} (peer)`, r: await wrk("moto", moto.port, workDir) });

@@ -53,6 +53,9 @@ export interface EksServiceConfig {
   /** How long a new Fargate profile is CREATING / a deleted one DELETING (ms). */
   fargateCreateDelayMs: number;
   fargateDeleteDelayMs: number;
+  /** How long a new node group is CREATING (ms), and how long a deleted one waits for its nodes to drain at most. */
+  nodegroupCreateDelayMs?: number;
+  nodegroupDrainTimeoutMs?: number;
 }
 
 export interface TaskEndpointConfig {
@@ -162,6 +165,8 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       updateDelayMs: Number(env.BERTH_EKS_UPDATE_MS ?? 3000),
       fargateCreateDelayMs: Number(env.BERTH_EKS_FARGATE_CREATE_MS ?? 2000),
       fargateDeleteDelayMs: Number(env.BERTH_EKS_FARGATE_DELETE_MS ?? 2000),
+      nodegroupCreateDelayMs: Number(env.BERTH_EKS_NODEGROUP_CREATE_MS ?? 3000),
+      nodegroupDrainTimeoutMs: Number(env.BERTH_EKS_NODEGROUP_DRAIN_TIMEOUT_MS ?? 900_000),
     },
   };
 }

@@ -1,5 +1,6 @@
 /** pods/binding (a scheduler assigns a node) and pods/eviction (kubectl drain): subresources that act. */
 import { KubeError, kubeErrors } from "../kube/errors.js";
+import { evictPod } from "../kube/eviction.js";
 import type { Call } from "./context.js";
 import { mediaType, parseObject, sendJson } from "./http.js";
 import { getObject } from "./read.js";
@@ -32,10 +33,12 @@ export function handleEviction(c: Call, body: Buffer) {
   const ev = body.length ? (parseObject(body, mediaType(c.req)) as Any) : {};
   const grace = ev?.deleteOptions?.gracePeriodSeconds;
   const pod = getObject(c);
+  // Budgets are respected (429 when one allows no disruption now), as kube-apiserver does.
   try {
-    c.deps.objects.delete(c.cluster, c.type, pod.metadata.namespace, pod.metadata.name ?? "", {
+    evictPod(c.deps.objects, c.cluster, pod.metadata.namespace ?? "default", pod.metadata.name ?? "", {
       gracePeriodSeconds: typeof grace === "number" ? grace : undefined,
       uid: ev?.deleteOptions?.preconditions?.uid,
+      now: new Date(),
     });
   } catch (e) {
     if (!(e instanceof KubeError && e.reason === "NotFound")) throw e;

@@ -42,6 +42,9 @@ export function prepareForCreate(type: ResourceType, obj: KubeObject): KubeObjec
     };
   }
   if (key === "/pods") return { ...obj, status: { phase: "Pending", qosClass: qosClass(obj.spec) } };
+  // kube's persistentvolume(claim) strategies: a new volume or claim is Pending until bound.
+  if (key === "/persistentvolumeclaims" || key === "/persistentvolumes")
+    return { ...obj, status: { phase: "Pending" } };
   if (type.status && key !== "/nodes") {
     const { status: _s, ...rest } = obj;
     return rest as KubeObject;

@@ -354,9 +354,68 @@ const COLUMNS: Record<string, Column[]> = {
     name,
     col("Status", (o) => status(o).phase ?? "Pending"),
     col("Volume", (o) => spec(o).volumeName ?? ""),
+    col("Capacity", (o) => status(o).capacity?.storage ?? ""),
+    col("Access Modes", (o) => accessModes(status(o).accessModes)),
+    col("StorageClass", (o) => spec(o).storageClassName ?? ""),
+    age,
+    col("VolumeMode", (o) => spec(o).volumeMode ?? "", wide),
+  ],
+  "/persistentvolumes": [
+    name,
+    col("Capacity", (o) => spec(o).capacity?.storage ?? ""),
+    col("Access Modes", (o) => accessModes(spec(o).accessModes)),
+    col("Reclaim Policy", (o) => spec(o).persistentVolumeReclaimPolicy ?? ""),
+    col("Status", (o) => status(o).phase ?? ""),
+    col("Claim", (o) => (spec(o).claimRef ? `${spec(o).claimRef.namespace}/${spec(o).claimRef.name}` : "")),
+    col("StorageClass", (o) => spec(o).storageClassName ?? ""),
+    col("Reason", (o) => status(o).reason ?? ""),
+    age,
+    col("VolumeMode", (o) => spec(o).volumeMode ?? "", wide),
+  ],
+  "storage.k8s.io/storageclasses": [
+    {
+      ...name,
+      cell: (o) =>
+        o.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true"
+          ? `${o.metadata.name} (default)`
+          : o.metadata.name,
+    },
+    col("Provisioner", (o) => (o as Any).provisioner ?? ""),
+    col("ReclaimPolicy", (o) => (o as Any).reclaimPolicy ?? "Delete"),
+    col("VolumeBindingMode", (o) => (o as Any).volumeBindingMode ?? "Immediate"),
+    col("AllowVolumeExpansion", (o) => (o as Any).allowVolumeExpansion === true, { type: "boolean" }),
+    age,
+  ],
+  "storage.k8s.io/csidrivers": [
+    name,
+    col("AttachRequired", (o) => spec(o).attachRequired !== false, { type: "boolean" }),
+    col("PodInfoOnMount", (o) => spec(o).podInfoOnMount === true, { type: "boolean" }),
+    col("StorageCapacity", (o) => spec(o).storageCapacity === true, { type: "boolean" }),
+    col("TokenRequests", (o) => ((spec(o).tokenRequests ?? []) as Any[]).map((t) => t.audience).join(",") || "<unset>"),
+    col("RequiresRepublish", (o) => spec(o).requiresRepublish === true, { type: "boolean" }),
+    col("Modes", (o) => ((spec(o).volumeLifecycleModes ?? []) as string[]).join(",")),
+    age,
+  ],
+  "storage.k8s.io/volumeattachments": [
+    name,
+    col("Attacher", (o) => spec(o).attacher ?? ""),
+    col("PV", (o) => spec(o).source?.persistentVolumeName ?? ""),
+    col("Node", (o) => spec(o).nodeName ?? ""),
+    col("Attached", (o) => status(o).attached === true, { type: "boolean" }),
     age,
   ],
 };
+
+/** kubectl's short access modes: RWO, ROX, RWX, RWOP. */
+function accessModes(modes: unknown): string {
+  const short: Record<string, string> = {
+    ReadWriteOnce: "RWO",
+    ReadOnlyMany: "ROX",
+    ReadWriteMany: "RWX",
+    ReadWriteOncePod: "RWOP",
+  };
+  return ((Array.isArray(modes) ? modes : []) as string[]).map((m) => short[m] ?? m).join(",");
+}
 
 export const columnsOf = (type: Pick<ResourceType, "group" | "resource">): Column[] =>
   COLUMNS[`${type.group}/${type.resource}`] ?? [name, age];

@@ -236,6 +236,28 @@ function defaultPvc(p: Obj) {
   def(obj(p, "spec"), "volumeMode", "Filesystem");
 }
 
+function defaultPv(p: Obj) {
+  const spec = obj(p, "spec");
+  def(spec, "persistentVolumeReclaimPolicy", "Retain");
+  def(spec, "volumeMode", "Filesystem");
+}
+
+function defaultStorageClass(c: Obj) {
+  def(c, "reclaimPolicy", "Delete");
+  def(c, "volumeBindingMode", "Immediate");
+}
+
+function defaultCsiDriver(d: Obj) {
+  const spec = obj(d, "spec");
+  def(spec, "attachRequired", true);
+  def(spec, "podInfoOnMount", false);
+  def(spec, "storageCapacity", false);
+  def(spec, "fsGroupPolicy", "ReadWriteOnceWithFSType");
+  def(spec, "requiresRepublish", false);
+  def(spec, "seLinuxMount", false);
+  if (!Array.isArray(spec.volumeLifecycleModes)) spec.volumeLifecycleModes = ["Persistent"];
+}
+
 const BY_KIND: Record<string, (o: Obj) => void> = {
   "/Pod": defaultPod,
   "/PodTemplate": (o) => defaultPodSpec(obj(obj(o, "template"), "spec")),
@@ -249,6 +271,9 @@ const BY_KIND: Record<string, (o: Obj) => void> = {
   "/Secret": (o) => def(o, "type", "Opaque"),
   "/Endpoints": defaultEndpoints,
   "/PersistentVolumeClaim": defaultPvc,
+  "/PersistentVolume": defaultPv,
+  "storage.k8s.io/StorageClass": defaultStorageClass,
+  "storage.k8s.io/CSIDriver": defaultCsiDriver,
   "apps/Deployment": defaultDeployment,
   "apps/ReplicaSet": (o) => {
     const spec = obj(o, "spec");

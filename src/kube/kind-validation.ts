@@ -66,6 +66,32 @@ const forbidden = (field: Path, detail: string): StatusCause => ({
   field,
 });
 
+/** The volume sources a PersistentVolume may name (exactly one). */
+const PV_SOURCES = [
+  "csi",
+  "hostPath",
+  "local",
+  "nfs",
+  "awsElasticBlockStore",
+  "gcePersistentDisk",
+  "azureDisk",
+  "azureFile",
+  "iscsi",
+  "fc",
+  "cephfs",
+  "rbd",
+  "glusterfs",
+  "flexVolume",
+  "cinder",
+  "vsphereVolume",
+  "portworxVolume",
+  "scaleIO",
+  "storageos",
+  "photonPersistentDisk",
+  "quobyte",
+  "flocker",
+];
+
 // k8s.io/apimachinery/pkg/util/validation, messages verbatim.
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -422,6 +448,23 @@ function validateWorkload(
     );
 }
 
+/**
+ * A StatefulSet's template may mount its volumeClaimTemplates by name (each pod gets a
+ * persistentVolumeClaim volume of that name), so they count as volumes of the template.
+ */
+function withClaimTemplateVolumes(spec: Obj): Obj {
+  const names = arr(spec.volumeClaimTemplates)
+    .map((t) => (isObj(t.metadata) ? t.metadata.name : undefined))
+    .filter((n): n is string => typeof n === "string" && n !== "");
+  const template = isObj(spec.template) ? spec.template : undefined;
+  if (!names.length || !template || !isObj(template.spec)) return spec;
+  const volumes = arr(template.spec.volumes);
+  const extra = names
+    .filter((n) => !volumes.some((v) => v.name === n))
+    .map((n) => ({ name: n, persistentVolumeClaim: { claimName: n } }));
+  return { ...spec, template: { ...template, spec: { ...template.spec, volumes: [...volumes, ...extra] } } };
+}
+
 function validateDeployment(d: Obj, out: StatusCause[]) {
   const spec = isObj(d.spec) ? d.spec : {};
   validateWorkload("deployment", spec, out, ["Always"]);
@@ -537,11 +580,38 @@ const BY_KIND: Record<string, (o: Obj, out: StatusCause[]) => void> = {
     const res = isObj(spec.resources) && isObj(spec.resources.requests) ? spec.resources.requests : {};
     if (res.storage === undefined) out.push(required("spec.resources[storage]"));
   },
+  "/PersistentVolume": (o, out) => {
+    const spec = isObj(o.spec) ? o.spec : {};
+    if (!Array.isArray(spec.accessModes) || spec.accessModes.length === 0) out.push(required("spec.accessModes"));
+    if (!isObj(spec.capacity) || spec.capacity.storage === undefined) out.push(required("spec.capacity"));
+    const sources = PV_SOURCES.filter((k) => spec[k] !== undefined);
+    if (sources.length === 0) out.push(required("spec", "must specify a volume type"));
+    else if (sources.length > 1) out.push(forbidden(`spec.${sources[1]}`, "may not specify more than 1 volume type"));
+    const policy = spec.persistentVolumeReclaimPolicy;
+    if (policy !== undefined && !["Delete", "Recycle", "Retain"].includes(String(policy)))
+      out.push(notSupported("spec.persistentVolumeReclaimPolicy", policy, ["Delete", "Recycle", "Retain"]));
+  },
+  "storage.k8s.io/StorageClass": (o, out) => {
+    if (typeof o.provisioner !== "string" || o.provisioner === "") out.push(required("provisioner"));
+    if (o.reclaimPolicy !== undefined && !["Delete", "Retain"].includes(String(o.reclaimPolicy)))
+      out.push(notSupported("reclaimPolicy", o.reclaimPolicy, ["Delete", "Retain"]));
+    const mode = o.volumeBindingMode;
+    if (mode !== undefined && !["Immediate", "WaitForFirstConsumer"].includes(String(mode)))
+      out.push(notSupported("volumeBindingMode", mode, ["Immediate", "WaitForFirstConsumer"]));
+  },
+  "storage.k8s.io/VolumeAttachment": (o, out) => {
+    const spec = isObj(o.spec) ? o.spec : {};
+    if (typeof spec.attacher !== "string" || spec.attacher === "") out.push(required("spec.attacher"));
+    if (typeof spec.nodeName !== "string" || spec.nodeName === "") out.push(required("spec.nodeName"));
+    const src = isObj(spec.source) ? spec.source : {};
+    if (src.persistentVolumeName === undefined && src.inlineVolumeSpec === undefined)
+      out.push(required("spec.source", "must specify exactly one of persistentVolumeName and inlineVolumeSpec"));
+  },
   "apps/Deployment": validateDeployment,
   "apps/ReplicaSet": (o, out) => validateWorkload("replicaset", isObj(o.spec) ? o.spec : {}, out, ["Always"]),
   "apps/StatefulSet": (o, out) => {
     const spec = isObj(o.spec) ? o.spec : {};
-    validateWorkload("statefulset", spec, out, ["Always"]);
+    validateWorkload("statefulset", withClaimTemplateVolumes(spec), out, ["Always"]);
     if (
       spec.podManagementPolicy !== undefined &&
       !["OrderedReady", "Parallel"].includes(String(spec.podManagementPolicy))
@@ -645,6 +715,15 @@ const UPDATE_RULES: Record<string, (o: Obj, old: Obj, out: StatusCause[]) => voi
   "/Secret": (o, old, out) => {
     immutableData(o, old, ["data"], out);
     if ((o.type ?? "Opaque") !== (old.type ?? "Opaque")) out.push(immutable("type", q(String(o.type ?? ""))));
+  },
+  "storage.k8s.io/StorageClass": (o, old, out) => {
+    if (!same(o.parameters ?? {}, old.parameters ?? {}))
+      out.push(forbidden("parameters", "updates to parameters are forbidden."));
+    if (o.provisioner !== old.provisioner) out.push(forbidden("provisioner", "updates to provisioner are forbidden."));
+    if ((o.reclaimPolicy ?? "Delete") !== (old.reclaimPolicy ?? "Delete"))
+      out.push(forbidden("reclaimPolicy", "updates to reclaimPolicy are forbidden."));
+    if ((o.volumeBindingMode ?? "Immediate") !== (old.volumeBindingMode ?? "Immediate"))
+      out.push(immutable("volumeBindingMode", q(String(o.volumeBindingMode ?? ""))));
   },
   "apps/Deployment": selectorImmutable,
   "apps/ReplicaSet": selectorImmutable,

@@ -85,6 +85,9 @@ export const BUILTIN_RESOURCES: readonly ResourceType[] = [
   row("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false),
   row("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false),
   row("storage.k8s.io", "v1", "storageclasses", "StorageClass", false, { shortNames: ["sc"] }),
+  row("storage.k8s.io", "v1", "csidrivers", "CSIDriver", false),
+  row("storage.k8s.io", "v1", "csinodes", "CSINode", false),
+  row("storage.k8s.io", "v1", "volumeattachments", "VolumeAttachment", false, { status: true }),
   row("networking.k8s.io", "v1", "ingresses", "Ingress", true, { shortNames: ["ing"], status: true }),
   row("networking.k8s.io", "v1", "ingressclasses", "IngressClass", false),
   row("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false, {
@@ -123,4 +126,9 @@ export const R = {
   endpointslices: builtin("discovery.k8s.io", "endpointslices"),
   leases: builtin("coordination.k8s.io", "leases"),
   poddisruptionbudgets: builtin("policy", "poddisruptionbudgets"),
+  persistentvolumes: builtin("", "persistentvolumes"),
+  persistentvolumeclaims: builtin("", "persistentvolumeclaims"),
+  storageclasses: builtin("storage.k8s.io", "storageclasses"),
+  csidrivers: builtin("storage.k8s.io", "csidrivers"),
+  volumeattachments: builtin("storage.k8s.io", "volumeattachments"),
 } as const;

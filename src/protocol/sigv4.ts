@@ -67,6 +67,39 @@ export function parseAmzDate(amzDate: string): Date | undefined {
   return m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6])) : undefined;
 }
 
+const formatAmzDate = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
+
+/** How long a signature stays good: 15 minutes either side of the server's clock, as AWS allows. */
+export const SIGNATURE_SKEW_SEC = 15 * 60;
+
+/**
+ * Why a signature's date is not acceptable now, in AWS's words, or undefined when it is. A header
+ * signature is good within 15 minutes either side of the server time; a presigned URL from its
+ * X-Amz-Date until X-Amz-Expires seconds later, at most 15 minutes (outside S3, AWS caps it there).
+ */
+export function signatureTimeProblem(amzDate: string, now: Date, presignedExpiresSec?: number): string | undefined {
+  const date = parseAmzDate(amzDate);
+  if (!date)
+    return `X-Amz-Date ${amzDate ? `'${amzDate.slice(0, 32)}' is not in the form yyyymmddThhmmssZ` : "is missing"}.`;
+  const skewMs = SIGNATURE_SKEW_SEC * 1000;
+  if (date.getTime() - now.getTime() > skewMs)
+    return `Signature not yet current: ${amzDate} is still later than ${formatAmzDate(new Date(now.getTime() + skewMs))} (${formatAmzDate(now)} + 15 min.)`;
+  if (presignedExpiresSec === undefined) {
+    if (now.getTime() - date.getTime() > skewMs)
+      return `Signature expired: ${amzDate} is now earlier than ${formatAmzDate(new Date(now.getTime() - skewMs))} (${formatAmzDate(now)} - 15 min.)`;
+    return undefined;
+  }
+  if (!(presignedExpiresSec >= 1)) return "X-Amz-Expires must be a whole number of seconds of at least 1.";
+  const lifetimeSec = Math.min(presignedExpiresSec, SIGNATURE_SKEW_SEC);
+  if (now.getTime() - date.getTime() > lifetimeSec * 1000)
+    return `Signature expired: ${amzDate} is now earlier than ${formatAmzDate(new Date(now.getTime() - lifetimeSec * 1000))} (${formatAmzDate(now)} - ${lifetimeSec === SIGNATURE_SKEW_SEC ? "15 min." : `${lifetimeSec} sec.`})`;
+  return undefined;
+}
+
 /**
  * Recomputes the signature with the secret Berth knows for the key and compares. The smithy
  * signer does the canonicalisation, restricted to exactly the headers the client signed.

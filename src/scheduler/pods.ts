@@ -2,9 +2,19 @@
  * Kubernetes pod placement. PURE: (pod, nodes, the pods already on them) → a node, or
  * kube-scheduler's "0/N nodes are available: …" message. Filters run in kube-scheduler's plugin
  * order (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit)
- * and a node fails at its first failing filter; scorers (LeastAllocated, BalancedAllocation,
- * preferred node affinity, PreferNoSchedule taints) rank the feasible ones.
+ * and a node fails at its first failing filter, then PodTopologySpread and InterPodAffinity
+ * (pods-affinity.ts); scorers (LeastAllocated, BalancedAllocation, preferred node affinity,
+ * PreferNoSchedule taints, soft spread and pod affinity) rank the feasible ones.
  */
+import {
+  affinityFilter,
+  affinityScore,
+  type PodAffinitySpec,
+  type PodFacts,
+  spreadFilter,
+  spreadScore,
+  type TopologySpreadConstraint,
+} from "./pods-affinity.js";
 import {
   type Amounts,
   type PodSpecResources,
@@ -48,7 +58,8 @@ export interface PodSchedulingSpec extends PodSpecResources {
       requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: NodeSelectorTerm[] };
       preferredDuringSchedulingIgnoredDuringExecution?: { weight: number; preference: NodeSelectorTerm }[];
     };
-  };
+  } & PodAffinitySpec;
+  topologySpreadConstraints?: TopologySpreadConstraint[];
 }
 
 export interface NodeView {
@@ -63,6 +74,17 @@ export interface NodeView {
 export interface PlacedPod {
   nodeName: string;
   spec: PodSchedulingSpec;
+  /** For topology spread and pod affinity (default namespace, no labels when absent). */
+  namespace?: string;
+  labels?: Record<string, string>;
+  /** Being deleted: still holds its room, but no longer counts for spreading or pod affinity. */
+  terminating?: boolean;
+}
+
+/** The incoming pod's namespace and labels (what spread constraints and pod affinity match on). */
+export interface PodMeta {
+  namespace?: string;
+  labels?: Record<string, string>;
 }
 
 export type Placement =
@@ -233,16 +255,47 @@ export function unschedulableMessage(total: number, reasons: Record<string, numb
 }
 
 /** Places one pod: the best feasible node (ties: the first by name), or why none fits. */
-export function schedulePod(spec: PodSchedulingSpec, nodes: NodeView[], placed: PlacedPod[]): Placement {
+export function schedulePod(
+  spec: PodSchedulingSpec,
+  nodes: NodeView[],
+  placed: PlacedPod[],
+  meta: PodMeta = {},
+): Placement {
   const reasons: Record<string, number> = {};
   let best: { node: string; score: number } | undefined;
+  const pod: PodFacts = {
+    namespace: meta.namespace ?? "default",
+    labels: meta.labels ?? {},
+    affinity: spec.affinity,
+    topologySpreadConstraints: spec.topologySpreadConstraints,
+  };
+  const placedFacts = placed
+    .filter((p) => !p.terminating)
+    .map((p) => ({
+      nodeName: p.nodeName,
+      pod: { namespace: p.namespace ?? "default", labels: p.labels ?? {}, affinity: p.spec.affinity },
+    }));
+  // Only pods with spread constraints or pod (anti-)affinity, or next to pods with anti-affinity, need these plugins.
+  const interPod =
+    !!spec.topologySpreadConstraints?.length ||
+    !!spec.affinity?.podAffinity ||
+    !!spec.affinity?.podAntiAffinity ||
+    placed.some((p) => p.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length);
+  const eligible = interPod ? nodes.filter((n) => matchesNodeAffinity(spec, n)) : [];
   for (const node of [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const why = filterNode(spec, node, placed);
+    if (!why.length && interPod) {
+      const r = spreadFilter(pod, node, eligible, placedFacts) ?? affinityFilter(pod, node, nodes, placedFacts);
+      if (r) why.push(r);
+    }
     if (why.length) {
       for (const r of why) reasons[r] = (reasons[r] ?? 0) + 1;
       continue;
     }
-    const score = resourceScore(spec, node, placed) + preferenceScore(spec, node);
+    const score =
+      resourceScore(spec, node, placed) +
+      preferenceScore(spec, node) +
+      (interPod ? spreadScore(pod, node, eligible, placedFacts) + affinityScore(pod, node, nodes, placedFacts) : 0);
     if (!best || score > best.score) best = { node: node.name, score };
   }
   if (best) return { node: best.node };

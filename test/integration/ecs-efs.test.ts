@@ -139,6 +139,35 @@ describe("ECS tasks mounting EFS", () => {
     expect([top.uid, top.gid, top.mode & 0o777]).toEqual([1234, 2345, 0o750]);
   }, 120_000);
 
+  it("a container with its own user keeps it, and what it creates through the access point is the PosixUser's", async () => {
+    const volume = efsVolume({ fileSystemId, transitEncryption: "ENABLED", authorizationConfig: { accessPointId } });
+    const asUser = await runToEnd(
+      await register("efs-own-user", volume, {
+        user: "5678:5678",
+        command: ["sh", "-c", "id -u > /mnt/efs/own-uid && mkdir /mnt/efs/own-dir"],
+        mountPoints: [{ sourceVolume: "shared", containerPath: "/mnt/efs" }],
+      }),
+    );
+    expect(asUser.containers![0].exitCode).toBe(0);
+    // Root in the container stays root (it could bind port 80), but cannot give files away through the access point.
+    const asRoot = await runToEnd(
+      await register("efs-own-root", volume, {
+        user: "0",
+        command: ["sh", "-c", "id -u > /mnt/efs/root-uid && ! chown 0:0 /mnt/efs/root-uid"],
+        mountPoints: [{ sourceVolume: "shared", containerPath: "/mnt/efs" }],
+      }),
+    );
+    expect(asRoot.containers![0].exitCode).toBe(0);
+
+    const dir = join(fileSystemDir(), "app");
+    expect(readFileSync(join(dir, "own-uid"), "utf8")).toBe("5678\n");
+    expect(readFileSync(join(dir, "root-uid"), "utf8")).toBe("0\n");
+    for (const made of ["own-uid", "own-dir", "root-uid"]) {
+      const st = statSync(join(dir, made));
+      expect([made, st.uid, st.gid]).toEqual([made, 1234, 2345]);
+    }
+  }, 120_000);
+
   it("keeps the data across a Berth restart", async () => {
     await berth.stop();
     berth = await startBerth({ dataDir });

@@ -4,11 +4,13 @@ import {
   type EfsMounts,
   SQUASHED_ROOT,
   efsIdentity,
+  efsSource,
   efsUser,
   efsVolumeRequests,
   isRootUser,
 } from "../../src/controllers/tasks/efs-mounts.js";
 import type { ContainerDefinition, Volume } from "../../src/protocol/generated/types/ecs.js";
+import { bindfsArgs, mountPoints, viewName } from "../../src/services/efs/posix-views.js";
 import type { TaskRecord } from "../../src/store/schema/ecs.js";
 
 const now = new Date("2026-01-01T00:00:00Z");
@@ -256,5 +258,107 @@ describe("container spec with EFS volumes", () => {
     ])("isRootUser(%j) is %s", (user, root) => {
       expect(isRootUser(user)).toBe(root);
     });
+  });
+});
+
+describe("access point views for containers with their own user", () => {
+  const apVolume: Volume = {
+    name: "ap",
+    efsVolumeConfiguration: { fileSystemId: "fs-1", authorizationConfig: { accessPointId: "fsap-1" } },
+  };
+  const onAp = [{ sourceVolume: "ap", containerPath: "/d" }];
+
+  it("asks for a view only when some container mounting the access point sets its own user", () => {
+    const own = task(
+      [
+        { name: "a", image: "i", user: "1234", mountPoints: onAp },
+        { name: "b", image: "i", user: "1234", mountPoints: onAp },
+        { name: "c", image: "i", user: "web", mountPoints: onAp },
+      ],
+      [apVolume, data],
+    );
+    expect(efsVolumeRequests(own).map((r) => r.request.ownUsers)).toEqual([["1234", "web"]]);
+    const none = task([{ name: "a", image: "i", mountPoints: onAp }], [apVolume]);
+    expect(efsVolumeRequests(none)[0].request.ownUsers).toBeUndefined();
+    const plain = task(
+      [{ name: "a", image: "i", user: "1234", mountPoints: [{ sourceVolume: "data", containerPath: "/x" }] }],
+      [data],
+    );
+    expect(efsVolumeRequests(plain)[0].request.ownUsers).toBeUndefined(); // no access point, no PosixUser
+  });
+
+  const viewed: EfsMounts = new Map([
+    [
+      "ap",
+      {
+        hostPath: "/h/ap",
+        posixViews: { "1234": "/v/ap-1234", "0": "/v/ap-0" },
+        readOnly: false,
+        rootSquash: true,
+        posixUser: { uid: 1000, gid: 2000 },
+      },
+    ],
+  ]);
+  it.each<[string, ContainerDefinition, string, ReturnType<typeof efsIdentity>]>([
+    [
+      "no user: runs as the PosixUser on the directory",
+      { name: "a", image: "i", mountPoints: onAp },
+      "/h/ap",
+      { user: "1000:2000" },
+    ],
+    [
+      "own user: keeps it, binds the view",
+      { name: "a", image: "i", user: "1234", mountPoints: onAp },
+      "/v/ap-1234",
+      { user: "1234" },
+    ],
+    // Through the view the access point's identity is in force, so root is not squashed.
+    [
+      "own user root: not squashed through the view",
+      { name: "a", image: "i", user: "0", mountPoints: onAp },
+      "/v/ap-0",
+      { user: "0" },
+    ],
+  ])("%s", (_name, def, source, identity) => {
+    const t = task([def], [apVolume]);
+    expect(efsSource(def, viewed.get("ap")!)).toBe(source);
+    expect(efsIdentity(def, t, viewed)).toEqual(identity);
+    expect(containerSpec(t, def, scope, placement, undefined, {}, viewed).mounts[0].source).toBe(source);
+  });
+
+  it("without a view (no bindfs) a container with its own user binds the directory", () => {
+    const def: ContainerDefinition = { name: "a", image: "i", user: "1234", mountPoints: onAp };
+    expect(efsSource(def, { hostPath: "/h/ap", readOnly: false, posixUser: { uid: 1, gid: 1 } })).toBe("/h/ap");
+  });
+});
+
+describe("mountPoints and bindfsArgs", () => {
+  it("reads mount points from mountinfo, octal escapes decoded", () => {
+    const info = [
+      "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw",
+      "95 22 0:50 / /var/lib/berth/efs-views/000000000000/us-east-1/fsap-1 rw,nosuid,nodev - fuse /h/ap rw",
+      "96 22 0:51 / /tmp/with\\040space rw - tmpfs tmpfs rw",
+      "",
+    ].join("\n");
+    expect([...mountPoints(info)]).toEqual([
+      "/",
+      "/var/lib/berth/efs-views/000000000000/us-east-1/fsap-1",
+      "/tmp/with space",
+    ]);
+  });
+  const owner = { uid: 1234, gid: 2345 };
+  const tail = ["--create-for-user=1234", "--create-for-group=2345", "--chown-deny", "--chgrp-deny", "/s", "/v"];
+  it.each<[string, string, string[]]>([
+    ["a numeric user sees the PosixUser's files as its own", "5678:5678", ["--map=1234/5678:@2345/@5678", ...tail]],
+    ["a uid alone maps the group of the same number", "5678", ["--map=1234/5678:@2345/@5678", ...tail]],
+    ["the PosixUser's own uid maps only the group", "1234:7", ["--map=@2345/@7", ...tail]],
+    ["root needs no mapping", "0", tail],
+    ["a named user only gets the ownership", "nginx", tail],
+  ])("bindfs args: %s", (_name, user, args) => {
+    expect(bindfsArgs("/s", "/v", owner, user)).toEqual(args);
+  });
+  it("names views safely for any user string", () => {
+    expect(viewName("fsap-1", "1000:1000")).toBe("fsap-1-313030303a31303030");
+    expect(viewName("fsap-1", "../x")).not.toContain("/");
   });
 });

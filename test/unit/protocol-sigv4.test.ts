@@ -10,9 +10,10 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Sha256 } from "@aws-crypto/sha256-js";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { WireRequest } from "../../src/protocol/http.js";
-import { parseAmzDate, readClaim, signatureMatches } from "../../src/protocol/sigv4.js";
+import { parseAmzDate, readClaim, signatureMatches, signatureTimeProblem } from "../../src/protocol/sigv4.js";
 import { WireHandler, clientOptions, toWire } from "../support/wire.js";
 
 const SECRET = clientOptions(new WireHandler()).credentials.secretAccessKey;
@@ -254,5 +255,50 @@ describe("SigV4: tampering is rejected", () => {
     const req = await ecsRequest();
     expect(readClaim({ ...req, headers: { ...req.headers, authorization: undefined } })).toBeUndefined();
     expect(readClaim(withHeader(req, "authorization", "Bearer abc"))).toBeUndefined();
+  });
+});
+
+describe("signatureTimeProblem", () => {
+  const now = new Date("2026-12-04T02:00:00Z");
+  it.each([
+    ["20261204T020000Z", undefined, undefined],
+    ["20261204T014600Z", undefined, undefined],
+    [
+      "20261204T014459Z",
+      undefined,
+      "Signature expired: 20261204T014459Z is now earlier than 20261204T014500Z (20261204T020000Z - 15 min.)",
+    ],
+    [
+      "20261204T021501Z",
+      undefined,
+      "Signature not yet current: 20261204T021501Z is still later than 20261204T021500Z (20261204T020000Z + 15 min.)",
+    ],
+    ["20261204T015900Z", 60, undefined],
+    [
+      "20261204T015859Z",
+      60,
+      "Signature expired: 20261204T015859Z is now earlier than 20261204T015900Z (20261204T020000Z - 60 sec.)",
+    ],
+    [
+      "20261204T014459Z",
+      604800,
+      "Signature expired: 20261204T014459Z is now earlier than 20261204T014500Z (20261204T020000Z - 15 min.)",
+    ],
+    ["20261204T020000Z", Number.NaN, "X-Amz-Expires must be a whole number of seconds of at least 1."],
+    ["", undefined, "X-Amz-Date is missing."],
+  ])("%s expiring in %s s → %s", (amzDate, expires, problem) => {
+    expect(signatureTimeProblem(amzDate, now, expires)).toBe(problem);
+  });
+
+  it("accepts exactly the dates within the window (property)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -3600, max: 3600 }), (offsetSec) => {
+        const date = new Date(now.getTime() + offsetSec * 1000)
+          .toISOString()
+          .replace(/[-:]/g, "")
+          .replace(/\.\d{3}/, "");
+        return (signatureTimeProblem(date, now) === undefined) === Math.abs(offsetSec) <= 900;
+      }),
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { validTimeZone, wallClock } from "../../core/time-zones.js";
 /**
  * Application Auto Scaling schedule expressions, pure: `at(yyyy-mm-ddThh:mm:ss)`,
  * `rate(N minute|minutes|hour|hours|day|days)` and `cron(minutes hours day-of-month month
@@ -132,34 +133,11 @@ export function parseSchedule(expression: string): Schedule {
 }
 
 /** Whether an IANA time zone name is known. */
-export function validTimezone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const validTimezone = validTimeZone;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
 function partsIn(ms: number, tz: string): LocalTime {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone: tz,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-    });
-    formatters.set(tz, f);
-  }
-  const p: Record<string, number> = {};
-  for (const part of f.formatToParts(new Date(ms))) if (part.type !== "literal") p[part.type] = Number(part.value);
-  return { y: p.year, mo: p.month, d: p.day, h: p.hour, mi: p.minute, s: p.second };
+  const w = wallClock(ms, tz);
+  return { y: w.year, mo: w.month, d: w.day, h: w.hour, mi: w.minute, s: w.second };
 }
 
 const utcOf = (t: LocalTime) => Date.UTC(t.y, t.mo - 1, t.d, t.h, t.mi, t.s);

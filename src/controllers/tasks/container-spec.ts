@@ -2,7 +2,7 @@ import type { ContainerDefinition } from "../../protocol/generated/types/ecs.js"
 import type { ContainerSpec, NetworkAttachment } from "../../runtime/runtime.js";
 import type { TaskRecord } from "../../store/schema/ecs.js";
 import { LABEL } from "../../runtime/labels.js";
-import { type EfsMounts, efsIdentity } from "./efs-mounts.js";
+import { type EfsMounts, efsIdentity, efsSource } from "./efs-mounts.js";
 
 /** Name the namespace-holding container carries in its berth.container label. */
 export const PAUSE = "~pause";
@@ -116,7 +116,7 @@ export function containerSpec(
       if (!mount) throw new Error(`EFS volume '${v.name}' was not prepared before its container`);
       return {
         type: "bind" as const,
-        source: mount.hostPath,
+        source: efsSource(def, mount),
         target: m.containerPath!,
         readOnly: (m.readOnly ?? false) || mount.readOnly,
       };

@@ -8,7 +8,7 @@ import type { Watch } from "../../store/watch.js";
 import type { PreparedContainer, TaskIdentityHooks } from "../../task-endpoint/task-identity.js";
 import type { LogsBackend } from "./logs-backend.js";
 import { WorkQueue } from "../work-queue.js";
-import { KUBE_LABEL, LABEL } from "../../runtime/labels.js";
+import { LABEL } from "../../runtime/labels.js";
 import { ownerGone } from "../../runtime/ownership.js";
 import { PAUSE, type Placement, containerSpec, pauseSpec, taskId, taskVolumeName } from "./container-spec.js";
 import { EFS_UNAVAILABLE, type EfsMounts, efsVolumeRequests } from "./efs-mounts.js";
@@ -143,11 +143,11 @@ export class TaskController {
     }
     const all = await this.d.runtime.list({ [LABEL.managed]: "true" });
     for (const c of all) {
-      // Pod containers are the kubelet's (a pod sandbox inherits berth.managed from the pause image).
-      if (c.labels[KUBE_LABEL.kind]) continue;
+      // Only ECS task containers (they all carry a task ARN): pods and others are their controllers' to sweep.
       const arn = c.labels[LABEL.taskArn];
+      if (!arn) continue;
       if (c.labels[LABEL.store] === this.d.storeId) {
-        if (arn) this.queue.add(arn);
+        this.queue.add(arn);
         continue;
       }
       const dir = c.labels[LABEL.dataDir];

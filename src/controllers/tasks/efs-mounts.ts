@@ -15,6 +15,13 @@ export const EFS_UNAVAILABLE =
  */
 export function efsVolumeRequests(task: TaskRecord): { volume: string; request: EfsVolumeRequest }[] {
   const mounted = new Set(task.spec.containers.flatMap((c) => (c.mountPoints ?? []).map((m) => m.sourceVolume)));
+  const ownUsers = (volume: string) => [
+    ...new Set(
+      task.spec.containers
+        .filter((c) => c.user && (c.mountPoints ?? []).some((m) => m.sourceVolume === volume))
+        .map((c) => c.user!),
+    ),
+  ];
   return (task.spec.volumes ?? []).flatMap((v) => {
     const efs = v.efsVolumeConfiguration;
     if (!efs || !v.name || !mounted.has(v.name)) return [];
@@ -29,6 +36,7 @@ export function efsVolumeRequests(task: TaskRecord): { volume: string; request: 
           iam: efs.authorizationConfig?.iam === "ENABLED",
           transitEncryption: efs.transitEncryption === "ENABLED",
           taskRoleArn: task.spec.taskRoleArn,
+          ...(accessPointId && ownUsers(v.name).length ? { ownUsers: ownUsers(v.name) } : {}),
         },
       },
     ];
@@ -48,8 +56,9 @@ export const isRootUser = (user: string | undefined) => {
  * Who a container runs as, given its EFS volumes. Pure.
  * - An access point's PosixUser applies when the definition sets no `user` of its own (files the
  *   task creates then belong to the PosixUser; its SecondaryGids become supplementary groups).
- *   Short of an id-mapping layer, a container that sets its own `user` keeps it. With several
- *   access points the first mounted one decides.
+ *   A container that sets its own `user` keeps it and binds its view of the access point
+ *   instead (`posixViews`, see efsSource), which owns what it creates to the PosixUser. With
+ *   several access points the first mounted one decides.
  * - Root squashing: when some EFS volume the container mounts is not allowed
  *   `elasticfilesystem:ClientRootAccess` (`rootSquash`: the task role's, or `*`'s when anonymous) and the container would run as root — its
  *   `user` is root or 0, or unset with no PosixUser (the image's own USER is not inspected) —
@@ -64,7 +73,8 @@ export function efsIdentity(
   const mounted = (def.mountPoints ?? []).flatMap((m) => {
     const v = task.spec.volumes?.find((x) => x.name === m.sourceVolume);
     const mount = v?.efsVolumeConfiguration ? efs.get(v.name!) : undefined;
-    return mount ? [mount] : [];
+    // Through a view the access point's identity is in force: root squashing does not apply.
+    return mount && efsSource(def, mount) === mount.hostPath ? [mount] : [];
   });
   const posix = def.user ? undefined : mounted.find((m) => m.posixUser)?.posixUser;
   const user = def.user ?? (posix ? `${posix.uid}:${posix.gid}` : undefined);
@@ -72,6 +82,10 @@ export function efsIdentity(
   const groups = posix?.secondaryGids?.map(String);
   return { ...(user !== undefined ? { user } : {}), ...(groups?.length ? { groups } : {}) };
 }
+
+/** The host directory a container binds for an EFS volume: the PosixUser view when it runs as its own user. */
+export const efsSource = (def: ContainerDefinition, mount: EfsMount): string =>
+  (def.user && mount.posixViews?.[def.user]) || mount.hostPath;
 
 /** The user a container runs as (see efsIdentity). */
 export const efsUser = (def: ContainerDefinition, task: TaskRecord, efs: EfsMounts): string | undefined =>

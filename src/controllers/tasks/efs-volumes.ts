@@ -30,6 +30,11 @@ export interface EfsVolumeRequest {
   transitEncryption?: boolean;
   /** The task's role, for IAM authorization. */
   taskRoleArn?: string;
+  /**
+   * The `user`s of the containers mounting the volume that set their own: they cannot take an
+   * access point's PosixUser as their identity, so each needs a view (`posixViews`).
+   */
+  ownUsers?: string[];
 }
 
 export interface EfsMount {
@@ -44,6 +49,12 @@ export interface EfsMount {
   rootSquash?: boolean;
   /** The access point's PosixUser, when it has one. */
   posixUser?: { uid: number; gid: number; secondaryGids?: number[] };
+  /**
+   * Host views of `hostPath` by container `user` (asked for with `ownUsers`; absent when the host
+   * cannot make them): there everything the container creates belongs to the PosixUser and it
+   * sees the PosixUser's files as its own, as if it were the PosixUser. What such containers bind.
+   */
+  posixViews?: Record<string, string>;
 }
 
 /** A volume that cannot be mounted: `reason` is what the task's stoppedReason says. */

@@ -95,6 +95,7 @@ export function accessPointOperations(efs: EfsContext): Provider<Operations> {
     DeleteAccessPoint: (input, scope) => {
       const ap = efs.requireAccessPoint(scope, input.AccessPointId);
       accessPoints.delete(scope, ap.AccessPointId);
+      efs.views.release(scope, ap.AccessPointId);
       return {};
     },
   };

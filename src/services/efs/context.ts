@@ -6,6 +6,7 @@ import { efsErrors } from "../../protocol/generated/errors/efs.js";
 import type { FileSystemDescription } from "../../protocol/generated/types/efs.js";
 import type { DocumentStore } from "../../store/documents.js";
 import { type AccessPointRecord, EfsRecords, type FileSystemRecord } from "../../store/schema/efs.js";
+import type { PosixViews } from "./posix-views.js";
 import type { EfsStorage } from "./storage.js";
 import { accessPointIdOf, fileSystemIdOf } from "./validate.js";
 
@@ -32,6 +33,7 @@ export class EfsContext {
     store: DocumentStore,
     readonly storage: EfsStorage,
     readonly clock: Clock,
+    readonly views: PosixViews,
   ) {
     this.records = new EfsRecords(store);
   }

@@ -115,7 +115,10 @@ export function fileSystemOperations(efs: EfsContext): Provider<Operations> {
           efsErrors.FileSystemInUse,
           `File system '${fs.FileSystemId}' is part of a replication configuration. Delete the replication configuration first.`,
         );
-      for (const ap of accessPoints.children(scope, fs.FileSystemId)) accessPoints.delete(scope, ap.AccessPointId);
+      for (const ap of accessPoints.children(scope, fs.FileSystemId)) {
+        accessPoints.delete(scope, ap.AccessPointId);
+        efs.views.release(scope, ap.AccessPointId);
+      }
       fileSystems.delete(scope, fs.FileSystemId);
       efs.storage.remove(scope, fs.FileSystemId);
       return {};

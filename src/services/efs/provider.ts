@@ -9,6 +9,7 @@ import { accessPointOperations } from "./access-points.js";
 import { EfsContext } from "./context.js";
 import { fileSystemOperations } from "./file-systems.js";
 import { mountTargetOperations } from "./mount-targets.js";
+import { type PosixViews, bindfsViews } from "./posix-views.js";
 import { policyOperations } from "./policies.js";
 import { replicationOperations } from "./replication.js";
 import { EfsStorage } from "./storage.js";
@@ -21,11 +22,18 @@ export interface EfsDeps {
   dataDir: string;
   authorizer: Authorizer;
   iam: IamStore;
+  /** Access points' PosixUser views (bindfs under the data dir by default). */
+  views?: PosixViews;
 }
 
 /** Amazon EFS (restJson): file systems as directories under the data dir, and the volumes ECS mounts. */
 export function efsService(deps: EfsDeps) {
-  const efs = new EfsContext(deps.store, new EfsStorage(deps.dataDir, deps.clock), deps.clock);
+  const efs = new EfsContext(
+    deps.store,
+    new EfsStorage(deps.dataDir, deps.clock),
+    deps.clock,
+    deps.views ?? bindfsViews(deps.dataDir),
+  );
   const provider: Provider<Operations> = {
     ...fileSystemOperations(efs),
     ...mountTargetOperations(efs),

@@ -151,11 +151,19 @@ export function efsVolumes(efs: EfsContext, deps: VolumeIam): EfsVolumes {
       const hostPath = ap
         ? await accessPointRoot(efs, scope, ap)
         : await plainRoot(efs, scope, fs, volume.rootDirectory);
+      const posixViews: Record<string, string> = {};
+      if (ap?.PosixUser)
+        for (const user of volume.ownUsers ?? []) {
+          const owner = { uid: ap.PosixUser.Uid, gid: ap.PosixUser.Gid };
+          const view = await efs.views.view(scope, ap.AccessPointId, hostPath, owner, user);
+          if (view) posixViews[user] = view;
+        }
       return {
         hostPath,
         readOnly,
         ...(rootSquash ? { rootSquash } : {}),
         ...(ap?.PosixUser ? { posixUser: posixOf(ap) } : {}),
+        ...(Object.keys(posixViews).length ? { posixViews } : {}),
       };
     },
   };

@@ -26,6 +26,12 @@ export interface EksConfig {
   fargateCreateDelayMs?: number;
   /** How long a deleted Fargate profile is DELETING (default: deleteDelayMs). */
   fargateDeleteDelayMs?: number;
+  /** How long an add-on is CREATING, UPDATING or DELETING (default 2 s). */
+  addonDelayMs?: number;
+  /** How long a new node group is CREATING (default: createDelayMs). */
+  nodegroupCreateDelayMs?: number;
+  /** How long a DELETING node group waits for its nodes to drain before it goes anyway (EKS: about 15 minutes). */
+  nodegroupDrainTimeoutMs?: number;
 }
 
 export const clusterNotFound = (name: string) =>

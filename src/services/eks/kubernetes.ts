@@ -1,8 +1,10 @@
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
 import { bootstrapClusterObjects, startKubeControllers } from "../../controllers/kube/index.js";
+import { startDisruptionController } from "../../controllers/kube/disruption.js";
 import { fargateAdmission, startFargateScheduler } from "../../controllers/kube/fargate/index.js";
 import { startKubelet } from "../../controllers/kube/kubelet/index.js";
+import { startNodegroupController } from "../../controllers/kube/nodegroups/index.js";
 import { type Elbv2Api, startLoadBalancerControllers } from "../../controllers/kube/loadbalancers/index.js";
 import {
   bootstrapServices,
@@ -10,6 +12,13 @@ import {
   serviceAdmission,
   startServiceNetworking,
 } from "../../controllers/kube/networking/index.js";
+import {
+  claimMounts,
+  type EfsApi,
+  type InstalledDrivers,
+  startStorageControllers,
+  VolumeDisks,
+} from "../../controllers/kube/storage/index.js";
 import type { HostRegistry } from "../../hosts/registry.js";
 import { eksAuthorize } from "../../kube/access-policies.js";
 import type {
@@ -42,6 +51,10 @@ export interface KubernetesDeps {
   registryAuth?: (image: string) => RegistryAuth | undefined;
   /** ELBv2, for Services of type LoadBalancer and Ingresses of class alb (none: they stay pending). */
   elbv2?: Elbv2Api;
+  /** EFS, for the efs.csi.aws.com provisioner and its mounts (none: EFS-class claims stay Pending). */
+  efs?: EfsApi;
+  /** The CSI drivers the clusters' EKS add-ons install (none: only CSIDriver objects made by hand count). */
+  csiDrivers?: InstalledDrivers;
 }
 
 const RBAC = {
@@ -134,6 +147,10 @@ export function kubernetesModule(deps: KubernetesDeps) {
   let services: ReturnType<typeof startServiceNetworking> | undefined;
   let loadBalancers: ReturnType<typeof startLoadBalancerControllers> | undefined;
   let fargate: ReturnType<typeof startFargateScheduler> | undefined;
+  let storage: ReturnType<typeof startStorageControllers> | undefined;
+  const disks = new VolumeDisks(deps.dataDir);
+  let disruption: ReturnType<typeof startDisruptionController> | undefined;
+  let nodegroups: ReturnType<typeof startNodegroupController> | undefined;
   return serviceModule({
     name: "kubernetes",
     definitions: [],
@@ -154,6 +171,25 @@ export function kubernetesModule(deps: KubernetesDeps) {
         dataDir: deps.dataDir,
         clusterCa: caOf,
         registryAuth: deps.registryAuth,
+        claimMounts: claimMounts({ objects, disks, efs: deps.efs }),
+      });
+      storage = startStorageControllers({
+        objects,
+        clusters,
+        disks,
+        efs: deps.efs,
+        installed: deps.csiDrivers ?? deps.eks.csiDrivers,
+        clock,
+        logger,
+      });
+      disruption = startDisruptionController({ objects, clusters, clock, logger });
+      nodegroups = startNodegroupController({
+        objects,
+        clusters,
+        nodegroups: deps.eks.nodegroups,
+        hosts: deps.hosts,
+        clock,
+        logger,
       });
       fargate = startFargateScheduler({
         objects,
@@ -166,6 +202,9 @@ export function kubernetesModule(deps: KubernetesDeps) {
     },
     async stop() {
       await fargate?.stop();
+      await storage?.stop();
+      await disruption?.stop();
+      await nodegroups?.stop();
       await kubelet?.stop();
       await loadBalancers?.stop();
       await services?.stop();

@@ -48,11 +48,15 @@ export function eksModule(deps: EksDeps) {
     endpoints: () => endpoints,
     onError: (err, what) => deps.logger.warn({ err: (err as Error).message }, `${what} failed`),
   });
-  const { context, fargate } = eks;
+  const { context, fargate, addons, nodegroups } = eks;
   const settleAll = async () => {
     for (const { scope, doc } of context.records.clusters.listAll()) await context.settle(scope, doc.name);
     fargate.settleAll();
+    nodegroups.settleAll();
+    addons.settleAll();
   };
+  context.guards.push((cluster) => nodegroups.deletionGuard(cluster));
+  context.deletedHooks.push((cluster) => addons.purge(cluster));
   context.guards.push((cluster) => fargate.deletionGuard(cluster));
   const loop = periodic(settleAll, {
     name: "EKS cluster lifecycle",
@@ -71,6 +75,7 @@ export function eksModule(deps: EksDeps) {
   // Compute sources (node groups, Fargate profiles): "this cluster has compute of mine".
   const compute: ((cluster: ClusterRef) => boolean)[] = [];
   compute.push((cluster) => fargate.hasActive(cluster));
+  compute.push((cluster) => nodegroups.hasNodes(cluster));
   return serviceModule({
     name: "eks",
     definitions: [eks.service],
@@ -102,8 +107,12 @@ export function eksModule(deps: EksDeps) {
       const c = context.records.clusters.get(ref.scope, ref.name);
       return c ? context.endpointOf(ref.scope, c) : undefined;
     },
+    /** The CSI drivers the clusters' add-ons install (aws-ebs-csi-driver, aws-efs-csi-driver), for the storage controllers. */
+    csiDrivers: { drivers: (cluster: ClusterRef) => addons.csiDrivers(cluster) },
     /** The clusters' Fargate profiles, as EKS's Fargate admission and fargate-scheduler read them. */
     fargateProfiles: fargate.source(),
+    /** The clusters' managed node groups, as the node group controller reads them. */
+    nodegroups: nodegroups.source(),
     /** Wires the API server's listeners in (before start). */
     useEndpoints(e: KubeApiEndpoints) {
       endpoints = e;

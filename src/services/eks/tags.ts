@@ -3,6 +3,7 @@ import { eksErrors } from "../../protocol/generated/errors/eks.js";
 import type { Operations } from "../../protocol/generated/types/eks.js";
 import type { Provider } from "../../protocol/service.js";
 import { fargateProfileCollection } from "../../store/schema/eks-fargate.js";
+import { NodegroupRecords } from "../../store/schema/eks-nodegroups.js";
 import type { EksContext } from "./context.js";
 
 const badRequest = (message: string) => eksErrors.BadRequestException(message);
@@ -22,6 +23,7 @@ export function checkTagMap(tags: Record<string, string>, existing: Record<strin
 export function tagOperations(eks: EksContext): Provider<Operations> {
   const { clusters, accessEntries } = eks.records;
   const fargateProfiles = fargateProfileCollection(eks.store);
+  const { nodegroups } = new NodegroupRecords(eks.store);
   const resource = (arn: string) => {
     const c = clusters.byArn(arn);
     if (c)
@@ -38,6 +40,9 @@ export function tagOperations(eks: EksContext): Provider<Operations> {
         tags: f.doc.tags,
         save: (tags: Record<string, string>) => fargateProfiles.put(f.scope, { ...f.doc, tags }),
       };
+    const n = nodegroups.byArn(arn);
+    if (n)
+      return { tags: n.doc.tags, save: (tags: Record<string, string>) => nodegroups.put(n.scope, { ...n.doc, tags }) };
     throw eksErrors.NotFoundException(`Resource was not found: ${arn}`);
   };
   const inScope = (arn: string, scope: Scope) => {

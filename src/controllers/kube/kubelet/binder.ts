@@ -51,7 +51,13 @@ export function schedulePass(objects: ObjectStore, cluster: ClusterRef, now: Dat
   const pods = objects.list(cluster, R.pods).items as Pod[];
   const placed: PlacedPod[] = pods
     .filter((p) => p.spec?.nodeName && !terminal(p))
-    .map((p) => ({ nodeName: p.spec.nodeName!, spec: p.spec }));
+    .map((p) => ({
+      nodeName: p.spec.nodeName!,
+      spec: p.spec,
+      namespace: p.metadata.namespace,
+      labels: p.metadata.labels,
+      terminating: !!p.metadata.deletionTimestamp,
+    }));
   const pending = pods
     .filter(
       (p) =>
@@ -72,7 +78,7 @@ export function schedulePass(objects: ObjectStore, cluster: ClusterRef, now: Dat
   for (const pod of pending) {
     const ns = pod.metadata.namespace;
     const name = pod.metadata.name ?? "";
-    const r = schedulePod(pod.spec, nodes, placed);
+    const r = schedulePod(pod.spec, nodes, placed, { namespace: ns, labels: pod.metadata.labels });
     if (r.node) {
       const node = r.node;
       const updated = objects.mutate(cluster, R.pods, ns, name, (p) =>
@@ -89,7 +95,7 @@ export function schedulePass(objects: ObjectStore, cluster: ClusterRef, now: Dat
         (p) => setScheduled(p as Pod, { type: "PodScheduled", status: "True" }, now),
         { subresource: "status" },
       );
-      placed.push({ nodeName: node, spec: pod.spec });
+      placed.push({ nodeName: node, spec: pod.spec, namespace: ns, labels: pod.metadata.labels });
       bound++;
       recordEvent(
         objects,

@@ -26,6 +26,7 @@ import { recordEvent } from "./events.js";
 import {
   kubeletVersionOf,
   hostedByOf,
+  KUBELET_VERSION_ANNOTATION,
   leaseObject,
   NODE_LEASE_NAMESPACE,
   nodeLabels,
@@ -47,7 +48,8 @@ import { Probers, runHook } from "./probes.js";
 import { ConfigError, containerEnv, containerMounts, containerSpec, sandboxSpec } from "./spec.js";
 import { kubeletStreams } from "./streams.js";
 import type { Container, Pod } from "./types.js";
-import { podDirs, preparePodVolumes, removePodDir, withServiceAccountVolume } from "./volumes.js";
+import type { ClaimMounts } from "../storage/mounts.js";
+import { podDirs, preparePodVolumes, removePodDir, VolumeNotReady, withServiceAccountVolume } from "./volumes.js";
 
 /**
  * A cluster as the kubelet needs it: its ref, Kubernetes version (for kubeletVersion) and whether
@@ -82,6 +84,8 @@ export interface KubeletDeps {
   tokens?: ServiceAccountTokens;
   /** The cluster CA (PEM), for ca.crt when the namespace has no kube-root-ca.crt ConfigMap. */
   clusterCa?: (cluster: ClusterRef) => string | undefined;
+  /** persistentVolumeClaim volumes (the storage controllers' volumes); without it such pods wait. */
+  claimMounts?: ClaimMounts;
   /** Credentials for images in Berth's own registry. */
   registryAuth?: (image: string) => RegistryAuth | undefined;
   /** Address host ports of pods bind to (default 0.0.0.0). */
@@ -340,8 +344,10 @@ class KubeletImpl {
       (n) => {
         if (n.metadata.uid !== node.metadata.uid) return undefined;
         const prev = (n.status ?? {}) as { capacity?: Record<string, string>; allocatable?: Record<string, string> };
+        const version = n.metadata.annotations?.[KUBELET_VERSION_ANNOTATION];
         const facts: NodeFacts = {
           ...this.facts(c, host),
+          ...(version ? { kubeletVersion: version } : {}),
           hosted: { name: n.metadata.name ?? "", capacity: prev.capacity, allocatable: prev.allocatable },
         };
         return { ...n, status: { ...(n.status as object), ...nodeStatus(facts, now, n.status as never) } };
@@ -644,7 +650,7 @@ class KubeletImpl {
         volumes = await preparePodVolumes(pod, this.d.dataDir, this.volumeSources(c, pod, obs));
       } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
-        const message = `MountVolume.SetUp failed: ${e.message}`;
+        const message = e instanceof VolumeNotReady ? e.message : `MountVolume.SetUp failed: ${e.message}`;
         for (const a of actions)
           if (a.type === "runContainer")
             state.waiting.set(a.name, { reason: "ContainerCreating", message, retryAtMs: this.now.getTime() + 10_000 });
@@ -755,6 +761,12 @@ class KubeletImpl {
         return token ? Buffer.from(token, "base64").toString("utf8") : undefined;
       },
       caPem: this.d.clusterCa?.(c.ref),
+      claim: (claimName: string, volumeName: string, readOnly: boolean) =>
+        this.d.claimMounts
+          ? this.d.claimMounts.mount(c.ref, ns, claimName, volumeName, pod.spec.nodeName ?? "", readOnly, podUser(pod))
+          : Promise.resolve({
+              waiting: `persistentVolumeClaim volumes cannot be mounted here (volume "${volumeName}")`,
+            }),
       podIP: obs.sandbox?.ipAddress ?? "",
       hostIP: c.hostIP,
       nodeAllocatable: ((node?.status as { allocatable?: Record<string, string> } | undefined)?.allocatable ??
@@ -968,4 +980,11 @@ class KubeletImpl {
       for (const p of this.d.objects.list(c.ref, R.pods).items) uids.add(p.metadata.uid ?? "");
     for (const uid of podDirs(this.d.dataDir)) if (!live.has(uid) && !uids.has(uid)) removePodDir(this.d.dataDir, uid);
   }
+}
+
+/** The user a pod's containers run as, as Docker writes it ("uid" or "uid:gid"; "0" when unset). */
+function podUser(pod: Pod): string {
+  const sc = pod.spec.securityContext;
+  const uid = sc?.runAsUser ?? 0;
+  return sc?.runAsGroup !== undefined ? `${uid}:${sc.runAsGroup}` : String(uid);
 }

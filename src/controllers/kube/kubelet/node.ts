@@ -13,6 +13,9 @@ export const MAX_PODS = 110;
  */
 export const HOSTED_BY_ANNOTATION = "berth.dev/hosted-by";
 
+/** On a hosted Node: the kubelet version it reports (a node group's nodes run their node group's version). */
+export const KUBELET_VERSION_ANNOTATION = "berth.dev/kubelet-version";
+
 /** The host id a node is hosted by, if it is a hosted node. */
 export const hostedByOf = (node: KubeObject) => node.metadata.annotations?.[HOSTED_BY_ANNOTATION];
 

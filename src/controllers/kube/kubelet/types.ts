@@ -131,6 +131,7 @@ export interface Volume {
   secret?: { secretName?: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
   projected?: { sources?: ProjectionSource[]; defaultMode?: number };
   downwardAPI?: { items?: DownwardApiFile[]; defaultMode?: number };
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
 }
 
 export interface PodSpec extends PodSchedulingSpec {

@@ -15,6 +15,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
+import type { ClaimMount } from "../storage/mounts.js";
 import { ConfigError, fieldValue, type PreparedVolume, resourceValue } from "./spec.js";
 import type { DownwardApiFile, KeyToPath, Pod, PodSpec, Volume } from "./types.js";
 
@@ -73,7 +74,12 @@ export interface VolumeSources {
   podIP: string;
   hostIP: string;
   nodeAllocatable: Record<string, string | number>;
+  /** A claim's volume on this node (controllers/kube/storage/mounts.ts), or why it cannot be mounted yet. */
+  claim?(claimName: string, volumeName: string, readOnly: boolean): Promise<ClaimMount>;
 }
+
+/** A volume not mountable yet (claim unbound, volume attached elsewhere): the message is kube's whole FailedMount text. */
+export class VolumeNotReady extends ConfigError {}
 
 type Files = Map<string, { data: Buffer; mode: number }>;
 
@@ -157,6 +163,13 @@ export async function preparePodVolumes(
 
 async function prepareVolume(pod: Pod, v: Volume, root: string, src: VolumeSources): Promise<PreparedVolume> {
   const dir = join(root, v.name);
+  if (v.persistentVolumeClaim) {
+    const m = src.claim
+      ? await src.claim(v.persistentVolumeClaim.claimName, v.name, v.persistentVolumeClaim.readOnly === true)
+      : { waiting: `persistentVolumeClaim volumes cannot be mounted here (volume "${v.name}")` };
+    if ("waiting" in m) throw new VolumeNotReady(m.waiting);
+    return m;
+  }
   if (v.hostPath) {
     const type = v.hostPath.type ?? "";
     if (type === "DirectoryOrCreate") mkdirSync(v.hostPath.path, { recursive: true });

@@ -1,3 +1,4 @@
+import { validTimeZone, wallClock } from "../../../core/time-zones.js";
 /**
  * Cron schedules as CronJobs take them (robfig/cron's standard parser, which kube uses): five
  * fields `minute hour day-of-month month day-of-week` with `*`, `?`, lists, ranges, steps and
@@ -63,54 +64,7 @@ function parseField(src: string, min: number, max: number, names?: string[]): Fi
 }
 
 /** Wall-clock fields of an instant in a time zone (UTC when none). */
-function fieldsOf(ms: number, timeZone: string | undefined) {
-  if (!timeZone || timeZone === "UTC" || timeZone === "Etc/UTC") {
-    const d = new Date(ms);
-    return {
-      minute: d.getUTCMinutes(),
-      hour: d.getUTCHours(),
-      day: d.getUTCDate(),
-      month: d.getUTCMonth() + 1,
-      weekday: d.getUTCDay(),
-    };
-  }
-  const parts = formatter(timeZone).formatToParts(new Date(ms));
-  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? "";
-  return {
-    minute: Number(get("minute")),
-    hour: Number(get("hour")) % 24,
-    day: Number(get("day")),
-    month: Number(get("month")),
-    weekday: DAYS.indexOf(get("weekday").slice(0, 3).toLowerCase()),
-  };
-}
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(tz: string) {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone: tz,
-      hourCycle: "h23",
-      minute: "numeric",
-      hour: "numeric",
-      day: "numeric",
-      month: "numeric",
-      weekday: "short",
-    });
-    formatters.set(tz, f);
-  }
-  return f;
-}
-
-/** Whether a time zone name is known to this runtime. */
-export function validTimeZone(tz: string): boolean {
-  try {
-    formatter(tz);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const fieldsOf = wallClock;
 
 const DURATION = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
 const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
