@@ -535,13 +535,11 @@ export function serviceOperations(deps: {
 
   /** A failed create: remove what was made, then CREATE_FAILED with the reason. */
   const createFailed = async (scope: Scope, serviceId: string, reason: string) => {
+    // The ECS service (if any) drains; the controller finishes the teardown of CREATE_FAILED services.
     await teardown(scope, serviceId);
-    const done = await finishTeardown(scope, serviceId);
-    const r = settle(scope, serviceId, "FAILED", "CREATE_FAILED", reason);
-    if (!done && r) pendingTeardown.add(`${scope.account}/${scope.region}/${serviceId}`);
+    await finishTeardown(scope, serviceId);
+    settle(scope, serviceId, "FAILED", "CREATE_FAILED", reason);
   };
-  /** Services whose failed create still waits for its ECS service to drain. */
-  const pendingTeardown = new Set<string>();
 
   // --- custom domains: more Host values on the service's rule ------------------------------------
 
@@ -920,7 +918,6 @@ export function serviceOperations(deps: {
     /** For the controller: the pieces of work it starts and ends. */
     work: {
       working,
-      pendingTeardown,
       settle,
       change,
       teardown,
