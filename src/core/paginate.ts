@@ -108,3 +108,11 @@ export function pageSize(
       : error(size);
   return size;
 }
+
+/**
+ * For lists answered whole in one page: such a list never issues a token, so any token sent
+ * is one the service did not issue and is refused (AWS does), not silently ignored.
+ */
+export function noTokenIssued(nextToken: string | undefined, invalid: () => ServiceError = invalidToken) {
+  if (nextToken !== undefined) throw invalid();
+}

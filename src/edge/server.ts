@@ -4,7 +4,8 @@ import { readBody, type WireRequest, type WireResponse } from "../protocol/http.
 import type { ServiceDefinition } from "../protocol/service.js";
 import { buildChain, type ChainDeps } from "./chain.js";
 
-const MAX_BODY = 64 * 1024 * 1024;
+/** The largest request body the edge reads (the OCI registry streams its own under /v2/). */
+export const MAX_BODY = 64 * 1024 * 1024;
 
 function send(res: ServerResponse, r: WireResponse) {
   const body = typeof r.body === "string" ? Buffer.from(r.body) : r.body;
@@ -12,14 +13,42 @@ function send(res: ServerResponse, r: WireResponse) {
   res.end(body);
 }
 
-function healthResponse(services: ServiceDefinition[], components?: () => Record<string, unknown>): WireResponse {
+/** The operations each service implements (`?operations`): what tests and tools can call without NotImplemented. */
+const implementedOperations = (services: ServiceDefinition[]) =>
+  Object.fromEntries(
+    services.map((s) => [
+      s.id,
+      Object.keys(s.provider).filter((op) => s.provider[op] && Object.hasOwn(s.model.operations, op)),
+    ]),
+  );
+
+function healthResponse(
+  services: ServiceDefinition[],
+  components: (() => Record<string, unknown>) | undefined,
+  withOperations: boolean,
+): WireResponse {
   const states = Object.fromEntries(services.map((s) => [s.id, s.state()]));
   return {
     status: 200,
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ status: "running", services: states, ...components?.() }),
+    body: JSON.stringify({
+      status: "running",
+      services: states,
+      ...components?.(),
+      ...(withOperations ? { operations: implementedOperations(services) } : {}),
+    }),
   };
 }
+
+const tooLarge = (): WireResponse => ({
+  status: 413,
+  headers: { "content-type": "application/json", connection: "close" },
+  body: JSON.stringify({ __type: "RequestEntityTooLargeException", message: `Request body over ${MAX_BODY} bytes` }),
+});
+
+/** Whether the declared Content-Length already passes the limit: refused before a byte of the body is read. */
+export const declaredTooLarge = (contentLength: string | undefined, max = MAX_BODY) =>
+  contentLength !== undefined && /^\d+$/.test(contentLength.trim()) && Number(contentLength) > max;
 
 /** A handler that owns a path prefix and streams its own bodies (the OCI registry under /v2/). */
 export type RawRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -37,20 +66,21 @@ export function createEdgeServer(
   const server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, async (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === "/_berth/health" && req.method === "GET")
-      return send(res, healthResponse(deps.services, deps.components));
+      return send(res, healthResponse(deps.services, deps.components, url.searchParams.has("operations")));
     if (deps.registry && (url.pathname === "/v2" || url.pathname.startsWith("/v2/"))) return deps.registry(req, res);
+    if (declaredTooLarge(req.headers["content-length"])) {
+      // Answer at once and drop the connection rather than read (or drain) a body we will refuse.
+      send(res, tooLarge());
+      res.on("finish", () => req.destroy());
+      return;
+    }
     let body: Buffer;
     try {
       body = await readBody(req, MAX_BODY, () => new Error("body too large"));
     } catch {
-      return send(res, {
-        status: 413,
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          __type: "RequestEntityTooLargeException",
-          message: `Request body over ${MAX_BODY} bytes`,
-        }),
-      });
+      send(res, tooLarge());
+      res.on("finish", () => req.destroy());
+      return;
     }
     const wire: WireRequest = {
       method: req.method ?? "GET",

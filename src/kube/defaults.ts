@@ -15,9 +15,17 @@ interface GVK {
 }
 
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+/**
+ * The object at `key`, created when absent. A value of the wrong type (`"strategy": ["x"]`) is
+ * left in place for validation to report (422 naming the field); defaults go into a throwaway.
+ */
 const obj = (parent: Obj, key: string): Obj => {
-  if (!isObj(parent[key])) parent[key] = {};
-  return parent[key] as Obj;
+  const v = parent[key];
+  if (v === undefined || v === null) {
+    parent[key] = {};
+    return parent[key] as Obj;
+  }
+  return isObj(v) ? v : {};
 };
 const def = (o: Obj, key: string, value: unknown) => {
   if (o[key] === undefined || o[key] === null) o[key] = value;

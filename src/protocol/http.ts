@@ -47,7 +47,11 @@ export interface Protocol {
   ): WireResponse;
 }
 
-/** Reads a request body whole, refusing (and dropping the connection) once it passes maxBytes. */
+/**
+ * Reads a request body whole, refusing once it passes maxBytes. The refusal stops reading but
+ * leaves the connection open long enough for the caller to answer (413), then drops it: a
+ * connection reset instead of an answer is what clients saw before.
+ */
 export function readBody(
   req: import("node:http").IncomingMessage,
   maxBytes: number,
@@ -56,14 +60,21 @@ export function readBody(
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on("data", (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > maxBytes) {
+        req.off("data", onData);
+        req.pause();
+        chunks.length = 0;
         reject(tooLarge());
-        req.destroy();
+        setTimeout(() => req.destroy(), DROP_AFTER_REFUSAL_MS).unref();
       } else chunks.push(c);
-    });
+    };
+    req.on("data", onData);
     req.on("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
     req.on("error", reject);
   });
 }
+
+/** How long a refused upload's connection stays open for the answer to be written. */
+const DROP_AFTER_REFUSAL_MS = 1000;

@@ -3,15 +3,24 @@ import type { ServiceModel, Shape } from "./model.js";
 
 /**
  * AWS front ends (by endpoint prefix) that check the model's `pattern` constraints and answer
- * with the standard validation message, with the shapes each leaves unchecked. ECS and ELBv2
- * answer bad values with messages of their own, so their providers keep those checks; the other
- * services join as their answers are checked against AWS's.
+ * with the standard validation message: every pattern except the shapes listed (`except`), or
+ * only the shapes listed (`only`) where the providers answer the other bad values with messages
+ * of their own (ECS, ELBv2, EFS, ECR). Services join as their answers are checked against AWS's.
  */
-const PATTERN_CHECKING: Record<string, string[]> = {
+const PATTERN_CHECKING: Record<string, { except: string[] } | { only: string[] }> = {
   // A log group ARN may end in the `:*` DescribeLogGroups puts on it, which the pattern lacks.
-  logs: ["LogGroupIdentifier"],
-  "application-autoscaling": [],
-  monitoring: [],
+  logs: { except: ["LogGroupIdentifier"] },
+  "application-autoscaling": { except: [] },
+  monitoring: { except: [] },
+  // IAM and STS: "Member must satisfy regular expression pattern: [\w+=,.@-]+" for names, paths, tags.
+  iam: { except: [] },
+  sts: { except: [] },
+  ecs: { only: ["TagKey", "TagValue"] },
+  elasticloadbalancing: { only: ["TagKey", "TagValue", "CustomerOwnedIpv4Pool", "IpamPoolId"] },
+  elasticfilesystem: { only: ["TagKey", "TagValue"] },
+  "api.ecr": { only: ["RegistryId"] },
+  "api.ecr-public": { only: ["RegistryId"] },
+  secretsmanager: { only: ["RegionType"] },
 };
 
 const policies = new WeakMap<ServiceModel, Set<Shape> | null>();
@@ -20,11 +29,13 @@ const policies = new WeakMap<ServiceModel, Set<Shape> | null>();
 export function patternChecked(model: ServiceModel): ReadonlySet<Shape> | null {
   let checked = policies.get(model);
   if (checked === undefined) {
-    const except = Object.hasOwn(PATTERN_CHECKING, model.metadata.endpointPrefix)
-      ? new Set(PATTERN_CHECKING[model.metadata.endpointPrefix])
+    const policy = Object.hasOwn(PATTERN_CHECKING, model.metadata.endpointPrefix)
+      ? PATTERN_CHECKING[model.metadata.endpointPrefix]
       : undefined;
-    checked = except
-      ? new Set(Object.entries(model.shapes).flatMap(([name, s]) => (s.pattern && !except.has(name) ? [s] : [])))
+    const chosen = (name: string) =>
+      policy !== undefined && ("only" in policy ? policy.only.includes(name) : !policy.except.includes(name));
+    checked = policy
+      ? new Set(Object.entries(model.shapes).flatMap(([name, s]) => (s.pattern && chosen(name) ? [s] : [])))
       : null;
     policies.set(model, checked);
   }
@@ -231,3 +242,35 @@ export function decodeBase64(path: string, raw: string): Buffer {
 export function setEntry(target: Record<string, unknown>, key: string, value: unknown) {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
+
+/** The deepest JSON nesting a request may have (Jackson's default limit, which AWS's JSON front ends keep). */
+export const MAX_JSON_DEPTH = 1000;
+
+/**
+ * Whether JSON text nests arrays and objects deeper than `max`, scanned without parsing (strings
+ * skipped): a body 10,000 levels deep parses, but every recursive walk after it (validation,
+ * storing, serializing) would overflow the stack and answer 500.
+ */
+export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // a string: skip to its closing quote
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/** The SerializationException for a body nested past MAX_JSON_DEPTH, in Jackson's words. */
+export const tooDeepError = () =>
+  commonErrors.SerializationException(
+    `Document nesting depth exceeds the maximum allowed (${MAX_JSON_DEPTH}): the request body is not valid JSON for this operation.`,
+  );

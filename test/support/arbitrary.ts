@@ -60,6 +60,22 @@ function matching(pattern: RegExp, chars: fc.Arbitrary<string>): fc.Arbitrary<st
   return arb;
 }
 
+/**
+ * One character of a pattern that is a single class repeated (`[\w]+`, `[A-Z0-9]*`): strings of
+ * a long minimum length (IAM's 16-character ids) are built from it, where filtering what
+ * stringMatching draws would almost never pass the length.
+ */
+const singles = new Map<RegExp, fc.Arbitrary<string> | null>();
+function singleClass(pattern: RegExp): fc.Arbitrary<string> | null {
+  let arb = singles.get(pattern);
+  if (arb === undefined) {
+    const m = /^\^\(\?:\^?(\[(?:\\.|[^\]\\])+\])[+*]\$?\)\$$/.exec(pattern.source);
+    arb = m ? fc.stringMatching(new RegExp(`^${m[1]}$`, pattern.flags)) : null;
+    singles.set(pattern, arb);
+  }
+  return arb;
+}
+
 const MAX_DEPTH = 6;
 const MAX_ITEMS = 2;
 const INT32 = 2 ** 31;
@@ -129,11 +145,14 @@ export function arbitraryFor(
         const minLength = Math.max(shape.min ?? 0, extra.minLength ?? 0);
         const maxLength = Math.max(minLength, Math.min(shape.max ?? 12, 12));
         const pattern = shape.pattern && patternChecked(model)?.has(shape) ? modelPattern(shape.pattern) : undefined;
-        const text = pattern
-          ? matching(pattern, chars).filter(
-              (t) => t.length >= minLength && t.length <= Math.max(maxLength, shape.max ?? 64),
-            )
-          : fc.string({ unit: chars, minLength, maxLength });
+        const single = pattern && singleClass(pattern);
+        const text = single
+          ? fc.string({ unit: single, minLength, maxLength })
+          : pattern
+            ? matching(pattern, chars).filter(
+                (t) => t.length >= minLength && t.length <= Math.max(maxLength, shape.max ?? 64),
+              )
+            : fc.string({ unit: chars, minLength, maxLength });
         return options.xmlText ? text.filter((t) => t.trim() !== "" || !/[\r\n]/.test(t)) : text;
       }
       case "integer":

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ServiceError } from "../../src/core/errors.js";
-import { encodeKey, pageByKey, pageByOffset, pageSize } from "../../src/core/paginate.js";
+import { encodeKey, noTokenIssued, pageByKey, pageByOffset, pageSize } from "../../src/core/paginate.js";
 
 const mine = () => new ServiceError("InvalidNextToken", "The specified token isn't valid.");
 
@@ -79,5 +79,15 @@ describe("pageSize", () => {
       expect.objectContaining({ code: "ValidationException", message: "maxResults must be between 1 and 50; got 51." }),
     );
     expect(() => pageSize(0, { default: 10, max: 50 }, (n) => new ServiceError("X", `bad ${n}`))).toThrow("bad 0");
+  });
+});
+
+describe("noTokenIssued", () => {
+  it("refuses any token for a list answered in one page, with the service's error", () => {
+    expect(() => noTokenIssued(undefined)).not.toThrow();
+    expect(() => noTokenIssued("x")).toThrow(expect.objectContaining({ code: "InvalidParameterException" }));
+    expect(() => noTokenIssued("", () => new ServiceError("InvalidNextTokenException", "bad"))).toThrow(
+      expect.objectContaining({ code: "InvalidNextTokenException" }),
+    );
   });
 });

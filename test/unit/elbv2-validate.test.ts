@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ServiceError } from "../../src/core/errors.js";
 import type { Action, RuleCondition } from "../../src/protocol/generated/types/elbv2.js";
+import { checkResourceArn } from "../../src/services/elbv2/validate.js";
 import {
   loadBalancerAttributeDefaults,
   modifyLoadBalancerAttributes,
@@ -431,5 +432,22 @@ describe("tags", () => {
     ["more than 50", Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}` })), "TooManyTags"],
   ])("rejects %s", (_, tags, expected) => {
     expect(code(() => mergeTags([], tags))).toBe(expected);
+  });
+});
+
+describe("resource ARNs (issue 16: Delete* took any text as 'not found, fine')", () => {
+  it.each([
+    ["arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/app/a/0123456789abcdef", "loadbalancer", true],
+    ["arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0123456789abcdef", "targetgroup", true],
+    ["arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0123456789abcdef", "loadbalancer", false],
+    ["arn:aws:badinput", "loadbalancer", false],
+    ["arn:aws:ecs:us-east-1:000000000000:loadbalancer/app/a/1", "loadbalancer", false],
+    ["not-an-arn", "targetgroup", false],
+  ] as const)("%s as a %s ARN: %s", (value, kind, ok) => {
+    if (ok) expect(() => checkResourceArn(value, kind)).not.toThrow();
+    else
+      expect(() => checkResourceArn(value, kind)).toThrow(
+        expect.objectContaining({ code: "ValidationError", message: expect.stringContaining("is not a valid") }),
+      );
   });
 });

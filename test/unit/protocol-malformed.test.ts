@@ -6,6 +6,8 @@ import { awsJsonProtocol } from "../../src/protocol/json/protocol.js";
 import { loadModel } from "../../src/protocol/model.js";
 import { awsQueryProtocol } from "../../src/protocol/query/protocol.js";
 import { restJsonProtocol } from "../../src/protocol/restjson/protocol.js";
+import { jsonTooDeep } from "../../src/protocol/validate.js";
+import { declaredTooLarge } from "../../src/edge/server.js";
 
 /**
  * Bad input is the client's fault: every malformed request must come back as a ServiceError
@@ -467,6 +469,74 @@ describe("restJson1: malformed requests are 4xx", () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe("issue 16 defects the bad-input suite found", () => {
+  it("query: an empty list (`Tags=`) is checked against the list's minimum", () => {
+    expectRejected(
+      elb,
+      form("Action=AddTags&ResourceArns.member.1=arn&Tags="),
+      "ValidationError",
+      /'tags' failed to satisfy constraint: Member must have length greater than or equal to 1/,
+    );
+    // where the model allows an empty list, `Name=` still parses as one
+    expect(elb.parse(form("Action=DescribeTargetGroups&Names=")).input).toEqual({ Names: [] });
+  });
+
+  it("JSON nested 10,000 levels deep is a SerializationException, not a stack overflow (500)", () => {
+    const deep = `{"family":"f","containerDefinitions":${"[".repeat(10_000)}${"]".repeat(10_000)}}`;
+    expectRejected(ecs, json(`${ECS}.RegisterTaskDefinition`, deep), "SerializationException", /nesting depth/);
+    const efs = restJsonProtocol(loadModel("efs"), "BadRequest");
+    const body = `{"CreationToken":"t","Tags":${"[".repeat(10_000)}${"]".repeat(10_000)}}`;
+    expectRejected(efs, rest("POST", "/2015-02-01/file-systems", body), "SerializationException", /nesting depth/);
+  });
+
+  it("jsonTooDeep counts brackets outside strings only", () => {
+    expect(jsonTooDeep(`[${"[".repeat(5)}]`, 5)).toBe(true);
+    expect(jsonTooDeep('{"a":"[[[[[[[[[[[[[[[[[[[[\\"[[[["}', 5)).toBe(false);
+    expect(jsonTooDeep("[[[]]]".repeat(1000), 3)).toBe(false);
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (v) => {
+        expect(jsonTooDeep(JSON.stringify(v), 8)).toBe(false);
+      }),
+    );
+  });
+
+  it("restJson query-string members are named lower-camel in messages, as body members are", () => {
+    const efs = restJsonProtocol(loadModel("efs"), "BadRequest");
+    const e = rejection(efs, rest("GET", "/2015-02-01/file-systems", "", "MaxItems=abc"));
+    expect(e.message).toContain("'maxItems'");
+  });
+
+  it("an oversized body is refused from its declared Content-Length, before it is read", () => {
+    expect(declaredTooLarge(String(64 * 1024 * 1024 + 1))).toBe(true);
+    expect(declaredTooLarge(String(64 * 1024 * 1024))).toBe(false);
+    expect(declaredTooLarge(undefined)).toBe(false);
+    expect(declaredTooLarge("12, 13")).toBe(false); // malformed: left to Node's parser
+  });
+});
+
+describe("model patterns checked where AWS's front end checks them (issue 16)", () => {
+  const iam = awsQueryProtocol(loadModel("iam"), "ValidationError", "MalformedInput");
+  it("IAM: a user name outside [\\w+=,.@-]+ → ValidationError with the pattern", () => {
+    const req = form("Action=CreateUser&UserName=a%20b&Version=2010-05-08");
+    expectRejected(
+      iam,
+      req,
+      "ValidationError",
+      /'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: \[\\w\+=,\.@-\]\+/,
+    );
+  });
+
+  it("ECS: only tag keys and values are checked against their patterns", () => {
+    const body = JSON.stringify({ clusterName: "c", tags: [{ key: "\u0001", value: "v" }] });
+    expectRejected(
+      ecs,
+      json(`${ECS}.CreateCluster`, body),
+      "ClientException",
+      /'tags\.1\.member\.key'.*regular expression/,
     );
   });
 });

@@ -2,7 +2,7 @@ import { ServiceError, commonErrors } from "../../core/errors.js";
 import type { ParsedRequest, Protocol, WireRequest, WireResponse } from "../http.js";
 import { parseValue } from "../json/codec.js";
 import { type ServiceModel, errorShape, operationNamed, queryErrorCode } from "../model.js";
-import { Violations, patternChecked, setEntry } from "../validate.js";
+import { Violations, patternChecked, setEntry, tooDeepError } from "../validate.js";
 import { outputWalker } from "../output.js";
 import { CborError, decodeCbor, encodeCbor } from "./cbor.js";
 
@@ -63,13 +63,22 @@ export function rpcV2CborProtocol(model: ServiceModel, validationCode: string): 
         } catch (e) {
           if (e instanceof CborError || e instanceof TypeError)
             throw commonErrors.SerializationException(`The request body is not valid CBOR: ${e.message}`);
+          if (e instanceof RangeError) throw tooDeepError();
           throw e;
         }
       }
       if (doc === null || typeof doc !== "object" || Array.isArray(doc) || Buffer.isBuffer(doc))
         throw commonErrors.SerializationException("The request body must be a CBOR map.");
       const violations = new Violations(validationCode, patternChecked(model));
-      const input = parseValue(model, op.input, jsonish(doc), "", violations) as Record<string, unknown>;
+      let plain: unknown;
+      try {
+        plain = jsonish(doc);
+      } catch (e) {
+        // Nesting past what a recursive walk can follow is the client's error, not a 500.
+        if (e instanceof RangeError) throw tooDeepError();
+        throw e;
+      }
+      const input = parseValue(model, op.input, plain, "", violations) as Record<string, unknown>;
       violations.throwIfAny();
       return { operation: name, input };
     },

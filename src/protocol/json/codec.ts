@@ -8,9 +8,11 @@ import {
   patternChecked,
   decodeBase64,
   integerFits,
+  jsonTooDeep,
   memberPath,
   serializationError,
   setEntry,
+  tooDeepError,
 } from "../validate.js";
 
 /**
@@ -26,15 +28,30 @@ export function parseJsonDocument(
 ) {
   if (!ref) return {};
   let doc: unknown = {};
-  if (body.length > 0) {
-    try {
-      doc = JSON.parse(body.toString("utf8"));
-    } catch (e) {
-      throw commonErrors.SerializationException(`The request body is not valid JSON: ${(e as Error).message}`);
-    }
-  }
+  if (body.length > 0) doc = parseJsonText(body, "request body");
   if (doc === null || typeof doc !== "object" || Array.isArray(doc))
     throw commonErrors.SerializationException("The request body must be a JSON object.");
+  return parseJsonInput(model, ref, doc as Record<string, unknown>, validationCode);
+}
+
+/** JSON text → value; malformed or too deeply nested text is the client's SerializationException. */
+export function parseJsonText(text: Buffer, what: string): unknown {
+  const source = text.toString("utf8");
+  if (jsonTooDeep(source)) throw tooDeepError();
+  try {
+    return JSON.parse(source);
+  } catch (e) {
+    throw commonErrors.SerializationException(`The ${what} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** An already-parsed JSON object → typed input, checked against the shape (restJson merges its bindings in first). */
+export function parseJsonInput(
+  model: ServiceModel,
+  ref: ShapeRef,
+  doc: Record<string, unknown>,
+  validationCode: string,
+): Record<string, unknown> {
   const violations = new Violations(validationCode, patternChecked(model));
   const value = parseValue(model, ref, doc, "", violations);
   violations.throwIfAny();
@@ -108,6 +125,7 @@ export function parseValue(model: ServiceModel, ref: ShapeRef, value: unknown, p
       return date;
     }
     case "blob": {
+      if (Buffer.isBuffer(value)) return value; // a restJson blob payload, already bytes
       if (typeof value !== "string") throw serializationError(path, "base64 text", value);
       return decodeBase64(path, value);
     }

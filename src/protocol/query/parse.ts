@@ -61,7 +61,11 @@ function parse(model: ServiceModel, ref: ShapeRef, params: Params, key: string, 
       return out;
     }
     case "list": {
-      if (params.values.get(key) === "") return []; // `Name=` is how the query protocol sends an empty list
+      if (params.values.get(key) === "") {
+        // `Name=` is how the query protocol sends an empty list; it still has to meet the list's minimum.
+        v.check(shape, [], path);
+        return [];
+      }
       const flattened = ref.flattened || shape.flattened;
       const itemKey = flattened ? key : `${key}.${shape.member!.locationName ?? "member"}`;
       const items: unknown[] = [];

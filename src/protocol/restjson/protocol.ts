@@ -1,9 +1,9 @@
 import { ServiceError, commonErrors } from "../../core/errors.js";
 import type { ParsedRequest, Protocol, WireRequest, WireResponse } from "../http.js";
 import { type Operation, type ServiceModel, type Shape, shapeOf } from "../model.js";
-import { parseJsonDocument, toJsonValue } from "../json/codec.js";
+import { parseJsonInput, parseJsonText, toJsonValue } from "../json/codec.js";
 import { scalar } from "../query/parse.js";
-import { decodeBase64 } from "../validate.js";
+import { decodeBase64, memberPath } from "../validate.js";
 
 interface Route {
   op: Operation;
@@ -86,19 +86,21 @@ export function restJsonProtocol(model: ServiceModel, validationCode: string): P
         const wire = ref.locationName ?? name;
         if (ref.location === "uri") {
           const i = match.route.labels.indexOf(wire);
-          if (i >= 0) bound[name] = bindingValue(shape, member, decodeLabel(match.groups[i], name), name);
+          if (i >= 0)
+            bound[name] = bindingValue(shape, member, decodeLabel(match.groups[i], name), memberPath("", name));
         } else if (ref.location === "querystring") {
           if (shape.type === "map") {
             const map: Record<string, string> = {};
             for (const [k, v] of req.query) map[k] = v;
             bound[name] = map;
-          } else if (req.query.has(wire)) bound[name] = bindingValue(shape, member, req.query.getAll(wire), name);
+          } else if (req.query.has(wire))
+            bound[name] = bindingValue(shape, member, req.query.getAll(wire), memberPath("", name));
         } else if (ref.location === "header") {
           const raw = req.headers[wire.toLowerCase()];
           if (raw !== undefined)
             bound[name] = ref.jsonvalue
               ? parseJson(decodeBase64(wire, raw), `header ${wire}`)
-              : bindingValue(shape, member, raw, name);
+              : bindingValue(shape, member, raw, memberPath("", name));
         } else if (ref.location === "headers") {
           const prefix = wire.toLowerCase();
           const map: Record<string, string> = {};
@@ -116,13 +118,9 @@ export function restJsonProtocol(model: ServiceModel, validationCode: string): P
       } else if (req.body.length) {
         Object.assign(doc, parseBody(req.body));
       }
-      // Validate and type everything against the input shape in one walk.
-      const parsed = parseJsonDocument(
-        model,
-        op.input,
-        Buffer.from(JSON.stringify({ ...doc, ...bound })),
-        validationCode,
-      );
+      // Validate and type everything against the input shape in one walk (no re-serializing: a
+      // deeply nested body would overflow JSON.stringify's stack).
+      const parsed = parseJsonInput(model, op.input, { ...doc, ...bound }, validationCode);
       return { operation: op.name, input: parsed };
     },
     serialize(operation, output, requestId): WireResponse {
@@ -161,13 +159,7 @@ function parseBody(body: Buffer): Record<string, unknown> {
   throw commonErrors.SerializationException("The request body must be a JSON object.");
 }
 
-function parseJson(text: Buffer, what: string): unknown {
-  try {
-    return JSON.parse(text.toString("utf8"));
-  } catch (e) {
-    throw commonErrors.SerializationException(`The ${what} is not valid JSON: ${(e as Error).message}`);
-  }
-}
+const parseJson = parseJsonText;
 
 /** A URI label as the client meant it; malformed percent-encoding is the client's error, not a 500. */
 function decodeLabel(raw: string, member: string): string {

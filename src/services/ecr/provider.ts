@@ -12,6 +12,11 @@ import { registryPolicy } from "./policy.js";
 import { checkRepositoryName, checkTags, repositoryOperations, repositoryTagOperations } from "./repositories.js";
 import { globalArn } from "../../core/ids.js";
 import { ecrErrors } from "../../protocol/generated/errors/ecr.js";
+import { noTokenIssued } from "../../core/paginate.js";
+
+/** ECR Public's repositories and registries come in one page: a token is one it never issued. */
+const invalidPublicToken = () =>
+  ecrErrors.InvalidParameterException("Invalid parameter at 'nextToken' failed to satisfy constraint: 'Invalid token'");
 
 /** The `AWS:<password>` token for an account and region, valid 12 hours. */
 function authorization(ecr: EcrContext, ctx: RequestContext) {
@@ -73,6 +78,7 @@ export function ecrServices(deps: EcrDeps & { logger: Logger; lifecycleIntervalM
       return { repository: publicView(ctx, r), catalogData: r.catalogData };
     },
     DescribeRepositories: (input, ctx) => {
+      noTokenIssued(input.nextToken, invalidPublicToken);
       const repos = input.repositoryNames?.length
         ? input.repositoryNames.map((n) => ecr.get(ctx, n, input.registryId, true))
         : ecr.repositories.list(ctx).filter((r) => r.public);
@@ -117,24 +123,27 @@ export function ecrServices(deps: EcrDeps & { logger: Logger; lifecycleIntervalM
       return { catalogData: catalog };
     },
     GetRegistryCatalogData: () => ({ registryCatalogData: { displayName: "Berth" } }),
-    DescribeRegistries: (_input, ctx) => ({
-      registries: [
-        {
-          registryId: ctx.account,
-          registryArn: globalArn("ecr-public", ctx.account, `registry/${ctx.account}`),
-          registryUri: `${ecr.hostFor(ctx)}/public.ecr.aws/${ecr.path(ctx, "", true).split("/")[1]}`,
-          verified: false,
-          aliases: [
-            {
-              name: ecr.path(ctx, "", true).split("/")[1],
-              status: "ACTIVE",
-              primaryRegistryAlias: true,
-              defaultRegistryAlias: true,
-            },
-          ],
-        },
-      ],
-    }),
+    DescribeRegistries: (input, ctx) => {
+      noTokenIssued(input.nextToken, invalidPublicToken);
+      return {
+        registries: [
+          {
+            registryId: ctx.account,
+            registryArn: globalArn("ecr-public", ctx.account, `registry/${ctx.account}`),
+            registryUri: `${ecr.hostFor(ctx)}/public.ecr.aws/${ecr.path(ctx, "", true).split("/")[1]}`,
+            verified: false,
+            aliases: [
+              {
+                name: ecr.path(ctx, "", true).split("/")[1],
+                status: "ACTIVE",
+                primaryRegistryAlias: true,
+                defaultRegistryAlias: true,
+              },
+            ],
+          },
+        ],
+      };
+    },
     GetAuthorizationToken: (_input, ctx) => {
       const { token, expiresAt } = authorization(ecr, ctx);
       return { authorizationData: { authorizationToken: token, expiresAt } };

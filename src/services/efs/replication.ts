@@ -1,4 +1,5 @@
 import type { Scope } from "../../core/ids.js";
+import { noTokenIssued } from "../../core/paginate.js";
 import { efsErrors } from "../../protocol/generated/errors/efs.js";
 import type {
   Operations,
@@ -216,8 +217,11 @@ export function replicationOperations(efs: EfsContext): Provider<Operations> {
       return { ResourceIdPreference: preference(type) };
     },
 
-    DescribeAccountPreferences: (_input, scope) => ({
-      ResourceIdPreference: preference(accountPreferences.get(scope, "preferences")?.ResourceIdType ?? "LONG_ID"),
-    }),
+    DescribeAccountPreferences: (input, scope) => {
+      noTokenIssued(input.NextToken, () => badRequest("The NextToken is not valid."));
+      return {
+        ResourceIdPreference: preference(accountPreferences.get(scope, "preferences")?.ResourceIdType ?? "LONG_ID"),
+      };
+    },
   };
 }

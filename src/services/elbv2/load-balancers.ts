@@ -7,7 +7,7 @@ import { attributeList, loadBalancerAttributeDefaults, modifyLoadBalancerAttribu
 import { ElbContext, lbNotFound, pageOf } from "./context.js";
 import type { LoadBalancerRecord } from "../../store/schema/elbv2.js";
 import { mergeTags } from "./tags.js";
-import { checkLoadBalancerName } from "./validate.js";
+import { checkLoadBalancerName, checkResourceArn } from "./validate.js";
 
 /** Route 53 hosted zone ids of ELB DNS names per region (AWS's published values); us-east-1's elsewhere. */
 const HOSTED_ZONES: Record<string, { app: string; net: string }> = {
@@ -136,6 +136,7 @@ export function loadBalancerOperations(elb: ElbContext): Provider<Operations> {
     },
 
     DeleteLoadBalancer: async (input) => {
+      checkResourceArn(input.LoadBalancerArn, "loadbalancer");
       const hit = elb.loadBalancers.byArn(input.LoadBalancerArn);
       if (!hit) return {}; // AWS: deleting a missing load balancer succeeds
       if (currentAttributes(hit.doc)["deletion_protection.enabled"] === "true")

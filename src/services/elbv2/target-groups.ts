@@ -7,7 +7,7 @@ import { attributeList, modifyTargetGroupAttributes, targetGroupAttributeDefault
 import { ElbContext, pageOf } from "./context.js";
 import type { TargetGroupRecord } from "../../store/schema/elbv2.js";
 import { mergeTags } from "./tags.js";
-import { checkTargetGroupName, checkVpcId, healthCheckSettings } from "./validate.js";
+import { checkResourceArn, checkTargetGroupName, checkVpcId, healthCheckSettings } from "./validate.js";
 
 export function describeTargetGroup(tg: TargetGroupRecord, loadBalancerArns: string[]): TargetGroup {
   const hc = tg.healthCheck;
@@ -136,6 +136,7 @@ export function targetGroupOperations(elb: ElbContext): Provider<Operations> {
     },
 
     DeleteTargetGroup: (input) => {
+      checkResourceArn(input.TargetGroupArn, "targetgroup");
       const hit = elb.targetGroups.byArn(input.TargetGroupArn);
       if (!hit) return {}; // AWS: deleting a missing target group succeeds
       if (elb.loadBalancerArnsOf(hit.scope, hit.doc.arn).length)

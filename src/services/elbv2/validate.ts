@@ -6,4 +6,5 @@ export { type ActionContext, forwardedTargetGroups, normalizeActions } from "./v
 export { normalizeConditions } from "./validate/conditions.js";
 export { parseHttpCodeMatcher } from "../../lb/http-codes.js";
 export { defaultHealthCheck, healthCheckSettings } from "./validate/health-checks.js";
+export { checkResourceArn } from "./validate/arns.js";
 export { INSTANCE_ID, checkLoadBalancerName, checkTargetGroupName, checkVpcId, isIpv4 } from "./validate/names.js";

@@ -6,6 +6,11 @@ import { DAY_MS, type SecretsContext, addVersion, checkToken, invalidParameter, 
 import { matchesFilters } from "./secrets.js";
 import type { SecretRecord, SecretVersionRecord } from "./store.js";
 import { secretsmanagerErrors } from "../../protocol/generated/errors/secretsmanager.js";
+import { noTokenIssued } from "../../core/paginate.js";
+
+/** All versions and values come in one page: a token is one Secrets Manager never issued. */
+const invalidNextToken = () =>
+  secretsmanagerErrors.InvalidNextTokenException("You provided an invalid NextToken value.");
 
 /** GetSecretValue, BatchGetSecretValue, PutSecretValue, ListSecretVersionIds, UpdateSecretVersionStage. */
 export function valueOperations(c: SecretsContext): Provider<Operations> {
@@ -38,6 +43,7 @@ export function valueOperations(c: SecretsContext): Provider<Operations> {
   return {
     GetSecretValue: (input, ctx) => getValue(ctx, input.SecretId, input.VersionId, input.VersionStage),
     BatchGetSecretValue: (input, ctx) => {
+      noTokenIssued(input.NextToken, invalidNextToken);
       if (input.SecretIdList && input.Filters)
         throw invalidParameter("Either SecretIdList or Filters must be provided, not both.");
       const ids =
@@ -87,6 +93,7 @@ export function valueOperations(c: SecretsContext): Provider<Operations> {
     },
     ListSecretVersionIds: (input, ctx) => {
       const s = c.require(ctx, input.SecretId, true);
+      noTokenIssued(input.NextToken, invalidNextToken);
       const versions = s.versions
         .filter((v) => input.IncludeDeprecated || v.stages.length > 0)
         .map((v) => ({
