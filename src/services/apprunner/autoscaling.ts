@@ -177,6 +177,11 @@ export function autoScalingConfigurations(deps: {
     },
 
     ListAutoScalingConfigurations: (input, ctx) => {
+      if (
+        input.AutoScalingConfigurationName !== undefined &&
+        !/^[A-Za-z0-9][A-Za-z0-9\-_]{3,31}$/.test(input.AutoScalingConfigurationName)
+      )
+        throw invalid(`AutoScalingConfigurationName '${input.AutoScalingConfigurationName}' is not valid.`);
       ensureBuiltIn(ctx);
       const items = autoScaling
         .list(ctx)

@@ -22,6 +22,14 @@ const TAG_LIMIT = {
   tooMany: (n: number) => invalid(`A resource takes at most 50 tags (got ${n}).`),
 };
 
+/** A connection's name: 4 to 32 letters, digits, hyphens and underscores, starting with a letter or digit. */
+function checkName(member: string, value: string) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9\-_]{3,31}$/.test(value))
+    throw invalid(
+      `${member} '${value}' is not valid: 4 to 32 letters, digits, hyphens and underscores, starting with a letter or digit.`,
+    );
+}
+
 export function recordedOperations(c: AppRunnerCollections, clock: Clock): Provider<Operations> {
   const connectorView = (r: AppRunnerVpcConnectorRecord) => ({
     VpcConnectorName: r.VpcConnectorName,
@@ -47,6 +55,7 @@ export function recordedOperations(c: AppRunnerCollections, clock: Clock): Provi
 
   return {
     CreateConnection: (input, ctx) => {
+      checkName("ConnectionName", input.ConnectionName);
       if (c.connections.get(ctx, input.ConnectionName))
         throw invalid(`Connection with the provided name already exists: ${input.ConnectionName}`);
       const r = c.connections.put(ctx, {
@@ -61,6 +70,7 @@ export function recordedOperations(c: AppRunnerCollections, clock: Clock): Provi
       return { Connection: view as never };
     },
     ListConnections: (input, ctx) => {
+      if (input.ConnectionName !== undefined) checkName("ConnectionName", input.ConnectionName);
       const items = c.connections
         .list(ctx)
         .filter((r) => !input.ConnectionName || r.ConnectionName === input.ConnectionName);
