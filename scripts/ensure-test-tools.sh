@@ -7,6 +7,8 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 [ -x /usr/bin/aws ] || need+=(awscli)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+# The pull-through cache tests and the registry benchmark use CNCF distribution 2.8 as the upstream/peer.
+[ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 # The ALB benchmark (npm run bench:alb) measures against HAProxy with wrk.
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)

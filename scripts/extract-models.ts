@@ -31,7 +31,73 @@ const SERVICES: Record<string, string> = {
   ssm: "ssm",
   secretsmanager: "secretsmanager",
   apprunner: "apprunner",
+  ec2: "ec2",
 };
+
+/**
+ * Services whose model is cut down to the operations Berth serves (and the shapes they reach):
+ * EC2's full model is 765 operations and several megabytes.
+ */
+const OPERATION_SUBSETS: Record<string, string[]> = {
+  ec2: [
+    "DescribeAvailabilityZones",
+    "DescribeRegions",
+    "DescribeAccountAttributes",
+    "DescribeVpcs",
+    "CreateVpc",
+    "DeleteVpc",
+    "DescribeVpcAttribute",
+    "ModifyVpcAttribute",
+    "CreateDefaultVpc",
+    "DescribeSubnets",
+    "CreateSubnet",
+    "DeleteSubnet",
+    "ModifySubnetAttribute",
+    "DescribeSecurityGroups",
+    "CreateSecurityGroup",
+    "DeleteSecurityGroup",
+    "AuthorizeSecurityGroupIngress",
+    "RevokeSecurityGroupIngress",
+    "AuthorizeSecurityGroupEgress",
+    "RevokeSecurityGroupEgress",
+    "CreateTags",
+    "DeleteTags",
+    "DescribeTags",
+    "CreateLaunchTemplate",
+    "DescribeLaunchTemplates",
+    "DescribeLaunchTemplateVersions",
+    "DeleteLaunchTemplate",
+  ],
+};
+
+/** The model with only the operations listed and the shapes they reach. */
+function subset(model: Record<string, unknown>, operations: string[]): Record<string, unknown> {
+  const ops = model.operations as Record<string, { input?: { shape: string }; output?: { shape: string } }>;
+  const shapes = model.shapes as Record<string, Record<string, unknown>>;
+  const kept: Record<string, unknown> = {};
+  const reach = (name: string) => {
+    if (kept[name] || !shapes[name]) return;
+    const s = shapes[name];
+    kept[name] = s;
+    const refs = [
+      ...Object.values((s.members ?? {}) as Record<string, { shape: string }>),
+      s.member,
+      s.key,
+      s.value,
+    ] as ({ shape: string } | undefined)[];
+    for (const r of refs) if (r) reach(r.shape);
+  };
+  const keptOps: Record<string, unknown> = {};
+  for (const op of operations) {
+    const o = ops[op];
+    if (!o) throw new Error(`operation ${op} is not in the model`);
+    keptOps[op] = o;
+    if (o.input) reach(o.input.shape);
+    if (o.output) reach(o.output.shape);
+  }
+  const sorted = Object.fromEntries(Object.entries(kept).sort(([a], [b]) => a.localeCompare(b)));
+  return { ...model, operations: keptOps, shapes: sorted };
+}
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outDir = join(root, "src/protocol/generated");
@@ -201,7 +267,8 @@ function errorsFile(svc: string, model: Record<string, unknown>, version: string
 const { dir, version } = botocoreData();
 mkdirSync(join(outDir, "errors"), { recursive: true });
 for (const [id, svc] of Object.entries(SERVICES)) {
-  const model = strip(readModel(dir, svc)) as Record<string, unknown>;
+  const full = strip(readModel(dir, svc)) as Record<string, unknown>;
+  const model = OPERATION_SUBSETS[id] ? subset(full, OPERATION_SUBSETS[id]) : full;
   writeFileSync(join(outDir, "models", `${id}.json`), `${JSON.stringify(model)}\n`);
   writeFileSync(join(outDir, "types", `${id}.ts`), typesFile(id, model, version));
   writeFileSync(join(outDir, "errors", `${id}.ts`), errorsFile(id, model, version));

@@ -15,6 +15,7 @@ import { appRunnerModule } from "./services/apprunner/module.js";
 import { sourceBuilder } from "./services/apprunner/source.js";
 import { applicationAutoScalingModule } from "./services/application-autoscaling/module.js";
 import { cloudwatchModule } from "./services/cloudwatch/module.js";
+import { ec2Module } from "./services/ec2/module.js";
 import { ecrModule } from "./services/ecr/module.js";
 import { ecsModule } from "./services/ecs/module.js";
 import { efsModule } from "./services/efs/module.js";
@@ -60,8 +61,13 @@ async function main() {
     tokenSecret: storeSecret(store, "ecr-registry-token"),
     logger,
     lifecycleIntervalMs: config.ecrLifecycleIntervalMs,
+    secrets: secrets.secrets,
+    pullThroughRecheckMs: config.ecrPullThroughRecheckMs,
+    imageMirrors: config.imageMirrors,
+    registryMirrorRule: config.registryMirrorRule,
   });
   const logs = logsModule({ db, store, clock, logger });
+  const ec2 = ec2Module({ store });
   const efs = efsModule({ store, clock, dataDir: config.dataDir, authorizer: identity.authorizer, iam: identity.iam });
   const elbv2 = elbv2Module({ store, clock, logger, publishHost: config.publishHost });
   const hosts = new HostRegistry([localDockerHost(runtime)]);
@@ -119,6 +125,7 @@ async function main() {
     dataDir: config.dataDir,
     eks,
     registryAuth: ecr.pullCredentials,
+    imageSources: ecr.imageSources,
     elbv2: elbv2.kubeApi,
     efs: efs.kubeApi,
   });
@@ -151,6 +158,7 @@ async function main() {
     secrets,
     ecr,
     logs,
+    ec2,
     efs,
     elbv2,
     ecs,

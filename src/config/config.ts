@@ -27,6 +27,12 @@ export interface Config {
   ecsHealthyAfterMs: number;
   /** How often ECR lifecycle policies run (ms; AWS applies them within 24 hours). */
   ecrLifecycleIntervalMs: number;
+  /** How long a pull-through cached tag is served before its upstream is asked again (ms; ECR: 24 h). */
+  ecrPullThroughRecheckMs: number;
+  /** Registry mirror mode: the pull-through rule prefix Docker Hub names are served from (unset: off). */
+  registryMirrorRule?: string;
+  /** Where images named in tasks and pods are pulled from, in order (`pull-through`, `upstream`, `<host>[/<path>]`). */
+  imageMirrors: string[];
   /** The port of the load balancers ECS Express Mode shares (AWS: HTTPS 443; Berth: HTTP, default 80). */
   expressListenerPort: number;
   /** The port of App Runner's shared load balancer listener (AWS: HTTPS 443; Berth: HTTP, default 80). */
@@ -139,6 +145,12 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     resyncIntervalMs: Number(env.BERTH_RESYNC_MS ?? 5000),
     ecsHealthyAfterMs: Number(env.BERTH_ECS_HEALTHY_AFTER_MS ?? 40_000),
     ecrLifecycleIntervalMs: Number(env.BERTH_ECR_LIFECYCLE_MS ?? 60_000),
+    ecrPullThroughRecheckMs: Number(env.BERTH_ECR_PULL_THROUGH_RECHECK_MS ?? 24 * 60 * 60 * 1000),
+    registryMirrorRule: env.BERTH_REGISTRY_MIRROR_RULE || undefined,
+    imageMirrors: (env.BERTH_IMAGE_MIRRORS ?? "pull-through,upstream")
+      .split(",")
+      .map((m) => m.trim())
+      .filter(Boolean),
     expressListenerPort: Number(env.BERTH_EXPRESS_LISTENER_PORT ?? 80),
     apprunnerListenerPort: Number(env.BERTH_APPRUNNER_LISTENER_PORT ?? 80),
     monitoring: {

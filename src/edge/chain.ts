@@ -80,7 +80,7 @@ export function buildChain({ config, services, logger, identity, clock = systemC
 
   const authenticate: Step = async (ex) => {
     const { claim } = ex;
-    const json = ex.protocol!.kind !== "query";
+    const json = ex.protocol!.kind !== "query" && ex.protocol!.kind !== "ec2";
     // The query wire's code (403) or the JSON wire's `…Exception` spelling (400).
     const signatureMismatch = json ? commonErrors.InvalidSignatureException : commonErrors.SignatureDoesNotMatch;
     const unrecognizedKey = json ? commonErrors.UnrecognizedClientException : commonErrors.InvalidClientTokenId;

@@ -1,5 +1,5 @@
 import type { Clock } from "../core/clock.js";
-import { type ServiceError, commonErrors } from "../core/errors.js";
+import { ServiceError, commonErrors } from "../core/errors.js";
 import { type Scope, rootArn } from "../core/ids.js";
 import type { RequestContext as ConditionContext } from "./conditions.js";
 import { type Evaluation, type PolicySet, evaluate, evaluateTrust } from "./evaluate.js";
@@ -50,6 +50,7 @@ export function deniedMessage(callerArn: string, action: string, resource: strin
 /** The error code and status AWS uses for an authorisation failure in each wire protocol. */
 export function accessDenied(protocol: string, message: string): ServiceError {
   if (protocol === "query") return commonErrors.AccessDenied(message);
+  if (protocol === "ec2") return new ServiceError("UnauthorizedOperation", message, 403);
   if (protocol === "rest-json") return commonErrors.RestJsonAccessDeniedException(message);
   return commonErrors.AccessDeniedException(message);
 }

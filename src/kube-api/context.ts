@@ -1,7 +1,15 @@
 /** What every handler of the API server is given: the dependencies, and one request's context. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../core/logger.js";
-import type { Admission, Authenticator, Authorizer, PodExec, PodLogs, UserInfo } from "../kube/contracts.js";
+import type {
+  Admission,
+  Authenticator,
+  Authorizer,
+  PodExec,
+  PodLogs,
+  ServiceAccountTokenIssuer,
+  UserInfo,
+} from "../kube/contracts.js";
 import type { ObjectStore } from "../kube/objects.js";
 import type { ClusterRef, ResourceType } from "../kube/types.js";
 import type { RequestInfo } from "./request-info.js";
@@ -27,6 +35,8 @@ export interface KubeApiDeps {
   admission?: Admission[];
   logs?: PodLogs;
   exec?: PodExec;
+  /** serviceaccounts/token and OIDC discovery (none: 404). */
+  tokens?: ServiceAccountTokenIssuer;
   logger: Logger;
   /** /version: fixed fields, or per cluster (its Kubernetes version). */
   version?: Partial<VersionInfo> | ((cluster: ClusterRef) => Partial<VersionInfo>);

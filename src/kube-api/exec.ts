@@ -12,6 +12,7 @@ import { KubeError, kubeErrors } from "../kube/errors.js";
 import type { KubeObject } from "../kube/types.js";
 import type { Call } from "./context.js";
 import { statusOf } from "./http.js";
+import { handleSpdyExec } from "./exec-spdy.js";
 import { containerOf } from "./subresources.js";
 
 export const CHANNEL_PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
@@ -58,10 +59,9 @@ export function exitStatus(code: number, command: string[]) {
 export async function handleExecUpgrade(c: Call, pod: KubeObject, socket: Duplex, head: Buffer): Promise<void> {
   const req: IncomingMessage = c.req;
   const upgrade = String(req.headers.upgrade ?? "").toLowerCase();
+  if (upgrade === "spdy/3.1") return handleSpdyExec(c, pod, socket, head);
   if (upgrade.startsWith("spdy")) throw kubeErrors.badRequest(SPDY_MESSAGE);
   if (upgrade !== "websocket") throw kubeErrors.badRequest(`unsupported upgrade: ${upgrade || "none"}`);
-  const sub = c.info.subresource;
-  if (sub === "portforward") throw kubeErrors.badRequest("pods/portforward is not supported by Berth yet");
   const offered = String(req.headers["sec-websocket-protocol"] ?? "")
     .split(",")
     .map((s) => s.trim());
@@ -69,8 +69,17 @@ export async function handleExecUpgrade(c: Call, pod: KubeObject, socket: Duplex
     throw kubeErrors.badRequest(
       `none of the offered subprotocols is supported: use one of ${CHANNEL_PROTOCOLS.join(", ")}`,
     );
-  const exec = c.deps.exec;
-  if (!exec) throw new KubeError(503, "InternalError", "pods/exec is not available on this server");
+  const opts = execOptions(c, pod);
+  const session = await startSession(c, pod, opts);
+  const ws = await new Promise<WebSocket>((resolve) => wss.handleUpgrade(req, socket, head, resolve));
+  pipeSession(ws, session, opts.command);
+}
+
+export type ExecOptions = ReturnType<typeof execOptions>;
+
+/** The exec/attach request's options from its query, checked as the kubelet does. */
+export function execOptions(c: Call, pod: KubeObject) {
+  const sub = c.info.subresource;
   const q = c.query;
   const command = q.getAll("command");
   if (sub === "exec" && command.length === 0) throw kubeErrors.badRequest("you must specify at least 1 command");
@@ -84,18 +93,18 @@ export async function handleExecUpgrade(c: Call, pod: KubeObject, socket: Duplex
   };
   if (!opts.stdin && !opts.stdout && !opts.stderr)
     throw kubeErrors.badRequest("you must specify at least 1 of stdin, stdout, stderr");
+  return opts;
+}
+
+/** Starts the process (exec) or attaches to the container's (attach). */
+export async function startSession(c: Call, pod: KubeObject, opts: ExecOptions): Promise<ExecSession> {
+  const exec = c.deps.exec;
+  if (!exec) throw new KubeError(503, "InternalError", "pods/exec is not available on this server");
   const ns = pod.metadata.namespace ?? "default";
   const name = pod.metadata.name ?? "";
-  const session: ExecSession =
-    sub === "attach"
-      ? exec.attach
-        ? await exec.attach(c.cluster, ns, name, opts)
-        : (() => {
-            throw kubeErrors.badRequest("pods/attach is not supported by this node");
-          })()
-      : await exec.exec(c.cluster, ns, name, opts);
-  const ws = await new Promise<WebSocket>((resolve) => wss.handleUpgrade(req, socket, head, resolve));
-  pipeSession(ws, session, command);
+  if (c.info.subresource !== "attach") return exec.exec(c.cluster, ns, name, opts);
+  if (!exec.attach) throw kubeErrors.badRequest("pods/attach is not supported by this node");
+  return exec.attach(c.cluster, ns, name, opts);
 }
 
 function pipeSession(ws: WebSocket, s: ExecSession, command: string[]) {

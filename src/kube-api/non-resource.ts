@@ -15,6 +15,7 @@ import {
 import { notFoundPath, sendBytes, sendJson } from "./http.js";
 import { OPENAPI_V2_PROTOBUF, openApiV2Json, openApiV2Protobuf } from "./openapi.js";
 import { openApiV3Document, openApiV3Index } from "./openapi-v3.js";
+import { OIDC_PATHS, serveOidcDiscovery } from "./token-request.js";
 
 const DEFAULT_GIT_VERSION = "v1.31.4";
 
@@ -90,6 +91,7 @@ export function serveNonResource(c: Call, resources: readonly ResourceType[]) {
     if (doc) return sendJson(c.res, 200, doc);
     throw notFoundPath();
   }
+  if (OIDC_PATHS.includes(p)) return serveOidcDiscovery(c, p);
   if (p === "/openapi/v2") {
     const accept = String(c.req.headers.accept ?? "");
     if (accept.includes("protobuf")) return sendBytes(c.res, 200, openApiV2Protobuf(), OPENAPI_V2_PROTOBUF);

@@ -20,6 +20,8 @@ import { type RequestInfo, requestInfo } from "./request-info.js";
 import { handleReview, isReview } from "./reviews.js";
 import { handleLog, handleScale } from "./subresources.js";
 import { handleBinding, handleEviction } from "./pod-actions.js";
+import { handlePortForwardUpgrade } from "./portforward.js";
+import { handleTokenRequest } from "./token-request.js";
 import { handleWatch } from "./watch.js";
 import { handleCreate, handleDelete, handleDeleteCollection, handlePatch, handleUpdate } from "./write.js";
 
@@ -90,7 +92,7 @@ function attributesFor(info: RequestInfo): RequestAttributes {
 export function createKubeApiEndpoints(input: KubeApiDeps): KubeApiServer {
   const deps: KubeApiDeps = { ...input, resources: input.resources ?? BUILTIN_RESOURCES };
   const resources = deps.resources as readonly ResourceType[];
-  const servers = new Map<string, Server>();
+  const servers = new Map<string, Server[]>();
 
   async function authenticate(cluster: ClusterRef, req: IncomingMessage, path: string): Promise<UserInfo> {
     const token = bearerToken(req);
@@ -194,6 +196,7 @@ export function createKubeApiEndpoints(input: KubeApiDeps): KubeApiServer {
     }
     if (sub === "binding" && has("binding")) return handleBinding(c, body);
     if (sub === "eviction" && has("eviction")) return handleEviction(c, body);
+    if (sub === "token" && has("token")) return handleTokenRequest(c, body);
     if (["exec", "attach", "portforward"].includes(sub) && has(sub))
       throw kubeErrors.badRequest("Upgrade request required");
     throw notFoundPath();
@@ -226,7 +229,8 @@ export function createKubeApiEndpoints(input: KubeApiDeps): KubeApiServer {
       if (!(c.type.subresources ?? []).includes(sub) || !["exec", "attach", "portforward"].includes(sub))
         throw kubeErrors.badRequest("this request cannot be upgraded");
       const pod = getObject(c);
-      await handleExecUpgrade(c, pod, socket, head);
+      if (sub === "portforward") await handlePortForwardUpgrade(c, pod, socket, head);
+      else await handleExecUpgrade(c, pod, socket, head);
     } catch (e) {
       rejectUpgrade(socket, e);
     }
@@ -238,27 +242,53 @@ export function createKubeApiEndpoints(input: KubeApiDeps): KubeApiServer {
     async serve(endpoint: ClusterEndpoint) {
       const key = clusterKey(endpoint.cluster);
       const old = servers.get(key);
-      if (old) await closeServer(old);
-      const server = createServer(
-        { cert: endpoint.certPem, key: endpoint.keyPem, keepAliveTimeout: 60_000, requestTimeout: 0 },
-        (req, res) => void handler(endpoint.cluster, req, res),
-      );
-      server.on("upgrade", (req, socket, head) => void upgrade(endpoint.cluster, req, socket, head));
-      server.on("clientError", (_e, socket) => socket.destroy());
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(endpoint.port, endpoint.host, () => {
-          server.off("error", reject);
-          resolve();
-        });
-      });
-      servers.set(key, server);
+      servers.delete(key);
+      for (const s of old ?? []) await closeServer(s);
+      // One listener per address (the endpoint's, and the pod network gateway where pods reach it).
+      const listening: Server[] = [];
+      for (const host of [endpoint.host, ...(endpoint.alsoOn ?? [])].filter((h, i, all) => all.indexOf(h) === i)) {
+        const server = createServer(
+          {
+            cert: endpoint.certPem,
+            key: endpoint.keyPem,
+            keepAliveTimeout: 60_000,
+            requestTimeout: 0,
+            // In-cluster clients include busybox's TLS, which offers no signature_algorithms (so SHA-1
+            // handshake signatures, refused by OpenSSL 3's default level); others still get the best.
+            ...(host === endpoint.host ? {} : { ciphers: "DEFAULT:@SECLEVEL=0" }),
+          },
+          (req, res) => void handler(endpoint.cluster, req, res),
+        );
+        server.on("upgrade", (req, socket, head) => void upgrade(endpoint.cluster, req, socket, head));
+        server.on("clientError", (_e, socket) => socket.destroy());
+        server.on("tlsClientError", (e) =>
+          deps.logger.debug({ host, err: e.message }, "kube-api: TLS handshake failed"),
+        );
+        try {
+          await new Promise<void>((resolve, reject) => {
+            server.once("error", reject);
+            server.listen(endpoint.port, host, () => {
+              server.off("error", reject);
+              resolve();
+            });
+          });
+        } catch (e) {
+          if (host === endpoint.host) {
+            for (const s of listening) await closeServer(s);
+            throw e;
+          }
+          deps.logger.warn({ host, port: endpoint.port, err: (e as Error).message }, "kube-api: could not listen");
+          continue;
+        }
+        listening.push(server);
+      }
+      servers.set(key, listening);
     },
     async close(cluster: ClusterRef) {
       const key = clusterKey(cluster);
       const s = servers.get(key);
       servers.delete(key);
-      if (s) await closeServer(s);
+      for (const server of s ?? []) await closeServer(server);
     },
   };
 }

@@ -3,7 +3,7 @@
  * service (src/services/eks), the Kubernetes controllers and kubelet (src/controllers/kube), and the
  * pod network. Each side depends on these interfaces only; services/eks/module.ts composes them.
  */
-import type { ClusterRef } from "./types.js";
+import type { ClusterRef, KubeObject } from "./types.js";
 
 /** Who a request is, after authentication (as kube-apiserver's user.Info). */
 export interface UserInfo {
@@ -51,6 +51,11 @@ export interface ClusterEndpoint {
   certPem: string;
   keyPem: string;
   caPem: string;
+  /**
+   * More addresses to listen on at the same port, for in-cluster clients: the pod network's
+   * gateway, so pods reach the API (these listeners also accept minimal TLS clients like busybox's).
+   */
+  alsoOn?: string[];
 }
 
 /** The API server side: one HTTPS listener per cluster. */
@@ -131,4 +136,18 @@ export interface Admission {
     obj: import("./types.js").KubeObject,
     old?: import("./types.js").KubeObject,
   ): import("./types.js").KubeObject;
+}
+
+/** The TokenRequest API (serviceaccounts/token) and OIDC discovery of a cluster's service account issuer. */
+export interface ServiceAccountTokenIssuer {
+  /** Answers a TokenRequest for a service account (the TokenRequest object with status.token); throws KubeError. */
+  request(
+    cluster: ClusterRef,
+    namespace: string,
+    serviceAccount: string,
+    body: Record<string, unknown>,
+    opts: { dryRun: boolean },
+  ): KubeObject;
+  /** /.well-known/openid-configuration and /openid/v1/jwks (undefined: the cluster has no issuer). */
+  discovery(cluster: ClusterRef): { configuration: unknown; jwks: unknown } | undefined;
 }

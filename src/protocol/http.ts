@@ -25,7 +25,7 @@ export interface ParsedRequest {
 }
 
 /** Wire protocols by the names Berth uses (the botocore model's `protocol` values, CBOR by its Smithy name). */
-export type ProtocolKind = "json" | "query" | "rest-json" | "rpc-v2-cbor";
+export type ProtocolKind = "json" | "query" | "ec2" | "rest-json" | "rpc-v2-cbor";
 
 /** One wire protocol: finds the operation, parses input, serializes output and errors. */
 export interface Protocol {

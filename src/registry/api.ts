@@ -44,6 +44,40 @@ export interface RegistryPolicy {
   ): "ok" | "unauthenticated" | "denied";
   /** Lists the repositories of a scope (for `_catalog`). */
   repositories(scope: { account: string; region: string }): string[];
+  /** ECR's pull-through cache rules, when the registry caches upstream images. */
+  pullThrough?: PullThroughPolicy;
+}
+
+/** Where a cached repository's images come from: its rule's upstream and the upstream name. */
+export interface PullThroughTarget {
+  /** `https://registry-1.docker.io`, `http://127.0.0.1:5000`. */
+  endpoint: string;
+  /** The upstream repository (`library/nginx`). */
+  repository: string;
+  /** Resolves the rule's secret when a fetch needs it (throws a RegistryError when it cannot be read). */
+  credentials(): { username: string; password: string } | undefined;
+  /** The rule's prefix and upstream URL, for messages. */
+  rule: string;
+  upstreamUrl: string;
+}
+
+/** Supplied by ECR: which names are cached from upstreams, and the repositories their first pull creates. */
+export interface PullThroughPolicy {
+  /** The upstream a repository name is cached from, or undefined when no rule covers it. */
+  target(ref: RepoRef): PullThroughTarget | undefined;
+  /** Creates the repository of a first pull (as the rule's creation template says); returns it. */
+  createRepository(ref: RepoRef): RepositoryInfo;
+  /** When a cached tag was last compared with its upstream (ms since the epoch), if ever. */
+  lastChecked(ref: RepoRef, tag: string): number | undefined;
+  recordCheck(ref: RepoRef, tag: string, at: number): void;
+  /** How long a cached tag is served before the upstream is asked again (ECR: 24 hours). */
+  recheckMs: number;
+  /**
+   * Registry mirror mode (Docker Engine's `registry-mirrors`): the cached repository a Docker Hub
+   * name (`library/nginx`) is served from, when a mirror rule is configured and the name is
+   * neither a repository nor under a rule; anyone may pull it, as from Docker Hub.
+   */
+  mirrorOf?(ref: RepoRef): RepoRef | undefined;
 }
 
 export interface ImageSummary {

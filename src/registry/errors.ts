@@ -22,6 +22,8 @@ export const ERROR_STATUS = {
   RANGE_INVALID: 416,
   PAGINATION_NUMBER_INVALID: 400,
   TOOMANYREQUESTS: 429,
+  /** Distribution's catch-all (a pull-through upstream that failed: 502). */
+  UNKNOWN: 500,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -90,6 +90,7 @@ export class OciRegistry implements Registry {
     reference: string,
     mediaType: string,
     body: Buffer,
+    opts: { childManifestsLater?: boolean } = {},
   ): Promise<ManifestContent & { subject?: string }> {
     const ref = parseReference(reference);
     const parsed = parseManifest(mediaType, body);
@@ -107,7 +108,10 @@ export class OciRegistry implements Registry {
     this.meta.transaction(() => {
       const missing = [
         ...parsed.blobs.filter((b) => this.meta.linkedSize(repo, b) === undefined),
-        ...parsed.manifests.filter((m) => !this.meta.hasManifest(repo, m.digest)).map((m) => m.digest),
+        // A pull-through cache stores an index first and fetches its children when asked for.
+        ...(opts.childManifestsLater
+          ? []
+          : parsed.manifests.filter((m) => !this.meta.hasManifest(repo, m.digest)).map((m) => m.digest)),
       ];
       if (missing.length > 0)
         throw registryError(

@@ -200,6 +200,8 @@ export interface ContainerRuntime {
   hasImage(ref: string): Promise<boolean>;
   /** Pulls an image, with registry credentials when the registry needs them. */
   pullImage(ref: string, auth?: RegistryAuth): Promise<void>;
+  /** Gives a local image another name (`docker tag`). */
+  tagImage(source: string, target: string): Promise<void>;
   /** An image whose only job is to hold a network namespace open. */
   ensurePauseImage(): Promise<string>;
   createContainer(spec: ContainerSpec): Promise<string>;

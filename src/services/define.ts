@@ -1,4 +1,5 @@
 import { rpcV2CborProtocol } from "../protocol/cbor/protocol.js";
+import { ec2Protocol } from "../protocol/ec2/protocol.js";
 import type { Protocol } from "../protocol/http.js";
 import { awsJsonProtocol } from "../protocol/json/protocol.js";
 import { type ServiceModel, loadModel } from "../protocol/model.js";
@@ -19,6 +20,8 @@ function protocolFor(
       return awsJsonProtocol(model, validationCode);
     case "query":
       return awsQueryProtocol(model, validationCode, typeErrorCode);
+    case "ec2":
+      return ec2Protocol(model, validationCode);
     case "rest-json":
       return restJsonProtocol(model, validationCode);
     case "smithy-rpc-v2-cbor":

@@ -199,19 +199,14 @@ describe("kube-api with real clients", () => {
         expect(n.stderr).toContain('namespaces "no-such-ns" not found');
       });
 
-      it("logs from the kubelet (tail, container) and exec over WebSocket (1.20: SPDY refused clearly)", async () => {
+      it("logs from the kubelet (tail, container) and exec (WebSocket; 1.20: SPDY)", async () => {
         const l = await k(["logs", "p1", "--tail=2"]);
         expect(l.stdout).toBe("p1/main: two\np1/main: three\n");
         const e = await k(["exec", "p1", "--", "echo", "hi"]);
-        if (name === "kubectl 1.20") {
-          expect(e.ok).toBe(false);
-          expect(e.stderr).toContain("SPDY/3.1 (older kubectl) is not supported");
-        } else {
-          expect(e.stdout, e.stderr).toBe("ran: echo hi in main\n");
-          const x = await k(["exec", "p1", "--", "exit", "3"]);
-          expect(x.ok).toBe(false);
-          expect(x.stderr).toContain("command terminated with exit code 3");
-        }
+        expect(e.stdout, e.stderr).toBe("ran: echo hi in main\n");
+        const x = await k(["exec", "p1", "--", "exit", "3"]);
+        expect(x.ok).toBe(false);
+        expect(x.stderr).toContain("command terminated with exit code 3");
       });
 
       it("a terminating namespace refuses new content", async () => {

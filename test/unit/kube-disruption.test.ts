@@ -1,7 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { budgetStatus, EVICTION_DENIED, evictionDecision, scaled } from "../../src/kube/disruption.js";
+import { evictPod } from "../../src/kube/eviction.js";
+import { ObjectStore } from "../../src/kube/objects.js";
+import { R } from "../../src/kube/resources.js";
 import type { KubeObject } from "../../src/kube/types.js";
+import { openDb } from "../../src/store/db.js";
+import { DocumentStore } from "../../src/store/documents.js";
 
 const NOW = Date.parse("2026-12-04T02:00:00Z");
 const pod = (
@@ -159,5 +164,41 @@ describe("evictionDecision", () => {
         expect(d.allowed).toBe(allowed > 0);
       }),
     );
+  });
+});
+
+describe("evictPod on the ObjectStore", () => {
+  it("counts an eviction against the budget, deletes the pod, and refuses the next with 429", () => {
+    const db = openDb(":memory:");
+    try {
+      const objects = new ObjectStore(new DocumentStore(db));
+      const cluster = { scope: { account: "000000000000", region: "us-east-1" }, name: "dev" };
+      for (const n of ["a", "b"]) objects.create(cluster, R.pods, pod(n));
+      const budget = objects.create(cluster, R.poddisruptionbudgets, pdb({ minAvailable: 1 }));
+      objects.update(
+        cluster,
+        R.poddisruptionbudgets,
+        { ...budget, status: budgetStatus(budget, objects.list(cluster, R.pods).items, scale3, NOW) },
+        { subresource: "status" },
+      );
+      evictPod(objects, cluster, "default", "a", { now: new Date(NOW) });
+      expect(objects.get(cluster, R.pods, "default", "a")).toBeUndefined();
+      const st = objects.get(cluster, R.poddisruptionbudgets, "default", "web")?.status as Record<string, unknown>;
+      expect(st).toMatchObject({ disruptionsAllowed: 0, disruptedPods: { a: "2026-12-04T02:00:00Z" } });
+      let refused: { code?: number; message?: string; details?: { causes?: { message?: string }[] } } = {};
+      try {
+        evictPod(objects, cluster, "default", "b", { now: new Date(NOW) });
+      } catch (e) {
+        refused = e as typeof refused;
+      }
+      expect(refused.code).toBe(429);
+      expect(refused.message).toBe(EVICTION_DENIED);
+      expect(refused.details?.causes?.[0]?.message).toBe(
+        "The disruption budget web needs 1 healthy pods and has 2 currently",
+      );
+      expect(objects.get(cluster, R.pods, "default", "b")).toBeDefined();
+    } finally {
+      db.close();
+    }
   });
 });

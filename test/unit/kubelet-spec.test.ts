@@ -330,6 +330,9 @@ describe("kubelet volumes", () => {
       readOnly: true,
     });
     expect(withServiceAccountVolume(pod({ automountServiceAccountToken: false }).spec).volumes).toBeUndefined();
+    // The service account's automountServiceAccountToken applies when the pod says nothing; the pod's wins.
+    expect(withServiceAccountVolume(pod().spec, false).volumes).toBeUndefined();
+    expect(withServiceAccountVolume(pod({ automountServiceAccountToken: true }).spec, false).volumes).toHaveLength(1);
   });
 
   it("writes configMap / secret / projected files with items and modes, updates them, and makes emptyDirs", async () => {

@@ -1,3 +1,4 @@
+import { type ImageSources, pullFromSources } from "../../runtime/image-pull.js";
 import type { Clock } from "../../core/clock.js";
 import { type Scope, parseArn } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
@@ -46,6 +47,8 @@ export interface TaskControllerDeps {
   resyncIntervalMs: number;
   /** Credentials for images in Berth's own registry (ECR), minted for the image's account. */
   registryAuth?: (image: string) => RegistryAuth | undefined;
+  /** The mirror list: where an image is pulled from, in order (default: the image itself). */
+  imageSources?: ImageSources;
   /** Execution-role checks, secrets and the credential/metadata endpoint env (src/task-endpoint). */
   identity?: TaskIdentityHooks;
   /** EFS volumes (services/efs); without it a task mounting one fails to start. */
@@ -309,7 +312,10 @@ export class TaskController {
     }
     if (!(await rt.hasImage(image))) {
       try {
-        await rt.pullImage(image, prepared?.registryAuth ?? this.d.registryAuth?.(image));
+        const sources = prepared?.registryAuth
+          ? [{ ref: image, auth: prepared.registryAuth }]
+          : (this.d.imageSources?.(image, scope) ?? [{ ref: image, auth: this.d.registryAuth?.(image) }]);
+        await pullFromSources(rt, image, sources);
       } catch (e) {
         throw new StartFailure(
           `CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref ${image}: ${(e as Error).message}`,

@@ -1,5 +1,5 @@
 import { ServiceError, commonErrors } from "../../core/errors.js";
-import { type ServiceModel, type ShapeRef, shapeOf } from "../model.js";
+import { type ServiceModel, type Shape, type ShapeRef, shapeOf } from "../model.js";
 import { parseTimestamp } from "../timestamp.js";
 import {
   NON_FINITE,
@@ -13,6 +13,25 @@ import {
   setEntry,
 } from "../validate.js";
 
+/**
+ * How a query-family protocol names parameters: awsQuery uses a member's `locationName` and
+ * `X.member.N` lists unless flattened; EC2 uses `queryName`, else the capitalised
+ * `locationName`, and always `X.N` lists (botocore's EC2Serializer).
+ */
+export interface QueryNaming {
+  member(name: string, ref: ShapeRef): string;
+  listItems(key: string, ref: ShapeRef, list: Shape): string;
+  /** Whether the walk reports missing `required` members (EC2 reports them its own way). */
+  checkRequired: boolean;
+}
+
+export const AWS_QUERY_NAMING: QueryNaming = {
+  member: (name, ref) => ref.locationName ?? name,
+  listItems: (key, ref, list) =>
+    ref.flattened || list.flattened ? key : `${key}.${list.member!.locationName ?? "member"}`,
+  checkRequired: true,
+};
+
 /** Parses awsQuery form parameters (`A.member.1.B=…`, `M.entry.1.key=…`) into typed input. */
 export function parseQueryInput(
   model: ServiceModel,
@@ -20,9 +39,10 @@ export function parseQueryInput(
   form: URLSearchParams,
   code: string,
   typeErrorCode = code,
+  naming: QueryNaming = AWS_QUERY_NAMING,
 ) {
   if (!ref) return {};
-  const params: Params = { values: new Map(), prefixes: new Set(), typeError: typeErrorCode };
+  const params: Params = { values: new Map(), prefixes: new Set(), typeError: typeErrorCode, naming };
   for (const [k, v] of form) {
     if (params.values.has(k)) continue; // the first of repeated parameters counts, as on AWS
     params.values.set(k, v);
@@ -42,6 +62,7 @@ interface Params {
   prefixes: Set<string>;
   /** The error code for a value of the wrong type. */
   typeError: string;
+  naming: QueryNaming;
 }
 
 const hasPrefix = (params: Params, prefix: string) => params.values.has(prefix) || params.prefixes.has(prefix);
@@ -53,11 +74,12 @@ function parse(model: ServiceModel, ref: ShapeRef, params: Params, key: string, 
       if (key && !hasPrefix(params, key)) return undefined;
       const out: Record<string, unknown> = {};
       for (const [name, member] of Object.entries(shape.members ?? {})) {
-        const wire = member.locationName ?? name;
+        const wire = params.naming.member(name, member);
         const value = parse(model, member, params, key ? `${key}.${wire}` : wire, memberPath(path, name), v);
         if (value !== undefined) out[name] = value;
       }
-      for (const name of shape.required ?? []) if (out[name] === undefined) v.missing(memberPath(path, name));
+      if (params.naming.checkRequired)
+        for (const name of shape.required ?? []) if (out[name] === undefined) v.missing(memberPath(path, name));
       return out;
     }
     case "list": {
@@ -66,8 +88,7 @@ function parse(model: ServiceModel, ref: ShapeRef, params: Params, key: string, 
         v.check(shape, [], path);
         return [];
       }
-      const flattened = ref.flattened || shape.flattened;
-      const itemKey = flattened ? key : `${key}.${shape.member!.locationName ?? "member"}`;
+      const itemKey = params.naming.listItems(key, ref, shape);
       const items: unknown[] = [];
       for (let i = 1; hasPrefix(params, `${itemKey}.${i}`); i++)
         items.push(parse(model, shape.member!, params, `${itemKey}.${i}`, `${path}.${i}.member`, v));

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../../core/logger.js";
-import type { Access, RegistryPolicy, RepositoryInfo } from "../api.js";
+import type { Access, RegistryPolicy, RepoRef, RepositoryInfo } from "../api.js";
+import { PullThroughCache } from "../upstream/cache.js";
 import { registryError } from "../errors.js";
 import type { OciRegistry } from "../registry.js";
 import { blobRoute } from "./blobs.js";
@@ -26,6 +27,8 @@ export interface RegistryRouteDeps {
   registry: OciRegistry;
   policy: RegistryPolicy;
   logger?: Logger;
+  /** The clock of pull-through rechecks (ms since the epoch). */
+  now?: () => number;
 }
 
 type Handler = (ctx: RouteContext, param: string) => Promise<void>;
@@ -54,6 +57,14 @@ const decode = (s: string) => {
   }
 };
 
+/** A private repository that does not exist (yet): who may pull it is who may pull the account's. */
+const privateProbe = (ref: RepoRef): RepositoryInfo => ({
+  ...ref,
+  public: false,
+  imageTagMutability: "MUTABLE",
+  mutabilityExclusionFilters: [],
+});
+
 /**
  * The OCI distribution API (v1.1) on the edge's port under /v2/. Each request resolves the
  * account and region from its Host, the repository through the policy (ECR never creates one
@@ -64,18 +75,14 @@ export type RegistryRoute = (req: IncomingMessage, res: ServerResponse) => Promi
 
 export function createRegistryRoute(deps: RegistryRouteDeps): RegistryRoute {
   const { registry, policy, logger } = deps;
+  const pullThrough = policy.pullThrough;
+  const cache =
+    pullThrough && new PullThroughCache({ registry, policy: pullThrough, now: deps.now ?? Date.now, logger });
 
   /** Whether the credentials identify anyone: asked of a private repository no one can own. */
-  const authenticated = (authorization: string | undefined, scope: { account: string; region: string }) => {
-    const probe: RepositoryInfo = {
-      ...scope,
-      name: "",
-      public: false,
-      imageTagMutability: "MUTABLE",
-      mutabilityExclusionFilters: [],
-    };
-    return authorization !== undefined && policy.authorize(authorization, probe, "pull") !== "unauthenticated";
-  };
+  const authenticated = (authorization: string | undefined, scope: { account: string; region: string }) =>
+    authorization !== undefined &&
+    policy.authorize(authorization, privateProbe({ ...scope, name: "" }), "pull") !== "unauthenticated";
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL) {
     const method = req.method ?? "GET";
@@ -125,15 +132,27 @@ export function createRegistryRoute(deps: RegistryRouteDeps): RegistryRoute {
         `invalid repository name '${name}': 2–256 characters of lowercase letters, digits and . _ - separators, / between components`,
         { name },
       );
-    const repo = policy.repository({ ...scope, name });
-    if (!repo)
+    let ref: RepoRef = { ...scope, name };
+    let repo = policy.repository(ref);
+    const read = method === "GET" || method === "HEAD";
+    // Mirror mode: a Docker Hub name Berth has no repository for is served from the mirror rule's cache.
+    const mirrored = !repo && read && !pullThrough?.target(ref) ? pullThrough?.mirrorOf?.(ref) : undefined;
+    if (mirrored) {
+      ref = mirrored;
+      repo = policy.repository(ref);
+    }
+    // A pull of a name a pull-through rule covers may fetch it (and create the repository) first.
+    const manifestPull = route.r.handler === manifestRoute && read;
+    const target = manifestPull ? pullThrough?.target(ref) : undefined;
+    if (!repo && !target)
       throw registryError(
         "NAME_UNKNOWN",
         `The repository with name '${name}' does not exist in the registry with id '${scope.account}'`,
         { name },
       );
     const access = route.r.access(method);
-    const verdict = policy.authorize(authorization, repo, access);
+    const verdict =
+      mirrored && access === "pull" ? "ok" : policy.authorize(authorization, repo ?? privateProbe(ref), access);
     if (verdict === "unauthenticated")
       return sendError(
         res,
@@ -141,6 +160,8 @@ export function createRegistryRoute(deps: RegistryRouteDeps): RegistryRoute {
         challenge(req, `repository:${name}:${access === "pull" ? "pull" : `${access},pull`}`),
       );
     if (verdict === "denied") throw registryError("DENIED", `not authorized to ${access} repository ${name}`, { name });
+    if (target && cache) repo = await cache.ensureManifest(ref, target, decode(route.m[2] ?? ""), repo);
+    if (!repo) throw registryError("NAME_UNKNOWN", `The repository with name '${name}' does not exist`, { name });
     const ctx: RouteContext = {
       req,
       res,

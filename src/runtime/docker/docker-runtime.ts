@@ -147,6 +147,13 @@ export class DockerRuntime implements ContainerRuntime {
     });
   }
 
+  async tagImage(source: string, target: string) {
+    const at = target.lastIndexOf(":");
+    const slash = target.lastIndexOf("/");
+    const [repo, tag] = at > slash ? [target.slice(0, at), target.slice(at + 1)] : [target, "latest"];
+    await this.docker.getImage(source).tag({ repo, tag });
+  }
+
   async ensurePauseImage() {
     if (await this.hasImage(PAUSE_IMAGE)) return PAUSE_IMAGE;
     const tar = pack();

@@ -4,6 +4,7 @@ import type { Repository, Tag } from "../../protocol/generated/types/ecr.js";
 import { type RepoRef, type RepositoryInfo, type Registry, RegistryError } from "../../registry/api.js";
 import type { Collection, DocumentStore } from "../../store/documents.js";
 import { ecrErrors } from "../../protocol/generated/errors/ecr.js";
+import type { UpstreamSecrets } from "./pull-through-ops.js";
 
 /** A repository as stored (private or public); the API views are derived from it. */
 export interface RepositoryRecord extends Repository {
@@ -39,6 +40,12 @@ export interface EcrDeps {
   defaultRegion: string;
   /** Signs registry passwords; lives in the store so tokens survive restarts. */
   tokenSecret: string;
+  /** Secrets Manager, for pull-through cache rules' upstream credentials. */
+  secrets?: UpstreamSecrets;
+  /** How long a pull-through cached tag is served before the upstream is asked again (ECR: 24 h). */
+  pullThroughRecheckMs?: number;
+  /** Registry mirror mode: the pull-through rule prefix that Docker Hub names (`/v2/library/…`) are served from. */
+  registryMirrorRule?: string;
 }
 
 /** Shared by the ECR and ECR Public providers and the registry policy. */

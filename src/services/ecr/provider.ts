@@ -12,6 +12,11 @@ import { registryPolicy } from "./policy.js";
 import { checkRepositoryName, checkTags, repositoryOperations, repositoryTagOperations } from "./repositories.js";
 import { globalArn } from "../../core/ids.js";
 import { ecrErrors } from "../../protocol/generated/errors/ecr.js";
+import { UpstreamClient } from "../../registry/upstream/client.js";
+import { ecrPullThroughCollections } from "../../store/schema/ecr.js";
+import { parseLifecyclePolicy } from "./lifecycle.js";
+import { DEFAULT_RECHECK_MS, pullThroughPolicy } from "./pull-through.js";
+import { pullThroughOperations } from "./pull-through-ops.js";
 import { noTokenIssued } from "../../core/paginate.js";
 
 /** ECR Public's repositories and registries come in one page: a token is one it never issued. */
@@ -29,12 +34,21 @@ function authorization(ecr: EcrContext, ctx: RequestContext) {
 export function ecrServices(deps: EcrDeps & { logger: Logger; lifecycleIntervalMs: number }) {
   const ecr = new EcrContext(deps);
   const lifecycle = startLifecycleRunner(ecr, deps.lifecycleIntervalMs, deps.logger);
+  const pullThroughStore = ecrPullThroughCollections(deps.store);
+  const upstreams = new UpstreamClient(() => deps.clock.now().getTime());
 
   const privateProvider: Provider<Operations> = {
     ...repositoryOperations(ecr),
     ...imageOperations(ecr, false),
     ...layerOperations(ecr, false),
     ...lifecycleOperations(ecr, lifecycle.runSoon),
+    ...pullThroughOperations({
+      collections: pullThroughStore,
+      secrets: deps.secrets,
+      client: upstreams,
+      now: () => deps.clock.now(),
+      checkLifecyclePolicy: (text) => void parseLifecyclePolicy(text),
+    }),
     GetAuthorizationToken: (input, ctx) => {
       const { token, expiresAt } = authorization(ecr, ctx);
       const ids = input.registryIds?.length ? input.registryIds : [ctx.account];
@@ -157,7 +171,14 @@ export function ecrServices(deps: EcrDeps & { logger: Logger; lifecycleIntervalM
   return {
     ecr: defineService("ecr", privateProvider, { validationCode: "InvalidParameterException" }),
     ecrPublic: defineService("ecr-public", publicProvider, { validationCode: "InvalidParameterException" }),
-    policy: registryPolicy(ecr),
+    policy: {
+      ...registryPolicy(ecr),
+      pullThrough: pullThroughPolicy(ecr, pullThroughStore, {
+        secrets: deps.secrets,
+        recheckMs: deps.pullThroughRecheckMs ?? DEFAULT_RECHECK_MS,
+        mirrorRule: deps.registryMirrorRule,
+      }),
+    },
     context: ecr,
     stop: lifecycle.stop,
   };

@@ -1,3 +1,4 @@
+import type { ImageSources } from "../../runtime/image-pull.js";
 import type { HostRegistry } from "../../hosts/registry.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../../config/config.js";
@@ -48,6 +49,8 @@ export interface EcsModuleDeps {
   images: {
     pullCredentials(image: string): RegistryAuth | undefined;
     berthImage(image: string): Scope | undefined;
+    /** The mirror list: where an image named in a task definition is pulled from, in order. */
+    imageSources?: ImageSources;
   };
   /** Where the task endpoint hands requests that are not for it: Berth's API (AWS_ENDPOINT_URL in tasks). */
   edge: (req: IncomingMessage, res: ServerResponse) => void;
@@ -110,6 +113,7 @@ export function ecsModule(deps: EcsModuleDeps) {
     network: config.taskNetwork,
     resyncIntervalMs: config.resyncIntervalMs,
     registryAuth: deps.images.pullCredentials,
+    imageSources: deps.images.imageSources,
     identity,
     efs: deps.efs,
   });

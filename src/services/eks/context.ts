@@ -8,6 +8,7 @@ import { eksErrors } from "../../protocol/generated/errors/eks.js";
 import type { Cluster, Update } from "../../protocol/generated/types/eks.js";
 import type { DocumentStore } from "../../store/documents.js";
 import { type ClusterChange, type EksClusterRecord, EksRecords, type EksUpdateRecord } from "../../store/schema/eks.js";
+import { oidcIssuer } from "./oidc.js";
 import { certificateAuthorityData } from "./pki.js";
 import type { PortRange } from "./ports.js";
 
@@ -188,9 +189,7 @@ export class EksContext {
       resourcesVpcConfig: c.resourcesVpcConfig,
       kubernetesNetworkConfig: c.kubernetesNetworkConfig,
       logging: c.logging,
-      ...(ready
-        ? { identity: { oidc: { issuer: `https://oidc.eks.${scope.region}.amazonaws.com/id/${c.oidcId}` } } }
-        : {}),
+      ...(ready ? { identity: { oidc: { issuer: oidcIssuer(scope.region, c.oidcId) } } } : {}),
       status: c.status,
       certificateAuthority: ready ? { data: certificateAuthorityData(c.pki) } : {},
       ...(c.clientRequestToken ? { clientRequestToken: c.clientRequestToken } : {}),

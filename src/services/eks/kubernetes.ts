@@ -1,3 +1,4 @@
+import type { ImageSources } from "../../runtime/image-pull.js";
 import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
 import { bootstrapClusterObjects, startKubeControllers } from "../../controllers/kube/index.js";
@@ -21,6 +22,7 @@ import {
 } from "../../controllers/kube/storage/index.js";
 import type { HostRegistry } from "../../hosts/registry.js";
 import { eksAuthorize } from "../../kube/access-policies.js";
+import { unionAuthenticator } from "../../kube/authenticators.js";
 import type {
   Admission,
   Authorizer,
@@ -49,6 +51,8 @@ export interface KubernetesDeps {
   dataDir: string;
   eks: EksModule;
   registryAuth?: (image: string) => RegistryAuth | undefined;
+  /** The mirror list pods' images are pulled through (ECR's pull-through rules, then the upstream). */
+  imageSources?: ImageSources;
   /** ELBv2, for Services of type LoadBalancer and Ingresses of class alb (none: they stay pending). */
   elbv2?: Elbv2Api;
   /** EFS, for the efs.csi.aws.com provisioner and its mounts (none: EFS-class claims stay Pending). */
@@ -105,8 +109,10 @@ export function kubernetesModule(deps: KubernetesDeps) {
   const exec: PodExec = { exec: (...a) => running().exec.exec(...a) };
   const api = createKubeApiEndpoints({
     objects,
-    authenticator: deps.eks.authenticator,
+    // As EKS: IAM tokens (aws eks get-token) or service account tokens.
+    authenticator: unionAuthenticator(deps.eks.authenticator, deps.eks.serviceAccountTokens),
     authorizer,
+    tokens: deps.eks.serviceAccountTokens,
     admission: admissions,
     logs,
     exec,
@@ -124,11 +130,13 @@ export function kubernetesModule(deps: KubernetesDeps) {
     for (const obj of bootstrapRbac()) createIfMissing(objects, cluster, obj);
     const net = await networking.network(cluster);
     bootstrapServices(objects, cluster, { host: net.gateway, port: endpoint.port });
+    return net.gateway;
   };
   const endpoints: KubeApiEndpoints = {
     async serve(endpoint) {
-      await bootstrap(endpoint);
-      await api.serve(endpoint);
+      // The API server listens on the pod network's gateway too: the `kubernetes` Service's endpoint.
+      const gateway = await bootstrap(endpoint);
+      await api.serve({ ...endpoint, alsoOn: [...(endpoint.alsoOn ?? []), gateway] });
     },
     close: (cluster) => api.close(cluster),
   };
@@ -170,7 +178,9 @@ export function kubernetesModule(deps: KubernetesDeps) {
         logger,
         dataDir: deps.dataDir,
         clusterCa: caOf,
+        tokens: deps.eks.serviceAccountTokens,
         registryAuth: deps.registryAuth,
+        imageSources: deps.imageSources,
         claimMounts: claimMounts({ objects, disks, efs: deps.efs }),
       });
       storage = startStorageControllers({

@@ -10,6 +10,7 @@ import { serviceModule } from "../module.js";
 import { eksAuthenticator } from "./authenticator.js";
 import type { DeletionGuard, EksConfig } from "./context.js";
 import { eksService } from "./provider.js";
+import { serviceAccountTokens } from "./service-account-tokens.js";
 import { eksResources } from "./resources.js";
 
 /** Until the Kubernetes API server is wired in: endpoints are recorded, nothing listens. */
@@ -72,6 +73,14 @@ export function eksModule(deps: EksDeps) {
     ownHosts: deps.ownHosts,
     objects: new ObjectStore(deps.store),
   });
+  const serviceAccounts = serviceAccountTokens({
+    store: deps.store,
+    records: context.records,
+    objects: new ObjectStore(deps.store),
+    clock: deps.clock,
+    endpointUrl: (_ref, c) => `https://${deps.config.host}:${c.port}`,
+  });
+  context.deletedHooks.push((ref) => serviceAccounts.forget(ref));
   // Compute sources (node groups, Fargate profiles): "this cluster has compute of mine".
   const compute: ((cluster: ClusterRef) => boolean)[] = [];
   compute.push((cluster) => fargate.hasActive(cluster));
@@ -92,6 +101,8 @@ export function eksModule(deps: EksDeps) {
     },
     /** The Kubernetes API's Authenticator (bearer tokens from `aws eks get-token`). */
     authenticator,
+    /** Service account tokens: the TokenRequest API, their authenticator, OIDC discovery, the kubelet's projected tokens. */
+    serviceAccountTokens: serviceAccounts,
     /** The access policies of a user's access entry, for the Authorizer (access policies, then RBAC). */
     associationsFor: authenticator.associationsFor,
     /** The cluster records (the API server, controllers and kubelet read clusters here). */

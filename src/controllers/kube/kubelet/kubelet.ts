@@ -5,6 +5,7 @@
  * the pure plan what to do, does it and writes the status. All it needs is in the store and in
  * Docker's labels, so a restarted Berth adopts what runs and removes what no pod owns.
  */
+import { type ImageSources, pullFromSources } from "../../../runtime/image-pull.js";
 import type { Clock, TimerClock } from "../../../core/clock.js";
 import { timersOf } from "../../../core/clock.js";
 import type { Logger } from "../../../core/logger.js";
@@ -49,7 +50,14 @@ import { ConfigError, containerEnv, containerMounts, containerSpec, sandboxSpec 
 import { kubeletStreams } from "./streams.js";
 import type { Container, Pod } from "./types.js";
 import type { ClaimMounts } from "../storage/mounts.js";
-import { podDirs, preparePodVolumes, removePodDir, VolumeNotReady, withServiceAccountVolume } from "./volumes.js";
+import {
+  podDirs,
+  preparePodVolumes,
+  removePodDir,
+  serviceAccountOf,
+  VolumeNotReady,
+  withServiceAccountVolume,
+} from "./volumes.js";
 
 /**
  * A cluster as the kubelet needs it: its ref, Kubernetes version (for kubeletVersion) and whether
@@ -88,6 +96,8 @@ export interface KubeletDeps {
   claimMounts?: ClaimMounts;
   /** Credentials for images in Berth's own registry. */
   registryAuth?: (image: string) => RegistryAuth | undefined;
+  /** The mirror list: where an image is pulled from, in order (default: the image itself). */
+  imageSources?: ImageSources;
   /** Address host ports of pods bind to (default 0.0.0.0). */
   publishHost?: string;
   /** How often every pod is looked at again and orphans removed (default 10 s). */
@@ -576,7 +586,11 @@ class KubeletImpl {
     if (!pod || !host) return undefined;
     const own = mineList.filter((x) => x.labels[L.uid] === uid);
     const obs = observePod(own);
-    const full: Pod = { ...pod, spec: withServiceAccountVolume(pod.spec) };
+    const sa = this.d.objects.get(c.ref, R.serviceaccounts, pod.metadata.namespace, serviceAccountOf(pod));
+    const full: Pod = {
+      ...pod,
+      spec: withServiceAccountVolume(pod.spec, sa?.automountServiceAccountToken as boolean | undefined),
+    };
     const state = this.stateOf(uid);
     const plan = planPod(
       {
@@ -741,7 +755,7 @@ class KubeletImpl {
         return s ? decode(s.data as Record<string, string>) : undefined;
       },
       token: async (audience: string | undefined, expirationSeconds: number) => {
-        const sa = pod.spec.serviceAccountName ?? pod.spec.serviceAccount ?? "default";
+        const sa = serviceAccountOf(pod);
         if (this.d.tokens)
           return this.d.tokens.issue(c.ref, {
             namespace: ns,
@@ -807,7 +821,11 @@ class KubeletImpl {
     if (policy === "Always" || !present) {
       this.event(key, "Normal", "Pulling", `Pulling image "${image}"`);
       try {
-        await rt.pullImage(image, this.d.registryAuth?.(image));
+        await pullFromSources(
+          rt,
+          image,
+          this.d.imageSources?.(image) ?? [{ ref: image, auth: this.d.registryAuth?.(image) }],
+        );
         this.pullFailures.delete(failKey);
         this.event(key, "Normal", "Pulled", `Successfully pulled image "${image}"`);
       } catch (e) {

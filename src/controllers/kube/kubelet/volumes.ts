@@ -26,13 +26,17 @@ const DEFAULT_TOKEN_SECONDS = 3607;
 export const podDir = (dataDir: string, uid: string) => join(dataDir, "kubelet", "pods", uid);
 export const podsRoot = (dataDir: string) => join(dataDir, "kubelet", "pods");
 
+/** The service account a pod runs as. PURE. */
+export const serviceAccountOf = (pod: Pod) => pod.spec.serviceAccountName ?? pod.spec.serviceAccount ?? "default";
+
 /**
  * The pod with the service account volume the ServiceAccount admission plugin adds (token,
- * ca.crt, namespace at /var/run/secrets/kubernetes.io/serviceaccount), unless the pod opts out
- * or already mounts something there. PURE.
+ * ca.crt, namespace at /var/run/secrets/kubernetes.io/serviceaccount), unless the pod opts out —
+ * or, when the pod says nothing, its service account does (`saAutomount` false) — or the pod
+ * already mounts something there. PURE.
  */
-export function withServiceAccountVolume(spec: PodSpec): PodSpec {
-  if (spec.automountServiceAccountToken === false) return spec;
+export function withServiceAccountVolume(spec: PodSpec, saAutomount?: boolean): PodSpec {
+  if ((spec.automountServiceAccountToken ?? saAutomount) === false) return spec;
   const all = [...spec.containers, ...(spec.initContainers ?? [])];
   const already =
     (spec.volumes ?? []).some((v) => v.projected?.sources?.some((s) => s.serviceAccountToken)) ||
