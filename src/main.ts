@@ -10,6 +10,9 @@ import { localDockerHost } from "./hosts/local.js";
 import { HostRegistry } from "./hosts/registry.js";
 import { createRegistry } from "./registry/index.js";
 import { DockerRuntime } from "./runtime/docker/docker-runtime.js";
+import { dockerImageBuilder } from "./runtime/docker/image-builder.js";
+import { appRunnerModule } from "./services/apprunner/module.js";
+import { sourceBuilder } from "./services/apprunner/source.js";
 import { applicationAutoScalingModule } from "./services/application-autoscaling/module.js";
 import { cloudwatchModule } from "./services/cloudwatch/module.js";
 import { ec2Module } from "./services/ec2/module.js";
@@ -133,6 +136,28 @@ async function main() {
     elbv2: elbv2.kubeApi,
     efs: efs.kubeApi,
   });
+  const apprunner = appRunnerModule({
+    store,
+    clock,
+    logger,
+    backends: {
+      ecs: () => ecs.definitions[0].provider,
+      ecsService: (scope, cluster, name) => ecs.ecs.services.get(scope, `${cluster}/${name}`),
+      liveTasks: (scope, cluster, name) =>
+        ecs.ecs.tasks
+          .list(scope)
+          .filter((t) => t.group === `service:${name}` && t.clusterArn.endsWith(`:cluster/${cluster}`))
+          .filter((t) => t.lastStatus !== "STOPPED").length,
+      elbv2: () => elbv2.api,
+      iam: () => iam.definitions[0].provider,
+      ecr: () => ecr.definitions[0].provider,
+      berthImage: ecr.berthImage,
+      logs: logs.backend,
+      inFlight: (tg) => elbv2.plane.inFlight(tg),
+      listenerPort: config.apprunnerListenerPort,
+    },
+    builder: sourceBuilder(dockerImageBuilder()),
+  });
   const modules: ServiceModule[] = [
     iam,
     sts,
@@ -148,6 +173,7 @@ async function main() {
     autoscaling,
     eks,
     kubernetes,
+    apprunner,
   ];
 
   registerIam(identity.authorizer, modules);

@@ -37,6 +37,8 @@ export interface Config {
   expressListenerPort: number;
   /** How long a new CloudWatch Logs export task stays PENDING before it runs (ms). */
   logsExportDelayMs: number;
+  /** The port of App Runner's shared load balancer listener (AWS: HTTPS 443; Berth: HTTP, default 80). */
+  apprunnerListenerPort: number;
   /** CloudWatch and Application Auto Scaling timings (docs/cloudwatch.md, docs/autoscaling.md). */
   monitoring: MonitoringConfig;
   /** The task credential and metadata endpoint (docs/iam.md). */
@@ -153,6 +155,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       .filter(Boolean),
     expressListenerPort: Number(env.BERTH_EXPRESS_LISTENER_PORT ?? 80),
     logsExportDelayMs: Number(env.BERTH_LOGS_EXPORT_DELAY_MS ?? 1000),
+    apprunnerListenerPort: Number(env.BERTH_APPRUNNER_LISTENER_PORT ?? 80),
     monitoring: {
       metricsIntervalMs: Number(env.BERTH_METRICS_INTERVAL_MS ?? 5000),
       alarmTickMs: Number(env.BERTH_ALARM_TICK_MS ?? 1000),

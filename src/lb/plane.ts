@@ -85,6 +85,11 @@ export class DataPlane implements LoadBalancerMetricsSource {
     return this.metrics.snapshot();
   }
 
+  /** Requests in flight to a target group's targets now (App Runner scales on this); 0 for an unknown group. */
+  inFlight(targetGroupArn: string): number {
+    return this.tgs.get(targetGroupArn)?.inFlight() ?? 0;
+  }
+
   /** Why listeners are not listening (listener ARN → error), for diagnostics and tests. */
   errors(): Map<string, string> {
     return new Map(this.bindErrors);

@@ -250,6 +250,13 @@ export class TargetGroupRuntime {
     }
   }
 
+  /** Requests in flight to this group's targets now (draining ones included: they still serve). */
+  inFlight(): number {
+    let n = 0;
+    for (const t of this.targets.values()) n += t.inflight;
+    return n;
+  }
+
   counts(): { healthy: number; unhealthy: number } {
     let healthy = 0;
     let unhealthy = 0;

@@ -606,6 +606,7 @@ export const CODES: Record<string, ServiceCodes> = {
   "application-autoscaling": { validation: "ValidationException", type: JSON_TYPE },
   eks: { validation: "InvalidParameterException", type: JSON_TYPE },
   efs: { validation: "BadRequest", type: JSON_TYPE },
+  apprunner: { validation: "InvalidRequestException", type: JSON_TYPE },
 };
 
 /**
