@@ -11,6 +11,7 @@ import { HostRegistry } from "./hosts/registry.js";
 import { createRegistry } from "./registry/index.js";
 import { DockerRuntime } from "./runtime/docker/docker-runtime.js";
 import { dockerImageBuilder } from "./runtime/docker/image-builder.js";
+import { appRunnerPublications } from "./metrics/apprunner.js";
 import { appRunnerModule } from "./services/apprunner/module.js";
 import { sourceBuilder } from "./services/apprunner/source.js";
 import { applicationAutoScalingModule } from "./services/application-autoscaling/module.js";
@@ -158,6 +159,7 @@ async function main() {
     },
     builder: sourceBuilder(dockerImageBuilder()),
   });
+  cloudwatch.addLoadBalancerDerivedMetrics((published) => appRunnerPublications(published, apprunner.metricTargets()));
   const modules: ServiceModule[] = [
     iam,
     sts,

@@ -138,19 +138,29 @@ export function loadBalancerPublications(prev: MetricsSnapshot | undefined, next
   return out;
 }
 
+/** Metrics read from the load balancer datapoints just published (App Runner's from its target groups'). */
+export type DerivedMetrics = (published: readonly Publication[]) => Publication[];
+
 /** Publishes the load balancer data plane's counters as CloudWatch metrics every collection tick. */
 export class LoadBalancerMetricsPublisher implements MetricSource {
   private previous?: MetricsSnapshot;
+  private readonly derived: DerivedMetrics[] = [];
 
   constructor(
     private readonly source: LoadBalancerMetricsSource,
     private readonly metrics: MetricStore,
   ) {}
 
+  /** Also publishes what `derive` reads from each tick's load balancer datapoints. */
+  addDerived(derive: DerivedMetrics) {
+    this.derived.push(derive);
+  }
+
   collect() {
     const next = this.source.snapshot();
     const pubs = loadBalancerPublications(this.previous, next);
     this.previous = next;
+    for (const derive of this.derived) pubs.push(...derive(pubs));
     for (const p of pubs) this.metrics.put(p.scope, p.key, [p.sample], true);
   }
 }

@@ -387,6 +387,37 @@ describe("App Runner: an ECR image in, a URL out, redeployed, scaled and deleted
     load.kill();
     expect(desired).toBe(3);
 
+    // The load shows in App Runner's own metrics, read from its target group (AWS/AppRunner).
+    const dims = [`Name=ServiceID,Value=${out.Service.ServiceId}`, "Name=ServiceName,Value=web-app"];
+    const statistic = (metric: string, stat: string) => {
+      const points = cli(
+        "cloudwatch",
+        "get-metric-statistics",
+        "--namespace",
+        "AWS/AppRunner",
+        "--metric-name",
+        metric,
+        "--dimensions",
+        ...dims,
+        "--start-time",
+        new Date(Date.now() - 600_000).toISOString(),
+        "--end-time",
+        new Date(Date.now() + 60_000).toISOString(),
+        "--period",
+        "600",
+        "--statistics",
+        stat,
+      ).Datapoints as Record<string, number>[];
+      return points.reduce((a, p) => a + (p[stat] ?? 0), 0);
+    };
+    let requests = 0;
+    for (const until = Date.now() + 20_000; Date.now() < until && requests === 0; await sleep(1000))
+      requests = statistic("Requests", "Sum");
+    expect(requests).toBeGreaterThan(0);
+    expect(statistic("2xxStatusResponses", "Sum")).toBeGreaterThan(0);
+    expect(statistic("RequestLatency", "Maximum")).toBeGreaterThanOrEqual(900); // the 1 s endpoint, in ms
+    expect(statistic("ActiveInstances", "Maximum")).toBeGreaterThanOrEqual(1);
+
     // Delete: DELETED, and no containers, target groups or rules are left.
     const del = cli("apprunner", "delete-service", "--service-arn", arn);
     expect(del.Service.Status).toBe("OPERATION_IN_PROGRESS");

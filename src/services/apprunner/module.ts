@@ -3,6 +3,8 @@ import type { Logger } from "../../core/logger.js";
 import type { Operations } from "../../protocol/generated/types/apprunner.js";
 import type { Provider } from "../../protocol/service.js";
 import type { DocumentStore } from "../../store/documents.js";
+import type { AppRunnerMetricTarget } from "../../metrics/apprunner.js";
+import { targetGroupDimension } from "../../metrics/load-balancers.js";
 import { appRunnerCollections } from "../../store/schema/apprunner.js";
 import { defineService } from "../define.js";
 import { serviceModule } from "../module.js";
@@ -64,5 +66,19 @@ export function appRunnerModule(deps: {
     iam: { prefixes: { apprunner: "apprunner" } },
     start: () => controller.start(),
     stop: () => controller.stop(),
+    /** The services whose metrics CloudWatch reads from their target groups (AWS/AppRunner). */
+    metricTargets: (): AppRunnerMetricTarget[] =>
+      collections.services.listAll().flatMap(({ scope, doc }) =>
+        doc.Status !== "DELETED" && doc.resources.targetGroupArn
+          ? [
+              {
+                scope,
+                serviceName: doc.ServiceName,
+                serviceId: doc.ServiceId,
+                targetGroup: targetGroupDimension(doc.resources.targetGroupArn),
+              },
+            ]
+          : [],
+      ),
   });
 }

@@ -5,7 +5,7 @@ import type { Clock } from "../../core/clock.js";
 import type { Logger } from "../../core/logger.js";
 import type { LoadBalancerMetricsSource } from "../../lb/metrics.js";
 import { EcsMetricsCollector, MetricCollection, type MetricSource } from "../../metrics/collector.js";
-import { LoadBalancerMetricsPublisher } from "../../metrics/load-balancers.js";
+import { type DerivedMetrics, LoadBalancerMetricsPublisher } from "../../metrics/load-balancers.js";
 import { MetricStore } from "../../metrics/store.js";
 import type { ContainerRuntime } from "../../runtime/runtime.js";
 import type { Db } from "../../store/db.js";
@@ -50,9 +50,10 @@ export function cloudwatchModule(deps: CloudWatchModuleDeps) {
     delayMs: config.alarmDelayMs,
   });
   cloudwatch.setOnStateSet((scope, alarm) => void alarms.runActions(scope, alarm, true, []));
+  const loadBalancerMetrics = new LoadBalancerMetricsPublisher(deps.loadBalancers, metrics);
   const sources: MetricSource[] = [
     new EcsMetricsCollector({ ecs: deps.ecs, runtime: deps.runtime, metrics, clock, logger }),
-    new LoadBalancerMetricsPublisher(deps.loadBalancers, metrics),
+    loadBalancerMetrics,
   ];
   const collection = new MetricCollection(() => sources, clock, logger, config.metricsIntervalMs);
 
@@ -73,6 +74,10 @@ export function cloudwatchModule(deps: CloudWatchModuleDeps) {
     /** Lets alarm actions invoke another module's resources (Application Auto Scaling policies by ARN). */
     addAlarmActions(handler: AlarmActionHandler) {
       actionHandlers.push(handler);
+    },
+    /** Lets a module publish metrics read from the load balancer metrics (App Runner's). */
+    addLoadBalancerDerivedMetrics(derive: DerivedMetrics) {
+      loadBalancerMetrics.addDerived(derive);
     },
     start() {
       alarms.start();
