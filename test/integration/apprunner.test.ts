@@ -497,16 +497,18 @@ describe("App Runner: an ECR image in, a URL out, redeployed, scaled and deleted
 
       // A Python app with the PYTHON_3 runtime (a base made from the host's python3).
       const py = mkdtempSync(join(tmpdir(), "berth-apprunner-py-"));
-      writeFileSync(
-        join(py, "app.py"),
-        [
-          "import http.server, os",
-          "class H(http.server.BaseHTTPRequestHandler):",
-          "    def do_GET(self):",
-          "        self.send_response(200); self.end_headers(); self.wfile.write(b'python ok\\n')",
-          "http.server.HTTPServer(('', int(os.environ['PORT'])), H).serve_forever()",
-        ].join("\n"),
-      );
+      const writeApp = (says: string) =>
+        writeFileSync(
+          join(py, "app.py"),
+          [
+            "import http.server, os",
+            "class H(http.server.BaseHTTPRequestHandler):",
+            "    def do_GET(self):",
+            `        self.send_response(200); self.end_headers(); self.wfile.write(b'${says}\\n')`,
+            "http.server.HTTPServer(('', int(os.environ['PORT'])), H).serve_forever()",
+          ].join("\n"),
+        );
+      writeApp("python ok");
       const pySource = JSON.stringify({
         CodeRepository: {
           RepositoryUrl: `file://${py}`,
@@ -516,7 +518,7 @@ describe("App Runner: an ECR image in, a URL out, redeployed, scaled and deleted
             CodeConfigurationValues: { Runtime: "PYTHON_3", StartCommand: "python3 app.py", Port: "8000" },
           },
         },
-        AutoDeploymentsEnabled: false,
+        AutoDeploymentsEnabled: true,
       });
       const pyArn = cli(
         "apprunner",
@@ -528,9 +530,16 @@ describe("App Runner: an ECR image in, a URL out, redeployed, scaled and deleted
       ).Service.ServiceArn as string;
       created.push(pyArn);
       const pyRunning = await settled(pyArn, 240_000);
-      rmSync(py, { recursive: true, force: true });
       expect(pyRunning.Status, serviceEvents(pyRunning)).toBe("RUNNING");
       expect(await waitForBody(pyRunning.ServiceUrl, "python ok")).toBe("python ok\n\n200");
+      // AutoDeploymentsEnabled: a change to the source deploys by itself.
+      writeApp("python v2");
+      expect(await waitForBody(pyRunning.ServiceUrl, "python v2", 180_000), serviceEvents(pyRunning)).toBe(
+        "python v2\n\n200",
+      );
+      expect(serviceEvents(pyRunning)).toContain("changed");
+      expect((await settled(pyArn, 240_000)).Status).toBe("RUNNING");
+      rmSync(py, { recursive: true, force: true });
       cli("apprunner", "delete-service", "--service-arn", pyArn);
 
       // A change to the source, then StartDeployment: rebuilt and rolled out.

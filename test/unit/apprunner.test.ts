@@ -13,7 +13,7 @@ import {
   targetGroupHealthCheck,
 } from "../../src/services/apprunner/spec.js";
 import { parseAutoScalingArn } from "../../src/services/apprunner/autoscaling.js";
-import { runtimeBase, runtimeDockerfile, sourceOf } from "../../src/services/apprunner/source.js";
+import { listingRevision, runtimeBase, runtimeDockerfile, sourceOf } from "../../src/services/apprunner/source.js";
 
 describe("App Runner instance sizes", () => {
   it.each([
@@ -232,5 +232,29 @@ describe("App Runner sources", () => {
       'FROM base:1\nCOPY . /app\nWORKDIR /app\nRUN ["/bin/sh","-c","npm ci && npm run build"]',
     );
     expect(runtimeDockerfile("base:1", undefined)).not.toContain("RUN");
+  });
+});
+
+describe("App Runner source revisions (automatic deployments from source)", () => {
+  const entry = fc.record({
+    path: fc.stringMatching(/^\/[a-z]{1,8}(\/[a-z]{1,8}){0,2}$/),
+    size: fc.nat(1_000_000),
+    mtimeMs: fc.nat(2_000_000_000_000),
+  });
+  it("does not depend on the order the directory is read in", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(entry, { selector: (e) => e.path, maxLength: 20 }), (entries) => {
+        expect(listingRevision([...entries].reverse())).toBe(listingRevision(entries));
+      }),
+    );
+  });
+  it.each<[string, { path: string; size: number; mtimeMs: number }]>([
+    ["a file's size", { path: "/app.py", size: 11, mtimeMs: 1000 }],
+    ["a file's modification time", { path: "/app.py", size: 10, mtimeMs: 2000 }],
+    ["a file's name", { path: "/main.py", size: 10, mtimeMs: 1000 }],
+  ])("changes with %s", (_what, changed) => {
+    const before = listingRevision([{ path: "/app.py", size: 10, mtimeMs: 1000 }]);
+    expect(listingRevision([changed])).not.toBe(before);
+    expect(before).toMatch(/^dir:[0-9a-f]{16}$/);
   });
 });

@@ -2,12 +2,13 @@
  * App Runner's loop (once a second): settles each operation from the ECS deployment it rolls out
  * (progress.ts), finishes deletes once the ECS service has drained, scales RUNNING services on
  * their requests in flight (scaling.ts), and redeploys services with AutoDeploymentsEnabled when
- * their ECR tag moves to a new digest.
+ * their ECR tag moves to a new digest or their source changes.
  */
 import type { Clock, TimerClock } from "../../core/clock.js";
 import type { Scope } from "../../core/ids.js";
 import type { Logger } from "../../core/logger.js";
 import { type Periodic, periodic } from "../../core/periodic.js";
+import type { CodeRepository } from "../../protocol/generated/types/apprunner.js";
 import type { AppRunnerCollections, AppRunnerServiceRecord } from "../../store/schema/apprunner.js";
 import { type Platform, step, systemContext } from "./platform.js";
 import { progressOf } from "./progress.js";
@@ -33,6 +34,8 @@ export function appRunnerController(deps: {
   clock: Clock | TimerClock;
   logger?: Logger;
   options?: AppRunnerControllerOptions;
+  /** A CodeRepository's current revision (SourceBuilder.revision), for automatic deployments from source. */
+  sourceRevision?: (code: CodeRepository) => string | undefined;
 }) {
   const { collections, platform: p, work, logger } = deps;
   const opts = {
@@ -150,6 +153,15 @@ export function appRunnerController(deps: {
   };
 
   const autoDeploy = async (scope: Scope, r: AppRunnerServiceRecord) => {
+    const code = r.SourceConfiguration.CodeRepository;
+    if (code && r.SourceConfiguration.AutoDeploymentsEnabled && deps.sourceRevision) {
+      // A source change (new commit, archive or files) redeploys, as a push to the repository does on AWS.
+      const now = deps.sourceRevision(code);
+      if (!now || !r.sourceRevision || now === r.sourceRevision) return;
+      work.serviceLog(scope, r)(`[AppRunner] Source ${code.RepositoryUrl} changed (${now}): deploying.`);
+      work.startAutoDeployment(scope, r);
+      return;
+    }
     const image = r.SourceConfiguration.ImageRepository;
     if (!image) return;
     if (image.ImageRepositoryType !== "ECR" || !r.SourceConfiguration.AutoDeploymentsEnabled) return;

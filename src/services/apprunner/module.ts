@@ -54,6 +54,7 @@ export function appRunnerModule(deps: {
     clock: deps.clock,
     logger: deps.logger,
     options: deps.options,
+    sourceRevision: deps.builder?.revision,
   });
   const provider: Provider<Operations> = {
     ...recordedOperations(collections, deps.clock),

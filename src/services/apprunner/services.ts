@@ -59,9 +59,11 @@ export interface SourceBuilder {
     ctx: RequestContext,
     service: AppRunnerServiceRecord,
     log: (line: string) => void,
-  ): Promise<{ image: string; run: Omit<RunSpec, "image"> }>;
+  ): Promise<{ image: string; run: Omit<RunSpec, "image">; revision?: string }>;
   /** Removes an image it built (the service is deleted). */
   removeImage?(tag: string): Promise<void>;
+  /** What the source is now (a commit, a hash of the archive or of the directory's listing); undefined when unreadable. */
+  revision?(source: NonNullable<SourceConfiguration["CodeRepository"]>): string | undefined;
 }
 
 type AutoScaling = ReturnType<typeof autoScalingConfigurations>;
@@ -281,7 +283,11 @@ export function serviceOperations(deps: {
       };
     }
     const built = await deps.builder!.build(ctx, r, serviceLog(ctx, r));
-    change(ctx, r.ServiceId, (x) => ({ ...x, builtImages: [...(x.builtImages ?? []), built.image] }));
+    change(ctx, r.ServiceId, (x) => ({
+      ...x,
+      builtImages: [...(x.builtImages ?? []), built.image],
+      ...(built.revision ? { sourceRevision: built.revision } : {}),
+    }));
     return { ...built.run, image: built.image };
   };
 

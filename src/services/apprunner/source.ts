@@ -6,7 +6,8 @@
  * StartCommand as the instances' command. Build output goes to the service log.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { CodeRepository } from "../../protocol/generated/types/apprunner.js";
@@ -79,6 +80,53 @@ function fetchSource(code: CodeRepository, into: string, log: (line: string) => 
   }
 }
 
+/** Directory entries read at most for a revision (a bound on the walk). */
+const MAX_ENTRIES = 20_000;
+
+/** PURE: a directory listing's revision: a hash of each entry's path, size and modification time. */
+export function listingRevision(entries: readonly { path: string; size: number; mtimeMs: number }[]): string {
+  const h = createHash("sha256");
+  for (const e of [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)))
+    h.update(`${e.path}\0${e.size}\0${Math.trunc(e.mtimeMs)}\n`);
+  return `dir:${h.digest("hex").slice(0, 16)}`;
+}
+
+function directoryEntries(root: string) {
+  const out: { path: string; size: number; mtimeMs: number }[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (out.length >= MAX_ENTRIES) return;
+      if (e.name === ".git" || e.name === "node_modules") continue;
+      const full = join(dir, e.name);
+      const st = statSync(full);
+      out.push({ path: full.slice(root.length), size: e.isDirectory() ? 0 : st.size, mtimeMs: st.mtimeMs });
+      if (e.isDirectory()) walk(full);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** The source's current revision: the branch's commit, the archive's hash, or the directory listing's. */
+export function sourceRevision(code: CodeRepository): string | undefined {
+  try {
+    const { kind, path } = sourceOf(code.RepositoryUrl);
+    if (kind === "git") {
+      const branch = code.SourceCodeVersion?.Value ?? "HEAD";
+      const commit = execFileSync("git", ["-C", path, "rev-parse", "--verify", `${branch}^{commit}`], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim();
+      return `git:${commit}`;
+    }
+    if (kind === "archive")
+      return `archive:${createHash("sha256").update(readFileSync(path)).digest("hex").slice(0, 16)}`;
+    return listingRevision(directoryEntries(path));
+  } catch {
+    return undefined;
+  }
+}
+
 export function sourceBuilder(images: ImageBuilder): SourceBuilder {
   return {
     check(code) {
@@ -115,8 +163,12 @@ export function sourceBuilder(images: ImageBuilder): SourceBuilder {
       }
     },
 
+    revision: sourceRevision,
+
     async build(_ctx, service, log) {
       const code = service.SourceConfiguration.CodeRepository!;
+      // Read before fetching: a change while the build runs is then seen by the next check.
+      const revision = sourceRevision(code);
       const values = code.CodeConfiguration?.CodeConfigurationValues;
       const names = resourceNames(service.ServiceName, service.ServiceId);
       const tag = `berth-apprunner/${names.ecsService.toLowerCase()}:${Date.now().toString(36)}`;
@@ -140,6 +192,7 @@ export function sourceBuilder(images: ImageBuilder): SourceBuilder {
       }
       return {
         image: tag,
+        ...(revision ? { revision } : {}),
         run: {
           port: portOf(values),
           ...(values?.StartCommand ? { startCommand: values.StartCommand } : {}),

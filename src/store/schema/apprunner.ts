@@ -71,6 +71,8 @@ export interface AppRunnerServiceRecord {
   KmsKey?: string;
   /** The image digest the newest deployment runs (image sources), to notice pushes of the same tag. */
   imageDigest?: string;
+  /** The source revision the running image was built from (SourceBuilder.revision), for automatic deployments. */
+  sourceRevision?: string;
   /** The image the newest deployment runs (built from source, or the ECR image by digest). */
   image?: string;
   /** Custom domains (AssociateCustomDomain): routed by Host header on the service's rule. */
