@@ -139,7 +139,10 @@ export function bindfsViews(dataDir: string, available = hasBindfs): PosixViews 
       const target = join(dirOf(scope), viewName(accessPointId, user));
       const inFlight = pending.get(target);
       if (inFlight) return inFlight;
-      const p = mount(target, source, owner, user).finally(() => pending.delete(target));
+      // A view that cannot be mounted falls back to binding the directory itself (no worse than without bindfs).
+      const p = mount(target, source, owner, user)
+        .catch(() => undefined)
+        .finally(() => pending.delete(target));
       pending.set(target, p);
       return p;
     },
