@@ -339,6 +339,10 @@ function getTemplate(d: PullThroughOpsDeps, scope: Scope, prefix: string): Creat
   return t;
 }
 
+/** The model's pattern for a template's KMS key, matched whole. */
+const TEMPLATE_KMS_KEY = /^(?:$|arn:aws[a-z0-9-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[a-z0-9-]+)$/;
+const ROLE_ARN = /^arn:aws[a-z0-9-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]{1,512}$/;
+
 function checkTemplate(
   d: PullThroughOpsDeps,
   t: {
@@ -348,8 +352,19 @@ function checkTemplate(
     repositoryPolicy?: string;
     lifecyclePolicy?: string;
     resourceTags?: Tag[];
+    customRoleArn?: string;
+    encryptionConfiguration?: { kmsKey?: string };
   },
 ) {
+  const kmsKey = t.encryptionConfiguration?.kmsKey;
+  if (kmsKey !== undefined && !TEMPLATE_KMS_KEY.test(kmsKey))
+    throw invalid(
+      `Invalid parameter at 'encryptionConfiguration.kmsKey' failed to satisfy constraint: 'must be empty or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)'`,
+    );
+  if (t.customRoleArn !== undefined && !ROLE_ARN.test(t.customRoleArn))
+    throw invalid(
+      `Invalid parameter at 'customRoleArn' failed to satisfy constraint: 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)'`,
+    );
   if (!t.appliedFor?.length)
     throw invalid("appliedFor must name at least one of REPLICATION, PULL_THROUGH_CACHE, CREATE_ON_PUSH.");
   const m = t.imageTagMutability ?? "MUTABLE";

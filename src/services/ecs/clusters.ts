@@ -1,3 +1,4 @@
+import { noTokenIssued } from "../../core/paginate.js";
 import { ecsErrors } from "../../protocol/generated/errors/ecs.js";
 import { type Scope, arn } from "../../core/ids.js";
 import { pageByKey, pageSize } from "../../core/paginate.js";
@@ -106,6 +107,10 @@ export function clusterOperations(ecs: EcsContext): Provider<Operations> {
 
     // The two Fargate capacity providers every account has; names Berth does not have are MISSING.
     DescribeCapacityProviders: (input, scope) => {
+      // The two Fargate providers come in one page: a token is one ECS never issued.
+      noTokenIssued(input.nextToken, () =>
+        ecsErrors.InvalidParameterException("The specified nextToken is not valid for this request."),
+      );
       const wanted = input.capacityProviders?.length ? input.capacityProviders : FARGATE_PROVIDERS;
       const nameOf = (ref: string) => (ref.startsWith("arn:") ? ref.slice(ref.lastIndexOf("/") + 1) : ref);
       const providerArn = (name: string) => arn("ecs", scope, `capacity-provider/${name}`);
