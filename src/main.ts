@@ -8,6 +8,9 @@ import { createEdgeServer } from "./edge/server.js";
 import { createIdentity } from "./iam/index.js";
 import { localDockerHost } from "./hosts/local.js";
 import { HostRegistry } from "./hosts/registry.js";
+import { AGENT_CHANNEL_PATH } from "./edge/agent-channel.js";
+import { IMDS_ADDRESS, InstanceHosts } from "./hosts/instance-hosts.js";
+import { InstanceMetadataService } from "./hosts/imds.js";
 import { createRegistry } from "./registry/index.js";
 import { DockerRuntime } from "./runtime/docker/docker-runtime.js";
 import { dockerImageBuilder } from "./runtime/docker/image-builder.js";
@@ -77,7 +80,39 @@ async function main() {
   });
   const ec2 = ec2Module({ store });
   const efs = efsModule({ store, clock, dataDir: config.dataDir, authorizer: identity.authorizer, iam: identity.iam });
-  const elbv2 = elbv2Module({ store, clock, logger, publishHost: config.publishHost });
+  // EC2 instances are hosts on this machine: a network namespace with its own Docker Engine and `berth agent`.
+  const instanceHosts = new InstanceHosts({
+    dataDir: config.dataDir,
+    logger,
+    port: () => edge.port(),
+    prepare: async () => {
+      instanceHostsReady ??= readyInstanceHosts();
+      await instanceHostsReady;
+      const url = imds.url();
+      if (!url) throw new Error("the instance metadata service is not listening (Berth must run as root)");
+      return { imdsEndpoint: url };
+    },
+  });
+  let instanceHostsReady: Promise<void> | undefined;
+  const imds = new InstanceMetadataService({
+    logger,
+    instanceAt: (address) => instanceHosts.byAddress(address),
+    roleCredentials: (instance, durationSec) => {
+      if (!instance.roleArn) return "the instance has no instance profile";
+      const out = identity.sessions.assume(
+        { kind: "service", service: "ec2.amazonaws.com", account: instance.scope.account },
+        { roleArn: instance.roleArn, sessionName: instance.instanceId, durationSec, region: instance.scope.region },
+      );
+      return out.ok ? out.credentials : out.message;
+    },
+  });
+  const elbv2 = elbv2Module({
+    store,
+    clock,
+    logger,
+    publishHost: config.publishHost,
+    instanceAddress: (id) => instanceHosts.addressOf(id),
+  });
   const hosts = new HostRegistry([localDockerHost(runtime)]);
   const ecs = ecsModule({
     config,
@@ -187,6 +222,7 @@ async function main() {
     registry: ecr.registryRoute,
     identity: identity.edge,
     components: () => ({ taskEndpoint: ecs.taskEndpointHealth() }),
+    upgrades: { [AGENT_CHANNEL_PATH]: ecs.agentChannel },
   });
   edge.attach(server);
   await startModules(modules);
@@ -195,7 +231,19 @@ async function main() {
     logger.info({ port, host: config.host, dataDir: config.dataDir }, "berth ready");
     // A line tests and scripts can wait for, on stdout.
     process.stdout.write(`berth listening on http://${config.host}:${port}\n`);
+    if (process.getuid?.() === 0) instanceHostsReady ??= readyInstanceHosts();
   });
+  /** As root: the instance hosts' bridge, IMDS on it, and the edge on its gateway (agents call there). */
+  async function readyInstanceHosts() {
+    try {
+      await InstanceHosts.sweepOrphans(logger);
+      await instanceHosts.ensureNetwork();
+      await imds.listen(IMDS_ADDRESS, 80).catch(() => imds.listen(IMDS_ADDRESS, 0));
+      await edge.listenAlso(instanceHosts.gateway);
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, "EC2 instance hosts unavailable");
+    }
+  }
   const shutdown = async (signal: string) => {
     logger.info({ signal }, "shutting down; task containers keep running and are adopted at the next start");
     server.close();
@@ -208,7 +256,21 @@ async function main() {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
-main().catch((err) => {
+/** `berth agent`: the ECS agent of an instance host (src/agent). */
+async function agent() {
+  const { BerthAgent, agentConfigFromEnv } = await import("./agent/agent.js");
+  const logger = createLogger((process.env.BERTH_LOG_LEVEL ?? "info") as Parameters<typeof createLogger>[0]);
+  const running = new BerthAgent(agentConfigFromEnv(process.env), logger);
+  const stop = () => {
+    running.stop();
+    process.exit(0);
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  await running.run();
+}
+
+(process.argv[2] === "agent" ? agent() : main()).catch((err) => {
   process.stderr.write(`berth failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

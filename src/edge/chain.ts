@@ -177,7 +177,7 @@ export function buildChain({ config, services, logger, identity, clock = systemC
     return ex.protocol.renderError(e.code, e.message, status, e.fault, ex.requestId, e.fields);
   }
 
-  return async function handle(req: WireRequest): Promise<{ response: WireResponse; ex: Exchange }> {
+  async function handle(req: WireRequest): Promise<{ response: WireResponse; ex: Exchange }> {
     const ex: Exchange = { requestId: uuid(), started: performance.now(), req };
     try {
       for (const step of steps) await step(ex);
@@ -185,8 +185,31 @@ export function buildChain({ config, services, logger, identity, clock = systemC
       ex.response = renderError(ex, err);
     }
     return { response: ex.response!, ex };
-  };
+  }
+
+  /**
+   * Authenticates and authorises a request that is not an API call (a WebSocket upgrade signed
+   * like one, e.g. the agent's channel, whose action is `ecs:Poll`): the caller's context, or the
+   * error response AWS would send.
+   */
+  async function authorizeCall(
+    req: WireRequest,
+    operation: string,
+    input: Record<string, unknown> = {},
+  ): Promise<{ ctx: RequestContext; caller: CallerIdentity } | { response: WireResponse }> {
+    const ex: Exchange = { requestId: uuid(), started: performance.now(), req, operation, input };
+    try {
+      for (const step of [detectService, authenticate, authorize]) await step(ex);
+      return { ctx: ex.ctx!, caller: ex.caller! };
+    } catch (err) {
+      return { response: renderError(ex, err) };
+    }
+  }
+
+  return Object.assign(handle, { authorizeCall });
 }
+
+export type Chain = ReturnType<typeof buildChain>;
 
 /** The query-protocol service an Action/Version pair (in the query string or a form body) belongs to. */
 export function queryServiceOf(req: WireRequest, services: ServiceDefinition[]): ServiceDefinition | undefined {

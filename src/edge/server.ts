@@ -1,8 +1,9 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import type { Duplex } from "node:stream";
 import type { Logger } from "../core/logger.js";
 import { readBody, type WireRequest, type WireResponse } from "../protocol/http.js";
 import type { ServiceDefinition } from "../protocol/service.js";
-import { buildChain, type ChainDeps } from "./chain.js";
+import { buildChain, type Chain, type ChainDeps } from "./chain.js";
 
 /** The largest request body the edge reads (the OCI registry streams its own under /v2/). */
 export const MAX_BODY = 64 * 1024 * 1024;
@@ -53,6 +54,9 @@ export const declaredTooLarge = (contentLength: string | undefined, max = MAX_BO
 /** A handler that owns a path prefix and streams its own bodies (the OCI registry under /v2/). */
 export type RawRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
+/** A handler of WebSocket upgrades under a path (the agents' channel); it may call the chain to authorise. */
+export type UpgradeRoute = (req: IncomingMessage, socket: Duplex, head: Buffer, chain: Chain) => void;
+
 /** The HTTP listener: turns each request into a WireRequest, runs the chain, writes the answer, logs one line. */
 export function createEdgeServer(
   deps: ChainDeps & {
@@ -60,6 +64,8 @@ export function createEdgeServer(
     registry?: RawRoute;
     /** More parts of Berth for /_berth/health to report (the task endpoint). */
     components?: () => Record<string, unknown>;
+    /** WebSocket upgrades by exact path. */
+    upgrades?: Record<string, UpgradeRoute>;
   },
 ): Server {
   const handle = buildChain(deps);
@@ -102,6 +108,15 @@ export function createEdgeServer(
         account: ex.ctx?.account,
         durationMs: Math.round((performance.now() - ex.started) * 100) / 100,
       });
+  });
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const route = deps.upgrades?.[path];
+    if (!route) {
+      socket.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+      return;
+    }
+    route(req, socket, head, handle);
   });
   return server;
 }

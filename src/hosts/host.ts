@@ -18,9 +18,12 @@ export interface Host {
   attributes: { name: string; value?: string }[];
   /** Where its containers run. */
   runtime: ContainerRuntime;
+  /** The address its published ports bind to and load balancers reach it at. */
+  publishHost?: string;
 }
 
-export type HostKind = "local-docker";
+/** The Docker Engine Berth runs beside, or a host whose `berth agent` connected over its channel. */
+export type HostKind = "local-docker" | "agent";
 
 /** CPU units (1024 per core) and memory (MiB) a host offers to tasks. */
 export interface HostResources {

@@ -18,7 +18,7 @@ const LAYERS = [
   ["task-endpoint"],
   ["controllers"],
   ["edge", "kube-api"],
-  ["services"],
+  ["services", "agent"],
   ["main.ts"],
 ];
 const rank = new Map(LAYERS.flatMap((names, i) => names.map((n) => [n, i] as const)));

@@ -16,9 +16,13 @@ import { EFS_UNAVAILABLE, type EfsMounts, efsVolumeRequests } from "./efs-mounts
 import { type EfsMount, EfsMountError, type EfsVolumes } from "./efs-volumes.js";
 import { type Action, type ObservedTask, failed, planTask } from "./plan.js";
 import { type Periodic, periodic } from "../../core/periodic.js";
+import type { HostRegistry } from "../../hosts/registry.js";
 
 /** AWS keeps stopped tasks describable for at least an hour; Berth keeps them three. */
 const STOPPED_RETENTION_MS = 3 * 60 * 60 * 1000;
+
+/** How often a task whose agent host is away is looked at again. */
+const AGENT_WAIT_MS = 5000;
 
 /** A start-up failure that stops the task with TaskFailedToStart and this reason. */
 class StartFailure extends Error {}
@@ -53,7 +57,24 @@ export interface TaskControllerDeps {
   identity?: TaskIdentityHooks;
   /** EFS volumes (services/efs); without it a task mounting one fails to start. */
   efs?: EfsVolumes;
+  /** The hosts besides the local one (agent hosts); tasks placed on them run on their runtimes. */
+  hosts?: HostRegistry;
+  /** The host a task was placed on (its container instance's host); undefined for the local host. */
+  hostOf?: (task: TaskRecord) => string | undefined;
 }
+
+/** Where one task's containers run: a host's runtime and how containers are placed on it. */
+interface TaskHost {
+  id: string;
+  runtime: ContainerRuntime;
+  placement: Placement;
+  /** The pause image on that host, built (or found) once per host. */
+  pauseImage?: Promise<string>;
+  unwatch?: () => void;
+}
+
+/** The local Docker host's key among the task hosts. */
+const LOCAL = "local";
 
 const scopeOf = (taskArn: string): Scope => {
   const p = parseArn(taskArn)!;
@@ -68,12 +89,15 @@ const scopeOf = (taskArn: string): Scope => {
 export class TaskController {
   private readonly queue: WorkQueue;
   private readonly followers = new Map<string, LogFollower>();
+  /** The host each log follower reads from (they end with their host's channel). */
+  private readonly followerHost = new Map<string, string>();
   private readonly cursors: Collection<LogCursor>;
   private readonly placement: Placement;
-  private unwatch?: () => void;
+  /** The local host and every connected agent host. */
+  private readonly hosts = new Map<string, TaskHost>();
+  private unfollowHosts?: () => void;
   private changes?: Watch;
   private resync?: Periodic;
-  private pauseImage?: Promise<string>;
   /** Each starting task's prepared EFS volumes, made once for all its containers; dropped at cleanup. */
   private readonly efsMounts = new Map<string, Promise<EfsMounts>>();
 
@@ -95,8 +119,10 @@ export class TaskController {
   async start() {
     await this.d.runtime.ping();
     await this.d.runtime.ensureNetwork(this.d.network);
-    this.pauseImage = this.d.runtime.ensurePauseImage();
-    await this.pauseImage;
+    const local: TaskHost = { id: LOCAL, runtime: this.d.runtime, placement: this.placement };
+    local.pauseImage = this.d.runtime.ensurePauseImage();
+    await local.pauseImage;
+    this.hosts.set(LOCAL, local);
     // From the head: the sweep below queues every live task, the change log what follows.
     this.changes = this.d.store.watch(
       {
@@ -107,10 +133,8 @@ export class TaskController {
         for (const c of changes) this.queue.add(c.id);
       },
     );
-    this.unwatch = this.d.runtime.watch({ [LABEL.store]: this.d.storeId }, (e) => {
-      const arn = e.labels[LABEL.taskArn];
-      if (arn) this.queue.add(arn);
-    });
+    local.unwatch = this.watchHost(local);
+    this.followHosts();
     await this.sweep();
     this.resync = periodic(() => this.sweep(), {
       name: "task resync",
@@ -124,7 +148,8 @@ export class TaskController {
   async stop() {
     this.resync?.stop();
     this.changes?.stop();
-    this.unwatch?.();
+    this.unfollowHosts?.();
+    for (const h of this.hosts.values()) h.unwatch?.();
     this.queue.close();
     for (const f of this.followers.values()) f.stop();
   }
@@ -144,7 +169,18 @@ export class TaskController {
       if (doc.lastStatus !== "STOPPED") this.queue.add(doc.taskArn);
       else if (doc.stoppedAt && doc.stoppedAt.getTime() < forgetBefore) this.d.tasks.delete(scope, doc.taskArn);
     }
-    const all = await this.d.runtime.list({ [LABEL.managed]: "true" });
+    for (const host of this.hosts.values()) {
+      try {
+        await this.sweepHost(host);
+      } catch (err) {
+        if (host.id === LOCAL) throw err;
+        this.d.logger.warn({ host: host.id, err: (err as Error).message }, "task sweep of an agent host failed");
+      }
+    }
+  }
+
+  private async sweepHost(host: TaskHost) {
+    const all = await host.runtime.list({ [LABEL.managed]: "true" });
     for (const c of all) {
       // Only ECS task containers (they all carry a task ARN): pods and others are their controllers' to sweep.
       const arn = c.labels[LABEL.taskArn];
@@ -157,7 +193,7 @@ export class TaskController {
       const abandoned = dir && (dir === this.d.dataDir || ownerGone(dir));
       if (abandoned) {
         this.d.logger.info({ container: c.name, dataDir: dir }, "removing a container no Berth owns any more");
-        await this.d.runtime.removeContainer(c.id);
+        await host.runtime.removeContainer(c.id);
       }
     }
   }
@@ -184,13 +220,23 @@ export class TaskController {
 
   private async reconcile(arn: string): Promise<{ requeueAfterMs?: number } | undefined> {
     const scope = scopeOf(arn);
-    const list = await this.d.runtime.list({ [LABEL.store]: this.d.storeId, [LABEL.taskArn]: arn });
+    const labels = { [LABEL.store]: this.d.storeId, [LABEL.taskArn]: arn };
     const read = this.d.tasks.getVersioned(scope, arn);
     if (!read) {
-      await Promise.all(list.map((c) => this.d.runtime.removeContainer(c.id)));
+      // Forgotten: whatever host still has its containers removes them.
+      for (const host of this.hosts.values()) {
+        const list = await host.runtime.list(labels).catch(() => []);
+        await Promise.all(list.map((c) => host.runtime.removeContainer(c.id)));
+      }
       return undefined;
     }
     const task = read.doc;
+    const host = this.hostFor(task);
+    if (!host) {
+      // Its agent host is not connected: nothing to observe or do until it is (or the task is stopped for it).
+      return task.lastStatus === "STOPPED" ? undefined : { requeueAfterMs: AGENT_WAIT_MS };
+    }
+    const list = await host.runtime.list(labels);
     const obs = this.observe(list);
     const plan = planTask(task, obs, this.d.clock.now());
     let current = task;
@@ -205,10 +251,10 @@ export class TaskController {
         );
     }
     if (current.lastStatus === "STOPPED") this.efsMounts.delete(arn);
-    this.followLogs(current, scope, obs);
+    this.followLogs(host, current, scope, obs);
     if (plan.actions.length === 0) return plan.next ? { requeueAfterMs: 0 } : undefined;
     try {
-      await this.apply(current, scope, obs, plan.actions);
+      await this.apply(host, current, scope, obs, plan.actions);
     } catch (err) {
       if (!(err instanceof StartFailure)) throw err;
       const reread = this.d.tasks.getVersioned(scope, arn);
@@ -217,8 +263,8 @@ export class TaskController {
     return { requeueAfterMs: 0 };
   }
 
-  private async apply(task: TaskRecord, scope: Scope, obs: ObservedTask, actions: Action[]) {
-    const rt = this.d.runtime;
+  private async apply(host: TaskHost, task: TaskRecord, scope: Scope, obs: ObservedTask, actions: Action[]) {
+    const rt = host.runtime;
     const stops: Promise<void>[] = [];
     const runs: Promise<void>[] = [];
     // EFS first: a volume that cannot be mounted stops the task before anything is created.
@@ -227,13 +273,13 @@ export class TaskController {
     for (const a of actions) {
       switch (a.type) {
         case "createPause": {
-          const image = await this.pauseImage!;
-          const id = obs.pause?.id ?? (await rt.createContainer(pauseSpec(task, scope, this.placement, image)));
+          const image = await this.pauseImageOf(host);
+          const id = obs.pause?.id ?? (await rt.createContainer(pauseSpec(task, scope, host.placement, image)));
           await rt.startContainer(id);
           break;
         }
         case "runContainer":
-          runs.push(this.runContainer(task, scope, obs, a.name, efs));
+          runs.push(this.runContainer(host, task, scope, obs, a.name, efs));
           break;
         case "startContainer":
           runs.push(
@@ -246,7 +292,7 @@ export class TaskController {
           stops.push(rt.stopContainer(a.id, a.timeoutSec));
           break;
         case "cleanup":
-          await this.cleanup(task, obs);
+          await this.cleanup(host, task, obs);
           break;
       }
     }
@@ -298,8 +344,15 @@ export class TaskController {
     };
   }
 
-  private async runContainer(task: TaskRecord, scope: Scope, obs: ObservedTask, name: string, efs: EfsMounts) {
-    const rt = this.d.runtime;
+  private async runContainer(
+    host: TaskHost,
+    task: TaskRecord,
+    scope: Scope,
+    obs: ObservedTask,
+    name: string,
+    efs: EfsMounts,
+  ) {
+    const rt = host.runtime;
     const def = task.spec.containers.find((c) => c.name === name)!;
     const image = def.image!;
     let prepared: PreparedContainer | undefined;
@@ -337,11 +390,11 @@ export class TaskController {
     }
     for (const m of def.mountPoints ?? []) {
       const v = task.spec.volumes?.find((x) => x.name === m.sourceVolume);
-      if (v && taskScoped(v)) await rt.ensureVolume(taskVolumeName(task, v.name!), this.placement.instanceLabels);
+      if (v && taskScoped(v)) await rt.ensureVolume(taskVolumeName(task, v.name!), host.placement.instanceLabels);
     }
     let id: string;
     try {
-      id = await rt.createContainer(containerSpec(task, def, scope, this.placement, obs.pause?.id, prepared, efs));
+      id = await rt.createContainer(containerSpec(task, def, scope, host.placement, obs.pause?.id, prepared, efs));
     } catch (e) {
       throw new StartFailure(`CannotCreateContainerError: ${name}: ${(e as Error).message}`);
     }
@@ -352,13 +405,13 @@ export class TaskController {
     }
   }
 
-  private followLogs(task: TaskRecord, scope: Scope, obs: ObservedTask) {
+  private followLogs(host: TaskHost, task: TaskRecord, scope: Scope, obs: ObservedTask) {
     for (const [name, o] of obs.containers) {
       if (!o.startedAt || this.followers.has(o.id)) continue;
       const logs = this.awslogs(task, scope, name);
       if (!logs?.group) continue;
       const since = this.cursors.get(scope, o.id)?.ms ?? 0;
-      const follower = this.d.runtime.followLogs(o.id, since, (lines) => {
+      const follower = host.runtime.followLogs(o.id, since, (lines) => {
         try {
           this.d.logs.append(
             logs.scope,
@@ -372,11 +425,12 @@ export class TaskController {
         }
       });
       this.followers.set(o.id, follower);
+      this.followerHost.set(o.id, host.id);
     }
   }
 
-  private async cleanup(task: TaskRecord, obs: ObservedTask) {
-    const rt = this.d.runtime;
+  private async cleanup(host: TaskHost, task: TaskRecord, obs: ObservedTask) {
+    const rt = host.runtime;
     const scope = scopeOf(task.taskArn);
     const containers = [...obs.containers.values()];
     // Let log followers deliver the last lines before the containers disappear.
@@ -387,6 +441,7 @@ export class TaskController {
         await Promise.race([f.done, new Promise((r) => setTimeout(r, 3000))]);
         f.stop();
         this.followers.delete(c.id);
+        this.followerHost.delete(c.id);
         this.cursors.delete(scope, c.id);
       }),
     );
@@ -394,5 +449,73 @@ export class TaskController {
     if (obs.pause) await rt.removeContainer(obs.pause.id);
     for (const v of task.spec.volumes ?? []) if (taskScoped(v)) await rt.removeVolume(taskVolumeName(task, v.name!));
     this.efsMounts.delete(task.taskArn);
+  }
+
+  /** The host a task runs on: the local one, or its agent host while that is connected. */
+  private hostFor(task: TaskRecord): TaskHost | undefined {
+    const id = this.d.hostOf?.(task);
+    return this.hosts.get(id ?? LOCAL);
+  }
+
+  private pauseImageOf(host: TaskHost): Promise<string> {
+    if (!host.pauseImage) {
+      const made = (async () => {
+        await host.runtime.ensureNetwork(this.d.network);
+        return host.runtime.ensurePauseImage();
+      })();
+      host.pauseImage = made;
+      made.catch(() => {
+        if (host.pauseImage === made) host.pauseImage = undefined;
+      });
+    }
+    return host.pauseImage;
+  }
+
+  /** Queues a task whenever one of its containers changes on this host. */
+  private watchHost(host: TaskHost): () => void {
+    return host.runtime.watch({ [LABEL.store]: this.d.storeId }, (e) => {
+      const arn = e.labels[LABEL.taskArn];
+      if (arn) this.queue.add(arn);
+    });
+  }
+
+  /** Agent hosts join and leave the registry as their channels connect and close. */
+  private followHosts() {
+    const registry = this.d.hosts;
+    if (!registry) return;
+    const join = (h: { id: string; runtime: ContainerRuntime; publishHost?: string }) => {
+      if (h.id === LOCAL) return;
+      this.hosts.get(h.id)?.unwatch?.();
+      const host: TaskHost = {
+        id: h.id,
+        runtime: h.runtime,
+        placement: { ...this.placement, publishHost: h.publishHost ?? this.placement.publishHost },
+      };
+      host.unwatch = this.watchHost(host);
+      this.hosts.set(h.id, host);
+      // Its tasks were waiting for it (or ran on while it was away): look at them all again.
+      void this.sweepHost(host).catch((err) =>
+        this.d.logger.warn({ host: h.id, err: (err as Error).message }, "task sweep of an agent host failed"),
+      );
+      for (const { doc } of this.d.tasks.listAll())
+        if (doc.lastStatus !== "STOPPED" && this.d.hostOf?.(doc) === h.id) this.queue.add(doc.taskArn);
+    };
+    for (const h of registry.list()) join(h);
+    this.unfollowHosts = registry.onChange((change) => {
+      if (change.type === "added") join(change.host);
+      else if (change.host.id !== LOCAL) {
+        const gone = this.hosts.get(change.host.id);
+        if (gone?.runtime === change.host.runtime) {
+          gone.unwatch?.();
+          this.hosts.delete(change.host.id);
+          for (const [id, f] of this.followers)
+            if (this.followerHost.get(id) === gone.id) {
+              f.stop();
+              this.followers.delete(id);
+              this.followerHost.delete(id);
+            }
+        }
+      }
+    });
   }
 }

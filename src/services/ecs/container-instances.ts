@@ -10,6 +10,9 @@ import type { EcsContext } from "./context.js";
 import { type HostRoom, hostRoom } from "../../scheduler/room.js";
 import type { ClusterRecord, ContainerInstanceRecord, TaskRecord } from "../../store/schema/ecs.js";
 
+/** What a container instance record needs to know of its host. */
+export type HostFacts = Pick<Host, "id" | "resources" | "reservedPorts" | "platform" | "attributes">;
+
 const invalid = (message: string) => ecsErrors.InvalidParameterException(message);
 
 /**
@@ -19,7 +22,13 @@ const invalid = (message: string) => ecsErrors.InvalidParameterException(message
  * out for good. The local host's id and ARN derive from the cluster alone, as they always have,
  * so existing data dirs keep their instances; other hosts add their own id.
  */
-export function hostInstance(scope: Scope, cluster: ClusterRecord, host: Host, now: Date): ContainerInstanceRecord {
+export function hostInstance(
+  scope: Scope,
+  cluster: ClusterRecord,
+  host: HostFacts,
+  now: Date,
+  placed: { ec2InstanceId?: string; availabilityZone?: string } = {},
+): ContainerInstanceRecord {
   const local = host.id === LOCAL_HOST_ID;
   const key = `${scope.account}/${scope.region}/${cluster.clusterArn}${local ? "" : `/${host.id}`}`;
   const digest = createHash("sha256").update(key).digest("hex");
@@ -29,7 +38,7 @@ export function hostInstance(scope: Scope, cluster: ClusterRecord, host: Host, n
     hostId: host.id,
     clusterArn: cluster.clusterArn,
     containerInstanceArn: arn("ecs", scope, `container-instance/${cluster.clusterName}/${id}`),
-    ec2InstanceId: `i-${digest.slice(32, 49)}`,
+    ec2InstanceId: placed.ec2InstanceId ?? `i-${digest.slice(32, 49)}`,
     version: 1,
     versionInfo: { agentVersion: "1.89.0", agentHash: "berth", dockerVersion: "DockerVersion: 20.10.24" },
     status: "ACTIVE",
@@ -58,7 +67,7 @@ export function hostInstance(scope: Scope, cluster: ClusterRecord, host: Host, n
       { name: "ecs.os-type", value: host.platform.os },
       { name: "ecs.os-family", value: host.platform.os.toUpperCase() },
       { name: "ecs.cpu-architecture", value: host.platform.arch },
-      { name: "ecs.availability-zone", value: `${scope.region}a` },
+      { name: "ecs.availability-zone", value: placed.availabilityZone ?? `${scope.region}a` },
       { name: "ecs.instance-type", value: host.platform.instanceType },
       { name: "ecs.capability.task-eni" },
       { name: "ecs.capability.execution-role-awslogs" },

@@ -84,11 +84,12 @@ export class EcsContext extends EcsCollections {
   ec2Instances(scope: Scope, cluster: ClusterRecord): ContainerInstanceRecord[] {
     const all = this.containerInstances.children(scope, cluster.clusterArn);
     const now = this.clock.now();
-    for (const host of this.hosts.list()) {
+    // Only the local Docker host joins by itself; agent hosts join with RegisterContainerInstance.
+    for (const host of this.hosts.list().filter((h) => h.kind === "local-docker")) {
       const joined = hostInstance(scope, cluster, host, now);
       if (!all.some((i) => i.id === joined.id)) all.push(this.containerInstances.put(scope, joined));
     }
-    return all.filter((i) => i.status === "ACTIVE");
+    return all.filter((i) => i.status === "ACTIVE" && i.agentConnected !== false);
   }
 
   /** A container instance of a cluster by id or ARN (any status). */

@@ -24,6 +24,9 @@ import { serviceModule } from "../module.js";
 import { ecsService } from "./provider.js";
 import type { ExpressBackends } from "./express/operations.js";
 import { launchTasks } from "./tasks.js";
+import { AgentHosts } from "./agent-hosts.js";
+import { agentChannelRoute } from "../../edge/agent-channel.js";
+import type { AgentOperationDeps } from "./agent-operations.js";
 
 /** How long the task controller waits before trying to start again (Docker unreachable at start). */
 const CONTROLLER_RETRY_MS = 5000;
@@ -58,6 +61,8 @@ export interface EcsModuleDeps {
   efs?: EfsVolumes;
   /** ECS Express Mode's ELBv2 and Application Auto Scaling (bound late) and its listener port; without it Express Mode is off. */
   express?: Omit<ExpressBackends, "logs" | "logger">;
+  /** Agents' endpoint and their instances' capacity providers (RegisterContainerInstance, DiscoverPollEndpoint). */
+  agents?: Partial<AgentOperationDeps>;
 }
 
 /**
@@ -77,7 +82,9 @@ export function ecsModule(deps: EcsModuleDeps) {
     state: () => state,
     loadBalancing: () => deps.loadBalancing,
     express: deps.express && { ...deps.express, logs: deps.logs, logger },
+    agents: deps.agents,
   });
+  const agentHosts = new AgentHosts(ecs.ecs);
   const storeId = storeIdentity(store);
   const ids = new EndpointIds(store, storeSecret(store, "task-endpoint-ids"));
   const identity = new TaskIdentity({
@@ -116,6 +123,8 @@ export function ecsModule(deps: EcsModuleDeps) {
     imageSources: deps.images.imageSources,
     identity,
     efs: deps.efs,
+    hosts: deps.hosts,
+    hostOf: (task) => agentHosts.hostOf(task),
   });
   const scheduler = new ServiceController({
     ecs: ecs.ecs,
@@ -150,6 +159,13 @@ export function ecsModule(deps: EcsModuleDeps) {
     ecs: ecs.ecs,
     /** What /_berth/health reports about the task endpoint. */
     taskEndpointHealth: () => endpoint.health(),
+    /** The WebSocket route agents open their channel on (src/edge/agent-channel.ts). */
+    agentChannel: agentChannelRoute({
+      registry: deps.hosts,
+      logger,
+      instance: (scope, cluster, arn) => agentHosts.instance(scope, cluster, arn),
+      connected: (scope, cluster, arn, up) => agentHosts.connected(scope, cluster, arn, up),
+    }),
     async start() {
       await endpoint.start();
       await startTasks();

@@ -5,6 +5,7 @@ import type { Operations } from "../../protocol/generated/types/ecs.js";
 import type { DocumentStore } from "../../store/documents.js";
 import { defineService } from "../define.js";
 import type { Provider, ServiceState } from "../../protocol/service.js";
+import { type AgentOperationDeps, agentOperations } from "./agent-operations.js";
 import { clusterOperations } from "./clusters.js";
 import { containerInstanceOperations } from "./container-instances.js";
 import { EcsContext } from "./context.js";
@@ -23,6 +24,8 @@ export function ecsService(deps: {
   loadBalancing?: () => ServiceLoadBalancing | undefined;
   /** ECS Express Mode's view of ELBv2, Application Auto Scaling and Logs (without it, Express Mode is off). */
   express?: ExpressBackends;
+  /** Agents' endpoint and their instances' capacity providers. */
+  agents?: Partial<AgentOperationDeps>;
 }) {
   const ecs = new EcsContext(deps.store, deps.clock, deps.hosts);
   const base: Provider<Operations> = {
@@ -30,6 +33,10 @@ export function ecsService(deps: {
     ...taskDefinitionOperations(ecs),
     ...taskOperations(ecs),
     ...containerInstanceOperations(ecs),
+    ...agentOperations(ecs, {
+      pollEndpoint: deps.agents?.pollEndpoint ?? (() => "http://localhost:4566/"),
+      capacityProviderOf: deps.agents?.capacityProviderOf,
+    }),
     ...tagOperations(ecs),
     ...serviceOperations(ecs, deps.loadBalancing ?? (() => undefined)),
   };

@@ -11,14 +11,21 @@ import { elbv2Service } from "./provider.js";
  * listens on its own loopback address. `loadBalancing` is the contract ECS services use;
  * `plane` counts requests for the AWS/ApplicationELB and AWS/NetworkELB metrics.
  */
-export function elbv2Module(deps: { store: DocumentStore; clock: TimerClock; logger: Logger; publishHost: string }) {
+export function elbv2Module(deps: {
+  store: DocumentStore;
+  clock: TimerClock;
+  logger: Logger;
+  publishHost: string;
+  /** The address of an EC2 instance's host (agent hosts); the local host's publish address otherwise. */
+  instanceAddress?: (instanceId: string) => string | undefined;
+}) {
   const elbv2 = elbv2Service({
     store: deps.store,
     clock: deps.clock,
     // The plane below exists before any call can arrive.
     probePort: async (address, port) => plane.probe(address, port),
     settle: async () => plane.reconcile(),
-    resolveInstance: () => deps.publishHost,
+    resolveInstance: (id) => deps.instanceAddress?.(id) ?? deps.publishHost,
   });
   const plane = new DataPlane({ source: elbv2.planeSource, logger: deps.logger, clock: deps.clock });
   return serviceModule({

@@ -59,6 +59,8 @@ import {
   withServiceAccountVolume,
 } from "./volumes.js";
 
+/** Only the local Docker host gives clusters a stand-in node (ECS agent hosts join ECS clusters). */
+const standsIn = (h: Host) => h.kind === "local-docker";
 /**
  * A cluster as the kubelet needs it: its ref, Kubernetes version (for kubeletVersion) and whether
  * it gets the stand-in node (false once it has compute of its own: node groups, Fargate profiles).
@@ -282,7 +284,7 @@ class KubeletImpl {
     const names = new Set(nodes.map((n) => n.metadata.name));
     const out = new Map<string, Host>();
     for (const h of hosts.values())
-      if (c.ref.standInNode !== false || names.has(nodeNameOf(h))) out.set(nodeNameOf(h), h);
+      if (standsIn(h) && (c.ref.standInNode !== false || names.has(nodeNameOf(h)))) out.set(nodeNameOf(h), h);
     for (const n of nodes) {
       const h = hosts.get(hostedByOf(n) ?? "");
       if (h) out.set(n.metadata.name ?? "", h);
@@ -303,7 +305,7 @@ class KubeletImpl {
 
   /** Every node this kubelet keeps alive in a cluster: stand-in nodes made or retired, hosted nodes' status and Lease. */
   private keepNodes(c: ClusterState, opts: { status: boolean }) {
-    for (const host of this.d.hosts.list()) {
+    for (const host of this.d.hosts.list().filter(standsIn)) {
       if (c.ref.standInNode === false) {
         this.retireStandIn(c, host);
         continue;
