@@ -129,6 +129,10 @@ async function main() {
     images: ecr,
     edge: (req, res) => edge.handle(req, res),
     efs: efs.volumes,
+    lostHosts: {
+      hostAlive: async (id) => (await instanceHosts.state(id))?.running,
+      lostAfterMs: config.agentLostAfterMs,
+    },
     // Application Auto Scaling is built after ECS; Express Mode reaches it once requests arrive.
     express: { elbv2: () => elbv2.api, scaling: () => autoscaling.api, listenerPort: config.expressListenerPort },
   });

@@ -71,8 +71,9 @@ export class BerthAgent {
     while (!this.stopped) {
       try {
         if (!this.instanceArn) await this.register();
-        attempt = 0;
         await this.channel();
+        // It was open: the next drop starts the back-off again.
+        attempt = 0;
       } catch (err) {
         const e = err as Error;
         this.logger.warn({ err: e.message, attempt }, "agent: cannot reach the control plane; retrying");

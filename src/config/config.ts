@@ -25,6 +25,8 @@ export interface Config {
   resyncIntervalMs: number;
   /** A RUNNING service task with no load balancer and no health check counts as healthy after this (ms; AWS 40 s). */
   ecsHealthyAfterMs: number;
+  /** How long an agent host with no other sign of life may be silent before its tasks are stopped. */
+  agentLostAfterMs: number;
   /** How often ECR lifecycle policies run (ms; AWS applies them within 24 hours). */
   ecrLifecycleIntervalMs: number;
   /** How long a pull-through cached tag is served before its upstream is asked again (ms; ECR: 24 h). */
@@ -146,6 +148,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     instanceId: env.BERTH_INSTANCE_ID ?? "default",
     resyncIntervalMs: Number(env.BERTH_RESYNC_MS ?? 5000),
     ecsHealthyAfterMs: Number(env.BERTH_ECS_HEALTHY_AFTER_MS ?? 40_000),
+    agentLostAfterMs: Number(env.BERTH_AGENT_LOST_AFTER_MS ?? 600_000),
     ecrLifecycleIntervalMs: Number(env.BERTH_ECR_LIFECYCLE_MS ?? 60_000),
     ecrPullThroughRecheckMs: Number(env.BERTH_ECR_PULL_THROUGH_RECHECK_MS ?? 24 * 60 * 60 * 1000),
     registryMirrorRule: env.BERTH_REGISTRY_MIRROR_RULE || undefined,

@@ -5,6 +5,16 @@ import { LOCAL_HOST_ID } from "../../hosts/local.js";
 import { RevisionConflict } from "../../store/documents.js";
 import type { ContainerInstanceRecord, TaskRecord } from "../../store/schema/ecs.js";
 import type { EcsContext } from "./context.js";
+import { lostVerdict, stoppedWithHost } from "./lost-hosts.js";
+
+export interface LostHostFacts {
+  /** The EC2 instance's state, when Berth knows the instance. */
+  instanceState?: (scope: Scope, ec2InstanceId: string) => string | undefined;
+  /** Whether the instance's host still runs, when this Berth made it. */
+  hostAlive?: (ec2InstanceId: string) => Promise<boolean | undefined>;
+  graceMs: number;
+  lostAfterMs: number;
+}
 
 /** `arn:…:container-instance/<cluster>/<id>` → the collection key `<cluster>/<id>`. */
 const instanceKey = (arn: string) => parseArn(arn)?.resource.replace(/^container-instance\//, "");
@@ -14,7 +24,16 @@ const instanceKey = (arn: string) => parseArn(arn)?.resource.replace(/^container
  * state (agentConnected), and which host runs a task (its container instance's).
  */
 export class AgentHosts {
-  constructor(private readonly ecs: EcsContext) {}
+  /** When each absent agent was last seen (since this Berth started, for agents not back yet). */
+  private readonly absentSince = new Map<string, number>();
+  private readonly started: number;
+
+  constructor(
+    private readonly ecs: EcsContext,
+    private readonly facts: LostHostFacts = { graceMs: 10_000, lostAfterMs: 600_000 },
+  ) {
+    this.started = ecs.clock.now().getTime();
+  }
 
   private record(scope: Scope, arn: string): ContainerInstanceRecord | undefined {
     const key = instanceKey(arn);
@@ -44,6 +63,8 @@ export class AgentHosts {
   connected(scope: Scope, _cluster: string, arn: string, connected: boolean) {
     const key = instanceKey(arn);
     if (!key) return;
+    if (connected) this.absentSince.delete(arn);
+    else this.absentSince.set(arn, this.ecs.clock.now().getTime());
     for (let attempt = 0; attempt < 5; attempt++) {
       const read = this.ecs.containerInstances.getVersioned(scope, key);
       if (!read || read.doc.agentConnected === connected) return;
@@ -63,5 +84,33 @@ export class AgentHosts {
     if (!scope) return undefined;
     const found = this.record({ account: scope.account, region: scope.region }, task.containerInstanceArn);
     return found?.hostId && found.hostId !== LOCAL_HOST_ID ? found.hostId : undefined;
+  }
+
+  /**
+   * Stops the tasks of agent hosts that are gone (lost-hosts.ts decides), so services replace
+   * them elsewhere; terminated instances leave their clusters.
+   */
+  async sweepLost(): Promise<void> {
+    const now = this.ecs.clock.now();
+    for (const { scope, doc: instance } of this.ecs.containerInstances.listAll()) {
+      if (instance.status === "INACTIVE" || instance.agentConnected !== false) continue;
+      if (!instance.hostId || instance.hostId === LOCAL_HOST_ID || !instance.ec2InstanceId) continue;
+      const since = this.absentSince.get(instance.containerInstanceArn) ?? this.started;
+      const verdict = lostVerdict(
+        {
+          ec2InstanceId: instance.ec2InstanceId,
+          instanceState: this.facts.instanceState?.(scope, instance.ec2InstanceId),
+          hostAlive: await this.facts.hostAlive?.(instance.ec2InstanceId),
+          absentMs: now.getTime() - since,
+        },
+        this.facts,
+      );
+      if (!verdict) continue;
+      for (const task of this.ecs.tasks.children(scope, instance.clusterArn)) {
+        if (task.containerInstanceArn !== instance.containerInstanceArn || task.lastStatus === "STOPPED") continue;
+        this.ecs.tasks.put(scope, stoppedWithHost(task, now, verdict.reason));
+      }
+      if (verdict.deregister) this.ecs.containerInstances.put(scope, { ...instance, status: "INACTIVE" });
+    }
   }
 }

@@ -24,7 +24,8 @@ import { serviceModule } from "../module.js";
 import { ecsService } from "./provider.js";
 import type { ExpressBackends } from "./express/operations.js";
 import { launchTasks } from "./tasks.js";
-import { AgentHosts } from "./agent-hosts.js";
+import { AgentHosts, type LostHostFacts } from "./agent-hosts.js";
+import { type Periodic, periodic } from "../../core/periodic.js";
 import { agentChannelRoute } from "../../edge/agent-channel.js";
 import type { AgentOperationDeps } from "./agent-operations.js";
 
@@ -63,6 +64,8 @@ export interface EcsModuleDeps {
   express?: Omit<ExpressBackends, "logs" | "logger">;
   /** Agents' endpoint and their instances' capacity providers (RegisterContainerInstance, DiscoverPollEndpoint). */
   agents?: Partial<AgentOperationDeps>;
+  /** What tells a lost agent host from one that is only away (EC2 instance state, the host's processes). */
+  lostHosts?: Partial<LostHostFacts>;
 }
 
 /**
@@ -84,7 +87,12 @@ export function ecsModule(deps: EcsModuleDeps) {
     express: deps.express && { ...deps.express, logs: deps.logs, logger },
     agents: deps.agents,
   });
-  const agentHosts = new AgentHosts(ecs.ecs);
+  const agentHosts = new AgentHosts(ecs.ecs, {
+    graceMs: 10_000,
+    lostAfterMs: 600_000,
+    ...deps.lostHosts,
+  });
+  let lostSweep: Periodic | undefined;
   const storeId = storeIdentity(store);
   const ids = new EndpointIds(store, storeSecret(store, "task-endpoint-ids"));
   const identity = new TaskIdentity({
@@ -171,9 +179,17 @@ export function ecsModule(deps: EcsModuleDeps) {
       await startTasks();
       scheduler.start();
       ecs.express.start();
+      lostSweep = periodic(() => agentHosts.sweepLost(), {
+        name: "lost agent hosts",
+        everyMs: 5000,
+        logger,
+        clock,
+      });
+      void lostSweep.start();
     },
     async stop() {
       retry?.();
+      lostSweep?.stop();
       ecs.express.stop();
       await endpoint.stop();
       scheduler.stop();
