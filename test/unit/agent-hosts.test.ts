@@ -15,11 +15,20 @@ function linked(): [MessageChannel, MessageChannel, () => void] {
   const listeners: [((m: Buffer) => void)[], ((m: Buffer) => void)[]] = [[], []];
   const closers: [(() => void)[], (() => void)[]] = [[], []];
   const end = (me: 0 | 1): MessageChannel => ({
-    send: (m) => setImmediate(() => listeners[1 - me].forEach((l) => l(Buffer.from(m)))),
+    send: (m) =>
+      setImmediate(() => {
+        for (const l of listeners[1 - me]) l(Buffer.from(m));
+      }),
     onMessage: (l) => listeners[me].push(l),
     onClose: (l) => closers[me].push(l),
   });
-  return [end(0), end(1), () => closers.flat().forEach((c) => c())];
+  return [
+    end(0),
+    end(1),
+    () => {
+      for (const c of closers.flat()) c();
+    },
+  ];
 }
 
 const collect = (s: NodeJS.ReadableStream) =>
