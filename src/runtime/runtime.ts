@@ -200,6 +200,10 @@ export interface ContainerRuntime {
   hasImage(ref: string): Promise<boolean>;
   /** Pulls an image, with registry credentials when the registry needs them. */
   pullImage(ref: string, auth?: RegistryAuth): Promise<void>;
+  /** An image as a `docker save` tar stream. */
+  exportImage(ref: string): Promise<NodeJS.ReadableStream>;
+  /** Loads a `docker save` tar stream (`docker load`). */
+  importImage(tar: NodeJS.ReadableStream): Promise<void>;
   /** Gives a local image another name (`docker tag`). */
   tagImage(source: string, target: string): Promise<void>;
   /** An image whose only job is to hold a network namespace open. */

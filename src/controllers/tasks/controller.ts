@@ -368,7 +368,7 @@ export class TaskController {
         const sources = prepared?.registryAuth
           ? [{ ref: image, auth: prepared.registryAuth }]
           : (this.d.imageSources?.(image, scope) ?? [{ ref: image, auth: this.d.registryAuth?.(image) }]);
-        await pullFromSources(rt, image, sources);
+        await pullFromSources(rt, image, sources).catch((e) => this.copyFromLocal(host, image, e));
       } catch (e) {
         throw new StartFailure(
           `CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref ${image}: ${(e as Error).message}`,
@@ -449,6 +449,21 @@ export class TaskController {
     if (obs.pause) await rt.removeContainer(obs.pause.id);
     for (const v of task.spec.volumes ?? []) if (taskScoped(v)) await rt.removeVolume(taskVolumeName(task, v.name!));
     this.efsMounts.delete(task.taskArn);
+  }
+
+  /**
+   * An image no registry has but the local Docker Engine does (built there, as tests and
+   * `docker build` users have it) is copied to an agent host, so a task runs the same wherever it
+   * is placed; otherwise the pull's failure stands.
+   */
+  private async copyFromLocal(host: TaskHost, image: string, pullFailure: unknown): Promise<void> {
+    const local = this.hosts.get(LOCAL)?.runtime;
+    if (host.id === LOCAL || !local || !(await local.hasImage(image).catch(() => false))) throw pullFailure;
+    this.d.logger.info(
+      { host: host.id, image },
+      "copying an image the registries do not have from the local Docker host",
+    );
+    await host.runtime.importImage(await local.exportImage(image));
   }
 
   /** The host a task runs on: the local one, or its agent host while that is connected. */

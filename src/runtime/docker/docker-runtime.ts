@@ -147,6 +147,21 @@ export class DockerRuntime implements ContainerRuntime {
     });
   }
 
+  async exportImage(ref: string): Promise<NodeJS.ReadableStream> {
+    return this.docker.getImage(ref).get();
+  }
+
+  async importImage(tar: NodeJS.ReadableStream) {
+    const out = (await this.docker.loadImage(tar, { quiet: true })) as Readable;
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(out, (err: Error | null, events: { error?: string }[]) => {
+        const failed = err?.message ?? events?.find((e) => e.error)?.error;
+        if (failed) reject(new Error(failed));
+        else resolve();
+      });
+    });
+  }
+
   async tagImage(source: string, target: string) {
     const at = target.lastIndexOf(":");
     const slash = target.lastIndexOf("/");
