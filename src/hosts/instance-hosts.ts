@@ -46,6 +46,16 @@ export function hostAddress(gateway: string, n: number): string {
   return `${a}.${b}.${Math.floor(n / 256)}.${n % 256}`;
 }
 
+/**
+ * The n-th host's Docker bridge (docker0, where awsvpc and bridge tasks get their addresses): a
+ * /24 of its own, routed from the control plane through the host, so load balancers reach `ip`
+ * targets on any host.
+ */
+export function hostTaskSubnet(n: number): { subnet: string; bip: string } {
+  const prefix = `10.${160 + (n >> 8)}.${n & 255}`;
+  return { subnet: `${prefix}.0/24`, bip: `${prefix}.1/24` };
+}
+
 /** The cluster an ECS-optimized AMI's user data names (`ECS_CLUSTER=name` in /etc/ecs/ecs.config). */
 export function clusterFromUserData(userData: string | undefined): string | undefined {
   const m = /(?:^|[\s'"])ECS_CLUSTER=([A-Za-z0-9_-]+)/.exec(userData ?? "");
@@ -185,7 +195,9 @@ export class InstanceHosts implements HostProvisioner {
     const address = hostAddress(this.net.gateway, file.n);
     await this.plumb(names, address);
     const socket = join(names.run, "docker.sock");
-    if (!alive(this.pid(join(names.run, "docker.pid")))) await this.startDockerd(names, socket);
+    const tasks = hostTaskSubnet(file.n);
+    if (!alive(this.pid(join(names.run, "docker.pid")))) await this.startDockerd(names, socket, tasks.bip);
+    await this.routeTasks(names, tasks.subnet, address);
     if (!alive(this.pid(join(names.run, "agent.pid")))) this.startAgent(names, spec, socket, imdsEndpoint);
     return { instanceId: spec.instanceId, running: true, address };
   }
@@ -208,7 +220,15 @@ export class InstanceHosts implements HostProvisioner {
     await inNs("ip", "route", "replace", "default", "via", this.net.gateway);
   }
 
-  private async startDockerd(names: ReturnType<InstanceHosts["names"]>, socket: string) {
+  /** Traffic from the control plane to the host's task addresses: routed there, and let through its Docker's filter. */
+  private async routeTasks(names: ReturnType<InstanceHosts["names"]>, subnet: string, address: string) {
+    const rule = ["DOCKER-USER", "-i", "eth0", "-j", "ACCEPT"];
+    const ns = `--net=/var/run/netns/${names.ns}`;
+    await run("nsenter", [ns, "iptables", "-C", ...rule]).catch(() => run("nsenter", [ns, "iptables", "-I", ...rule]));
+    await run("ip", ["route", "replace", subnet, "via", address, "dev", this.net.bridge]);
+  }
+
+  private async startDockerd(names: ReturnType<InstanceHosts["names"]>, socket: string, bip: string) {
     const config = join(names.dir, "daemon.json");
     writeFileSync(config, "{}\n");
     const log = openSync(join(names.dir, "dockerd.log"), "a");
@@ -230,6 +250,8 @@ export class InstanceHosts implements HostProvisioner {
         `unix://${socket}`,
         "--shutdown-timeout",
         "5",
+        "--bip",
+        bip,
       ],
       { detached: true, stdio: ["ignore", log, log] },
     );
@@ -283,6 +305,8 @@ export class InstanceHosts implements HostProvisioner {
     // Its containers go with it: what a stopped instance runs is gone, as on EC2.
     await removeContainers(join(names.run, "docker.sock"));
     await kill(docker, 20_000);
+    const f = this.read(instanceId);
+    if (f) await run("ip", ["route", "del", hostTaskSubnet(f.n).subnet]).catch(() => undefined);
     await run("ip", ["link", "del", names.veth]).catch(() => undefined);
     await run("ip", ["netns", "del", names.ns]).catch(() => undefined);
   }

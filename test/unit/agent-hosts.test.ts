@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { backoffMs } from "../../src/agent/agent.js";
-import { clusterFromUserData, hostAddress } from "../../src/hosts/instance-hosts.js";
+import { clusterFromUserData, hostAddress, hostTaskSubnet } from "../../src/hosts/instance-hosts.js";
 import { HostRegistry } from "../../src/hosts/registry.js";
 import { localDockerHost } from "../../src/hosts/local.js";
 import type { ContainerRuntime } from "../../src/runtime/runtime.js";
@@ -103,6 +103,16 @@ describe("instance hosts", () => {
   it("addresses count up from the gateway's network", () => {
     expect(hostAddress("10.254.0.1", 2)).toBe("10.254.0.2");
     expect(hostAddress("10.254.0.1", 300)).toBe("10.254.1.44");
+  });
+
+  it("each host's task bridge is a /24 of its own", () => {
+    expect(hostTaskSubnet(2)).toEqual({ subnet: "10.160.2.0/24", bip: "10.160.2.1/24" });
+    expect(hostTaskSubnet(300)).toEqual({ subnet: "10.161.44.0/24", bip: "10.161.44.1/24" });
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 20_000 }), fc.integer({ min: 2, max: 20_000 }), (a, b) => {
+        if (a !== b) expect(hostTaskSubnet(a).subnet).not.toBe(hostTaskSubnet(b).subnet);
+      }),
+    );
   });
 
   it("user data names the cluster as the ECS-optimized AMI reads it", () => {
