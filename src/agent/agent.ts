@@ -76,7 +76,7 @@ export class BerthAgent {
         attempt = 0;
       } catch (err) {
         const e = err as Error;
-        this.logger.warn({ err: e.message, attempt }, "agent: cannot reach the control plane; retrying");
+        this.logger.warn({ err: e.message, attempt }, "agent: cannot join the cluster or open its channel; retrying");
         // Refused because the instance is gone (deregistered, unknown): register again.
         if (e instanceof AwsCallError || /InvalidParameter|not found/i.test(e.message)) this.instanceArn = undefined;
       }
