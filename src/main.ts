@@ -144,6 +144,7 @@ async function main() {
     logger,
     ecs: ecs.ecs,
     runtime,
+    runtimeOf: ecs.runtimeOf,
     loadBalancers: elbv2.plane,
   });
   const autoscaling = applicationAutoScalingModule({

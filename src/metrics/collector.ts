@@ -4,7 +4,7 @@ import { parseArn } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
 import type { ContainerRuntime, ContainerStats } from "../runtime/runtime.js";
 import { taskReservation } from "../scheduler/reservation.js";
-import type { EcsCollections } from "../store/schema/ecs.js";
+import type { EcsCollections, TaskRecord } from "../store/schema/ecs.js";
 import { type TaskUsage, cpuUnitsUsed, utilization } from "./ecs-utilization.js";
 import type { MetricStore } from "./store.js";
 import { type Periodic, periodic } from "../core/periodic.js";
@@ -26,6 +26,8 @@ export class EcsMetricsCollector implements MetricSource {
     private readonly d: {
       ecs: EcsCollections;
       runtime: ContainerRuntime;
+      /** The runtime of the host a task runs on (agent hosts); `runtime` when absent. */
+      runtimeOf?: (task: TaskRecord) => ContainerRuntime;
       metrics: MetricStore;
       clock: Clock;
       logger: Logger;
@@ -44,7 +46,7 @@ export class EcsMetricsCollector implements MetricSource {
         for (const c of task.containers ?? []) {
           if (!c.runtimeId || c.lastStatus !== "RUNNING") continue;
           seen.add(c.runtimeId);
-          const stats = await this.d.runtime.stats(c.runtimeId).catch(() => undefined);
+          const stats = await (this.d.runtimeOf?.(task) ?? this.d.runtime).stats(c.runtimeId).catch(() => undefined);
           if (!stats) continue;
           const prev = this.previous.get(c.runtimeId);
           this.previous.set(c.runtimeId, stats);

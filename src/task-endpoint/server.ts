@@ -24,6 +24,8 @@ export interface TaskEndpointDeps {
   ids: EndpointIds;
   tasks: Collection<TaskRecord>;
   runtime: ContainerRuntime;
+  /** The runtime of the host a task runs on (agent hosts); `runtime` when absent. */
+  runtimeOf?: (task: TaskRecord) => ContainerRuntime;
   identity: TaskIdentity;
   clock: Clock;
   logger: Logger;
@@ -264,7 +266,8 @@ export class TaskEndpoint {
       return error(res, 404, "InvalidIdInRequest", `V4 metadata handler: unable to find a task for id ${id}`);
     const p = parseArn(task.taskArn)!;
     const scope = { account: p.account, region: p.region };
-    const observed = (await this.d.runtime.list({ [STORE_LABEL]: this.d.storeId, [TASK_LABEL]: task.taskArn })).filter(
+    const rt = this.d.runtimeOf?.(task) ?? this.d.runtime;
+    const observed = (await rt.list({ [STORE_LABEL]: this.d.storeId, [TASK_LABEL]: task.taskArn })).filter(
       (c) => c.labels[CONTAINER_LABEL] && !c.labels[CONTAINER_LABEL].startsWith("~"),
     );
     const mine = observed.find((c) => c.labels[CONTAINER_LABEL] === rec.container);
@@ -275,17 +278,17 @@ export class TaskEndpoint {
       case "/taskWithTags":
         return json(res, 200, taskMetadata(task, scope, observed, sub === "/taskWithTags", this.d.clock.now()));
       case "/stats":
-        return json(res, 200, mine ? await this.stats(mine) : null);
+        return json(res, 200, mine ? await this.stats(rt, mine) : null);
       default: {
         const all: Record<string, unknown> = {};
-        for (const c of observed) all[c.id] = await this.stats(c);
+        for (const c of observed) all[c.id] = await this.stats(rt, c);
         return json(res, 200, all);
       }
     }
   }
 
-  private async stats(c: ObservedContainer) {
-    const now = await this.d.runtime.stats(c.id).catch(() => undefined);
+  private async stats(rt: ContainerRuntime, c: ObservedContainer) {
+    const now = await rt.stats(c.id).catch(() => undefined);
     const previous = this.lastStats.get(c.id);
     if (now) this.lastStats.set(c.id, now);
     return statsDocument(c, now, previous);

@@ -10,7 +10,7 @@ import { MetricStore } from "../../metrics/store.js";
 import type { ContainerRuntime } from "../../runtime/runtime.js";
 import type { Db } from "../../store/db.js";
 import type { DocumentStore } from "../../store/documents.js";
-import type { EcsCollections } from "../../store/schema/ecs.js";
+import type { EcsCollections, TaskRecord } from "../../store/schema/ecs.js";
 import { serviceModule } from "../module.js";
 import { cloudwatchService } from "./provider.js";
 
@@ -23,6 +23,8 @@ export interface CloudWatchModuleDeps {
   /** ECS tasks, whose containers' stats become AWS/ECS metrics. */
   ecs: EcsCollections;
   runtime: ContainerRuntime;
+  /** The runtime of the host a task runs on (ECS's agent hosts). */
+  runtimeOf?: (task: TaskRecord) => ContainerRuntime;
   /** The load balancer data plane's counters, published as AWS/ApplicationELB and AWS/NetworkELB metrics. */
   loadBalancers: LoadBalancerMetricsSource;
 }
@@ -52,7 +54,14 @@ export function cloudwatchModule(deps: CloudWatchModuleDeps) {
   cloudwatch.setOnStateSet((scope, alarm) => void alarms.runActions(scope, alarm, true, []));
   const loadBalancerMetrics = new LoadBalancerMetricsPublisher(deps.loadBalancers, metrics);
   const sources: MetricSource[] = [
-    new EcsMetricsCollector({ ecs: deps.ecs, runtime: deps.runtime, metrics, clock, logger }),
+    new EcsMetricsCollector({
+      ecs: deps.ecs,
+      runtime: deps.runtime,
+      runtimeOf: deps.runtimeOf,
+      metrics,
+      clock,
+      logger,
+    }),
     loadBalancerMetrics,
   ];
   const collection = new MetricCollection(() => sources, clock, logger, config.metricsIntervalMs);

@@ -25,6 +25,8 @@ import { ecsService } from "./provider.js";
 import type { ExpressBackends } from "./express/operations.js";
 import { launchTasks } from "./tasks.js";
 import { AgentHosts, type LostHostFacts } from "./agent-hosts.js";
+import { LOCAL_HOST_ID } from "../../hosts/local.js";
+import type { TaskRecord } from "../../store/schema/ecs.js";
 import { type Periodic, periodic } from "../../core/periodic.js";
 import { agentChannelRoute } from "../../edge/agent-channel.js";
 import type { AgentOperationDeps } from "./agent-operations.js";
@@ -104,11 +106,14 @@ export function ecsModule(deps: EcsModuleDeps) {
     endpoint: () => endpoint.info(),
     berthImage: deps.images.berthImage,
   });
+  // The runtime of the host a task runs on: its agent host's, or the local Docker Engine's.
+  const runtimeOf = (task: TaskRecord) => deps.hosts.get(agentHosts.hostOf(task) ?? LOCAL_HOST_ID)?.runtime ?? runtime;
   const endpoint = new TaskEndpoint({
     config: config.taskEndpoint,
     ids,
     tasks: ecs.ecs.tasks,
     runtime,
+    runtimeOf,
     identity,
     clock,
     logger,
@@ -165,6 +170,8 @@ export function ecsModule(deps: EcsModuleDeps) {
     iam: { prefixes: { ecs: "ecs" }, resources: { ecs: ecsResources } },
     /** ECS's collections and name resolution, for Application Auto Scaling and the ECS metrics. */
     ecs: ecs.ecs,
+    /** The runtime a task's containers run on (for the ECS metrics). */
+    runtimeOf,
     /** What /_berth/health reports about the task endpoint. */
     taskEndpointHealth: () => endpoint.health(),
     /** The WebSocket route agents open their channel on (src/edge/agent-channel.ts). */
