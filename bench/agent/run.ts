@@ -22,13 +22,8 @@ import {
   RunTaskCommand,
   StopTaskCommand,
 } from "@aws-sdk/client-ecs";
-import {
-  AddRoleToInstanceProfileCommand,
-  AttachRolePolicyCommand,
-  CreateInstanceProfileCommand,
-  CreateRoleCommand,
-  IAMClient,
-} from "@aws-sdk/client-iam";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { createInstanceProfile, ecsUserData, pushToEcr } from "../../test/support/agent-hosts.js";
 import { clientConfig, startBerth } from "../../test/support/berth.js";
 import { BUSYBOX_IMAGE, buildTestImages } from "../../test/support/images.js";
 import { buildBerth, describeMachine, machine, markdownTable, sleep, summarize, today, warnIfBusy } from "../lib.js";
@@ -76,43 +71,9 @@ async function main() {
       stdio: ["pipe", "pipe", "pipe"],
     });
   try {
-    await iam.send(
-      new CreateRoleCommand({
-        RoleName: "ecsInstanceRole",
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
-      }),
-    );
-    await iam.send(
-      new AttachRolePolicyCommand({
-        RoleName: "ecsInstanceRole",
-        PolicyArn: "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
-      }),
-    );
-    await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: "ecsInstanceRole" }));
-    await iam.send(
-      new AddRoleToInstanceProfileCommand({ InstanceProfileName: "ecsInstanceRole", RoleName: "ecsInstanceRole" }),
-    );
+    await createInstanceProfile(iam, "ecsInstanceRole");
     await ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
-    const repo = JSON.parse(
-      execFileSync(
-        "aws",
-        ["--endpoint-url", berth.endpoint, "ecr", "create-repository", "--repository-name", "bench"],
-        {
-          encoding: "utf8",
-          env,
-        },
-      ),
-    ).repository.repositoryUri as string;
-    const password = execFileSync("aws", ["--endpoint-url", berth.endpoint, "ecr", "get-login-password"], {
-      env,
-    }).toString();
-    docker(["login", "-u", "AWS", "--password-stdin", `localhost:${berth.port}`], password);
-    const image = `${repo}:1`;
-    docker(["tag", BUSYBOX_IMAGE, image]);
-    docker(["push", "-q", image]);
+    const image = pushToEcr(berth, { run: (args, input) => docker(args, input).toString() }, "bench", BUSYBOX_IMAGE);
     const run = await ec2.send(
       new RunInstancesCommand({
         ImageId: "ami-0ecs0000000000000",
@@ -120,7 +81,7 @@ async function main() {
         MinCount: 1,
         MaxCount: 1,
         IamInstanceProfile: { Name: "ecsInstanceRole" },
-        UserData: Buffer.from(`#!/bin/bash\necho ECS_CLUSTER=${CLUSTER} >> /etc/ecs/ecs.config\n`).toString("base64"),
+        UserData: ecsUserData(CLUSTER),
       }),
     );
     instanceId = run.Instances![0].InstanceId!;

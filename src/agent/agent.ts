@@ -2,7 +2,7 @@ import { connect, createServer, type Server } from "node:net";
 import { cpus, totalmem } from "node:os";
 import { WebSocket } from "ws";
 import type { Logger } from "../core/logger.js";
-import { type MessageChannel, MuxSession } from "../runtime/channel-mux.js";
+import { MuxSession, splice, webSocketChannel } from "../runtime/channel-mux.js";
 import { AGENT_CHANNEL_PATH } from "../edge/agent-channel.js";
 import { type AgentCredentials, AwsCallError, ecsCall, signedHeaders } from "./aws-call.js";
 import { ImdsClient } from "./imds-client.js";
@@ -163,41 +163,15 @@ export class BerthAgent {
 
   /** Each stream the control plane opens is a connection to this host's Docker Engine. */
   private serve(ws: WebSocket) {
-    const channel: MessageChannel = {
-      send: (m) => ws.send(m),
-      onMessage: (l) => ws.on("message", (data: Buffer) => l(data)),
-      onClose: (l) => ws.on("close", l),
-    };
-    const mux = new MuxSession(channel, "even");
-    mux.onStream((stream) => {
-      const docker = connect(this.config.dockerSocket);
-      stream.pipe(docker);
-      docker.pipe(stream);
-      const end = () => {
-        stream.destroy();
-        docker.destroy();
-      };
-      docker.on("error", end);
-      stream.on("error", end);
-      docker.on("close", () => stream.end());
-    });
+    const mux = new MuxSession(webSocketChannel(ws), "even");
+    mux.onStream((stream) => splice(stream, connect(this.config.dockerSocket)));
   }
 
   /** localhost:PORT on this host reaches the control plane (ECR image names carry localhost:PORT). */
   private forwardLoopback(): Promise<void> {
     const target = new URL(this.config.endpoint);
     const port = Number(target.port || 80);
-    this.forwarder = createServer((client) => {
-      const upstream = connect(port, target.hostname);
-      client.pipe(upstream);
-      upstream.pipe(client);
-      const end = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on("error", end);
-      upstream.on("error", end);
-    });
+    this.forwarder = createServer((client) => splice(client, connect(port, target.hostname)));
     return new Promise((resolve) => {
       this.forwarder!.once("error", (err) => {
         this.logger.warn({ err: err.message, port }, "agent: cannot forward localhost to the control plane");

@@ -9,7 +9,7 @@ import type { WireRequest } from "../protocol/http.js";
 import { DockerRuntime } from "../runtime/docker/docker-runtime.js";
 import type { Host } from "../hosts/host.js";
 import type { HostRegistry } from "../hosts/registry.js";
-import { type MessageChannel, MuxSession } from "../runtime/channel-mux.js";
+import { MuxSession, webSocketChannel } from "../runtime/channel-mux.js";
 
 /** Where agents open their channel on the edge (DiscoverPollEndpoint answers with it). */
 export const AGENT_CHANNEL_PATH = "/_berth/agent/channel";
@@ -55,13 +55,6 @@ const refuse = (socket: Duplex, status: number, reason: string, body: string, ty
     `HTTP/1.1 ${status} ${reason}\r\ncontent-type: ${type}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 };
-
-/** A WebSocket as the mux's message channel. */
-const channelOf = (ws: WebSocket): MessageChannel => ({
-  send: (m) => ws.send(m),
-  onMessage: (l) => ws.on("message", (data: Buffer) => l(data)),
-  onClose: (l) => ws.on("close", l),
-});
 
 /** An HTTP agent whose every connection is a new stream over the agent's channel (dockerode speaks through it). */
 class ChannelHttpAgent extends HttpAgent {
@@ -123,7 +116,7 @@ export function agentChannelRoute(deps: AgentChannelDeps): UpgradeRoute {
     instance: AgentInstance,
     address: string | undefined,
   ) {
-    const mux = new MuxSession(channelOf(ws), "odd");
+    const mux = new MuxSession(webSocketChannel(ws), "odd");
     // docker-modem passes `agent` to http.request; DockerOptions does not declare it.
     const options = { protocol: "http", host: "agent", port: 2375, agent: new ChannelHttpAgent(mux) };
     const runtime = new DockerRuntime(options as ConstructorParameters<typeof DockerRuntime>[0]);

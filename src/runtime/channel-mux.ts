@@ -1,4 +1,5 @@
 import { Duplex } from "node:stream";
+import type { WebSocket } from "ws";
 
 /**
  * Many byte streams over one message channel (the agent's WebSocket): each Docker Engine API
@@ -145,4 +146,24 @@ export class MuxSession {
         return;
     }
   }
+}
+
+/** A WebSocket as a session's message channel (binary messages). */
+export const webSocketChannel = (ws: WebSocket): MessageChannel => ({
+  send: (m) => ws.send(m),
+  onMessage: (l) => ws.on("message", (data: Buffer) => l(data)),
+  onClose: (l) => ws.on("close", l),
+});
+
+/** Joins two byte streams both ways; either one failing or closing ends the other. */
+export function splice(a: Duplex, b: Duplex) {
+  a.pipe(b);
+  b.pipe(a);
+  const end = () => {
+    a.destroy();
+    b.destroy();
+  };
+  a.on("error", end);
+  b.on("error", end);
+  b.on("close", () => a.end());
 }
