@@ -437,7 +437,7 @@ describe("App Runner: an ECR image in, a URL out, redeployed, scaled and deleted
     }).trim();
     expect(containers).toBe("");
     expect(curl(url).endsWith("404")).toBe(true);
-  });
+  }, 600_000);
   it("builds a local Node.js app directory with the NODEJS runtime, rebuilds on StartDeployment, and fails a broken build with its step", async () => {
     const app = mkdtempSync(join(tmpdir(), "berth-apprunner-node-"));
     try {
@@ -574,5 +574,6 @@ describe("App Runner: an ECR image in, a URL out, redeployed, scaled and deleted
     } finally {
       rmSync(app, { recursive: true, force: true });
     }
-  });
+    // Three builds and a redeploy on 2 busy cores: each wait above is bounded, the whole by this.
+  }, 900_000);
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBerth, startBerth } from "../support/berth.js";
 import { awsCli, iamClient, newAccount, rootOf, trustPolicy } from "../support/identity.js";
 import { BUSYBOX_IMAGE } from "../support/images.js";
-import { eventually, kubeEnv, kubectl } from "../support/kube.js";
+import { eventually, removeClusterContainers, kubeEnv, kubectl } from "../support/kube.js";
 import { CreateRoleCommand } from "@aws-sdk/client-iam";
 
 const account = newAccount();
@@ -45,13 +45,6 @@ spec:
   selector: { app: web }
   ports: [{ port: 80, targetPort: http }]
 `;
-
-const dockerPods = () =>
-  execFileSync("docker", ["ps", "-aq", "--filter", `label=berth.kube.cluster=${account}/us-east-1/${cluster}`], {
-    encoding: "utf8",
-  })
-    .split("\n")
-    .filter(Boolean);
 
 interface PodJson {
   metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
@@ -127,8 +120,7 @@ describe("EKS Fargate profiles with kubectl", () => {
       30_000,
     ).catch(() => undefined);
     await berth.stop();
-    for (const id of dockerPods()) execFileSync("docker", ["rm", "-f", id], { stdio: "ignore" });
-    execFileSync("sh", ["-c", `docker network rm berth-eks-${account}-us-east-1-${cluster} 2>/dev/null || true`]);
+    removeClusterContainers(account, cluster);
     rmSync(berth.dataDir, { recursive: true, force: true });
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

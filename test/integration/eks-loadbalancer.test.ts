@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBerth, startBerth } from "../support/berth.js";
 import { awsCli, iamClient, newAccount, rootOf, trustPolicy } from "../support/identity.js";
 import { BUSYBOX_IMAGE } from "../support/images.js";
-import { eventually, kubeEnv, kubectl, kubectls } from "../support/kube.js";
+import { eventually, removeClusterContainers, kubeEnv, kubectl, kubectls } from "../support/kube.js";
 import { CreateRoleCommand } from "@aws-sdk/client-iam";
 
 const run = promisify(execFile);
@@ -92,13 +92,6 @@ spec:
           - { path: /a, pathType: Prefix, backend: { service: { name: app-a, port: { number: 80 } } } }
           - { path: /b, pathType: Prefix, backend: { service: { name: app-b, port: { number: 80 } } } }
 `;
-
-const dockerPods = () =>
-  execFileSync("docker", ["ps", "-aq", "--filter", `label=berth.kube.cluster=${account}/us-east-1/${cluster}`], {
-    encoding: "utf8",
-  })
-    .split("\n")
-    .filter(Boolean);
 
 const curl = async (url: string) => {
   try {
@@ -188,8 +181,7 @@ describe("EKS Services of type LoadBalancer and Ingresses on ELBv2", () => {
       30_000,
     ).catch(() => undefined);
     await berth?.stop();
-    for (const id of dockerPods()) execFileSync("docker", ["rm", "-f", id], { stdio: "ignore" });
-    execFileSync("sh", ["-c", `docker network rm berth-eks-${account}-us-east-1-${cluster} 2>/dev/null || true`]);
+    removeClusterContainers(account, cluster);
     if (berth) rmSync(berth.dataDir, { recursive: true, force: true });
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

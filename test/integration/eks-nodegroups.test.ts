@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBerth, startBerth } from "../support/berth.js";
 import { awsCli, clientOptions, iamClient, newAccount, rootOf, stsClient, trustPolicy } from "../support/identity.js";
 import { BUSYBOX_IMAGE } from "../support/images.js";
-import { eventually, kubeEnv, kubectl } from "../support/kube.js";
+import { eventually, removeClusterContainers, kubeEnv, kubectl } from "../support/kube.js";
 
 const account = newAccount();
 const creds = rootOf(account);
@@ -53,13 +53,6 @@ spec:
   selector:
     matchLabels: { app: web }
 `;
-
-const dockerPods = () =>
-  execFileSync("docker", ["ps", "-aq", "--filter", `label=berth.kube.cluster=${account}/us-east-1/${cluster}`], {
-    encoding: "utf8",
-  })
-    .split("\n")
-    .filter(Boolean);
 
 interface NodeJson {
   metadata: { name: string; labels: Record<string, string>; annotations?: Record<string, string> };
@@ -156,8 +149,7 @@ describe("EKS managed node groups with the AWS CLI and kubectl", () => {
       30_000,
     ).catch(() => undefined);
     await berth.stop();
-    for (const id of dockerPods()) execFileSync("docker", ["rm", "-f", id], { stdio: "ignore" });
-    execFileSync("sh", ["-c", `docker network rm berth-eks-${account}-us-east-1-${cluster} 2>/dev/null || true`]);
+    removeClusterContainers(account, cluster);
     rmSync(berth.dataDir, { recursive: true, force: true });
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBerth, startBerth } from "../support/berth.js";
 import { awsCli, iamClient, newAccount, rootOf, trustPolicy } from "../support/identity.js";
 import { BUSYBOX_IMAGE } from "../support/images.js";
-import { eventually, kubeEnv, kubectl, kubectls } from "../support/kube.js";
+import { eventually, removeClusterContainers, kubeEnv, kubectl, kubectls } from "../support/kube.js";
 
 const account = newAccount();
 const creds = rootOf(account);
@@ -116,13 +116,6 @@ spec:
       storage: 1Gi
 `;
 
-const dockerPods = () =>
-  execFileSync("docker", ["ps", "-aq", "--filter", `label=berth.kube.cluster=${account}/us-east-1/${cluster}`], {
-    encoding: "utf8",
-  })
-    .split("\n")
-    .filter(Boolean);
-
 /** Storage on EKS as the user guide walks it: the CSI driver add-ons, StorageClasses, claims, StatefulSets. */
 describe("EKS storage with the EBS and EFS CSI drivers", () => {
   let berth: RunningBerth;
@@ -219,8 +212,7 @@ describe("EKS storage with the EBS and EFS CSI drivers", () => {
       ).catch(() => undefined);
       await berth.stop();
     }
-    for (const id of dockerPods()) execFileSync("docker", ["rm", "-f", id], { stdio: "ignore" });
-    execFileSync("sh", ["-c", `docker network rm berth-eks-${account}-us-east-1-${cluster} 2>/dev/null || true`]);
+    removeClusterContainers(account, cluster);
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

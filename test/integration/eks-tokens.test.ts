@@ -7,20 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBerth, startBerth } from "../support/berth.js";
 import { awsCli, newAccount, rootOf } from "../support/identity.js";
 import { BUSYBOX_IMAGE } from "../support/images.js";
-import { eventually, KUBECTL_120, kubeEnv, kubectl, kubectls } from "../support/kube.js";
+import { eventually, removeClusterContainers, KUBECTL_120, kubeEnv, kubectl, kubectls } from "../support/kube.js";
 
 const run = promisify(execFile);
 const account = newAccount();
 const creds = rootOf(account);
 const cluster = "tokens";
 const KUBECTL = "/usr/bin/kubectl"; // 1.32: `kubectl create token`
-
-const dockerPods = () =>
-  execFileSync("docker", ["ps", "-aq", "--filter", `label=berth.kube.cluster=${account}/us-east-1/${cluster}`], {
-    encoding: "utf8",
-  })
-    .split("\n")
-    .filter(Boolean);
 
 const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString("utf8"));
 
@@ -128,8 +121,7 @@ describe("EKS service account tokens", () => {
       30_000,
     ).catch(() => undefined);
     await berth?.stop();
-    for (const id of dockerPods()) execFileSync("docker", ["rm", "-f", id], { stdio: "ignore" });
-    execFileSync("sh", ["-c", `docker network rm berth-eks-${account}-us-east-1-${cluster} 2>/dev/null || true`]);
+    removeClusterContainers(account, cluster);
     if (berth) rmSync(berth.dataDir, { recursive: true, force: true });
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

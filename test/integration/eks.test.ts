@@ -7,7 +7,7 @@ import { type RunningBerth, startBerth } from "../support/berth.js";
 import { awsCli, clientOptions, iamClient, newAccount, rootOf, trustPolicy } from "../support/identity.js";
 import { CreateAccessEntryCommand, EKSClient } from "@aws-sdk/client-eks";
 import { BUSYBOX_IMAGE } from "../support/images.js";
-import { eventually, kubeEnv, kubectl, kubectls } from "../support/kube.js";
+import { eventually, removeClusterContainers, kubeEnv, kubectl, kubectls } from "../support/kube.js";
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand } from "@aws-sdk/client-iam";
 
 const account = newAccount();
@@ -105,8 +105,7 @@ describe("EKS with kubectl", () => {
       30_000,
     ).catch(() => undefined);
     await berth?.stop();
-    for (const id of dockerPods()) execFileSync("docker", ["rm", "-f", id], { stdio: "ignore" });
-    execFileSync("sh", ["-c", `docker network rm berth-eks-${account}-us-east-1-${cluster} 2>/dev/null || true`]);
+    removeClusterContainers(account, cluster);
     if (berth) rmSync(berth.dataDir, { recursive: true, force: true });
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { promisify } from "node:util";
 import type { AwsCredentialIdentity } from "@smithy/types";
@@ -64,4 +64,22 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, what: stri
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+/** Docker containers (running or not) of an EKS cluster's pods. */
+export const clusterContainers = (account: string, cluster: string): string[] =>
+  execFileSync("docker", ["ps", "-aq", "--filter", `label=berth.kube.cluster=${account}/${region}/${cluster}`], {
+    encoding: "utf8",
+  })
+    .split("\n")
+    .filter(Boolean);
+
+/**
+ * Removes what an EKS test's cluster left in Docker: its pod containers and its network.
+ * Tolerant by design: a container Docker is already removing (auto-remove, a pod's own teardown) is not a failure.
+ */
+export function removeClusterContainers(account: string, cluster: string) {
+  for (const id of clusterContainers(account, cluster))
+    spawnSync("docker", ["rm", "-f", "-v", id], { stdio: "ignore" });
+  spawnSync("docker", ["network", "rm", `berth-eks-${account}-${region}-${cluster}`], { stdio: "ignore" });
 }
