@@ -67,6 +67,14 @@ const OPERATION_SUBSETS: Record<string, string[]> = {
     "DescribeLaunchTemplates",
     "DescribeLaunchTemplateVersions",
     "DeleteLaunchTemplate",
+    "RunInstances",
+    "DescribeInstances",
+    "TerminateInstances",
+    "StopInstances",
+    "StartInstances",
+    "DescribeInstanceStatus",
+    "DescribeInstanceTypes",
+    "DescribeImages",
   ],
 };
 

@@ -78,7 +78,6 @@ async function main() {
     dataDir: config.dataDir,
     exportDelayMs: config.logsExportDelayMs,
   });
-  const ec2 = ec2Module({ store });
   const efs = efsModule({ store, clock, dataDir: config.dataDir, authorizer: identity.authorizer, iam: identity.iam });
   // EC2 instances are hosts on this machine: a network namespace with its own Docker Engine and `berth agent`.
   const instanceHosts = new InstanceHosts({
@@ -106,6 +105,22 @@ async function main() {
       return out.ok ? out.credentials : out.message;
     },
   });
+  const ec2 = ec2Module({
+    store,
+    clock,
+    logger,
+    provisioner: instanceHosts,
+    instanceProfile: (account, ref) => {
+      const name = ref.startsWith("arn:") ? ref.split("/").pop()! : ref;
+      const p = identity.iam.instanceProfile(account, name);
+      if (!p || (ref.startsWith("arn:") && p.Arn !== ref)) return undefined;
+      return {
+        Arn: p.Arn,
+        Id: p.InstanceProfileId,
+        roleArn: p.roles[0] && identity.iam.role(account, p.roles[0])?.Arn,
+      };
+    },
+  });
   const elbv2 = elbv2Module({
     store,
     clock,
@@ -130,6 +145,7 @@ async function main() {
     edge: (req, res) => edge.handle(req, res),
     efs: efs.volumes,
     lostHosts: {
+      instanceState: (scope, id) => ec2.instanceState(scope, id),
       hostAlive: async (id) => (await instanceHosts.state(id))?.running,
       lostAfterMs: config.agentLostAfterMs,
     },

@@ -76,7 +76,7 @@ async function main() {
     const image = pushToEcr(berth, { run: (args, input) => docker(args, input).toString() }, "bench", BUSYBOX_IMAGE);
     const run = await ec2.send(
       new RunInstancesCommand({
-        ImageId: "ami-0ecs0000000000000",
+        ImageId: "ami-0e5c2023b5e7a1c01",
         InstanceType: "t3.medium",
         MinCount: 1,
         MaxCount: 1,

@@ -28,10 +28,18 @@ export function parseCidr(text: string): Cidr | undefined {
 
 const toNumber = (a: ipaddr.IPv4) => a.octets.reduce((n, o) => n * 256 + o, 0);
 
-export const formatCidr = ({ base, prefix }: Cidr) =>
-  `${[24, 16, 8, 0].map((s) => Math.floor(base / 2 ** s) % 256).join(".")}/${prefix}`;
+/** An IPv4 address from its number. */
+export const formatAddress = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+
+export const formatCidr = ({ base, prefix }: Cidr) => `${formatAddress(base)}/${prefix}`;
 
 const size = (c: Cidr) => 2 ** (32 - c.prefix);
+
+/** The lowest address of a subnet an instance may have that is not `taken` (AWS keeps the first four and the last). */
+export function nextFreeAddress(c: Cidr, taken: ReadonlySet<string>): string | undefined {
+  for (let n = c.base + 4; n < c.base + size(c) - 1; n++) if (!taken.has(formatAddress(n))) return formatAddress(n);
+  return undefined;
+}
 
 /** Whether `inner` lies wholly inside `outer`. */
 export const contains = (outer: Cidr, inner: Cidr) =>

@@ -35,4 +35,12 @@ export const ec2Errors = {
   InvalidLaunchTemplateNameNotFound: errorFactory("InvalidLaunchTemplateName.NotFoundException"),
   InvalidLaunchTemplateIdNotFound: errorFactory("InvalidLaunchTemplateId.NotFound"),
   InvalidLaunchTemplateIdVersionNotFound: errorFactory("InvalidLaunchTemplateId.VersionNotFound"),
+  InvalidInstanceIdNotFound: errorFactory("InvalidInstanceID.NotFound"),
+  InvalidInstanceIdMalformed: errorFactory("InvalidInstanceID.Malformed"),
+  IncorrectInstanceState: errorFactory("IncorrectInstanceState"),
+  InvalidAMIIDNotFound: errorFactory("InvalidAMIID.NotFound"),
+  InvalidAMIIDMalformed: errorFactory("InvalidAMIID.Malformed"),
+  InvalidInstanceType: errorFactory("InvalidInstanceType"),
+  InstanceLimitExceeded: errorFactory("InstanceLimitExceeded"),
+  InsufficientFreeAddressesInSubnet: errorFactory("InsufficientFreeAddressesInSubnet"),
 } as const;

@@ -47,27 +47,36 @@ export function selectVersions(
   return t.Versions.filter((v) => v.VersionNumber >= min && v.VersionNumber <= max);
 }
 
-export function launchTemplateOperations(ec2: Ec2Context): Provider<Operations> {
-  const byName = (scope: Scope, name: string) =>
-    ec2.records.launchTemplates.list(scope).find((t) => t.LaunchTemplateName === name);
-  const find = (scope: Scope, input: { LaunchTemplateId?: string; LaunchTemplateName?: string }) => {
-    if (input.LaunchTemplateId) {
-      const t = ec2.records.launchTemplates.get(scope, input.LaunchTemplateId);
-      if (!t)
-        throw ec2Errors.InvalidLaunchTemplateIdNotFound(
-          `The specified launch template, with template ID ${input.LaunchTemplateId}, does not exist.`,
-        );
-      return t;
-    }
-    if (!input.LaunchTemplateName)
-      throw ec2Errors.MissingParameter("The request must contain the parameter launchTemplateName or launchTemplateId");
-    const t = byName(scope, input.LaunchTemplateName);
+const byName = (ec2: Ec2Context, scope: Scope, name: string) =>
+  ec2.records.launchTemplates.list(scope).find((t) => t.LaunchTemplateName === name);
+
+/** The launch template a request names by id or name, or EC2's NotFound / MissingParameter error. */
+export function findLaunchTemplate(
+  ec2: Ec2Context,
+  scope: Scope,
+  input: { LaunchTemplateId?: string; LaunchTemplateName?: string },
+): LaunchTemplateRecord {
+  if (input.LaunchTemplateId) {
+    const t = ec2.records.launchTemplates.get(scope, input.LaunchTemplateId);
     if (!t)
-      throw ec2Errors.InvalidLaunchTemplateNameNotFound(
-        `The specified launch template, with template name ${input.LaunchTemplateName}, does not exist.`,
+      throw ec2Errors.InvalidLaunchTemplateIdNotFound(
+        `The specified launch template, with template ID ${input.LaunchTemplateId}, does not exist.`,
       );
     return t;
-  };
+  }
+  if (!input.LaunchTemplateName)
+    throw ec2Errors.MissingParameter("The request must contain the parameter launchTemplateName or launchTemplateId");
+  const t = byName(ec2, scope, input.LaunchTemplateName);
+  if (!t)
+    throw ec2Errors.InvalidLaunchTemplateNameNotFound(
+      `The specified launch template, with template name ${input.LaunchTemplateName}, does not exist.`,
+    );
+  return t;
+}
+
+export function launchTemplateOperations(ec2: Ec2Context): Provider<Operations> {
+  const find = (scope: Scope, input: { LaunchTemplateId?: string; LaunchTemplateName?: string }) =>
+    findLaunchTemplate(ec2, scope, input);
 
   return {
     CreateLaunchTemplate: (input, ctx) => {
@@ -77,7 +86,7 @@ export function launchTemplateOperations(ec2: Ec2Context): Provider<Operations> 
         );
       const tags = tagsFor(input.TagSpecifications, "launch-template");
       const record = ec2.store.transaction(() => {
-        if (byName(ctx, input.LaunchTemplateName))
+        if (byName(ec2, ctx, input.LaunchTemplateName))
           throw ec2Errors.InvalidLaunchTemplateNameAlreadyExists(`Launch template name already in use.`);
         const now = new Date();
         const t: LaunchTemplateRecord = {

@@ -4,6 +4,7 @@ import type { DocumentStore } from "../../store/documents.js";
 import { defineService } from "../define.js";
 import { Ec2Context } from "./context.js";
 import { ec2Errors } from "./errors.js";
+import { type InstanceDeps, instanceOperations } from "./instances.js";
 import { launchTemplateOperations } from "./launch-templates.js";
 import { regionOperations } from "./regions.js";
 import { securityGroupOperations } from "./security-groups.js";
@@ -13,6 +14,8 @@ import { vpcOperations } from "./vpcs.js";
 
 export interface Ec2Deps {
   store: DocumentStore;
+  /** IAM's instance profiles, for RunInstances' IamInstanceProfile (without it, none can be named). */
+  instanceProfile?: InstanceDeps["instanceProfile"];
 }
 
 /**
@@ -42,6 +45,7 @@ export function ec2Service(deps: Ec2Deps) {
     ...securityGroupOperations(ec2),
     ...tagOperations(ec2),
     ...launchTemplateOperations(ec2),
+    ...instanceOperations(ec2, { instanceProfile: deps.instanceProfile ?? (() => undefined) }),
   });
   return { service: defineService("ec2", provider, { validationCode: "InvalidParameterValue" }), context: ec2 };
 }

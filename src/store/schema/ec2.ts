@@ -1,4 +1,4 @@
-import type { RequestLaunchTemplateData, Tag } from "../../protocol/generated/types/ec2.js";
+import type { Instance, RequestLaunchTemplateData, Tag } from "../../protocol/generated/types/ec2.js";
 import type { Collection, DocumentStore } from "../documents.js";
 
 export const VPC_KIND = "ec2.vpc";
@@ -6,6 +6,7 @@ export const SUBNET_KIND = "ec2.subnet";
 export const SECURITY_GROUP_KIND = "ec2.securityGroup";
 export const EC2_DEFAULTS_KIND = "ec2.defaults";
 export const LAUNCH_TEMPLATE_KIND = "ec2.launchTemplate";
+export const INSTANCE_KIND = "ec2.instance";
 
 /** A VPC as stored (recorded only: Berth's containers do not live in it yet). */
 export interface VpcRecord {
@@ -79,12 +80,30 @@ export interface Ec2DefaultsRecord {
 }
 
 /** The EC2 collections the API (and later ECS container instances, Auto Scaling) share. */
+/**
+ * An EC2 instance as stored: what DescribeInstances shows, plus what its host needs (the role of
+ * its instance profile, its user data) and when it reached its last state (pruning, lost hosts).
+ */
+export interface InstanceRecord extends Instance {
+  InstanceId: string;
+  ReservationId: string;
+  OwnerId: string;
+  State: { Code: number; Name: "pending" | "running" | "shutting-down" | "terminated" | "stopping" | "stopped" };
+  /** The instance profile's role (hosts get its credentials from IMDS). */
+  roleArn?: string;
+  /** Base64, as RunInstances took it. */
+  userData?: string;
+  stateChangedAt: Date;
+  version: number;
+}
+
 export class Ec2Records {
   readonly vpcs: Collection<VpcRecord>;
   readonly subnets: Collection<SubnetRecord>;
   readonly securityGroups: Collection<SecurityGroupRecord>;
   readonly defaults: Collection<Ec2DefaultsRecord>;
   readonly launchTemplates: Collection<LaunchTemplateRecord>;
+  readonly instances: Collection<InstanceRecord>;
 
   constructor(readonly store: DocumentStore) {
     this.vpcs = store.collection<VpcRecord>(VPC_KIND, { id: (v) => v.VpcId });
@@ -97,5 +116,6 @@ export class Ec2Records {
     this.launchTemplates = store.collection<LaunchTemplateRecord>(LAUNCH_TEMPLATE_KIND, {
       id: (t) => t.LaunchTemplateId,
     });
+    this.instances = store.collection<InstanceRecord>(INSTANCE_KIND, { id: (i) => i.InstanceId });
   }
 }
