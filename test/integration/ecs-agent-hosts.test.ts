@@ -4,6 +4,8 @@ import {
   DescribeInstancesCommand,
   EC2Client,
   RunInstancesCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import {
@@ -151,7 +153,12 @@ describe("ECS on EC2 instances (berth agent hosts)", () => {
             name: "c",
             image,
             memory: 64,
-            command: ["sh", "-c", "wget -q -O- http://169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"],
+            // Another Berth on this machine may hold 169.254.170.2:80: then tasks get the full URI.
+            command: [
+              "sh",
+              "-c",
+              'u=$AWS_CONTAINER_CREDENTIALS_FULL_URI; [ -n "$u" ] || u=http://169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI; wget -q -O- $u',
+            ],
             logConfiguration: {
               logDriver: "awslogs",
               options: {
@@ -332,5 +339,28 @@ describe("ECS on EC2 instances (berth agent hosts)", () => {
     const [id] = await launch(1, "noEcs");
     await new Promise((r) => setTimeout(r, 8000));
     expect((await containerInstances()).map((c) => c.ec2InstanceId)).not.toContain(id);
+  });
+
+  it("stopping an instance disconnects its agent, starting it reconnects, a terminated one cannot start", async () => {
+    const [id] = await launch(1);
+    await joined([id]);
+    const stateOf = async () =>
+      (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0].Instances![0];
+    await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+    const stoppedInstance = await waitFor("the instance stopped", stateOf, (i) => i.State?.Name === "stopped", 60_000);
+    expect(stoppedInstance.StateReason?.Code).toBe("Client.UserInitiatedShutdown");
+    await waitFor(
+      "its agent disconnected",
+      containerInstances,
+      (list) => list.some((c) => c.ec2InstanceId === id && !c.agentConnected),
+      60_000,
+    );
+    await ec2.send(new StartInstancesCommand({ InstanceIds: [id] }));
+    await joined([id]);
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    await waitFor("the instance terminated", stateOf, (i) => i.State?.Name === "terminated", 60_000);
+    await expect(ec2.send(new StartInstancesCommand({ InstanceIds: [id] }))).rejects.toMatchObject({
+      name: "IncorrectInstanceState",
+    });
   });
 });

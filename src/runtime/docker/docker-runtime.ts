@@ -409,28 +409,37 @@ export class DockerRuntime implements ContainerRuntime {
       pending = [];
       onLines(batch);
     };
+    /** Lines still without their newline: a container's last words before it exits often are. */
+    const unfinished: (() => void)[] = [];
     const lineSplitter = (stream: "stdout" | "stderr") => {
       const pt = new PassThrough();
       let rest = "";
+      const take = (line: string) => {
+        const space = line.indexOf(" ");
+        const ts = Date.parse(line.slice(0, space));
+        // Docker keeps nanoseconds; events are in ms, so skip what was already stored at the cursor.
+        if (Number.isNaN(ts) || ts <= sinceMs) return;
+        pending.push({ stream, timestamp: ts, message: line.slice(space + 1) });
+      };
       pt.on("data", (chunk: Buffer) => {
         rest += chunk.toString("utf8");
         let nl = rest.indexOf("\n");
         while (nl >= 0) {
-          const line = rest.slice(0, nl);
+          take(rest.slice(0, nl));
           rest = rest.slice(nl + 1);
           nl = rest.indexOf("\n");
-          const space = line.indexOf(" ");
-          const ts = Date.parse(line.slice(0, space));
-          // Docker keeps nanoseconds; events are in ms, so skip what was already stored at the cursor.
-          if (Number.isNaN(ts) || ts <= sinceMs) continue;
-          pending.push({ stream, timestamp: ts, message: line.slice(space + 1) });
         }
         if (pending.length >= 1000) flush();
         else if (!timer) timer = setTimeout(flush, 100);
       });
+      unfinished.push(() => {
+        if (rest) take(rest);
+        rest = "";
+      });
       return pt;
     };
     const end = () => {
+      for (const take of unfinished) take();
       flush();
       finish();
     };

@@ -1,5 +1,6 @@
 import { isError } from "../../core/errors.js";
 import type { Scope } from "../../core/ids.js";
+import { publicParameter } from "./public-parameters.js";
 import { callerOf } from "../../iam/identity.js";
 import type { Operations, Parameter, ParameterMetadata, Tag } from "../../protocol/generated/types/ssm.js";
 import type { Provider } from "../../protocol/service.js";
@@ -59,7 +60,11 @@ export function parameterOperations(ps: ParameterStore): Provider<Operations> {
   const get = (scope: Scope, ref: string, decrypt: boolean) => {
     const r = parseParameterRef(scope, ref);
     const p = ps.find(r);
-    if (!p) throw parameterNotFound(r.display);
+    if (!p) {
+      const published = r.selector === undefined ? publicParameter(r.display, scope.region) : undefined;
+      if (published) return published;
+      throw parameterNotFound(r.display);
+    }
     return view(ps, p, ps.version(p, r.selector, r.display), decrypt, r.selector);
   };
 
