@@ -12,6 +12,7 @@ import {
   PutScalingPolicyCommand,
   SetDesiredCapacityCommand,
   SetInstanceProtectionCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import {
@@ -217,6 +218,40 @@ describe("EC2 Auto Scaling groups of agent hosts", () => {
     await expect(asg.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: GROUP }))).rejects.toMatchObject({
       name: "ResourceInUseFault",
     });
+  });
+
+  it("an instance terminated behind the group's back, or through the group without decrement, is replaced", async () => {
+    const inService = (g: Awaited<ReturnType<typeof group>>) =>
+      (g?.Instances ?? []).filter((i) => i.LifecycleState === "InService").map((i) => i.InstanceId!);
+    const before = inService(await group());
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [before[0]] }));
+    const healed = await waitFor(
+      "a replacement InService",
+      group,
+      (g) => inService(g).length === 2 && !inService(g).includes(before[0]),
+      60_000,
+      500,
+    );
+    const health = (
+      await asg.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: GROUP }))
+    ).Activities!.find((a) => a.Description === `Terminating EC2 instance: ${before[0]}`);
+    expect(health?.Cause).toMatch(/EC2 health check indicating it has been terminated or stopped\.$/);
+    const victim = inService(healed)[0];
+    const out = await asg.send(
+      new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: victim, ShouldDecrementDesiredCapacity: false }),
+    );
+    expect(out.Activity).toMatchObject({
+      Description: `Terminating EC2 instance: ${victim}`,
+      StatusCode: "InProgress",
+    });
+    const after = await waitFor(
+      "the terminated one replaced",
+      group,
+      (g) => inService(g).length === 2 && !inService(g).includes(victim) && g?.Instances?.length === 2,
+      60_000,
+      500,
+    );
+    expect(after?.DesiredCapacity).toBe(2);
   });
 
   it("scale-in to 0 terminates the unprotected instance and keeps the protected one", async () => {
