@@ -254,6 +254,23 @@ describe("EC2 Auto Scaling groups of agent hosts", () => {
     expect(after?.DesiredCapacity).toBe(2);
   });
 
+  it("a Berth restart keeps the group and its instances: none lost, none launched twice", async () => {
+    const before = (await group())!.Instances!.map((i) => i.InstanceId).sort();
+    const { dataDir, port } = berth;
+    await berth.stop();
+    berth = await startBerth({ dataDir, port, env: { BERTH_LOG_LEVEL: "warn" } });
+    const after = await waitFor(
+      "the group's instances InService again",
+      group,
+      (g) => g?.Instances?.length === 2 && g.Instances.every((i) => i.LifecycleState === "InService"),
+      60_000,
+      500,
+    );
+    expect(after!.Instances!.map((i) => i.InstanceId).sort()).toEqual(before);
+    const live = (await ec2Instances()).filter((i) => i.State?.Name !== "terminated");
+    expect(live.map((i) => i.InstanceId).sort()).toEqual(before);
+  });
+
   it("scale-in to 0 terminates the unprotected instance and keeps the protected one", async () => {
     const g = await group();
     const [keep, drop] = g!.Instances!.map((i) => i.InstanceId!);

@@ -8,6 +8,9 @@ import {
   pickForTermination,
   planCapacity,
 } from "../../src/services/autoscaling/decide.js";
+import { groupPolicyActionHandler, policyCapacity } from "../../src/services/autoscaling/policies.js";
+import { policyActionHandler } from "../../src/controllers/scaling/executor.js";
+import type { GroupPolicyRecord } from "../../src/store/schema/autoscaling.js";
 
 const m = (id: string, zone: string, launchedAt: number, prot = false): Member => ({
   id,
@@ -112,4 +115,68 @@ describe("adjustedCapacity", () => {
         },
       ),
     ));
+});
+
+describe("alarm action dispatch", () => {
+  const groupArn =
+    "arn:aws:autoscaling:us-east-1:000000000000:scalingPolicy:6d8ffa3d-1111-2222-3333-444444444444:autoScalingGroupName/web:policyName/cpu";
+  const serviceArn =
+    "arn:aws:autoscaling:us-east-1:000000000000:scalingPolicy:6d8ffa3d-1111-2222-3333-444444444444:resource/ecs/service/c/s:policyName/cpu";
+  const aas = policyActionHandler({} as never, {} as never);
+  const asg = groupPolicyActionHandler({} as never, () => ({ skip: "" }));
+  it.each([
+    { arn: groupArn, aas: false, asg: true },
+    { arn: serviceArn, aas: true, asg: false },
+    { arn: "arn:aws:sns:us-east-1:000000000000:topic", aas: false, asg: false },
+  ])("$arn", ({ arn, aas: a, asg: g }) => {
+    expect(aas.matches(arn)).toBe(a);
+    expect(asg.matches(arn)).toBe(g);
+  });
+});
+
+describe("policyCapacity", () => {
+  const policy = (p: Partial<GroupPolicyRecord>): GroupPolicyRecord => ({
+    AutoScalingGroupName: "g",
+    PolicyName: "p",
+    PolicyARN: "arn",
+    ownedAlarms: [],
+    ...p,
+  });
+  const g = { DesiredCapacity: 2, MinSize: 1, MaxSize: 5 };
+  it.each([
+    {
+      name: "simple +1",
+      p: { PolicyType: "SimpleScaling", AdjustmentType: "ChangeInCapacity", ScalingAdjustment: 1 },
+      run: {},
+      want: 3,
+    },
+    {
+      name: "step: the step the breach falls in",
+      p: {
+        PolicyType: "StepScaling",
+        AdjustmentType: "ChangeInCapacity",
+        StepAdjustments: [
+          { MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 10, ScalingAdjustment: 1 },
+          { MetricIntervalLowerBound: 10, ScalingAdjustment: 3 },
+        ],
+      },
+      run: { metric: 75, threshold: 60 },
+      want: 5,
+    },
+    {
+      name: "target tracking out",
+      p: { PolicyType: "TargetTrackingScaling", TargetTrackingConfiguration: { TargetValue: 50 } },
+      run: { metric: 100, direction: "out" as const },
+      want: 4,
+    },
+    {
+      name: "target tracking in, disabled",
+      p: {
+        PolicyType: "TargetTrackingScaling",
+        TargetTrackingConfiguration: { TargetValue: 50, DisableScaleIn: true },
+      },
+      run: { metric: 10, direction: "in" as const },
+      want: { skip: "Scale-in is disabled for this policy." },
+    },
+  ])("$name", ({ p, run, want }) => expect(policyCapacity(policy(p), g, run)).toEqual(want));
 });
