@@ -18,6 +18,7 @@ import { appRunnerPublications } from "./metrics/apprunner.js";
 import { appRunnerModule } from "./services/apprunner/module.js";
 import { sourceBuilder } from "./services/apprunner/source.js";
 import { applicationAutoScalingModule } from "./services/application-autoscaling/module.js";
+import { ec2AutoScalingModule } from "./services/autoscaling/module.js";
 import { cloudwatchModule } from "./services/cloudwatch/module.js";
 import { ec2Module } from "./services/ec2/module.js";
 import { ecrModule } from "./services/ecr/module.js";
@@ -171,6 +172,14 @@ async function main() {
     ecs: ecs.ecs,
     cloudwatch,
   });
+  const ec2AutoScaling = ec2AutoScalingModule({
+    config: config.monitoring,
+    store,
+    clock,
+    logger,
+    ec2: { records: ec2.records, api: ec2.api },
+    cloudwatch,
+  });
   const eks = eksModule({
     store,
     clock,
@@ -229,6 +238,7 @@ async function main() {
     ecs,
     cloudwatch,
     autoscaling,
+    ec2AutoScaling,
     eks,
     kubernetes,
     apprunner,

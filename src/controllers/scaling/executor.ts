@@ -40,11 +40,15 @@ export function planPolicy(
   };
 }
 
-/** Runs scaling policies when alarms invoke them by ARN (`arn:aws:autoscaling:…:scalingPolicy:…`). */
+/**
+ * Runs scaling policies when alarms invoke them by ARN (`arn:aws:autoscaling:…:scalingPolicy:…`);
+ * EC2 Auto Scaling's group policies (`…:autoScalingGroupName/…`) have their own handler.
+ */
 export function policyActionHandler(aas: ScalingState, logger: Logger): AlarmActionHandler {
   return {
     repeats: true,
-    matches: (arn) => /^arn:aws[a-z-]*:autoscaling:[^:]*:\d{12}:scalingPolicy:/.test(arn),
+    matches: (arn) =>
+      /^arn:aws[a-z-]*:autoscaling:[^:]*:\d{12}:scalingPolicy:/.test(arn) && !arn.includes(":autoScalingGroupName/"),
     async invoke(arn, invocation) {
       const found = aas.policies.byArn(arn);
       if (!found || found.scope.account !== invocation.scope.account)
