@@ -12,6 +12,7 @@ const PATTERN_CHECKING: Record<string, { except: string[] } | { only: string[] }
   logs: { except: ["LogGroupIdentifier"] },
   "application-autoscaling": { except: [] },
   monitoring: { except: [] },
+  autoscaling: { except: [] },
   // IAM and STS: "Member must satisfy regular expression pattern: [\w+=,.@-]+" for names, paths, tags.
   iam: { except: [] },
   sts: { except: [] },

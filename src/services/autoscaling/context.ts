@@ -1,3 +1,4 @@
+import { autoscalingErrors } from "../../protocol/generated/errors/autoscaling.js";
 import type { Clock } from "../../core/clock.js";
 import { commonErrors } from "../../core/errors.js";
 import { type Scope, arn, uuid } from "../../core/ids.js";
@@ -20,6 +21,11 @@ import {
 import type { Ec2Records, LaunchTemplateRecord } from "../../store/schema/ec2.js";
 
 export const validation = commonErrors.ValidationError;
+/** A NextToken this service did not issue, in Auto Scaling's words. */
+export const invalidToken = () =>
+  autoscalingErrors.InvalidNextToken(
+    "The NextToken value is invalid. Pass the NextToken from the previous response unchanged.",
+  );
 
 /** What Auto Scaling uses of EC2, in process: its records and its API. */
 export interface Ec2Access {

@@ -14,11 +14,13 @@ import {
   activityView,
   causeTime,
   groupView,
+  invalidToken,
   serviceContext,
   templateSpecOf,
   validation,
 } from "./context.js";
 import { capacityProblem } from "./decide.js";
+import { pageByKey } from "../../core/paginate.js";
 
 /** Group names: 1 to 255 characters, no colon (ARNs hold them). */
 const validName = (name: string) => name.length >= 1 && name.length <= 255 && !name.includes(":");
@@ -185,15 +187,16 @@ export function groupOperations(ctx: AutoScalingContext, onChange: () => void): 
             `Filter type ${f.Name} is not correct. Allowed Filter types are: tag-key tag-value tag:<key>`,
           );
       }
-      groups.sort((a, b) => a.AutoScalingGroupName.localeCompare(b.AutoScalingGroupName));
       const max = input.MaxRecords ?? 50;
       if (max < 1 || max > 100) throw validation("MaxRecords must be between 1 and 100");
-      const start = input.NextToken ? groups.findIndex((g) => g.AutoScalingGroupName > input.NextToken!) : 0;
-      if (start < 0) return { AutoScalingGroups: [] };
-      const page = groups.slice(start, start + max);
+      const { page, nextToken } = pageByKey(groups, (g) => [g.AutoScalingGroupName], {
+        limit: max,
+        nextToken: input.NextToken,
+        invalidToken,
+      });
       return {
         AutoScalingGroups: page.map((g) => groupView(g, ctx.instancesOf(rc, g.AutoScalingGroupName))),
-        NextToken: start + max < groups.length ? page.at(-1)!.AutoScalingGroupName : undefined,
+        NextToken: nextToken,
       };
     },
 
@@ -317,14 +320,12 @@ export function groupOperations(ctx: AutoScalingContext, onChange: () => void): 
       )
         list = [];
       if (input.ActivityIds?.length) list = list.filter((a) => input.ActivityIds!.includes(a.ActivityId));
-      list.sort((a, b) => b.StartTime.getTime() - a.StartTime.getTime() || a.ActivityId.localeCompare(b.ActivityId));
-      const max = input.MaxRecords ?? 100;
-      const start = input.NextToken ? Number(input.NextToken) : 0;
-      if (!Number.isInteger(start) || start < 0) throw autoscalingErrors.InvalidNextToken("The token is not valid.");
-      return {
-        Activities: list.slice(start, start + max).map(activityView),
-        NextToken: start + max < list.length ? String(start + max) : undefined,
-      };
+      const { page, nextToken } = pageByKey(list, (a) => [-a.StartTime.getTime(), a.ActivityId], {
+        limit: input.MaxRecords ?? 100,
+        nextToken: input.NextToken,
+        invalidToken,
+      });
+      return { Activities: page.map(activityView), NextToken: nextToken };
     },
   };
 }

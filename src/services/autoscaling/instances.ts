@@ -1,6 +1,14 @@
 import type { Operations } from "../../protocol/generated/types/autoscaling.js";
 import type { Provider } from "../../protocol/service.js";
-import { type AutoScalingContext, activityView, causeTime, serviceContext, validation } from "./context.js";
+import { pageByKey } from "../../core/paginate.js";
+import {
+  type AutoScalingContext,
+  activityView,
+  causeTime,
+  invalidToken,
+  serviceContext,
+  validation,
+} from "./context.js";
 
 /** The instances of groups: describe, protect from scale-in, terminate one. */
 export function groupInstanceOperations(ctx: AutoScalingContext, onChange: () => void): Provider<Operations> {
@@ -9,10 +17,11 @@ export function groupInstanceOperations(ctx: AutoScalingContext, onChange: () =>
     DescribeAutoScalingInstances: (input, rc) => {
       let list = records.instances.list(rc).filter((i) => i.LifecycleState !== "Terminated");
       if (input.InstanceIds?.length) list = list.filter((i) => input.InstanceIds!.includes(i.InstanceId));
-      list.sort((a, b) => a.InstanceId.localeCompare(b.InstanceId));
-      const max = input.MaxRecords ?? 50;
-      const start = input.NextToken ? list.findIndex((i) => i.InstanceId > input.NextToken!) : 0;
-      const page = start < 0 ? [] : list.slice(start, start + max);
+      const { page, nextToken } = pageByKey(list, (i) => [i.InstanceId], {
+        limit: input.MaxRecords ?? 50,
+        nextToken: input.NextToken,
+        invalidToken,
+      });
       return {
         AutoScalingInstances: page.map((i) => ({
           InstanceId: i.InstanceId,
@@ -24,7 +33,7 @@ export function groupInstanceOperations(ctx: AutoScalingContext, onChange: () =>
           LaunchTemplate: i.LaunchTemplate,
           ProtectedFromScaleIn: i.ProtectedFromScaleIn,
         })),
-        NextToken: start >= 0 && start + max < list.length ? page.at(-1)?.InstanceId : undefined,
+        NextToken: nextToken,
       };
     },
 

@@ -12,7 +12,8 @@ import type { Operations, PutScalingPolicyType, ScalingPolicy } from "../../prot
 import type { Provider } from "../../protocol/service.js";
 import type { GroupPolicyRecord, GroupRecord } from "../../store/schema/autoscaling.js";
 import type { AlarmWriter } from "../cloudwatch/alarms.js";
-import { type AutoScalingContext, validation } from "./context.js";
+import { pageByKey } from "../../core/paginate.js";
+import { type AutoScalingContext, invalidToken, validation } from "./context.js";
 import { adjustedCapacity } from "./decide.js";
 
 const TYPES = ["SimpleScaling", "StepScaling", "TargetTrackingScaling"];
@@ -256,15 +257,12 @@ export function policyOperations(
           (p) => input.PolicyNames!.includes(p.PolicyName!) || input.PolicyNames!.includes(p.PolicyARN),
         );
       if (input.PolicyTypes?.length) list = list.filter((p) => input.PolicyTypes!.includes(p.PolicyType!));
-      list.sort((a, b) =>
-        key(a.AutoScalingGroupName, a.PolicyName).localeCompare(key(b.AutoScalingGroupName, b.PolicyName)),
-      );
-      const max = input.MaxRecords ?? 50;
-      const start = input.NextToken ? Number(input.NextToken) : 0;
-      return {
-        ScalingPolicies: list.slice(start, start + max).map((p) => withAlarms(rc, p)),
-        NextToken: start + max < list.length ? String(start + max) : undefined,
-      };
+      const { page, nextToken } = pageByKey(list, (p) => [p.AutoScalingGroupName, p.PolicyName!], {
+        limit: input.MaxRecords ?? 50,
+        nextToken: input.NextToken,
+        invalidToken,
+      });
+      return { ScalingPolicies: page.map((p) => withAlarms(rc, p)), NextToken: nextToken };
     },
 
     DeletePolicy: (input, rc) => {
