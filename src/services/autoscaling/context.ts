@@ -1,6 +1,7 @@
 import { autoscalingErrors } from "../../protocol/generated/errors/autoscaling.js";
 import type { Clock } from "../../core/clock.js";
 import { commonErrors } from "../../core/errors.js";
+import { type SortKey, pageByKey, pageSize } from "../../core/paginate.js";
 import { type Scope, arn, uuid } from "../../core/ids.js";
 import type {
   Activity,
@@ -22,10 +23,24 @@ import type { Ec2Records, LaunchTemplateRecord } from "../../store/schema/ec2.js
 
 export const validation = commonErrors.ValidationError;
 /** A NextToken this service did not issue, in Auto Scaling's words. */
-export const invalidToken = () =>
+const invalidToken = () =>
   autoscalingErrors.InvalidNextToken(
     "The NextToken value is invalid. Pass the NextToken from the previous response unchanged.",
   );
+
+/**
+ * One page of a Describe call's items in key order: MaxRecords checked against the operation's
+ * limits, and a NextToken this service never issued refused with InvalidNextToken.
+ */
+export function pageOf<T>(
+  items: T[],
+  keyOf: (item: T) => SortKey,
+  input: { NextToken?: string; MaxRecords?: number },
+  limits: { default: number; max: number },
+) {
+  const limit = pageSize(input.MaxRecords, limits, () => validation(`MaxRecords must be between 1 and ${limits.max}`));
+  return pageByKey(items, keyOf, { limit, nextToken: input.NextToken, invalidToken });
+}
 
 /** What Auto Scaling uses of EC2, in process: its records and its API. */
 export interface Ec2Access {

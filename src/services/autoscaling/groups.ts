@@ -14,13 +14,12 @@ import {
   activityView,
   causeTime,
   groupView,
-  invalidToken,
+  pageOf,
   serviceContext,
   templateSpecOf,
   validation,
 } from "./context.js";
 import { capacityProblem } from "./decide.js";
-import { pageByKey } from "../../core/paginate.js";
 
 /** Group names: 1 to 255 characters, no colon (ARNs hold them). */
 const validName = (name: string) => name.length >= 1 && name.length <= 255 && !name.includes(":");
@@ -187,13 +186,7 @@ export function groupOperations(ctx: AutoScalingContext, onChange: () => void): 
             `Filter type ${f.Name} is not correct. Allowed Filter types are: tag-key tag-value tag:<key>`,
           );
       }
-      const max = input.MaxRecords ?? 50;
-      if (max < 1 || max > 100) throw validation("MaxRecords must be between 1 and 100");
-      const { page, nextToken } = pageByKey(groups, (g) => [g.AutoScalingGroupName], {
-        limit: max,
-        nextToken: input.NextToken,
-        invalidToken,
-      });
+      const { page, nextToken } = pageOf(groups, (g) => [g.AutoScalingGroupName], input, { default: 50, max: 100 });
       return {
         AutoScalingGroups: page.map((g) => groupView(g, ctx.instancesOf(rc, g.AutoScalingGroupName))),
         NextToken: nextToken,
@@ -320,10 +313,9 @@ export function groupOperations(ctx: AutoScalingContext, onChange: () => void): 
       )
         list = [];
       if (input.ActivityIds?.length) list = list.filter((a) => input.ActivityIds!.includes(a.ActivityId));
-      const { page, nextToken } = pageByKey(list, (a) => [-a.StartTime.getTime(), a.ActivityId], {
-        limit: input.MaxRecords ?? 100,
-        nextToken: input.NextToken,
-        invalidToken,
+      const { page, nextToken } = pageOf(list, (a) => [-a.StartTime.getTime(), a.ActivityId], input, {
+        default: 100,
+        max: 100,
       });
       return { Activities: page.map(activityView), NextToken: nextToken };
     },

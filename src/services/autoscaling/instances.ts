@@ -1,14 +1,6 @@
 import type { Operations } from "../../protocol/generated/types/autoscaling.js";
 import type { Provider } from "../../protocol/service.js";
-import { pageByKey } from "../../core/paginate.js";
-import {
-  type AutoScalingContext,
-  activityView,
-  causeTime,
-  invalidToken,
-  serviceContext,
-  validation,
-} from "./context.js";
+import { type AutoScalingContext, activityView, causeTime, pageOf, serviceContext, validation } from "./context.js";
 
 /** The instances of groups: describe, protect from scale-in, terminate one. */
 export function groupInstanceOperations(ctx: AutoScalingContext, onChange: () => void): Provider<Operations> {
@@ -17,11 +9,7 @@ export function groupInstanceOperations(ctx: AutoScalingContext, onChange: () =>
     DescribeAutoScalingInstances: (input, rc) => {
       let list = records.instances.list(rc).filter((i) => i.LifecycleState !== "Terminated");
       if (input.InstanceIds?.length) list = list.filter((i) => input.InstanceIds!.includes(i.InstanceId));
-      const { page, nextToken } = pageByKey(list, (i) => [i.InstanceId], {
-        limit: input.MaxRecords ?? 50,
-        nextToken: input.NextToken,
-        invalidToken,
-      });
+      const { page, nextToken } = pageOf(list, (i) => [i.InstanceId], input, { default: 50, max: 50 });
       return {
         AutoScalingInstances: page.map((i) => ({
           InstanceId: i.InstanceId,

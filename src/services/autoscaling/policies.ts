@@ -12,8 +12,7 @@ import type { Operations, PutScalingPolicyType, ScalingPolicy } from "../../prot
 import type { Provider } from "../../protocol/service.js";
 import type { GroupPolicyRecord, GroupRecord } from "../../store/schema/autoscaling.js";
 import type { AlarmWriter } from "../cloudwatch/alarms.js";
-import { pageByKey } from "../../core/paginate.js";
-import { type AutoScalingContext, invalidToken, validation } from "./context.js";
+import { type AutoScalingContext, pageOf, validation } from "./context.js";
 import { adjustedCapacity } from "./decide.js";
 
 const TYPES = ["SimpleScaling", "StepScaling", "TargetTrackingScaling"];
@@ -257,10 +256,9 @@ export function policyOperations(
           (p) => input.PolicyNames!.includes(p.PolicyName!) || input.PolicyNames!.includes(p.PolicyARN),
         );
       if (input.PolicyTypes?.length) list = list.filter((p) => input.PolicyTypes!.includes(p.PolicyType!));
-      const { page, nextToken } = pageByKey(list, (p) => [p.AutoScalingGroupName, p.PolicyName!], {
-        limit: input.MaxRecords ?? 50,
-        nextToken: input.NextToken,
-        invalidToken,
+      const { page, nextToken } = pageOf(list, (p) => [p.AutoScalingGroupName, p.PolicyName!], input, {
+        default: 50,
+        max: 100,
       });
       return { ScalingPolicies: page.map((p) => withAlarms(rc, p)), NextToken: nextToken };
     },
